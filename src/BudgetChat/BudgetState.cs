@@ -1,0 +1,42 @@
+namespace BudgetChat;
+
+/// <summary>A snapshot of one budget as a store saw it at <see cref="UpdatedAt"/> or later.</summary>
+/// <remarks>Instances are immutable and thread-safe; they do not change when the store does.</remarks>
+public sealed class BudgetState
+{
+    /// <summary>Gets the project the budget belongs to.</summary>
+    public required string Project { get; init; }
+
+    /// <summary>Gets the budget's key within its project, for example <c>user:1234</c> or <c>global</c>.</summary>
+    public required string Key { get; init; }
+
+    /// <summary>Gets the limit, period and alignment of the budget.</summary>
+    public required BudgetDefinition Definition { get; init; }
+
+    /// <summary>Gets the most that may be spent in one window, in US dollars.</summary>
+    public decimal Limit => Definition.Limit;
+
+    /// <summary>Gets when the current window started.</summary>
+    public required DateTimeOffset WindowStart { get; init; }
+
+    /// <summary>Gets when the current window ends and spend resets, or <see langword="null"/> for a budget without period.</summary>
+    public DateTimeOffset? WindowEnd { get; init; }
+
+    /// <summary>Gets what has been charged in the current window, in US dollars.</summary>
+    public required decimal Spent { get; init; }
+
+    /// <summary>Gets what active reservations currently hold, in US dollars.</summary>
+    public required decimal Reserved { get; init; }
+
+    /// <summary>Gets what can still be reserved: the limit less spend and reservations, never below zero.</summary>
+    public decimal Remaining => Math.Max(0m, Limit - Spent - Reserved);
+
+    /// <summary>Gets the spend of the current window per model id.</summary>
+    public required IReadOnlyDictionary<string, decimal> SpendByModel { get; init; }
+
+    /// <summary>Gets when the budget was created.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Gets when the budget last changed.</summary>
+    public required DateTimeOffset UpdatedAt { get; init; }
+}

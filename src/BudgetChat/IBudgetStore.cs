@@ -1,0 +1,107 @@
+namespace BudgetChat;
+
+/// <summary>Keeps budgets and the money held and spent against them.</summary>
+/// <remarks>
+/// <para>
+/// A budget belongs to a key (for example <c>user:1234</c> or <c>global</c>) inside a project; projects never see
+/// each other's budgets. Money is <see cref="decimal"/> US dollars.
+/// </para>
+/// <para>The contract every implementation keeps (checked by the conformance test suite):</para>
+/// <list type="bullet">
+/// <item><description><see cref="ReserveAsync"/> is atomic across all keys: every key holds the amount or none does, and
+/// concurrent reservations never admit more than a limit.</description></item>
+/// <item><description><see cref="SettleAsync"/>, <see cref="ReleaseAsync"/> and <see cref="ChargeAsync"/> are idempotent by id: a
+/// second call with the same id changes nothing, so retries cannot charge twice.</description></item>
+/// <item><description>A reservation not settled or released by its expiry is reclaimed; settling it later still charges the
+/// actual cost, because the money was really spent.</description></item>
+/// <item><description>Periodic budgets roll over lazily when touched and in <see cref="SweepAsync"/>.</description></item>
+/// </list>
+/// <para>Implementations are thread-safe.</para>
+/// </remarks>
+public interface IBudgetStore
+{
+    /// <summary>Gets a budget.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The budget, or <see langword="null"/> when the key has none.</returns>
+    ValueTask<BudgetState?> GetBudgetAsync(string project, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a budget, or changes the definition of an existing one keeping what it has spent.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="definition">The limit and period.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The budget after the change.</returns>
+    ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a budget unless the key has one already; exactly one of several concurrent callers creates it.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="definition">The limit and period used when the budget is created.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The existing budget, or the new one.</returns>
+    ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes a budget with its spend.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns><see langword="true"/> when a budget was deleted.</returns>
+    ValueTask<bool> DeleteBudgetAsync(string project, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists the budgets of a project, ordered by key.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The budgets.</returns>
+    ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default);
+
+    /// <summary>Holds <paramref name="amount"/> on every key, or on none when one of them cannot hold it.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="keys">The keys to hold the amount on; at least one, no duplicates.</param>
+    /// <param name="amount">The amount, in US dollars.</param>
+    /// <param name="reservationId">An id chosen by the caller, unique within the project. Reserving an id that is already active changes nothing and reports <see cref="BudgetReservationStatus.Reserved"/>.</param>
+    /// <param name="expiresAt">When the reservation is reclaimed if it has been neither settled nor released.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>Whether the amount is held, and if not, which key refused.</returns>
+    ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Ends a reservation, charging <paramref name="actualCost"/> to each of its keys instead of the amount held.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="reservationId">The reservation's id.</param>
+    /// <param name="actualCost">What the call really cost, in US dollars; it may exceed the amount held.</param>
+    /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>Whether this call charged, an earlier one did, or the id is unknown.</returns>
+    ValueTask<BudgetCompletionStatus> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default);
+
+    /// <summary>Ends a reservation without charging anything.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="reservationId">The reservation's id.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>Whether this call released, an earlier call ended the reservation, or the id is unknown.</returns>
+    ValueTask<BudgetCompletionStatus> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default);
+
+    /// <summary>Charges <paramref name="amount"/> to every key without a reservation, even past a limit.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="keys">The keys to charge; at least one, no duplicates.</param>
+    /// <param name="amount">The amount, in US dollars.</param>
+    /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
+    /// <param name="chargeId">An id chosen by the caller; charging the same id twice charges once.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>Whether this call charged or an earlier one with the same id did.</returns>
+    /// <exception cref="BudgetNotFoundException">A key has no budget; nothing was charged.</exception>
+    ValueTask<BudgetCompletionStatus> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default);
+
+    /// <summary>Sets a budget's spend to zero and starts a new window now (rolling) or in the current calendar window.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The budget after the reset, or <see langword="null"/> when the key has none.</returns>
+    ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Rolls over every budget whose window has ended and reclaims every expired reservation, in all projects.</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>How many budgets rolled over.</returns>
+    ValueTask<int> SweepAsync(CancellationToken cancellationToken = default);
+}

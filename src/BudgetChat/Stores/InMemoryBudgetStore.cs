@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+
+namespace BudgetChat;
+
+/// <summary>An <see cref="IBudgetStore"/> that keeps budgets in the memory of this process.</summary>
+/// <remarks>
+/// <para>
+/// For tests and single-process apps: everything is lost when the process ends. Each project has its own lock, held
+/// only for the few dictionary operations of one call, so a reservation across several keys is atomic and projects
+/// never contend with each other.
+/// </para>
+/// <para>This type is thread-safe.</para>
+/// </remarks>
+public sealed class InMemoryBudgetStore : IBudgetStore
+{
+    private readonly ConcurrentDictionary<string, Project> _projects = new(StringComparer.Ordinal);
+    private readonly BudgetStoreOptions _options;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Initializes a new instance of the <see cref="InMemoryBudgetStore"/> class.</summary>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults (UTC calendar).</param>
+    /// <param name="timeProvider">The clock, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    public InMemoryBudgetStore(BudgetStoreOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        _options = options ?? new BudgetStoreOptions();
+        _options.Validate();
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetState?> GetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_projects.TryGetValue(project, out Project? p))
+        {
+            return ValueTask.FromResult<BudgetState?>(null);
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.Get(key, Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        ArgumentNullException.ThrowIfNull(definition);
+        cancellationToken.ThrowIfCancellationRequested();
+        Project p = GetProject(project);
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.Set(key, definition, Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        ArgumentNullException.ThrowIfNull(definition);
+        cancellationToken.ThrowIfCancellationRequested();
+        Project p = GetProject(project);
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.GetOrCreate(key, definition, Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> DeleteBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_projects.TryGetValue(project, out Project? p))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.Delete(key, Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_projects.TryGetValue(project, out Project? p))
+        {
+            return ValueTask.FromResult<IReadOnlyList<BudgetState>>([]);
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.List(Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Keys(project, keys, amount);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        cancellationToken.ThrowIfCancellationRequested();
+        Project p = GetProject(project);
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.Reserve(keys, amount, reservationId, expiresAt, Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetCompletionStatus> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Completion(project, reservationId);
+        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_projects.TryGetValue(project, out Project? p))
+        {
+            return ValueTask.FromResult(BudgetCompletionStatus.NotFound);
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.Settle(reservationId, actualCost, model, Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetCompletionStatus> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Completion(project, reservationId);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_projects.TryGetValue(project, out Project? p))
+        {
+            return ValueTask.FromResult(BudgetCompletionStatus.NotFound);
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.Release(reservationId, Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetCompletionStatus> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Keys(project, keys, amount);
+        ArgumentException.ThrowIfNullOrWhiteSpace(chargeId);
+        cancellationToken.ThrowIfCancellationRequested();
+        Project p = GetProject(project);
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.Charge(keys, amount, model, chargeId, Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_projects.TryGetValue(project, out Project? p))
+        {
+            return ValueTask.FromResult<BudgetState?>(null);
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.Reset(key, Now));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        int rolled = 0;
+        foreach (Project p in _projects.Values)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (p.Gate)
+            {
+                rolled += p.Ledger.Sweep(Now);
+            }
+        }
+
+        return ValueTask.FromResult(rolled);
+    }
+
+    private DateTimeOffset Now => _timeProvider.GetUtcNow();
+
+    private Project GetProject(string name) =>
+        _projects.GetOrAdd(name, static (n, options) => new Project(new BudgetLedger(n, options)), _options);
+
+    private sealed class Project(BudgetLedger ledger)
+    {
+        public Lock Gate { get; } = new();
+
+        public BudgetLedger Ledger { get; } = ledger;
+    }
+}
