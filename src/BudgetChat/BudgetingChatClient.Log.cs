@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace BudgetChat;
+
+/// <content>Source-generated log messages.</content>
+public sealed partial class BudgetingChatClient
+{
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Call refused: {Reason}")]
+        public static partial void Refused(ILogger logger, string reason);
+
+        [LoggerMessage(2, LogLevel.Debug, "Budget '{Key}' cannot cover {Requested} output tokens; the call is sent with MaxOutputTokens = {Reduced}.")]
+        public static partial void Reduced(ILogger logger, string key, int requested, int reduced);
+
+        [LoggerMessage(3, LogLevel.Warning, "Model '{ModelId}' reported no usage ({Reason}); charged an estimate of {InputTokens} input and {OutputTokens} output tokens: ${Cost}.")]
+        public static partial void UsageMissing(ILogger logger, string modelId, UsageMissingReason reason, int inputTokens, int outputTokens, decimal cost);
+
+        [LoggerMessage(4, LogLevel.Error, "Could not settle reservation {ReservationId} for ${Cost}; the store reclaims it when it expires, and this cost is not recorded.")]
+        public static partial void SettleFailed(ILogger logger, string reservationId, decimal cost, Exception? exception);
+
+        [LoggerMessage(5, LogLevel.Warning, "Could not release reservation {ReservationId}; the store reclaims it when it expires.")]
+        public static partial void ReleaseFailed(ILogger logger, string reservationId, Exception exception);
+
+        [LoggerMessage(6, LogLevel.Debug, "Settled reservation {ReservationId}: model '{ModelId}' cost ${Cost} of ${Reserved} held.")]
+        public static partial void Settled(ILogger logger, string reservationId, string modelId, decimal cost, decimal reserved);
+
+        [LoggerMessage(7, LogLevel.Debug, "Released reservation {ReservationId}: the call failed or was cancelled, nothing charged.")]
+        public static partial void Released(ILogger logger, string reservationId);
+
+        [LoggerMessage(8, LogLevel.Information, "Budget '{Key}' is ready with a limit of ${Limit} (created on first use, or already there).")]
+        public static partial void UserBudgetReady(ILogger logger, string key, decimal limit);
+    }
+}

@@ -1,0 +1,516 @@
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Text;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BudgetChat;
+
+/// <summary>A chat client that keeps every call within budgets: per user, global, and any keys a resolver adds.</summary>
+/// <remarks>
+/// <para>For each call it:</para>
+/// <list type="number">
+/// <item><description>finds who pays: the user from <see cref="ChatOptions"/>, the global budget, and resolved keys;</description></item>
+/// <item><description>estimates the worst case: input tokens counted by the tokenizer, plus <see cref="ChatOptions.MaxOutputTokens"/>
+/// (else the model's maximum, else <see cref="BudgetingChatClientOptions.MaxOutputTokensCap"/>) at the output price;</description></item>
+/// <item><description>reserves it on every key at once; when it does not fit, lowers <c>MaxOutputTokens</c> on a copy of the options
+/// so it does, or throws <see cref="BudgetExceededException"/> without calling the model;</description></item>
+/// <item><description>calls the inner client;</description></item>
+/// <item><description>settles to the real cost from <see cref="ChatResponse.Usage"/> or the streamed <see cref="UsageContent"/>, or,
+/// when the provider reports none, to an estimate from the input and the text received (logged); when the inner
+/// client fails before producing anything, or the call is cancelled, it releases the reservation and charges nothing.</description></item>
+/// </list>
+/// <para>The caller's <see cref="ChatOptions"/> are never changed. This type is thread-safe.</para>
+/// </remarks>
+public sealed partial class BudgetingChatClient : DelegatingChatClient
+{
+    private readonly IBudgetStore _store;
+    private readonly ModelPriceCatalog _prices;
+    private readonly ITokenEstimator _estimator;
+    private readonly BudgetingChatClientOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly BudgetChatMetrics _metrics;
+    private readonly string? _innerDefaultModelId;
+    private readonly BudgetDefinition? _globalBudget;
+    private readonly KeyValuePair<string, object?> _projectTag;
+    private Task? _globalBudgetReady;
+
+    /// <summary>Initializes a new instance of the <see cref="BudgetingChatClient"/> class.</summary>
+    /// <param name="innerClient">The client that calls the model.</param>
+    /// <param name="store">Where budgets are kept.</param>
+    /// <param name="options">The options, or <see langword="null"/> for the defaults. They are copied: later changes have no effect.</param>
+    /// <param name="prices">The model prices, or <see langword="null"/> for <see cref="ModelPriceCatalog.CreateDefault"/>.</param>
+    /// <param name="tokenEstimator">Counts input tokens, or <see langword="null"/> for a <see cref="TiktokenTokenEstimator"/>.</param>
+    /// <param name="loggerFactory">Creates the logger, or <see langword="null"/> for no logging.</param>
+    /// <param name="timeProvider">The clock for reservation expiry, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="meterFactory">Creates the <c>BudgetChat</c> meter, or <see langword="null"/> to create it directly.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public BudgetingChatClient(
+        IChatClient innerClient,
+        IBudgetStore store,
+        BudgetingChatClientOptions? options = null,
+        ModelPriceCatalog? prices = null,
+        ITokenEstimator? tokenEstimator = null,
+        ILoggerFactory? loggerFactory = null,
+        TimeProvider? timeProvider = null,
+        IMeterFactory? meterFactory = null)
+        : base(innerClient)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _options = options?.Clone() ?? new BudgetingChatClientOptions();
+        _options.Validate();
+        _store = store;
+        _prices = prices ?? ModelPriceCatalog.CreateDefault();
+        _estimator = tokenEstimator ?? new TiktokenTokenEstimator();
+        _logger = (ILogger?)loggerFactory?.CreateLogger<BudgetingChatClient>() ?? NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _metrics = new BudgetChatMetrics(meterFactory);
+        _innerDefaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
+        _globalBudget = _options.MaxBudget is { } max ? new BudgetDefinition(max, _options.GlobalBudgetPeriod) : null;
+        _projectTag = new("budgetchat.project", _options.ProjectName);
+    }
+
+    /// <summary>Gets the project this client's budget keys are scoped to.</summary>
+    public string ProjectName => _options.ProjectName;
+
+    /// <inheritdoc/>
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        Admission admission = await AdmitAsync(messages, options, cancellationToken).ConfigureAwait(false);
+
+        ChatResponse response;
+        try
+        {
+            response = await base.GetResponseAsync(messages, admission.Options, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await ReleaseAsync(admission).ConfigureAwait(false);
+            throw;
+        }
+
+        await SettleAsync(admission, response.Usage, response.ModelId, response.Usage is null ? response.Text : null, UsageMissingReason.NotReported).ConfigureAwait(false);
+        return response;
+    }
+
+    /// <inheritdoc/>
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        Admission admission = await AdmitAsync(messages, options, cancellationToken).ConfigureAwait(false);
+
+        IAsyncEnumerator<ChatResponseUpdate> enumerator;
+        try
+        {
+            enumerator = base.GetStreamingResponseAsync(messages, admission.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        }
+        catch
+        {
+            await ReleaseAsync(admission).ConfigureAwait(false);
+            throw;
+        }
+
+        UsageDetails? usage = null;
+        string? modelId = null;
+        StringBuilder? text = null;
+        bool produced = false;
+        bool completed = false;
+        ExceptionDispatchInfo? failure = null;
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        completed = true;
+                        break;
+                    }
+                }
+                catch (Exception ex)
+                {
+                    failure = ExceptionDispatchInfo.Capture(ex);
+                }
+
+                failure?.Throw();
+                ChatResponseUpdate update = enumerator.Current;
+                produced = true;
+                modelId ??= update.ModelId;
+                foreach (AIContent content in update.Contents)
+                {
+                    switch (content)
+                    {
+                        case UsageContent { Details: { } details }:
+                            usage ??= new UsageDetails();
+                            usage.Add(details);
+                            break;
+                        case TextContent { Text: { Length: > 0 } t }:
+                            (text ??= new StringBuilder()).Append(t);
+                            break;
+                        case TextReasoningContent { Text: { Length: > 0 } r }:
+                            (text ??= new StringBuilder()).Append(r);
+                            break;
+                    }
+                }
+
+                yield return update;
+            }
+        }
+        finally
+        {
+            try
+            {
+                await enumerator.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                if (usage is null && failure is not null && !produced)
+                {
+                    // The provider failed before sending anything: nothing was generated, nothing is charged.
+                    await ReleaseAsync(admission).ConfigureAwait(false);
+                }
+                else
+                {
+                    UsageMissingReason reason = completed ? UsageMissingReason.NotReported
+                        : failure is not null ? UsageMissingReason.StreamFailed
+                        : UsageMissingReason.StoppedEarly;
+                    await SettleAsync(admission, usage, modelId, text?.ToString() ?? string.Empty, reason).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is null)
+        {
+            if (serviceType == typeof(IBudgetStore))
+            {
+                return _store;
+            }
+
+            if (serviceType == typeof(ModelPriceCatalog))
+            {
+                return _prices;
+            }
+        }
+
+        return base.GetService(serviceType, serviceKey);
+    }
+
+    /// <summary>Gets what the global budget has spent in its current window (LiteLLM's <c>litellm._current_cost</c>).</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The spend in US dollars; zero when there is no global budget yet.</returns>
+    public async ValueTask<decimal> GetGlobalSpendAsync(CancellationToken cancellationToken = default) =>
+        (await _store.GetBudgetAsync(_options.ProjectName, BudgetKeys.Global, cancellationToken).ConfigureAwait(false))?.Spent ?? 0m;
+
+    /// <summary>Gets a budget of this client's project.</summary>
+    /// <param name="key">The key, for example <see cref="BudgetKeys.Global"/> or <see cref="BudgetKeys.ForUser"/>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The budget, or <see langword="null"/> when the key has none.</returns>
+    public ValueTask<BudgetState?> GetBudgetAsync(string key, CancellationToken cancellationToken = default) =>
+        _store.GetBudgetAsync(_options.ProjectName, key, cancellationToken);
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _metrics.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private async ValueTask<Admission> AdmitAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        string[] keys = await ResolveKeysAsync(messages, options, cancellationToken).ConfigureAwait(false);
+
+        string modelId = options?.ModelId ?? _innerDefaultModelId ?? _options.DefaultModelId ?? throw ModelPriceNotFoundException.ForModel(null);
+        ModelPrice price = _prices.GetPrice(modelId);
+        int inputTokens = _estimator.CountInputTokens(messages, options, modelId);
+        decimal inputCost = price.GetCost(inputTokens, 0);
+
+        // Reasoning tokens are output too; where they cost more, the worst case is all output at that price.
+        decimal outputPrice = Math.Max(price.OutputCostPerToken, price.ReasoningCostPerToken ?? 0m);
+        int outputTokens = options?.MaxOutputTokens ?? price.MaxOutputTokens ?? _options.MaxOutputTokensCap;
+        bool limitOutput = options?.MaxOutputTokens is null && price.MaxOutputTokens is null;
+        decimal worstCase = inputCost + (outputTokens * outputPrice);
+
+        var admission = new Admission(keys, modelId, price, inputTokens, worstCase, options);
+        if (_options.Mode == BudgetEnforcementMode.CheckThenCharge)
+        {
+            await CheckAsync(admission, cancellationToken).ConfigureAwait(false);
+            return admission;
+        }
+
+        bool createdUser = false;
+        bool reduced = false;
+        BudgetState? refusing = null;
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            BudgetReservationResult result = await _store.ReserveAsync(
+                _options.ProjectName, keys, admission.Amount, admission.ReservationId, _timeProvider.GetUtcNow() + _options.ReservationTimeout, cancellationToken).ConfigureAwait(false);
+
+            if (result.IsReserved)
+            {
+                _metrics.Reservations.Add(1, new("budgetchat.outcome", reduced ? "reduced" : "reserved"), _projectTag);
+                if (reduced || limitOutput)
+                {
+                    ChatOptions sent = options?.Clone() ?? new ChatOptions();
+                    sent.MaxOutputTokens = outputTokens;
+                    admission.Options = sent;
+                }
+
+                return admission;
+            }
+
+            if (result.Status == BudgetReservationStatus.BudgetNotFound)
+            {
+                if (createdUser || !await TryCreateUserBudgetAsync(result.Key!, cancellationToken).ConfigureAwait(false))
+                {
+                    throw Refused(MissingBudget(result.Key!), "not_found");
+                }
+
+                createdUser = true;
+                continue;
+            }
+
+            refusing = result.Budget!;
+            decimal affordable = outputPrice == 0m ? decimal.MaxValue : decimal.Floor((refusing.Remaining - inputCost) / outputPrice);
+            if (!_options.ReduceMaxOutputTokensToFit || affordable < _options.MinimumOutputTokens || affordable >= outputTokens)
+            {
+                break;
+            }
+
+            Log.Reduced(_logger, refusing.Key, outputTokens, (int)affordable);
+            outputTokens = (int)affordable;
+            admission.Amount = inputCost + (outputTokens * outputPrice);
+            reduced = true;
+        }
+
+        throw Refused(new BudgetExceededException(refusing!, admission.Amount), "refused");
+    }
+
+    private async ValueTask<string[]> ResolveKeysAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        string? userId = options.GetBudgetUser();
+        if (userId is null && _options.UserIdResolver is { } resolveUser)
+        {
+            userId = resolveUser(new BudgetCallContext(messages, options, null));
+            if (string.IsNullOrWhiteSpace(userId))
+            {
+                userId = null;
+            }
+        }
+
+        if (userId is null && _options.RequireUser)
+        {
+            throw new InvalidOperationException(
+                "This chat client requires a user for every call (BudgetingChatClientOptions.RequireUser) and the call names none. Set one with ChatOptions.WithBudgetUser(userId).");
+        }
+
+        if (_globalBudget is not null)
+        {
+            await EnsureGlobalBudgetAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        IEnumerable<string>? extra = _options.AdditionalKeysResolver?.Invoke(new BudgetCallContext(messages, options, userId));
+        if (extra is null)
+        {
+            return (userId, _globalBudget) switch
+            {
+                (null, null) => throw NoBudget(),
+                (null, _) => [BudgetKeys.Global],
+                (_, null) => [BudgetKeys.ForUser(userId)],
+                _ => [BudgetKeys.ForUser(userId), BudgetKeys.Global],
+            };
+        }
+
+        var keys = new List<string>(4);
+        if (userId is not null)
+        {
+            keys.Add(BudgetKeys.ForUser(userId));
+        }
+
+        if (_globalBudget is not null)
+        {
+            keys.Add(BudgetKeys.Global);
+        }
+
+        foreach (string key in extra)
+        {
+            if (string.IsNullOrWhiteSpace(key))
+            {
+                throw new InvalidOperationException("BudgetingChatClientOptions.AdditionalKeysResolver returned an empty budget key.");
+            }
+
+            if (!keys.Contains(key))
+            {
+                keys.Add(key);
+            }
+        }
+
+        return keys.Count > 0 ? [.. keys] : throw NoBudget();
+
+        static InvalidOperationException NoBudget() => new(
+            "The call names no user and the client has no global budget, so there is no budget to charge it to. Set a user with ChatOptions.WithBudgetUser(userId), or set BudgetingChatClientOptions.MaxBudget.");
+    }
+
+    private async ValueTask CheckAsync(Admission admission, CancellationToken cancellationToken)
+    {
+        foreach (string key in admission.Keys)
+        {
+            BudgetState? budget = await _store.GetBudgetAsync(_options.ProjectName, key, cancellationToken).ConfigureAwait(false);
+            if (budget is null)
+            {
+                if (!await TryCreateUserBudgetAsync(key, cancellationToken).ConfigureAwait(false))
+                {
+                    throw Refused(MissingBudget(key), "not_found");
+                }
+
+                continue;
+            }
+
+            if (budget.Spent >= budget.Limit)
+            {
+                throw Refused(new BudgetExceededException(budget, admission.Amount), "refused");
+            }
+        }
+
+        _metrics.Reservations.Add(1, new("budgetchat.outcome", "checked"), _projectTag);
+    }
+
+    private Exception Refused(Exception exception, string outcome)
+    {
+        _metrics.Reservations.Add(1, new("budgetchat.outcome", outcome), _projectTag);
+        Log.Refused(_logger, exception.Message);
+        return exception;
+    }
+
+    private BudgetNotFoundException MissingBudget(string key)
+    {
+        string message = key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal)
+            ? $"No budget exists for user '{key[BudgetKeys.UserPrefix.Length..]}' (key '{key}') in project '{_options.ProjectName}'. Create one before the call with IBudgetStore.SetBudgetAsync (or BudgetManager.CreateBudgetAsync), or set BudgetingChatClientOptions.DefaultUserBudget to create one on first use."
+            : $"No budget exists for key '{key}' in project '{_options.ProjectName}'. Create it with IBudgetStore.SetBudgetAsync before charging calls to it.";
+        return new BudgetNotFoundException(_options.ProjectName, key, message);
+    }
+
+    private async ValueTask<bool> TryCreateUserBudgetAsync(string key, CancellationToken cancellationToken)
+    {
+        if (_options.DefaultUserBudget is not { } definition || !key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        BudgetState created = await _store.GetOrCreateBudgetAsync(_options.ProjectName, key, definition, cancellationToken).ConfigureAwait(false);
+        Log.UserBudgetReady(_logger, key, created.Limit);
+        return true;
+    }
+
+    private Task EnsureGlobalBudgetAsync(CancellationToken cancellationToken)
+    {
+        // Set once per client (the options say what the global limit is); a failed attempt is retried by the next call.
+        Task? ready = _globalBudgetReady;
+        if (ready is null || ready.IsFaulted || ready.IsCanceled)
+        {
+            ready = _store.SetBudgetAsync(_options.ProjectName, BudgetKeys.Global, _globalBudget!, CancellationToken.None).AsTask();
+            _globalBudgetReady = ready;
+        }
+
+        return ready.IsCompletedSuccessfully ? Task.CompletedTask : ready.WaitAsync(cancellationToken);
+    }
+
+    private async ValueTask SettleAsync(Admission admission, UsageDetails? usage, string? responseModelId, string? receivedText, UsageMissingReason reason)
+    {
+        string modelId = responseModelId ?? admission.ModelId;
+
+        // A response may name a dated variant with a price of its own; otherwise the request's price applies.
+        ModelPrice price = responseModelId is not null && !string.Equals(responseModelId, admission.ModelId, StringComparison.OrdinalIgnoreCase)
+            && _prices.TryGetPrice(responseModelId, out ModelPrice? responsePrice) ? responsePrice : admission.Price;
+
+        decimal cost;
+        if (usage is { InputTokenCount: not null } or { OutputTokenCount: not null })
+        {
+            cost = price.GetCost(usage);
+        }
+        else
+        {
+            // No usage: charge the counted input and the text received, so a silent provider is never free.
+            int outputTokens = string.IsNullOrEmpty(receivedText) ? 0 : _estimator.CountTokens(receivedText, modelId);
+            cost = price.GetCost(admission.InputTokens, outputTokens);
+            _metrics.UsageMissing.Add(1, _projectTag);
+            Log.UsageMissing(_logger, modelId, reason, admission.InputTokens, outputTokens, cost);
+        }
+
+        try
+        {
+            BudgetCompletionStatus status = _options.Mode == BudgetEnforcementMode.Reservation
+                ? await _store.SettleAsync(_options.ProjectName, admission.ReservationId, cost, modelId, CancellationToken.None).ConfigureAwait(false)
+                : await _store.ChargeAsync(_options.ProjectName, admission.Keys, cost, modelId, admission.ReservationId, CancellationToken.None).ConfigureAwait(false);
+            if (status == BudgetCompletionStatus.NotFound)
+            {
+                Log.SettleFailed(_logger, admission.ReservationId, cost, null);
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The model has answered and its cost is incurred; losing the answer too would not help the caller.
+            Log.SettleFailed(_logger, admission.ReservationId, cost, ex);
+            return;
+        }
+
+        _metrics.Spend.Add((double)cost, new("budgetchat.model", modelId), _projectTag);
+        if (_options.Mode == BudgetEnforcementMode.Reservation)
+        {
+            _metrics.EstimateError.Record((double)(admission.Amount - cost), _projectTag);
+        }
+
+        Log.Settled(_logger, admission.ReservationId, modelId, cost, admission.Amount);
+    }
+
+    private async ValueTask ReleaseAsync(Admission admission)
+    {
+        if (_options.Mode != BudgetEnforcementMode.Reservation)
+        {
+            return;
+        }
+
+        try
+        {
+            await _store.ReleaseAsync(_options.ProjectName, admission.ReservationId, CancellationToken.None).ConfigureAwait(false);
+            Log.Released(_logger, admission.ReservationId);
+        }
+        catch (Exception ex)
+        {
+            // The reservation expires and is reclaimed by the store; the caller's own exception matters more.
+            Log.ReleaseFailed(_logger, admission.ReservationId, ex);
+        }
+    }
+
+    private sealed class Admission(string[] keys, string modelId, ModelPrice price, int inputTokens, decimal amount, ChatOptions? options)
+    {
+        public string[] Keys { get; } = keys;
+
+        public string ModelId { get; } = modelId;
+
+        public ModelPrice Price { get; } = price;
+
+        public int InputTokens { get; } = inputTokens;
+
+        public decimal Amount { get; set; } = amount;
+
+        public ChatOptions? Options { get; set; } = options;
+
+        public string ReservationId { get; } = Guid.NewGuid().ToString("N");
+    }
+}

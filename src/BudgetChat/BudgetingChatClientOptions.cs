@@ -1,0 +1,151 @@
+namespace BudgetChat;
+
+/// <summary>Options of <see cref="BudgetingChatClient"/>.</summary>
+public sealed class BudgetingChatClientOptions
+{
+    /// <summary>The default of <see cref="ProjectName"/>.</summary>
+    public const string DefaultProjectName = "default";
+
+    /// <summary>Initializes a new instance of the <see cref="BudgetingChatClientOptions"/> class with the defaults.</summary>
+    public BudgetingChatClientOptions()
+    {
+    }
+
+    private BudgetingChatClientOptions(BudgetingChatClientOptions other)
+    {
+        ProjectName = other.ProjectName;
+        MaxBudget = other.MaxBudget;
+        GlobalBudgetPeriod = other.GlobalBudgetPeriod;
+        DefaultUserBudget = other.DefaultUserBudget;
+        RequireUser = other.RequireUser;
+        UserIdResolver = other.UserIdResolver;
+        AdditionalKeysResolver = other.AdditionalKeysResolver;
+        Mode = other.Mode;
+        DefaultModelId = other.DefaultModelId;
+        MaxOutputTokensCap = other.MaxOutputTokensCap;
+        ReduceMaxOutputTokensToFit = other.ReduceMaxOutputTokensToFit;
+        MinimumOutputTokens = other.MinimumOutputTokens;
+        ReservationTimeout = other.ReservationTimeout;
+    }
+
+    /// <summary>
+    /// Gets or sets the project every budget key is scoped to, so that apps sharing a store never see each
+    /// other's budgets. The same name <c>BudgetManager</c> takes. Defaults to <c>default</c>.
+    /// </summary>
+    public string ProjectName { get; set; } = DefaultProjectName;
+
+    /// <summary>
+    /// Gets or sets the global budget of the project in US dollars, charged by every call whoever makes it
+    /// (LiteLLM's <c>litellm.max_budget</c>), or <see langword="null"/> (the default) for none.
+    /// </summary>
+    public decimal? MaxBudget { get; set; }
+
+    /// <summary>Gets or sets how often the global budget resets. Defaults to <see cref="BudgetPeriod.None"/>.</summary>
+    public BudgetPeriod GlobalBudgetPeriod { get; set; }
+
+    /// <summary>
+    /// Gets or sets the budget created for a user on their first call, or <see langword="null"/> (the default)
+    /// to refuse calls of users without a budget.
+    /// </summary>
+    public BudgetDefinition? DefaultUserBudget { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a call without a user id is refused. When <see langword="false"/>
+    /// (the default) such a call is charged to the global budget only.
+    /// </summary>
+    public bool RequireUser { get; set; }
+
+    /// <summary>
+    /// Gets or sets a resolver for the user id when the call's <see cref="Microsoft.Extensions.AI.ChatOptions"/>
+    /// carry none (neither <see cref="Microsoft.Extensions.AI.ChatOptionsBudgetExtensions.WithBudgetUser"/> nor an <c>user</c> additional
+    /// property). Return <see langword="null"/> for no user.
+    /// </summary>
+    public Func<BudgetCallContext, string?>? UserIdResolver { get; set; }
+
+    /// <summary>
+    /// Gets or sets a resolver of more budget keys to charge with the user's and the global one (for example
+    /// <c>team:search</c>). Every key is reserved together, all or none; each must have a budget.
+    /// </summary>
+    public Func<BudgetCallContext, IEnumerable<string>>? AdditionalKeysResolver { get; set; }
+
+    /// <summary>Gets or sets how calls are admitted. Defaults to <see cref="BudgetEnforcementMode.Reservation"/>.</summary>
+    public BudgetEnforcementMode Mode { get; set; }
+
+    /// <summary>
+    /// Gets or sets the model to price calls with when neither <see cref="Microsoft.Extensions.AI.ChatOptions.ModelId"/>
+    /// nor the inner client's <see cref="Microsoft.Extensions.AI.ChatClientMetadata.DefaultModelId"/> names one.
+    /// </summary>
+    public string? DefaultModelId { get; set; }
+
+    /// <summary>
+    /// Gets or sets the output tokens assumed for a call that sets no <see cref="Microsoft.Extensions.AI.ChatOptions.MaxOutputTokens"/>
+    /// when the price catalog does not know the model's maximum; the call's <c>MaxOutputTokens</c> is set to it so
+    /// the bound holds. Defaults to 4,096.
+    /// </summary>
+    public int MaxOutputTokensCap { get; set; } = 4_096;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a call whose worst case does not fit is sent with a lower
+    /// <c>MaxOutputTokens</c> that fits, instead of being refused, when at least <see cref="MinimumOutputTokens"/>
+    /// remain. Defaults to <see langword="true"/>.
+    /// </summary>
+    public bool ReduceMaxOutputTokensToFit { get; set; } = true;
+
+    /// <summary>Gets or sets the fewest output tokens worth sending a reduced call for. Defaults to 16.</summary>
+    public int MinimumOutputTokens { get; set; } = 16;
+
+    /// <summary>
+    /// Gets or sets how long a reservation lives if the process dies before settling it; the store reclaims it
+    /// after that. Longer than the slowest call. Defaults to 10 minutes.
+    /// </summary>
+    public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Checks the options, naming the first invalid one.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ProjectName))
+        {
+            throw new ArgumentException("The project name must not be empty.", nameof(ProjectName));
+        }
+
+        if (MaxBudget < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBudget), MaxBudget, "The global budget cannot be negative.");
+        }
+
+        if (!Enum.IsDefined(GlobalBudgetPeriod))
+        {
+            throw new ArgumentOutOfRangeException(nameof(GlobalBudgetPeriod), GlobalBudgetPeriod, "Unknown budget period.");
+        }
+
+        if (!Enum.IsDefined(Mode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown enforcement mode.");
+        }
+
+        if (DefaultModelId is not null && string.IsNullOrWhiteSpace(DefaultModelId))
+        {
+            throw new ArgumentException("The default model id must be null or not empty.", nameof(DefaultModelId));
+        }
+
+        if (MaxOutputTokensCap <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxOutputTokensCap), MaxOutputTokensCap, "The output token cap must be positive.");
+        }
+
+        if (MinimumOutputTokens <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinimumOutputTokens), MinimumOutputTokens, "The minimum output tokens must be positive.");
+        }
+
+        if (ReservationTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReservationTimeout), ReservationTimeout, "The reservation timeout must be positive.");
+        }
+    }
+
+    /// <summary>Copies the options, so a client keeps its own even if the original changes later.</summary>
+    /// <returns>The copy.</returns>
+    internal BudgetingChatClientOptions Clone() => new(this);
+}

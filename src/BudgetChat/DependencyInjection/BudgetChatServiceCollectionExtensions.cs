@@ -1,0 +1,41 @@
+using BudgetChat;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers BudgetChat's services.</summary>
+public static class BudgetChatServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers what <c>UseBudget()</c> needs: validated <see cref="BudgetingChatClientOptions"/>, an
+    /// <see cref="IBudgetStore"/> (an <see cref="InMemoryBudgetStore"/> unless one is registered already), the
+    /// built-in <see cref="ModelPriceCatalog"/>, a <see cref="TiktokenTokenEstimator"/> and <see cref="TimeProvider.System"/>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the options of every budgeted chat client built from this container.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <remarks>
+    /// Register a different store, catalog or estimator before or after this call; it registers its defaults
+    /// only where none exists. Options are validated when first used and, in a host, at start.
+    /// </remarks>
+    public static IServiceCollection AddBudgetChat(this IServiceCollection services, Action<BudgetingChatClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        OptionsBuilder<BudgetingChatClientOptions> options = services.AddOptions<BudgetingChatClientOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetingChatClientOptions>, BudgetingChatClientOptionsValidator>());
+        services.AddOptions<BudgetStoreOptions>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IBudgetStore>(sp => new InMemoryBudgetStore(sp.GetRequiredService<IOptions<BudgetStoreOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(_ => ModelPriceCatalog.CreateDefault());
+        services.TryAddSingleton<ITokenEstimator>(_ => new TiktokenTokenEstimator());
+        return services;
+    }
+}
