@@ -1,3 +1,6 @@
+using System.IO.Compression;
+using System.Reflection;
+using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace BudgetChat;
@@ -10,13 +13,13 @@ namespace BudgetChat;
 /// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-public sealed class TiktokenTokenEstimator : TokenEstimatorBase
+public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
 {
     /// <summary>The default number of tokens counted per image: the most a high-detail image costs on gpt-4o.</summary>
     public const int DefaultTokensPerImage = 1_105;
 
-    private static readonly Lazy<Tokenizer> O200k = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
-    private static readonly Lazy<Tokenizer> Cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
+    private static readonly Lazy<Tokenizer> O200k = new(() => Load("o200k_base", "Microsoft.ML.Tokenizers.Data.O200kBase", O200kPattern()));
+    private static readonly Lazy<Tokenizer> Cl100k = new(() => Load("cl100k_base", "Microsoft.ML.Tokenizers.Data.Cl100kBase", Cl100kPattern()));
 
     /// <summary>Initializes a new instance of the <see cref="TiktokenTokenEstimator"/> class.</summary>
     /// <param name="tokensPerImage">Tokens counted for each image or other binary input part.</param>
@@ -53,8 +56,24 @@ public sealed class TiktokenTokenEstimator : TokenEstimatorBase
         }
 
         Tokenizer tokenizer = GetEncodingName(modelId) == "cl100k_base" ? Cl100k.Value : O200k.Value;
-
-        // Special-token text such as "<|endoftext|>" in user input is ordinary text to the API.
-        return tokenizer.CountTokens(text, considerPreTokenization: true, considerNormalization: true);
+        return tokenizer.CountTokens(text);
     }
+
+    // The tokenizers are built without special tokens: the API encodes "<|endoftext|>" in a message as ordinary
+    // text, and so must a count of what it will bill. The vocabularies are the data packages' embedded files.
+    private static TiktokenTokenizer Load(string encoding, string dataAssembly, Regex pattern)
+    {
+        Assembly data = Assembly.Load(dataAssembly);
+        using Stream compressed = data.GetManifestResourceStream($"{encoding}.tiktoken.deflate")
+            ?? throw new InvalidOperationException($"The {encoding} vocabulary is missing from {dataAssembly}; reference its NuGet package.");
+        using var vocabulary = new DeflateStream(compressed, CompressionMode.Decompress);
+        return TiktokenTokenizer.Create(vocabulary, new RegexPreTokenizer(pattern, specialTokens: null), normalizer: null, specialTokens: null);
+    }
+
+    // Pre-tokenization patterns of tiktoken's encodings.
+    [GeneratedRegex(@"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
+    private static partial Regex O200kPattern();
+
+    [GeneratedRegex(@"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
+    private static partial Regex Cl100kPattern();
 }

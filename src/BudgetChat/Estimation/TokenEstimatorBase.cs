@@ -10,7 +10,7 @@ namespace BudgetChat;
 /// <remarks>Derived classes supply <see cref="CountTokens"/>. This type is thread-safe when <see cref="CountTokens"/> is.</remarks>
 public abstract class TokenEstimatorBase : ITokenEstimator
 {
-    /// <summary>Tokens of framing per message (role and separators) in OpenAI's chat format.</summary>
+    /// <summary>Tokens of framing per message (separators around the role) in OpenAI's chat format; the role's own tokens are counted too.</summary>
     public const int TokensPerMessage = 3;
 
     /// <summary>Tokens that prime the assistant's reply at the end of every request.</summary>
@@ -37,7 +37,7 @@ public abstract class TokenEstimatorBase : ITokenEstimator
         int total = TokensPerReply;
         if (!string.IsNullOrEmpty(options?.Instructions))
         {
-            total += TokensPerMessage + CountTokens(options.Instructions, modelId);
+            total += TokensPerMessage + CountTokens(ChatRole.System.Value, modelId) + CountTokens(options.Instructions, modelId);
         }
 
         if (options?.Tools is { Count: > 0 } tools)
@@ -54,7 +54,7 @@ public abstract class TokenEstimatorBase : ITokenEstimator
 
         foreach (ChatMessage message in messages)
         {
-            total += TokensPerMessage;
+            total += TokensPerMessage + CountTokens(message.Role.Value, modelId);
             if (message.AuthorName is { Length: > 0 } name)
             {
                 total += 1 + CountTokens(name, modelId);
