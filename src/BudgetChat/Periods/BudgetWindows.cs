@@ -54,16 +54,23 @@ public static class BudgetWindows
         }
 
         // Jump close to the answer, then step; counting from the anchor (not chaining) keeps month ends
-        // from drifting: 31 Jan + 2 months is 31 Mar, not 28 Mar.
+        // from drifting: 31 Jan + 2 months is 31 Mar, not 28 Mar. Calendar fields are compared in the anchor's
+        // offset, and the estimate is corrected both ways, so it holds whatever offsets the two instants carry.
+        DateTimeOffset local = now.ToOffset(anchor.Offset);
         long estimate = period switch
         {
             BudgetPeriod.Daily => (now - anchor).Ticks / TimeSpan.TicksPerDay,
             BudgetPeriod.Weekly => (now - anchor).Ticks / (TimeSpan.TicksPerDay * 7),
-            BudgetPeriod.Monthly => Math.Max(0, ((now.Year - anchor.Year) * 12) + now.Month - anchor.Month - 1),
-            _ => Math.Max(0, now.Year - anchor.Year - 1),
+            BudgetPeriod.Monthly => Math.Max(0, ((local.Year - anchor.Year) * 12) + local.Month - anchor.Month - 1),
+            _ => Math.Max(0, local.Year - anchor.Year - 1),
         };
 
         int n = (int)estimate;
+        while (n > 0 && Advance(period, anchor, n) > now)
+        {
+            n--;
+        }
+
         while (Advance(period, anchor, n + 1) <= now)
         {
             n++;

@@ -118,7 +118,7 @@ internal sealed class BudgetLedger
             entry.UpdatedAt = now;
         }
 
-        var reservation = new Reservation(reservationId, [.. keys], amount, expiresAt);
+        var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt);
         _reservations.Add(reservationId, reservation);
         _byExpiry.Enqueue(reservation, expiresAt);
         return BudgetReservationResult.Reserved;
@@ -138,19 +138,15 @@ internal sealed class BudgetLedger
         }
 
         bool holds = reservation.State == ReservationState.Active;
-        foreach (string key in reservation.Keys)
+        foreach (Entry entry in HeldBudgets(reservation))
         {
-            // A budget deleted while the call ran has nothing left to charge.
-            if (_budgets.TryGetValue(key, out Entry? entry))
+            Touch(entry, now);
+            if (holds)
             {
-                Touch(entry, now);
-                if (holds)
-                {
-                    entry.Reserved -= reservation.Amount;
-                }
-
-                entry.Charge(actualCost, model, now);
+                entry.Reserved -= reservation.Amount;
             }
+
+            entry.Charge(actualCost, model, now);
         }
 
         Complete(reservation, now);
@@ -202,7 +198,7 @@ internal sealed class BudgetLedger
             Touch(_budgets[key], now).Charge(amount, model, now);
         }
 
-        var record = new Reservation(chargeId, [], amount, now);
+        var record = new Reservation(chargeId, [], [], amount, now);
         _reservations.Add(chargeId, record);
         Complete(record, now);
         return BudgetCompletionStatus.Completed;
@@ -278,12 +274,22 @@ internal sealed class BudgetLedger
 
     private void Unhold(Reservation reservation, DateTimeOffset now)
     {
-        foreach (string key in reservation.Keys)
+        foreach (Entry entry in HeldBudgets(reservation))
         {
-            if (_budgets.TryGetValue(key, out Entry? entry))
+            entry.Reserved -= reservation.Amount;
+            entry.UpdatedAt = now;
+        }
+    }
+
+    // The budgets a reservation still holds on: a budget deleted while the call ran is skipped, and so is a new
+    // budget created under the same key since, which never held this reservation.
+    private IEnumerable<Entry> HeldBudgets(Reservation reservation)
+    {
+        for (int i = 0; i < reservation.Keys.Length; i++)
+        {
+            if (_budgets.TryGetValue(reservation.Keys[i], out Entry? entry) && ReferenceEquals(entry, reservation.Budgets[i]))
             {
-                entry.Reserved -= reservation.Amount;
-                entry.UpdatedAt = now;
+                yield return entry;
             }
         }
     }
@@ -302,11 +308,13 @@ internal sealed class BudgetLedger
         _completed.Enqueue((reservation, reservation.ForgetAt));
     }
 
-    private sealed class Reservation(string id, string[] keys, decimal amount, DateTimeOffset expiresAt)
+    private sealed class Reservation(string id, string[] keys, Entry[] budgets, decimal amount, DateTimeOffset expiresAt)
     {
         public string Id { get; } = id;
 
         public string[] Keys { get; } = keys;
+
+        public Entry[] Budgets { get; } = budgets;
 
         public decimal Amount { get; } = amount;
 
