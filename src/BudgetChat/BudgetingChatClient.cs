@@ -275,7 +275,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
             if (result.Status == BudgetReservationStatus.BudgetNotFound)
             {
-                if (createdUser || !await TryCreateUserBudgetAsync(result.Key!, cancellationToken).ConfigureAwait(false))
+                if (createdUser || await TryCreateUserBudgetAsync(result.Key!, cancellationToken).ConfigureAwait(false) is null)
                 {
                     throw Refused(MissingBudget(result.Key!), "not_found");
                 }
@@ -369,17 +369,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     {
         foreach (string key in admission.Keys)
         {
-            BudgetState? budget = await _store.GetBudgetAsync(_options.ProjectName, key, cancellationToken).ConfigureAwait(false);
-            if (budget is null)
-            {
-                if (!await TryCreateUserBudgetAsync(key, cancellationToken).ConfigureAwait(false))
-                {
-                    throw Refused(MissingBudget(key), "not_found");
-                }
-
-                continue;
-            }
-
+            BudgetState budget = await _store.GetBudgetAsync(_options.ProjectName, key, cancellationToken).ConfigureAwait(false)
+                ?? await TryCreateUserBudgetAsync(key, cancellationToken).ConfigureAwait(false)
+                ?? throw Refused(MissingBudget(key), "not_found");
             if (budget.Spent >= budget.Limit)
             {
                 throw Refused(new BudgetExceededException(budget, admission.Amount), "refused");
@@ -404,16 +396,16 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         return new BudgetNotFoundException(_options.ProjectName, key, message);
     }
 
-    private async ValueTask<bool> TryCreateUserBudgetAsync(string key, CancellationToken cancellationToken)
+    private async ValueTask<BudgetState?> TryCreateUserBudgetAsync(string key, CancellationToken cancellationToken)
     {
         if (_options.DefaultUserBudget is not { } definition || !key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal))
         {
-            return false;
+            return null;
         }
 
-        BudgetState created = await _store.GetOrCreateBudgetAsync(_options.ProjectName, key, definition, cancellationToken).ConfigureAwait(false);
-        Log.UserBudgetReady(_logger, key, created.Limit);
-        return true;
+        BudgetState budget = await _store.GetOrCreateBudgetAsync(_options.ProjectName, key, definition, cancellationToken).ConfigureAwait(false);
+        Log.UserBudgetReady(_logger, key, budget.Limit);
+        return budget;
     }
 
     private Task EnsureGlobalBudgetAsync(CancellationToken cancellationToken)

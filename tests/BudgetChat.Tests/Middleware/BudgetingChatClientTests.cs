@@ -488,6 +488,19 @@ public sealed class BudgetingChatClientTests : BudgetingChatClientFixture
 
     [Theory]
     [MemberData(nameof(Streaming))]
+    public async Task CheckThenCharge_RefusesANewUser_WhoseDefaultBudgetIsZero(bool streaming)
+    {
+        Answer("never", Usage(1, 1));
+        using var client = CreateClient(o => (o.Mode, o.DefaultUserBudget) = (BudgetEnforcementMode.CheckThenCharge, new BudgetDefinition(0m)));
+
+        await Assert.ThrowsAsync<BudgetExceededException>(() => CallAsync(client, streaming, ForUser("new-user")));
+
+        Assert.Equal(0, InnerCalls);
+        Assert.Equal(0m, (await UserBudgetAsync("new-user")).Limit);
+    }
+
+    [Theory]
+    [MemberData(nameof(Streaming))]
     public async Task UsesTheInnerClientsDefaultModel_WhenOptionsNameNone(bool streaming)
     {
         Prices.SetPrice("inner-default", new ModelPrice(1m, 1m) { MaxOutputTokens = 5 });
