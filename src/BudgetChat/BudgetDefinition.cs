@@ -1,15 +1,25 @@
 namespace BudgetChat;
 
-/// <summary>What a budget allows: a limit in US dollars and an optional period after which spend resets.</summary>
+/// <summary>What a budget allows: a limit in US dollars, an optional period after which spend resets, and alert thresholds.</summary>
 /// <remarks>Instances are immutable and thread-safe.</remarks>
 public sealed record BudgetDefinition
 {
+    /// <summary>The most alert thresholds one budget may have.</summary>
+    public const int MaxAlertThresholds = 16;
+
+    private readonly decimal[] _alertThresholds;
+
     /// <summary>Initializes a new instance of the <see cref="BudgetDefinition"/> class.</summary>
     /// <param name="limit">The most that may be spent in one window, in US dollars. Zero refuses every call that costs anything.</param>
     /// <param name="period">How often spend resets; <see cref="BudgetPeriod.None"/> for never.</param>
     /// <param name="alignment">Whether windows follow the calendar or count from the last reset.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative, or an enum value is undefined.</exception>
-    public BudgetDefinition(decimal limit, BudgetPeriod period = BudgetPeriod.None, BudgetWindowAlignment alignment = BudgetWindowAlignment.Calendar)
+    /// <param name="alertThresholds">
+    /// Fractions of the limit (for example 0.8 and 1.0) whose crossing raises a <see cref="BudgetAlert"/>, once per
+    /// window each; <see langword="null"/> for none.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative, an enum value is undefined, or a threshold is not positive.</exception>
+    /// <exception cref="ArgumentException">There are more than <see cref="MaxAlertThresholds"/> thresholds.</exception>
+    public BudgetDefinition(decimal limit, BudgetPeriod period = BudgetPeriod.None, BudgetWindowAlignment alignment = BudgetWindowAlignment.Calendar, IEnumerable<decimal>? alertThresholds = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         if (!Enum.IsDefined(period))
@@ -22,9 +32,21 @@ public sealed record BudgetDefinition
             throw new ArgumentOutOfRangeException(nameof(alignment), alignment, "Unknown window alignment. Use Calendar or Rolling.");
         }
 
+        decimal[] thresholds = alertThresholds?.Distinct().Order().ToArray() ?? [];
+        if (thresholds.Length > 0 && thresholds[0] <= 0m)
+        {
+            throw new ArgumentOutOfRangeException(nameof(alertThresholds), thresholds[0], "Alert thresholds are fractions of the limit and must be positive, for example 0.8 for 80%.");
+        }
+
+        if (thresholds.Length > MaxAlertThresholds)
+        {
+            throw new ArgumentException($"A budget can have at most {MaxAlertThresholds} alert thresholds.", nameof(alertThresholds));
+        }
+
         Limit = limit;
         Period = period;
         Alignment = alignment;
+        _alertThresholds = thresholds;
     }
 
     /// <summary>Gets the most that may be spent in one window, in US dollars.</summary>
@@ -35,4 +57,15 @@ public sealed record BudgetDefinition
 
     /// <summary>Gets whether windows follow the calendar or count from the last reset.</summary>
     public BudgetWindowAlignment Alignment { get; }
+
+    /// <summary>Gets the fractions of the limit whose crossing raises an alert, in ascending order.</summary>
+    public IReadOnlyList<decimal> AlertThresholds => _alertThresholds;
+
+    /// <inheritdoc/>
+    public bool Equals(BudgetDefinition? other) =>
+        other is not null && Limit == other.Limit && Period == other.Period && Alignment == other.Alignment
+        && _alertThresholds.AsSpan().SequenceEqual(other._alertThresholds);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Limit, Period, Alignment, _alertThresholds.Length);
 }

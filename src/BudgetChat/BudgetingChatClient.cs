@@ -36,6 +36,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly string? _innerDefaultModelId;
     private readonly BudgetDefinition? _globalBudget;
     private readonly KeyValuePair<string, object?> _projectTag;
+    private readonly BudgetAlertPublisher _alerts;
     private Task? _globalBudgetReady;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetingChatClient"/> class.</summary>
@@ -47,6 +48,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     /// <param name="loggerFactory">Creates the logger, or <see langword="null"/> for no logging.</param>
     /// <param name="timeProvider">The clock for reservation expiry, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <param name="meterFactory">Creates the <c>BudgetChat</c> meter, or <see langword="null"/> to create it directly.</param>
+    /// <param name="alertSinks">Receive the budget alerts charges raise, or <see langword="null"/> to log them.</param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public BudgetingChatClient(
         IChatClient innerClient,
@@ -56,7 +58,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         ITokenEstimator? tokenEstimator = null,
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IEnumerable<IBudgetAlertSink>? alertSinks = null)
         : base(innerClient)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -71,6 +74,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         _innerDefaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _globalBudget = _options.MaxBudget is { } max ? new BudgetDefinition(max, _options.GlobalBudgetPeriod) : null;
         _projectTag = new("budgetchat.project", _options.ProjectName);
+        _alerts = new BudgetAlertPublisher(
+            alertSinks ?? [new LoggingBudgetAlertSink(loggerFactory?.CreateLogger<LoggingBudgetAlertSink>())],
+            _logger);
     }
 
     /// <summary>Gets the project this client's budget keys are scoped to.</summary>
@@ -414,7 +420,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         Task? ready = _globalBudgetReady;
         if (ready is null || ready.IsFaulted || ready.IsCanceled)
         {
-            ready = _store.SetBudgetAsync(_options.ProjectName, BudgetKeys.Global, _globalBudget!, CancellationToken.None).AsTask();
+            ready = _store.SetBudgetAsync(_options.ProjectName, BudgetKeys.Global, _globalBudget!, createdAt: null, CancellationToken.None).AsTask();
             _globalBudgetReady = ready;
         }
 
@@ -430,6 +436,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             && _prices.TryGetPrice(responseModelId, out ModelPrice? responsePrice) ? responsePrice : admission.Price;
 
         decimal cost;
+        IReadOnlyList<BudgetAlert> alerts;
         if (usage is { InputTokenCount: not null } or { OutputTokenCount: not null })
         {
             cost = price.GetCost(usage);
@@ -445,14 +452,16 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         try
         {
-            BudgetCompletionStatus status = _options.Mode == BudgetEnforcementMode.Reservation
+            BudgetCompletion completion = _options.Mode == BudgetEnforcementMode.Reservation
                 ? await _store.SettleAsync(_options.ProjectName, admission.ReservationId, cost, modelId, CancellationToken.None).ConfigureAwait(false)
                 : await _store.ChargeAsync(_options.ProjectName, admission.Keys, cost, modelId, admission.ReservationId, CancellationToken.None).ConfigureAwait(false);
-            if (status == BudgetCompletionStatus.NotFound)
+            if (completion.Status == BudgetCompletionStatus.NotFound)
             {
                 Log.SettleFailed(_logger, admission.ReservationId, cost, null);
                 return;
             }
+
+            alerts = completion.Alerts;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -468,6 +477,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
 
         Log.Settled(_logger, admission.ReservationId, modelId, cost, admission.Amount);
+        await _alerts.PublishAsync(alerts).ConfigureAwait(false);
     }
 
     private async ValueTask ReleaseAsync(Admission admission)

@@ -17,7 +17,7 @@ public static class BudgetingChatClientBuilderExtensions
     /// <para>
     /// Services come from the provider the pipeline is built with: <see cref="IBudgetStore"/>,
     /// <see cref="ModelPriceCatalog"/>, <see cref="ITokenEstimator"/>, <see cref="TimeProvider"/>,
-    /// <see cref="ILoggerFactory"/>, <see cref="IMeterFactory"/> and <see cref="IOptions{TOptions}"/> of
+    /// <see cref="ILoggerFactory"/>, <see cref="IMeterFactory"/>, <see cref="IBudgetAlertSink"/>s and <see cref="IOptions{TOptions}"/> of
     /// <see cref="BudgetingChatClientOptions"/>. Each is optional: without a store the client gets an
     /// <see cref="InMemoryBudgetStore"/> of its own, without a catalog the built-in prices.
     /// </para>
@@ -61,6 +61,7 @@ public static class BudgetingChatClientBuilderExtensions
             services.GetService<ITokenEstimator>(),
             services.GetService<ILoggerFactory>(),
             timeProvider,
-            services.GetService<IMeterFactory>());
+            services.GetService<IMeterFactory>(),
+            services.GetService<IEnumerable<IBudgetAlertSink>>() is { } sinks && sinks.Any() ? sinks : null);
     }
 }

@@ -15,6 +15,8 @@ namespace BudgetChat;
 /// <item><description>A reservation not settled or released by its expiry is reclaimed; settling it later still charges the
 /// actual cost, because the money was really spent.</description></item>
 /// <item><description>Periodic budgets roll over lazily when touched and in <see cref="SweepAsync"/>.</description></item>
+/// <item><description>A charge whose spend crosses one of the budget's <see cref="BudgetDefinition.AlertThresholds"/> reports a
+/// <see cref="BudgetAlert"/> in its result, once per threshold per window, whichever process made the charge.</description></item>
 /// </list>
 /// <para>Implementations are thread-safe.</para>
 /// </remarks>
@@ -31,9 +33,13 @@ public interface IBudgetStore
     /// <param name="project">The project.</param>
     /// <param name="key">The budget's key.</param>
     /// <param name="definition">The limit and period.</param>
+    /// <param name="createdAt">
+    /// When the budget counts from: its creation time when new, and the start its rolling windows are counted from
+    /// (LiteLLM's <c>created_at</c>). <see langword="null"/> for now when new, and to keep the existing start otherwise.
+    /// </param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The budget after the change.</returns>
-    ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default);
+    ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default);
 
     /// <summary>Creates a budget unless the key has one already; exactly one of several concurrent callers creates it.</summary>
     /// <param name="project">The project.</param>
@@ -72,15 +78,15 @@ public interface IBudgetStore
     /// <param name="actualCost">What the call really cost, in US dollars; it may exceed the amount held.</param>
     /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>Whether this call charged, an earlier one did, or the id is unknown.</returns>
-    ValueTask<BudgetCompletionStatus> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default);
+    /// <returns>Whether this call charged, an earlier one did, or the id is unknown; and the alert thresholds the charge crossed.</returns>
+    ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default);
 
     /// <summary>Ends a reservation without charging anything.</summary>
     /// <param name="project">The project.</param>
     /// <param name="reservationId">The reservation's id.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>Whether this call released, an earlier call ended the reservation, or the id is unknown.</returns>
-    ValueTask<BudgetCompletionStatus> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default);
+    ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default);
 
     /// <summary>Charges <paramref name="amount"/> to every key without a reservation, even past a limit.</summary>
     /// <param name="project">The project.</param>
@@ -89,9 +95,9 @@ public interface IBudgetStore
     /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
     /// <param name="chargeId">An id chosen by the caller; charging the same id twice charges once.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>Whether this call charged or an earlier one with the same id did.</returns>
+    /// <returns>Whether this call charged or an earlier one with the same id did; and the alert thresholds the charge crossed.</returns>
     /// <exception cref="BudgetNotFoundException">A key has no budget; nothing was charged.</exception>
-    ValueTask<BudgetCompletionStatus> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default);
+    ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default);
 
     /// <summary>Sets a budget's spend to zero and starts a new window now (rolling) or in the current calendar window.</summary>
     /// <param name="project">The project.</param>

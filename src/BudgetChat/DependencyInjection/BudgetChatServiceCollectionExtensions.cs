@@ -36,6 +36,7 @@ public static class BudgetChatServiceCollectionExtensions
         services.TryAddSingleton<IBudgetStore>(sp => new InMemoryBudgetStore(sp.GetRequiredService<IOptions<BudgetStoreOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(_ => ModelPriceCatalog.CreateDefault());
         services.TryAddSingleton<ITokenEstimator>(_ => new TiktokenTokenEstimator());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IBudgetAlertSink, LoggingBudgetAlertSink>());
         return services;
     }
 }

@@ -35,17 +35,22 @@ internal sealed class BudgetLedger
         return _budgets.TryGetValue(key, out Entry? entry) ? Touch(entry, now).Snapshot(_project, key) : null;
     }
 
-    public BudgetState Set(string key, BudgetDefinition definition, DateTimeOffset now)
+    public BudgetState Set(string key, BudgetDefinition definition, DateTimeOffset? createdAt, DateTimeOffset now)
     {
         Maintain(now);
         if (!_budgets.TryGetValue(key, out Entry? entry))
         {
-            return Create(key, definition, now);
+            return Create(key, definition, createdAt ?? now, now);
         }
 
         Touch(entry, now);
+        if (!entry.Definition.AlertThresholds.SequenceEqual(definition.AlertThresholds))
+        {
+            entry.AlertsRaised = 0;
+        }
+
         entry.Definition = definition;
-        entry.Anchor = entry.WindowStart;
+        entry.Anchor = createdAt ?? entry.WindowStart;
         entry.SetWindow(definition, now, _options.TimeZone);
         entry.UpdatedAt = now;
         return entry.Snapshot(_project, key);
@@ -56,7 +61,7 @@ internal sealed class BudgetLedger
         Maintain(now);
         return _budgets.TryGetValue(key, out Entry? entry)
             ? Touch(entry, now).Snapshot(_project, key)
-            : Create(key, definition, now);
+            : Create(key, definition, now, now);
     }
 
     public bool Delete(string key, DateTimeOffset now)
@@ -124,46 +129,52 @@ internal sealed class BudgetLedger
         return BudgetReservationResult.Reserved;
     }
 
-    public BudgetCompletionStatus Settle(string reservationId, decimal actualCost, string? model, DateTimeOffset now)
+    public BudgetCompletion Settle(string reservationId, decimal actualCost, string? model, DateTimeOffset now)
     {
         Maintain(now);
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
-            return BudgetCompletionStatus.NotFound;
+            return BudgetCompletion.NotFound;
         }
 
         if (reservation.State == ReservationState.Completed)
         {
-            return BudgetCompletionStatus.AlreadyCompleted;
+            return BudgetCompletion.AlreadyCompleted;
         }
 
         bool holds = reservation.State == ReservationState.Active;
-        foreach (Entry entry in HeldBudgets(reservation))
+        List<BudgetAlert>? alerts = null;
+        for (int i = 0; i < reservation.Keys.Length; i++)
         {
+            if (HeldBudget(reservation, i) is not { } entry)
+            {
+                continue;
+            }
+
             Touch(entry, now);
             if (holds)
             {
                 entry.Reserved -= reservation.Amount;
             }
 
-            entry.Charge(actualCost, model, now);
+            ChargeEntry(entry, reservation.Keys[i], actualCost, model, now, ref alerts);
         }
 
         Complete(reservation, now);
-        return BudgetCompletionStatus.Completed;
+        return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
 
-    public BudgetCompletionStatus Release(string reservationId, DateTimeOffset now)
+    public BudgetCompletion Release(string reservationId, DateTimeOffset now)
     {
         Maintain(now);
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
-            return BudgetCompletionStatus.NotFound;
+            return BudgetCompletion.NotFound;
         }
 
         if (reservation.State == ReservationState.Completed)
         {
-            return BudgetCompletionStatus.AlreadyCompleted;
+            return BudgetCompletion.AlreadyCompleted;
         }
 
         if (reservation.State == ReservationState.Active)
@@ -172,16 +183,16 @@ internal sealed class BudgetLedger
         }
 
         Complete(reservation, now);
-        return BudgetCompletionStatus.Completed;
+        return BudgetCompletion.Completed;
     }
 
-    public BudgetCompletionStatus Charge(IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, DateTimeOffset now)
+    public BudgetCompletion Charge(IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, DateTimeOffset now)
     {
         Maintain(now);
         if (_reservations.TryGetValue(chargeId, out Reservation? existing))
         {
             return existing.State == ReservationState.Completed
-                ? BudgetCompletionStatus.AlreadyCompleted
+                ? BudgetCompletion.AlreadyCompleted
                 : throw new ArgumentException($"Charge id '{chargeId}' is the id of an open reservation; settle the reservation instead.", nameof(chargeId));
         }
 
@@ -193,15 +204,16 @@ internal sealed class BudgetLedger
             }
         }
 
+        List<BudgetAlert>? alerts = null;
         foreach (string key in keys)
         {
-            Touch(_budgets[key], now).Charge(amount, model, now);
+            ChargeEntry(Touch(_budgets[key], now), key, amount, model, now, ref alerts);
         }
 
         var record = new Reservation(chargeId, [], [], amount, now);
         _reservations.Add(chargeId, record);
         Complete(record, now);
-        return BudgetCompletionStatus.Completed;
+        return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
 
     public BudgetState? Reset(string key, DateTimeOffset now)
@@ -233,9 +245,9 @@ internal sealed class BudgetLedger
         return rolled;
     }
 
-    private BudgetState Create(string key, BudgetDefinition definition, DateTimeOffset now)
+    private BudgetState Create(string key, BudgetDefinition definition, DateTimeOffset createdAt, DateTimeOffset now)
     {
-        var entry = new Entry(definition, now);
+        var entry = new Entry(definition, createdAt);
         entry.SetWindow(definition, now, _options.TimeZone);
         _budgets.Add(key, entry);
         return entry.Snapshot(_project, key);
@@ -274,22 +286,32 @@ internal sealed class BudgetLedger
 
     private void Unhold(Reservation reservation, DateTimeOffset now)
     {
-        foreach (Entry entry in HeldBudgets(reservation))
+        for (int i = 0; i < reservation.Keys.Length; i++)
         {
-            entry.Reserved -= reservation.Amount;
-            entry.UpdatedAt = now;
+            if (HeldBudget(reservation, i) is { } entry)
+            {
+                entry.Reserved -= reservation.Amount;
+                entry.UpdatedAt = now;
+            }
         }
     }
 
-    // The budgets a reservation still holds on: a budget deleted while the call ran is skipped, and so is a new
-    // budget created under the same key since, which never held this reservation.
-    private IEnumerable<Entry> HeldBudgets(Reservation reservation)
+    // The budget a reservation still holds on: none when it was deleted while the call ran, nor when a new
+    // budget was created under the same key since, which never held this reservation.
+    private Entry? HeldBudget(Reservation reservation, int index) =>
+        _budgets.TryGetValue(reservation.Keys[index], out Entry? entry) && ReferenceEquals(entry, reservation.Budgets[index]) ? entry : null;
+
+    private void ChargeEntry(Entry entry, string key, decimal amount, string? model, DateTimeOffset now, ref List<BudgetAlert>? alerts)
     {
-        for (int i = 0; i < reservation.Keys.Length; i++)
+        entry.Charge(amount, model, now);
+        IReadOnlyList<decimal> thresholds = entry.Definition.AlertThresholds;
+        for (int t = 0; t < thresholds.Count; t++)
         {
-            if (_budgets.TryGetValue(reservation.Keys[i], out Entry? entry) && ReferenceEquals(entry, reservation.Budgets[i]))
+            int bit = 1 << t;
+            if ((entry.AlertsRaised & bit) == 0 && entry.Spent > 0m && entry.Spent >= thresholds[t] * entry.Definition.Limit)
             {
-                yield return entry;
+                entry.AlertsRaised |= bit;
+                (alerts ??= []).Add(new BudgetAlert(_project, key, thresholds[t], entry.Spent, entry.Definition.Limit, entry.WindowStart, entry.WindowEnd));
             }
         }
     }
@@ -341,6 +363,9 @@ internal sealed class BudgetLedger
 
         public decimal Reserved { get; set; }
 
+        /// <summary>Bit i set: threshold i of the definition has alerted in this window.</summary>
+        public int AlertsRaised { get; set; }
+
         public decimal Available => Definition.Limit - Spent - Reserved;
 
         public DateTimeOffset CreatedAt { get; } = createdAt;
@@ -367,6 +392,7 @@ internal sealed class BudgetLedger
         public void ClearSpend(DateTimeOffset now)
         {
             Spent = 0m;
+            AlertsRaised = 0;
             _byModel?.Clear();
             UpdatedAt = now;
         }

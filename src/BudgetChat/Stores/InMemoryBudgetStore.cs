@@ -44,7 +44,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
         StoreArguments.Key(project, key);
         ArgumentNullException.ThrowIfNull(definition);
@@ -52,7 +52,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
         Project p = GetProject(project);
         lock (p.Gate)
         {
-            return ValueTask.FromResult(p.Ledger.Set(key, definition, Now));
+            return ValueTask.FromResult(p.Ledger.Set(key, definition, createdAt, Now));
         }
     }
 
@@ -115,14 +115,14 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetCompletionStatus> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
     {
         StoreArguments.Completion(project, reservationId);
         ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
         cancellationToken.ThrowIfCancellationRequested();
         if (!_projects.TryGetValue(project, out Project? p))
         {
-            return ValueTask.FromResult(BudgetCompletionStatus.NotFound);
+            return ValueTask.FromResult(BudgetCompletion.NotFound);
         }
 
         lock (p.Gate)
@@ -132,13 +132,13 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetCompletionStatus> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
     {
         StoreArguments.Completion(project, reservationId);
         cancellationToken.ThrowIfCancellationRequested();
         if (!_projects.TryGetValue(project, out Project? p))
         {
-            return ValueTask.FromResult(BudgetCompletionStatus.NotFound);
+            return ValueTask.FromResult(BudgetCompletion.NotFound);
         }
 
         lock (p.Gate)
@@ -148,7 +148,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetCompletionStatus> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
         StoreArguments.Keys(project, keys, amount);
         ArgumentException.ThrowIfNullOrWhiteSpace(chargeId);

@@ -347,14 +347,14 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.True((await Reserve(store, time, "r1", 0.50m, "user:1")).IsReserved);
 
         Assert.Equal(0m, (await GetExisting(store, "user:1", OtherProject)).Reserved);
-        Assert.Equal(BudgetCompletionStatus.NotFound, await store.SettleAsync(OtherProject, "r1", 0.50m, null));
-        Assert.Equal(BudgetCompletionStatus.NotFound, await store.ReleaseAsync(OtherProject, "r1"));
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.SettleAsync(OtherProject, "r1", 0.50m, null)).Status);
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.ReleaseAsync(OtherProject, "r1")).Status);
         Assert.Equal(0m, (await GetExisting(store, "user:1", OtherProject)).Spent);
         Assert.Equal(0.50m, (await GetExisting(store, "user:1")).Reserved);
 
         // The same id is free in the other project, and holds there separately.
         Assert.True((await store.ReserveAsync(OtherProject, ["user:1"], 0.30m, "r1", time.GetUtcNow().AddHours(1))).IsReserved);
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, "r1", 0.10m, null));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.10m, null)).Status);
         Assert.Equal(0.30m, (await GetExisting(store, "user:1", OtherProject)).Reserved);
         Assert.Equal(0.10m, (await GetExisting(store, "user:1")).Spent);
     }
@@ -366,8 +366,8 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
         await store.SetBudgetAsync(OtherProject, "user:1", new BudgetDefinition(1m));
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.ChargeAsync(Project, ["user:1"], 0.10m, null, "c1"));
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.ChargeAsync(OtherProject, ["user:1"], 0.20m, null, "c1"));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["user:1"], 0.10m, null, "c1")).Status);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(OtherProject, ["user:1"], 0.20m, null, "c1")).Status);
 
         Assert.Equal(0.10m, (await GetExisting(store, "user:1")).Spent);
         Assert.Equal(0.20m, (await GetExisting(store, "user:1", OtherProject)).Spent);
@@ -444,7 +444,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.Equal(0m, (await GetExisting(store, "user:1")).Reserved);
 
         // Nothing was held under the id either: it can neither be settled nor released.
-        Assert.Equal(BudgetCompletionStatus.NotFound, await store.SettleAsync(Project, "r1", 0.50m, null));
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.SettleAsync(Project, "r1", 0.50m, null)).Status);
         Assert.Equal(0m, (await GetExisting(store, "global")).Spent);
     }
 
@@ -486,7 +486,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.Equal(0m, (await GetExisting(store, "global")).Reserved);
         Assert.Equal(0m, (await GetExisting(store, "user:1")).Reserved);
         Assert.Null(await store.GetBudgetAsync(Project, "user:404"));
-        Assert.Equal(BudgetCompletionStatus.NotFound, await store.ReleaseAsync(Project, "r1"));
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.ReleaseAsync(Project, "r1")).Status);
     }
 
     [Fact]
@@ -500,7 +500,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
 
         Assert.Equal(BudgetReservationStatus.Reserved, again.Status);
         Assert.Equal(0.40m, (await GetExisting(store, "user:1")).Reserved);
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, "r1", 0.40m, null));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.40m, null)).Status);
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(0m, state.Reserved);
         Assert.Equal(0.40m, state.Spent);
@@ -512,7 +512,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         var (store, time) = NewStore();
         await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
         Assert.True((await Reserve(store, time, "r1", 0.40m, "user:1")).IsReserved);
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, "r1", 0.40m, null));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.40m, null)).Status);
 
         try
         {
@@ -600,7 +600,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
             BudgetReservationResult result = await store.ReserveAsync(Project, ["global"], 0.05m, $"r{i}", expiresAt);
             if (result.IsReserved)
             {
-                Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, $"r{i}", 0.05m, "m"));
+                Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, $"r{i}", 0.05m, "m")).Status);
             }
 
             return result.IsReserved;
@@ -627,7 +627,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.True((await Reserve(store, time, "r1", 0.10m, "user:1", "global")).IsReserved);
         time.Advance(TimeSpan.FromSeconds(3));
 
-        BudgetCompletionStatus status = await store.SettleAsync(Project, "r1", 0.04m, "gpt-4o");
+        BudgetCompletionStatus status = (await store.SettleAsync(Project, "r1", 0.04m, "gpt-4o")).Status;
 
         Assert.Equal(BudgetCompletionStatus.Completed, status);
         foreach (string key in new[] { "user:1", "global" })
@@ -647,7 +647,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
         Assert.True((await Reserve(store, time, "r1", 0.10m, "user:1")).IsReserved);
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, "r1", 1.25m, "m"));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 1.25m, "m")).Status);
 
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(1.25m, state.Spent);
@@ -685,9 +685,9 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
         Assert.True((await Reserve(store, time, "r1", 0.10m, "user:1")).IsReserved);
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, "r1", 0.07m, "m"));
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, await store.SettleAsync(Project, "r1", 0.07m, "m"));
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, await store.SettleAsync(Project, "r1", 0.50m, "other"));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.07m, "m")).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.SettleAsync(Project, "r1", 0.07m, "m")).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.SettleAsync(Project, "r1", 0.50m, "other")).Status);
 
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(0.07m, state.Spent);
@@ -706,8 +706,8 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         {
             await go.Task;
             return i % 2 == 0
-                ? await store.SettleAsync(Project, "r1", 0.09m, "m")
-                : await store.ReleaseAsync(Project, "r1");
+                ? (await store.SettleAsync(Project, "r1", 0.09m, "m")).Status
+                : (await store.ReleaseAsync(Project, "r1")).Status;
         }))];
 
         go.SetResult();
@@ -728,8 +728,8 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         await store.SetBudgetAsync(Project, "global", new BudgetDefinition(10m));
         Assert.True((await Reserve(store, time, "r1", 0.60m, "user:1", "global")).IsReserved);
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.ReleaseAsync(Project, "r1"));
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, await store.ReleaseAsync(Project, "r1"));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ReleaseAsync(Project, "r1")).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.ReleaseAsync(Project, "r1")).Status);
 
         foreach (string key in new[] { "user:1", "global" })
         {
@@ -751,7 +751,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.True((await Reserve(store, time, "r2", 0.10m, "user:1")).IsReserved);
         await store.SettleAsync(Project, "r1", 0.08m, null);
 
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, await store.ReleaseAsync(Project, "r1"));
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.ReleaseAsync(Project, "r1")).Status);
 
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(0.08m, state.Spent);
@@ -767,7 +767,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.True((await Reserve(store, time, "r2", 0.10m, "user:1")).IsReserved);
         await store.ReleaseAsync(Project, "r1");
 
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, await store.SettleAsync(Project, "r1", 0.08m, "m"));
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.SettleAsync(Project, "r1", 0.08m, "m")).Status);
 
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(0m, state.Spent);
@@ -782,9 +782,9 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
         Assert.True((await Reserve(store, time, "r1", 0.10m, "user:1")).IsReserved);
 
-        Assert.Equal(BudgetCompletionStatus.NotFound, await store.SettleAsync(Project, "nope", 0.50m, "m"));
-        Assert.Equal(BudgetCompletionStatus.NotFound, await store.ReleaseAsync(Project, "nope"));
-        Assert.Equal(BudgetCompletionStatus.NotFound, await store.SettleAsync("empty-project", "r1", 0.50m, "m"));
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.SettleAsync(Project, "nope", 0.50m, "m")).Status);
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.ReleaseAsync(Project, "nope")).Status);
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.SettleAsync("empty-project", "r1", 0.50m, "m")).Status);
 
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(0m, state.Spent);
@@ -800,7 +800,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         for (int i = 0; i < 1000; i++)
         {
             Assert.True((await Reserve(store, time, $"r{i}", 0.000001m, "user:1")).IsReserved);
-            Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, $"r{i}", 0.000001m, "m"));
+            Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, $"r{i}", 0.000001m, "m")).Status);
         }
 
         BudgetState state = await GetExisting(store, "user:1");
@@ -850,8 +850,8 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         time.Advance(TimeSpan.FromMinutes(2));
         Assert.True((await Reserve(store, time, "r2", 0.80m, "user:1")).IsReserved);
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, "r1", 0.30m, "m"));
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, await store.SettleAsync(Project, "r1", 0.30m, "m"));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.30m, "m")).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.SettleAsync(Project, "r1", 0.30m, "m")).Status);
 
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(0.30m, state.Spent);
@@ -867,7 +867,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.50m, "r1", Epoch.AddMinutes(1))).IsReserved);
         time.Advance(TimeSpan.FromMinutes(30));
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, "r1", 0.20m, null));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.20m, null)).Status);
         Assert.Equal(0.20m, (await GetExisting(store, "user:1")).Spent);
     }
 
@@ -880,8 +880,8 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.30m, "r2", Epoch.AddHours(1))).IsReserved);
         time.Advance(TimeSpan.FromMinutes(2));
 
-        Assert.NotEqual(BudgetCompletionStatus.NotFound, await store.ReleaseAsync(Project, "r1"));
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, await store.ReleaseAsync(Project, "r1"));
+        Assert.NotEqual(BudgetCompletionStatus.NotFound, (await store.ReleaseAsync(Project, "r1")).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.ReleaseAsync(Project, "r1")).Status);
 
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(0m, state.Spent);
@@ -897,17 +897,17 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
         Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.10m, "r1", Epoch.AddDays(7))).IsReserved);
         BudgetCompletionStatus first = completion == "settle"
-            ? await store.SettleAsync(Project, "r1", 0.10m, null)
-            : await store.ReleaseAsync(Project, "r1");
+            ? (await store.SettleAsync(Project, "r1", 0.10m, null)).Status
+            : (await store.ReleaseAsync(Project, "r1")).Status;
         Assert.Equal(BudgetCompletionStatus.Completed, first);
         decimal spent = (await GetExisting(store, "user:1")).Spent;
 
         time.Advance(TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1));
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, await store.SettleAsync(Project, "r1", 0.10m, null));
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.SettleAsync(Project, "r1", 0.10m, null)).Status);
 
         time.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal(BudgetCompletionStatus.NotFound, await store.SettleAsync(Project, "r1", 0.10m, null));
-        Assert.Equal(BudgetCompletionStatus.NotFound, await store.ReleaseAsync(Project, "r1"));
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.SettleAsync(Project, "r1", 0.10m, null)).Status);
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.ReleaseAsync(Project, "r1")).Status);
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(spent, state.Spent);
         Assert.Equal(0m, state.Reserved);
@@ -939,7 +939,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
         await store.SetBudgetAsync(Project, "global", new BudgetDefinition(10m));
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.ChargeAsync(Project, ["user:1", "global"], 1.50m, "gpt-4o", "c1"));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["user:1", "global"], 1.50m, "gpt-4o", "c1")).Status);
 
         BudgetState user = await GetExisting(store, "user:1");
         Assert.Equal(1.50m, user.Spent);
@@ -955,9 +955,9 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         var (store, _) = NewStore();
         await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.ChargeAsync(Project, ["user:1"], 0.20m, "m", "c1"));
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, await store.ChargeAsync(Project, ["user:1"], 0.20m, "m", "c1"));
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.ChargeAsync(Project, ["user:1"], 0.20m, "m", "c2"));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["user:1"], 0.20m, "m", "c1")).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.ChargeAsync(Project, ["user:1"], 0.20m, "m", "c1")).Status);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["user:1"], 0.20m, "m", "c2")).Status);
 
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(0.40m, state.Spent);
@@ -973,7 +973,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Task<BudgetCompletionStatus>[] calls = [.. Enumerable.Range(0, 50).Select(_ => Task.Run(async () =>
         {
             await go.Task;
-            return await store.ChargeAsync(Project, ["user:1"], 0.20m, null, "c1");
+            return (await store.ChargeAsync(Project, ["user:1"], 0.20m, null, "c1")).Status;
         }))];
 
         go.SetResult();
@@ -1007,7 +1007,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         await Assert.ThrowsAsync<BudgetNotFoundException>(() => store.ChargeAsync(Project, ["global", "user:1"], 0.50m, null, "c1").AsTask());
         await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.ChargeAsync(Project, ["global", "user:1"], 0.50m, null, "c1"));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["global", "user:1"], 0.50m, null, "c1")).Status);
         Assert.Equal(0.50m, (await GetExisting(store, "global")).Spent);
         Assert.Equal(0.50m, (await GetExisting(store, "user:1")).Spent);
     }
@@ -1095,7 +1095,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.Equal(0m, rolled.Spent);
         Assert.Equal(0.40m, rolled.Reserved);
 
-        Assert.Equal(BudgetCompletionStatus.Completed, await store.SettleAsync(Project, "r1", 0.30m, null));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.30m, null)).Status);
         BudgetState settled = await GetExisting(store, "user:1");
         Assert.Equal(0.30m, settled.Spent);
         Assert.Equal(0m, settled.Reserved);
@@ -1369,7 +1369,7 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
 
         Func<Task> call = operation switch
         {
-            "set" => () => store.SetBudgetAsync(Project, "a", new BudgetDefinition(5m), cts.Token).AsTask(),
+            "set" => () => store.SetBudgetAsync(Project, "a", new BudgetDefinition(5m), cancellationToken: cts.Token).AsTask(),
             "reserve" => () => store.ReserveAsync(Project, ["a"], 0.10m, "r2", Epoch.AddHours(1), cts.Token).AsTask(),
             "settle" => () => store.SettleAsync(Project, "r", 0.10m, null, cts.Token).AsTask(),
             _ => () => store.ChargeAsync(Project, ["a"], 0.10m, null, "c1", cts.Token).AsTask(),
@@ -1381,5 +1381,88 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.Equal(1m, state.Limit);
         Assert.Equal(0m, state.Spent);
         Assert.Equal(0.10m, state.Reserved);
+    }
+
+    // ---------------------------------------------------------------- alerts and creation time
+
+    [Fact]
+    public async Task Alerts_AreReportedOncePerThresholdPerWindow_ByTheChargeThatCrossesThem()
+    {
+        var (store, time) = NewStore();
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m, BudgetPeriod.Daily, alertThresholds: [1.0m, 0.5m]));
+
+        Assert.Empty((await store.ChargeAsync(Project, ["user:1"], 0.4m, null, "c1")).Alerts);
+        BudgetAlert half = Assert.Single((await store.ChargeAsync(Project, ["user:1"], 0.2m, null, "c2")).Alerts);
+        Assert.Empty((await store.ChargeAsync(Project, ["user:1"], 0.1m, null, "c3")).Alerts);
+        BudgetAlert full = Assert.Single((await store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c4")).Alerts);
+        Assert.Empty((await store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c5")).Alerts);
+
+        Assert.Equal(new BudgetAlert(Project, "user:1", 0.5m, 0.6m, 1m, Epoch.Date.ToUniversalTimeOffset(), Epoch.Date.AddDays(1).ToUniversalTimeOffset()), half);
+        Assert.Equal(1.0m, full.Threshold);
+        Assert.Equal(1.2m, full.Spent);
+
+        time.Advance(TimeSpan.FromDays(1));
+        BudgetAlert nextDay = Assert.Single((await store.ChargeAsync(Project, ["user:1"], 0.7m, null, "c6")).Alerts);
+        Assert.Equal(0.5m, nextDay.Threshold);
+        Assert.Equal(Epoch.Date.AddDays(1).ToUniversalTimeOffset(), nextDay.WindowStart);
+    }
+
+    [Fact]
+    public async Task Alerts_FromASettlement_NameEveryKeyAndEveryThresholdCrossed()
+    {
+        var (store, time) = NewStore();
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m, alertThresholds: [0.5m, 0.8m]));
+        await store.SetBudgetAsync(Project, "global", new BudgetDefinition(10m, alertThresholds: [0.05m]));
+        await store.SetBudgetAsync(Project, "team:x", new BudgetDefinition(10m));
+        Assert.True((await Reserve(store, time, "r1", 0.5m, "user:1", "global", "team:x")).IsReserved);
+
+        BudgetCompletion completion = await store.SettleAsync(Project, "r1", 0.9m, "m");
+
+        Assert.Equal(BudgetCompletionStatus.Completed, completion.Status);
+        Assert.Equal(
+            [("user:1", 0.5m), ("user:1", 0.8m), ("global", 0.05m)],
+            completion.Alerts.Select(a => (a.Key, a.Threshold)));
+        Assert.Empty((await store.SettleAsync(Project, "r1", 0.9m, "m")).Alerts);
+    }
+
+    [Fact]
+    public async Task Alerts_StartAgain_AfterAReset()
+    {
+        var (store, _) = NewStore();
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m, alertThresholds: [0.5m]));
+        Assert.Single((await store.ChargeAsync(Project, ["user:1"], 0.6m, null, "c1")).Alerts);
+
+        await store.ResetBudgetAsync(Project, "user:1");
+
+        Assert.Single((await store.ChargeAsync(Project, ["user:1"], 0.6m, null, "c2")).Alerts);
+    }
+
+    [Fact]
+    public async Task SetBudget_WithCreatedAt_CountsRollingWindowsFromThere()
+    {
+        var (store, _) = NewStore();
+        DateTimeOffset created = Epoch.AddDays(-40).AddHours(-3);
+
+        BudgetState state = await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m, BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling), created);
+
+        Assert.Equal(created, state.CreatedAt);
+        Assert.Equal(created.AddMonths(1), state.WindowStart);
+        Assert.Equal(created.AddMonths(2), state.WindowEnd);
+    }
+
+    [Fact]
+    public async Task SetBudget_WithCreatedAt_OnAnExistingBudget_MovesItsWindowsAndKeepsSpend()
+    {
+        var (store, _) = NewStore();
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m, BudgetPeriod.Daily, BudgetWindowAlignment.Rolling));
+        await store.ChargeAsync(Project, ["user:1"], 0.3m, null, "c1");
+        DateTimeOffset anchor = Epoch.AddHours(-30);
+
+        BudgetState state = await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(2m, BudgetPeriod.Daily, BudgetWindowAlignment.Rolling), anchor);
+
+        Assert.Equal(Epoch, state.CreatedAt);
+        Assert.Equal(anchor.AddDays(1), state.WindowStart);
+        Assert.Equal(0.3m, state.Spent);
+        Assert.Equal(2m, state.Limit);
     }
 }
