@@ -1,5 +1,6 @@
 using BudgetChat;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,9 @@ public static class BudgetChatServiceCollectionExtensions
     /// <summary>
     /// Registers what <c>UseBudget()</c> needs: validated <see cref="BudgetingChatClientOptions"/>, an
     /// <see cref="IBudgetStore"/> (an <see cref="InMemoryBudgetStore"/> unless one is registered already), the
-    /// built-in <see cref="ModelPriceCatalog"/>, a <see cref="TiktokenTokenEstimator"/> and <see cref="TimeProvider.System"/>.
+    /// built-in <see cref="ModelPriceCatalog"/>, a <see cref="TiktokenTokenEstimator"/>, <see cref="TimeProvider.System"/>,
+    /// a <see cref="LoggingBudgetAlertSink"/> and the <see cref="BudgetResetService"/> (configure it with
+    /// <c>services.Configure&lt;BudgetResetServiceOptions&gt;</c>).
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options of every budgeted chat client built from this container.</param>
@@ -37,6 +40,8 @@ public static class BudgetChatServiceCollectionExtensions
         services.TryAddSingleton(_ => ModelPriceCatalog.CreateDefault());
         services.TryAddSingleton<ITokenEstimator>(_ => new TiktokenTokenEstimator());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBudgetAlertSink, LoggingBudgetAlertSink>());
+        services.AddOptions<BudgetResetServiceOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BudgetResetService>());
         return services;
     }
 }

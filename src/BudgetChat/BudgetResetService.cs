@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace BudgetChat;
+
+/// <summary>
+/// Sweeps the budget store on a schedule (LiteLLM's daily <c>update_budget_all_users</c> cron): rolls over every
+/// budget whose window has ended and reclaims expired reservations. Registered by <c>AddBudgetChat</c>.
+/// </summary>
+/// <remarks>A failed sweep is logged and retried at the next interval. This type is thread-safe.</remarks>
+public sealed partial class BudgetResetService : BackgroundService
+{
+    private readonly IBudgetStore _store;
+    private readonly BudgetResetServiceOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    /// <summary>Initializes a new instance of the <see cref="BudgetResetService"/> class.</summary>
+    /// <param name="store">The store to sweep.</param>
+    /// <param name="options">The schedule.</param>
+    /// <param name="timeProvider">The clock, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="logger">The logger, or <see langword="null"/> for none.</param>
+    public BudgetResetService(IBudgetStore store, IOptions<BudgetResetServiceOptions> options, TimeProvider? timeProvider = null, ILogger<BudgetResetService>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Value.Interval, TimeSpan.Zero, "options.Value.Interval");
+        _store = store;
+        _options = options.Value;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<BudgetResetService>.Instance;
+    }
+
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.Interval, _timeProvider);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                int rolled = await _store.SweepAsync(stoppingToken).ConfigureAwait(false);
+                LogSwept(_logger, rolled);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogSweepFailed(_logger, ex);
+            }
+        }
+    }
+
+    [LoggerMessage(200, LogLevel.Debug, "Budget sweep rolled over {Rolled} budgets.")]
+    private static partial void LogSwept(ILogger logger, int rolled);
+
+    [LoggerMessage(201, LogLevel.Error, "Budget sweep failed; retrying at the next interval.")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
+}
