@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Text;
@@ -37,6 +39,10 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly BudgetDefinition? _globalBudget;
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
+
+    // Reservation ids: a random prefix per client and a counter, unique without a system call per request.
+    private readonly string _idPrefix = Guid.NewGuid().ToString("N")[..16];
+    private long _idCounter;
     private Task? _globalBudgetReady;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetingChatClient"/> class.</summary>
@@ -99,7 +105,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             throw;
         }
 
-        await SettleAsync(admission, response.Usage, response.ModelId, response.Usage is null ? response.Text : null, UsageMissingReason.NotReported).ConfigureAwait(false);
+        int receivedTokens = HasUsage(response.Usage) ? 0 : CountTokens(response.Text, response.ModelId ?? admission.ModelId);
+        await SettleAsync(admission, response.Usage, response.ModelId, receivedTokens, UsageMissingReason.NotReported).ConfigureAwait(false);
         return response;
     }
 
@@ -123,6 +130,10 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         UsageDetails? usage = null;
         string? modelId = null;
+
+        // What arrived, for when no usage does: counted piece by piece when the estimator is additive, else kept.
+        bool additive = _estimator.IsAdditive;
+        int additiveTokens = 0;
         StringBuilder? text = null;
         bool produced = false;
         bool completed = false;
@@ -148,20 +159,30 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 ChatResponseUpdate update = enumerator.Current;
                 produced = true;
                 modelId ??= update.ModelId;
-                foreach (AIContent content in update.Contents)
+                IList<AIContent> contents = update.Contents;
+                for (int i = 0; i < contents.Count; i++)
                 {
-                    switch (content)
+                    string? piece = null;
+                    switch (contents[i])
                     {
                         case UsageContent { Details: { } details }:
-                            usage ??= new UsageDetails();
-                            usage.Add(details);
+                            usage = usage is null ? details : Sum(usage, details);
                             break;
                         case TextContent { Text: { Length: > 0 } t }:
-                            (text ??= new StringBuilder()).Append(t);
+                            piece = t;
                             break;
                         case TextReasoningContent { Text: { Length: > 0 } r }:
-                            (text ??= new StringBuilder()).Append(r);
+                            piece = r;
                             break;
+                    }
+
+                    if (piece is not null && additive)
+                    {
+                        additiveTokens += _estimator.CountTokens(piece, admission.ModelId);
+                    }
+                    else if (piece is not null)
+                    {
+                        (text ??= new StringBuilder()).Append(piece);
                     }
                 }
 
@@ -186,7 +207,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                     UsageMissingReason reason = completed ? UsageMissingReason.NotReported
                         : failure is not null ? UsageMissingReason.StreamFailed
                         : UsageMissingReason.StoppedEarly;
-                    await SettleAsync(admission, usage, modelId, text?.ToString() ?? string.Empty, reason).ConfigureAwait(false);
+                    int receivedTokens = HasUsage(usage) ? 0 : additive ? additiveTokens : CountTokens(text?.ToString(), modelId ?? admission.ModelId);
+                    await SettleAsync(admission, usage, modelId, receivedTokens, reason).ConfigureAwait(false);
                 }
             }
         }
@@ -251,7 +273,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         bool limitOutput = options?.MaxOutputTokens is null && price.MaxOutputTokens is null;
         decimal worstCase = inputCost + (outputTokens * outputPrice);
 
-        var admission = new Admission(keys, modelId, price, inputTokens, worstCase, options);
+        var admission = new Admission(NewReservationId(), keys, modelId, price, inputTokens, worstCase, options);
         if (_options.Mode == BudgetEnforcementMode.CheckThenCharge)
         {
             await CheckAsync(admission, cancellationToken).ConfigureAwait(false);
@@ -427,7 +449,29 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         return ready.IsCompletedSuccessfully ? Task.CompletedTask : ready.WaitAsync(cancellationToken);
     }
 
-    private async ValueTask SettleAsync(Admission admission, UsageDetails? usage, string? responseModelId, string? receivedText, UsageMissingReason reason)
+    private static bool HasUsage([NotNullWhen(true)] UsageDetails? usage) => usage is { InputTokenCount: not null } or { OutputTokenCount: not null };
+
+    // The provider's objects are never changed: a second usage report is added into a new one.
+    private static UsageDetails Sum(UsageDetails first, UsageDetails second)
+    {
+        var sum = new UsageDetails();
+        sum.Add(first);
+        sum.Add(second);
+        return sum;
+    }
+
+    private int CountTokens(string? text, string modelId) => string.IsNullOrEmpty(text) ? 0 : _estimator.CountTokens(text, modelId);
+
+    private string NewReservationId() =>
+        string.Create(33, (_idPrefix, Interlocked.Increment(ref _idCounter)), static (span, state) =>
+        {
+            state._idPrefix.CopyTo(span);
+            span[16] = '-';
+            state.Item2.TryFormat(span[17..], out _, "x16", CultureInfo.InvariantCulture);
+        });
+
+    // receivedOutputTokens: the tokens of the text received, charged when the provider reported no usage.
+    private async ValueTask SettleAsync(Admission admission, UsageDetails? usage, string? responseModelId, int receivedOutputTokens, UsageMissingReason reason)
     {
         string modelId = responseModelId ?? admission.ModelId;
 
@@ -437,14 +481,14 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         decimal cost;
         IReadOnlyList<BudgetAlert> alerts;
-        if (usage is { InputTokenCount: not null } or { OutputTokenCount: not null })
+        if (HasUsage(usage))
         {
             cost = price.GetCost(usage);
         }
         else
         {
             // No usage: charge the counted input and the text received, so a silent provider is never free.
-            int outputTokens = string.IsNullOrEmpty(receivedText) ? 0 : _estimator.CountTokens(receivedText, modelId);
+            int outputTokens = receivedOutputTokens;
             cost = price.GetCost(admission.InputTokens, outputTokens);
             _metrics.UsageMissing.Add(1, _projectTag);
             Log.UsageMissing(_logger, modelId, reason, admission.InputTokens, outputTokens, cost);
@@ -499,7 +543,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
     }
 
-    private sealed class Admission(string[] keys, string modelId, ModelPrice price, int inputTokens, decimal amount, ChatOptions? options)
+    private sealed class Admission(string reservationId, string[] keys, string modelId, ModelPrice price, int inputTokens, decimal amount, ChatOptions? options)
     {
         public string[] Keys { get; } = keys;
 
@@ -513,6 +557,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         public ChatOptions? Options { get; set; } = options;
 
-        public string ReservationId { get; } = Guid.NewGuid().ToString("N");
+        public string ReservationId { get; } = reservationId;
     }
 }

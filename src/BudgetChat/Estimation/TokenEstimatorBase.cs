@@ -28,6 +28,9 @@ public abstract class TokenEstimatorBase : ITokenEstimator
     public int TokensPerImage { get; }
 
     /// <inheritdoc/>
+    public virtual bool IsAdditive => false;
+
+    /// <inheritdoc/>
     public abstract int CountTokens(string text, string? modelId);
 
     /// <inheritdoc/>
@@ -52,18 +55,37 @@ public abstract class TokenEstimatorBase : ITokenEstimator
             }
         }
 
-        foreach (ChatMessage message in messages)
+        // Index loops where possible: an enumerator object per list adds up on the per-call path.
+        if (messages is IList<ChatMessage> list)
         {
-            total += TokensPerMessage + CountTokens(message.Role.Value, modelId);
-            if (message.AuthorName is { Length: > 0 } name)
+            for (int i = 0; i < list.Count; i++)
             {
-                total += 1 + CountTokens(name, modelId);
+                total += CountMessage(list[i], modelId);
             }
+        }
+        else
+        {
+            foreach (ChatMessage message in messages)
+            {
+                total += CountMessage(message, modelId);
+            }
+        }
 
-            foreach (AIContent content in message.Contents)
-            {
-                total += CountContent(content, modelId);
-            }
+        return total;
+    }
+
+    private int CountMessage(ChatMessage message, string? modelId)
+    {
+        int total = TokensPerMessage + CountTokens(message.Role.Value, modelId);
+        if (message.AuthorName is { Length: > 0 } name)
+        {
+            total += 1 + CountTokens(name, modelId);
+        }
+
+        IList<AIContent> contents = message.Contents;
+        for (int i = 0; i < contents.Count; i++)
+        {
+            total += CountContent(contents[i], modelId);
         }
 
         return total;

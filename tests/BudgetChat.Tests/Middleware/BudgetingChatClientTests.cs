@@ -231,6 +231,21 @@ public sealed class BudgetingChatClientTests : BudgetingChatClientFixture
     }
 
     [Fact]
+    public async Task Streaming_WithAnAdditiveEstimator_ChargesTheBytesThatArrived_WithoutKeepingTheText()
+    {
+        await Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m));
+        Answer("héllo wörld, ça va?", usage: null);
+        var bytes = new ByteCountTokenEstimator();
+        using var client = new BudgetingChatClient(Inner, Store, null, Prices, bytes, timeProvider: Time);
+
+        await client.GetStreamingResponseAsync("hi", ForUser("alice")).ToChatResponseAsync();
+
+        int input = bytes.CountInputTokens([new ChatMessage(ChatRole.User, "hi")], ForUser("alice"), Model);
+        Assert.True(bytes.IsAdditive);
+        Assert.Equal(Cost(input, System.Text.Encoding.UTF8.GetByteCount("héllo wörld, ça va?")), (await UserBudgetAsync("alice")).Spent);
+    }
+
+    [Fact]
     public async Task Streaming_YieldsEachUpdateAsItArrives()
     {
         await Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m));
