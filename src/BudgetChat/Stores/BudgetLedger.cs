@@ -20,7 +20,7 @@ internal sealed class BudgetLedger
         _options = options;
     }
 
-    private enum ReservationState
+    internal enum ReservationState
     {
         Active,
         Reclaimed,
@@ -28,6 +28,12 @@ internal sealed class BudgetLedger
     }
 
     public int Count => _budgets.Count;
+
+    /// <summary>
+    /// Gets a number that changes whenever the ledger's state does (including lazy rollover and reclaim during reads),
+    /// so a store that persists operations can tell whether one changed anything.
+    /// </summary>
+    internal long Version { get; private set; }
 
     public BudgetState? Get(string key, DateTimeOffset now)
     {
@@ -53,6 +59,7 @@ internal sealed class BudgetLedger
         entry.Anchor = createdAt ?? entry.WindowStart;
         entry.SetWindow(definition, now, _options.TimeZone);
         entry.UpdatedAt = now;
+        Version++;
         return entry.Snapshot(_project, key);
     }
 
@@ -67,7 +74,13 @@ internal sealed class BudgetLedger
     public bool Delete(string key, DateTimeOffset now)
     {
         Maintain(now);
-        return _budgets.Remove(key);
+        if (!_budgets.Remove(key))
+        {
+            return false;
+        }
+
+        Version++;
+        return true;
     }
 
     public IReadOnlyList<BudgetState> List(DateTimeOffset now)
@@ -126,6 +139,7 @@ internal sealed class BudgetLedger
         var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt);
         _reservations.Add(reservationId, reservation);
         _byExpiry.Enqueue(reservation, expiresAt);
+        Version++;
         return BudgetReservationResult.Reserved;
     }
 
@@ -227,6 +241,7 @@ internal sealed class BudgetLedger
         entry.Anchor = now;
         entry.SetWindow(entry.Definition, now, _options.TimeZone);
         entry.ClearSpend(now);
+        Version++;
         return entry.Snapshot(_project, key);
     }
 
@@ -239,10 +254,113 @@ internal sealed class BudgetLedger
             if (entry.RollOverIfEnded(now, _options.TimeZone))
             {
                 rolled++;
+                Version++;
             }
         }
 
         return rolled;
+    }
+
+    /// <summary>
+    /// Copies the whole state out, for a store that saves it: budgets ordered by key, the reservations that are active or
+    /// reclaimed, and the queue of ids to forget in its order. Changes nothing, so saving is not an operation.
+    /// </summary>
+    internal SavedLedger Export()
+    {
+        var budgets = new List<BudgetRecord>(_budgets.Count);
+        foreach (KeyValuePair<string, Entry> pair in _budgets)
+        {
+            budgets.Add(pair.Value.ToRecord(pair.Key));
+        }
+
+        budgets.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+
+        var reservations = new List<ReservationRecord>();
+        foreach (Reservation reservation in _reservations.Values)
+        {
+            if (reservation.State == ReservationState.Completed)
+            {
+                continue;
+            }
+
+            bool[] holds = new bool[reservation.Keys.Length];
+            for (int i = 0; i < holds.Length; i++)
+            {
+                holds[i] = HeldBudget(reservation, i) is not null;
+            }
+
+            reservations.Add(new ReservationRecord(reservation.Id, reservation.State, reservation.Keys, holds, reservation.Amount, reservation.ExpiresAt));
+        }
+
+        var forget = new List<(string Id, DateTimeOffset ForgetAt)>(_completed.Count);
+        foreach ((Reservation reservation, DateTimeOffset forgetAt) in _completed)
+        {
+            // Items whose reservation is already gone change nothing when they come due.
+            if (_reservations.TryGetValue(reservation.Id, out Reservation? current) && ReferenceEquals(current, reservation))
+            {
+                forget.Add((reservation.Id, forgetAt));
+            }
+        }
+
+        return new SavedLedger(budgets, reservations, forget);
+    }
+
+    /// <summary>Rebuilds a ledger from what <see cref="Export"/> returned, so that it behaves exactly as the exported one.</summary>
+    /// <exception cref="FormatException">The saved state contradicts itself (a key twice, an active reservation queued to be forgotten).</exception>
+    internal static BudgetLedger Import(string project, BudgetStoreOptions options, SavedLedger saved)
+    {
+        var ledger = new BudgetLedger(project, options);
+        foreach (BudgetRecord budget in saved.Budgets)
+        {
+            if (!ledger._budgets.TryAdd(budget.Key, Entry.Restore(budget)))
+            {
+                throw new FormatException($"The budget '{budget.Key}' appears twice.");
+            }
+        }
+
+        foreach (ReservationRecord record in saved.Reservations)
+        {
+            if (record.State == ReservationState.Completed || record.Keys.Length != record.Holds.Length)
+            {
+                throw new FormatException($"The reservation '{record.Id}' is malformed.");
+            }
+
+            var budgets = new Entry?[record.Keys.Length];
+            for (int i = 0; i < budgets.Length; i++)
+            {
+                budgets[i] = record.Holds[i] ? ledger._budgets.GetValueOrDefault(record.Keys[i]) : null;
+            }
+
+            var reservation = new Reservation(record.Id, record.Keys, budgets, record.Amount, record.ExpiresAt) { State = record.State };
+            if (!ledger._reservations.TryAdd(record.Id, reservation))
+            {
+                throw new FormatException($"The reservation '{record.Id}' appears twice.");
+            }
+
+            if (record.State == ReservationState.Active)
+            {
+                ledger._byExpiry.Enqueue(reservation, record.ExpiresAt);
+            }
+        }
+
+        foreach ((string id, DateTimeOffset forgetAt) in saved.ForgetQueue)
+        {
+            if (!ledger._reservations.TryGetValue(id, out Reservation? reservation))
+            {
+                reservation = new Reservation(id, [], [], 0m, forgetAt) { State = ReservationState.Completed };
+                ledger._reservations.Add(id, reservation);
+            }
+            else if (reservation.State == ReservationState.Active)
+            {
+                throw new FormatException($"The reservation '{id}' is active and also queued to be forgotten.");
+            }
+
+            // The last item queued for an id carries its current time, as Forget sets it.
+            reservation.ForgetAt = forgetAt;
+            ledger._completed.Enqueue((reservation, forgetAt));
+        }
+
+        return ledger;
     }
 
     private BudgetState Create(string key, BudgetDefinition definition, DateTimeOffset createdAt, DateTimeOffset now)
@@ -250,12 +368,17 @@ internal sealed class BudgetLedger
         var entry = new Entry(definition, createdAt);
         entry.SetWindow(definition, now, _options.TimeZone);
         _budgets.Add(key, entry);
+        Version++;
         return entry.Snapshot(_project, key);
     }
 
     private Entry Touch(Entry entry, DateTimeOffset now)
     {
-        entry.RollOverIfEnded(now, _options.TimeZone);
+        if (entry.RollOverIfEnded(now, _options.TimeZone))
+        {
+            Version++;
+        }
+
         return entry;
     }
 
@@ -266,6 +389,7 @@ internal sealed class BudgetLedger
         while (_byExpiry.TryPeek(out Reservation? reservation, out DateTimeOffset expiresAt) && expiresAt <= now)
         {
             _byExpiry.Dequeue();
+            Version++;
             if (reservation.State == ReservationState.Active)
             {
                 Unhold(reservation, now);
@@ -277,7 +401,13 @@ internal sealed class BudgetLedger
         while (_completed.TryPeek(out var item) && item.ForgetAt <= now)
         {
             _completed.Dequeue();
-            if (item.Reservation.ForgetAt <= now)
+            Version++;
+
+            // Only the reservation this item was queued for: when the clock went backwards an earlier item can
+            // outlive its reservation, and its id may by then belong to a new one.
+            if (item.Reservation.ForgetAt <= now &&
+                _reservations.TryGetValue(item.Reservation.Id, out Reservation? current) &&
+                ReferenceEquals(current, item.Reservation))
             {
                 _reservations.Remove(item.Reservation.Id);
             }
@@ -318,7 +448,12 @@ internal sealed class BudgetLedger
 
     private void Complete(Reservation reservation, DateTimeOffset now)
     {
+        Version++;
         reservation.State = ReservationState.Completed;
+
+        // Only the id is remembered from here on; dropping the rest keeps idempotency cheap at high call rates.
+        reservation.Keys = [];
+        reservation.Budgets = [];
         Forget(reservation, now);
     }
 
@@ -330,13 +465,41 @@ internal sealed class BudgetLedger
         _completed.Enqueue((reservation, reservation.ForgetAt));
     }
 
-    private sealed class Reservation(string id, string[] keys, Entry[] budgets, decimal amount, DateTimeOffset expiresAt)
+    /// <summary>A budget as a persistent store saves it.</summary>
+    internal sealed record BudgetRecord(
+        string Key,
+        BudgetDefinition Definition,
+        DateTimeOffset Anchor,
+        DateTimeOffset WindowStart,
+        DateTimeOffset? WindowEnd,
+        decimal Spent,
+        decimal Reserved,
+        IReadOnlyDictionary<string, decimal> SpendByModel,
+        int AlertsRaised,
+        DateTimeOffset CreatedAt,
+        DateTimeOffset UpdatedAt);
+
+    /// <summary>
+    /// A reservation that is active or was reclaimed. <see cref="Holds"/> says, per key, whether it still holds on the
+    /// budget now under that key (false once that budget was deleted or re-created).
+    /// </summary>
+    internal sealed record ReservationRecord(string Id, ReservationState State, string[] Keys, bool[] Holds, decimal Amount, DateTimeOffset ExpiresAt);
+
+    /// <summary>
+    /// Everything a ledger holds. Completed reservations appear only in <see cref="ForgetQueue"/>, which lists the ids
+    /// to forget in the order the ledger forgets them (an id reclaimed and later settled appears twice).
+    /// </summary>
+    internal sealed record SavedLedger(IReadOnlyList<BudgetRecord> Budgets, IReadOnlyList<ReservationRecord> Reservations, IReadOnlyList<(string Id, DateTimeOffset ForgetAt)> ForgetQueue);
+
+    // A null budget is one the reservation no longer holds on (restored from a saved ledger after its budget was
+    // deleted or re-created).
+    private sealed class Reservation(string id, string[] keys, Entry?[] budgets, decimal amount, DateTimeOffset expiresAt)
     {
         public string Id { get; } = id;
 
-        public string[] Keys { get; } = keys;
+        public string[] Keys { get; set; } = keys;
 
-        public Entry[] Budgets { get; } = budgets;
+        public Entry?[] Budgets { get; set; } = budgets;
 
         public decimal Amount { get; } = amount;
 
@@ -408,6 +571,31 @@ internal sealed class BudgetLedger
 
             UpdatedAt = now;
         }
+
+        public static Entry Restore(BudgetRecord record) => new(record.Definition, record.CreatedAt)
+        {
+            Anchor = record.Anchor,
+            WindowStart = record.WindowStart,
+            WindowEnd = record.WindowEnd,
+            Spent = record.Spent,
+            Reserved = record.Reserved,
+            AlertsRaised = record.AlertsRaised,
+            UpdatedAt = record.UpdatedAt,
+            _byModel = record.SpendByModel.Count > 0 ? new Dictionary<string, decimal>(record.SpendByModel, StringComparer.Ordinal) : null,
+        };
+
+        public BudgetRecord ToRecord(string key) => new(
+            key,
+            Definition,
+            Anchor,
+            WindowStart,
+            WindowEnd,
+            Spent,
+            Reserved,
+            _byModel is { Count: > 0 } ? new Dictionary<string, decimal>(_byModel, StringComparer.Ordinal) : EmptySpend,
+            AlertsRaised,
+            CreatedAt,
+            UpdatedAt);
 
         public BudgetState Snapshot(string project, string key) => new()
         {

@@ -1,0 +1,47 @@
+// LiteLLM's BudgetManager examples, in C#:
+//
+//   dotnet run --project samples/BudgetManagerSample
+//
+// Budgets are kept in ./test_project/user_cost.json, the file LiteLLM's local client writes (per project here).
+// Runs on the offline demo model unless OPENAI_API_KEY is set.
+using System.Globalization;
+using BudgetChat;
+using BudgetChat.Samples;
+using Microsoft.Extensions.AI;
+using OpenAIChatClient = OpenAI.Chat.ChatClient;
+
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+string? apiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
+IChatClient model = string.IsNullOrWhiteSpace(apiKey) ? new OfflineChatClient("gpt-3.5-turbo") : new OpenAIChatClient("gpt-3.5-turbo", apiKey).AsIChatClient();
+
+using var budgetManager = new BudgetManager("test_project");
+Console.WriteLine($"Budgets file: {((FileBudgetStore)budgetManager.Store).GetFilePath(budgetManager.ProjectName)}");
+
+// The per-user example: create a $10 budget for a new user, call the model while the user is within it.
+string user = "1234";
+if (!await budgetManager.IsValidUserAsync(user))
+{
+    await budgetManager.CreateBudgetAsync(user, totalBudget: 10m);
+}
+
+if (await budgetManager.GetCurrentCostAsync(user) <= await budgetManager.GetTotalBudgetAsync(user))
+{
+    ChatResponse response = await model.GetResponseAsync("Hey, how's it going?", new ChatOptions { ModelId = "gpt-3.5-turbo" });
+    await budgetManager.UpdateCostAsync(user, response);
+    Console.WriteLine($"User {user}: \"{response.Text}\"");
+}
+else
+{
+    Console.WriteLine("Sorry - no budget!");
+}
+
+Console.WriteLine($"User {user} has spent ${await budgetManager.GetCurrentCostAsync(user):0.########} of ${await budgetManager.GetTotalBudgetAsync(user)}.");
+
+// The text input/output example: a daily budget, charged from texts whose tokens are counted.
+user = "12345";
+await budgetManager.CreateBudgetAsync(user, totalBudget: 10m, duration: "daily");
+await budgetManager.UpdateCostAsync(user, model: "gpt-3.5-turbo", inputText: "hello world", outputText: "it's a sunny day in san francisco");
+Console.WriteLine($"User {user} has spent ${await budgetManager.GetCurrentCostAsync(user):0.########} today.");
+
+await budgetManager.SaveDataAsync();
+Console.WriteLine($"Users: {string.Join(", ", await budgetManager.GetUsersAsync())}");
