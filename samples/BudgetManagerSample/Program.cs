@@ -8,11 +8,10 @@ using System.Globalization;
 using BudgetChat;
 using BudgetChat.Samples;
 using Microsoft.Extensions.AI;
-using OpenAIChatClient = OpenAI.Chat.ChatClient;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-string? apiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
-IChatClient model = string.IsNullOrWhiteSpace(apiKey) ? new OfflineChatClient("gpt-3.5-turbo") : new OpenAIChatClient("gpt-3.5-turbo", apiKey).AsIChatClient();
+IChatClient model = SampleChatClient.Create("gpt-3.5-turbo");
+Console.WriteLine(SampleChatClient.Description);
 
 using var budgetManager = new BudgetManager("test_project");
 Console.WriteLine($"Budgets file: {((FileBudgetStore)budgetManager.Store).GetFilePath(budgetManager.ProjectName)}");

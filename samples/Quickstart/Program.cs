@@ -8,17 +8,9 @@ using System.Globalization;
 using BudgetChat;
 using BudgetChat.Samples;
 using Microsoft.Extensions.AI;
-using OpenAIChatClient = OpenAI.Chat.ChatClient;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-string? apiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
-IChatClient Model(string modelId) => string.IsNullOrWhiteSpace(apiKey)
-    ? new OfflineChatClient(modelId)
-    : new OpenAIChatClient(modelId, apiKey).AsIChatClient();
-
-Console.WriteLine(string.IsNullOrWhiteSpace(apiKey)
-    ? $"Model: {OfflineChatClient.Label} (set OPENAI_API_KEY to call OpenAI instead)"
-    : "Model: OpenAI, through Microsoft.Extensions.AI.OpenAI");
+Console.WriteLine(SampleChatClient.Description);
 
 ChatMessage[] question = [new(ChatRole.User, "Hey, how's it going?")];
 
@@ -31,7 +23,7 @@ foreach (BudgetEnforcementMode mode in new[] { BudgetEnforcementMode.Reservation
         ? "   Reserves each call's worst case before calling the model; lowers MaxOutputTokens when only part of it fits."
         : "   LiteLLM's semantics: admits while spend is below the limit and charges after, so the last call can overshoot.");
 
-    using BudgetingChatClient budgeted = (BudgetingChatClient)new ChatClientBuilder(Model("gpt-4"))
+    using BudgetingChatClient budgeted = (BudgetingChatClient)new ChatClientBuilder(SampleChatClient.Create("gpt-4"))
         .UseBudget(new InMemoryBudgetStore(), o =>
         {
             o.MaxBudget = 0.001m;
@@ -63,7 +55,7 @@ foreach (BudgetEnforcementMode mode in new[] { BudgetEnforcementMode.Reservation
 Console.WriteLine();
 Console.WriteLine("== Per-user budget of $10, created for new users ==");
 var store = new InMemoryBudgetStore();
-using IChatClient perUser = new ChatClientBuilder(Model("gpt-4o-mini"))
+using IChatClient perUser = new ChatClientBuilder(SampleChatClient.Create("gpt-4o-mini"))
     .UseBudget(store, o =>
     {
         o.ProjectName = "test_project";

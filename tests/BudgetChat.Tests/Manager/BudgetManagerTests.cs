@@ -266,6 +266,26 @@ public sealed class BudgetManagerTests
     }
 
     [Fact]
+    public void Local_KeepsBudgetsInAFileStore_UnderTheWorkingDirectory_WithoutTouchingTheDiskUntilUsed()
+    {
+        string project = "local-" + Guid.NewGuid().ToString("N");
+
+        using var manager = new BudgetManager(project);
+
+        var file = Assert.IsType<FileBudgetStore>(manager.Store);
+        Assert.Equal(Path.Combine(Directory.GetCurrentDirectory(), project, "user_cost.json"), file.GetFilePath(project));
+        Assert.False(Directory.Exists(Path.Combine(Directory.GetCurrentDirectory(), project)));
+    }
+
+    [Fact]
+    public void Hosted_WithoutTheHttpPackage_SaysWhatToReference()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => new BudgetManager("p", BudgetClientType.Hosted, new Uri("http://127.0.0.1:5000")));
+
+        Assert.Contains("BudgetChat.Http", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Hosted_WithoutAnAddress_IsRejected()
     {
         var ex = Assert.Throws<ArgumentException>(() => new BudgetManager("p", BudgetClientType.Hosted));
