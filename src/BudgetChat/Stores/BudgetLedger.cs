@@ -11,7 +11,10 @@ internal sealed class BudgetLedger
     private readonly BudgetStoreOptions _options;
     private readonly Dictionary<string, Entry> _budgets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<Reservation, DateTimeOffset> _byExpiry = new();
+    // Only reservations in flight are watched for expiry, so the work and memory of watching follow the calls in
+    // flight rather than the call rate; _nextExpiry is the earliest expiry among them.
+    private readonly Dictionary<string, Reservation> _active = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextExpiry = DateTimeOffset.MaxValue;
     private readonly Queue<(Reservation Reservation, DateTimeOffset ForgetAt)> _completed = new();
 
     public BudgetLedger(string project, BudgetStoreOptions options)
@@ -138,7 +141,7 @@ internal sealed class BudgetLedger
 
         var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt);
         _reservations.Add(reservationId, reservation);
-        _byExpiry.Enqueue(reservation, expiresAt);
+        Watch(reservation);
         Version++;
         return BudgetReservationResult.Reserved;
     }
@@ -339,7 +342,7 @@ internal sealed class BudgetLedger
 
             if (record.State == ReservationState.Active)
             {
-                ledger._byExpiry.Enqueue(reservation, record.ExpiresAt);
+                ledger.Watch(reservation);
             }
         }
 
@@ -386,16 +389,9 @@ internal sealed class BudgetLedger
     // each operation does only the work that has come due.
     private void Maintain(DateTimeOffset now)
     {
-        while (_byExpiry.TryPeek(out Reservation? reservation, out DateTimeOffset expiresAt) && expiresAt <= now)
+        if (now >= _nextExpiry)
         {
-            _byExpiry.Dequeue();
-            Version++;
-            if (reservation.State == ReservationState.Active)
-            {
-                Unhold(reservation, now);
-                reservation.State = ReservationState.Reclaimed;
-                Forget(reservation, now);
-            }
+            ReclaimExpired(now);
         }
 
         while (_completed.TryPeek(out var item) && item.ForgetAt <= now)
@@ -446,8 +442,57 @@ internal sealed class BudgetLedger
         }
     }
 
+    private void Watch(Reservation reservation)
+    {
+        _active.Add(reservation.Id, reservation);
+        if (reservation.ExpiresAt < _nextExpiry)
+        {
+            _nextExpiry = reservation.ExpiresAt;
+        }
+    }
+
+    // Runs only when an expiry has come due: a scan of the calls in flight, which are few.
+    private void ReclaimExpired(DateTimeOffset now)
+    {
+        List<Reservation>? expired = null;
+        DateTimeOffset next = DateTimeOffset.MaxValue;
+        foreach (Reservation reservation in _active.Values)
+        {
+            if (reservation.ExpiresAt <= now)
+            {
+                (expired ??= []).Add(reservation);
+            }
+            else if (reservation.ExpiresAt < next)
+            {
+                next = reservation.ExpiresAt;
+            }
+        }
+
+        _nextExpiry = next;
+        if (expired is null)
+        {
+            return;
+        }
+
+        // Oldest first, so the order of the forget queue does not depend on the dictionary's.
+        expired.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt) is var c and not 0 ? c : string.CompareOrdinal(a.Id, b.Id));
+        foreach (Reservation reservation in expired)
+        {
+            _active.Remove(reservation.Id);
+            Unhold(reservation, now);
+            reservation.State = ReservationState.Reclaimed;
+            Forget(reservation, now);
+            Version++;
+        }
+    }
+
     private void Complete(Reservation reservation, DateTimeOffset now)
     {
+        if (reservation.State == ReservationState.Active)
+        {
+            _active.Remove(reservation.Id);
+        }
+
         Version++;
         reservation.State = ReservationState.Completed;
 
