@@ -514,8 +514,12 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             return;
         }
 
-        _metrics.Spend.Add((double)cost, new("budgetchat.model", modelId), _projectTag);
-        if (_options.Mode == BudgetEnforcementMode.Reservation)
+        if (_metrics.Spend.Enabled)
+        {
+            _metrics.Spend.Add((double)cost, new("budgetchat.model", modelId), _projectTag);
+        }
+
+        if (_metrics.EstimateError.Enabled && _options.Mode == BudgetEnforcementMode.Reservation)
         {
             _metrics.EstimateError.Record((double)(admission.Amount - cost), _projectTag);
         }
