@@ -33,15 +33,4 @@ public sealed class BudgetCompletion
         ArgumentNullException.ThrowIfNull(alerts);
         return alerts.Count == 0 ? Completed : new(BudgetCompletionStatus.Completed, alerts);
     }
-
-    /// <summary>Gets the cached outcome for a status, without alerts.</summary>
-    /// <param name="status">The status.</param>
-    /// <returns>The outcome.</returns>
-    public static BudgetCompletion From(BudgetCompletionStatus status) => status switch
-    {
-        BudgetCompletionStatus.Completed => Completed,
-        BudgetCompletionStatus.AlreadyCompleted => AlreadyCompleted,
-        BudgetCompletionStatus.NotFound => NotFound,
-        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "Unknown completion status."),
-    };
 }

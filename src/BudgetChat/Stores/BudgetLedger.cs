@@ -30,8 +30,6 @@ internal sealed class BudgetLedger
         Completed,
     }
 
-    public int Count => _budgets.Count;
-
     /// <summary>
     /// Gets a number that changes whenever the ledger's state does (including lazy rollover and reclaim during reads),
     /// so a store that persists operations can tell whether one changed anything.
