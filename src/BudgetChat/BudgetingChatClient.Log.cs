@@ -30,5 +30,8 @@ public sealed partial class BudgetingChatClient
 
         [LoggerMessage(8, LogLevel.Information, "Budget '{Key}' is ready with a limit of ${Limit} (created on first use, or already there).")]
         public static partial void UserBudgetReady(ILogger logger, string key, decimal limit);
+
+        [LoggerMessage(9, LogLevel.Warning, "The budget store cannot be reached; the call in project '{Project}' goes to the model unbudgeted (StoreFailureMode is FailOpen), and its cost is charged afterwards if the store is back.")]
+        public static partial void FailedOpen(ILogger logger, string project, Exception exception);
     }
 }

@@ -260,7 +260,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
     private async ValueTask<Admission> AdmitAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        string[] keys = await ResolveKeysAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        string[] keys = ResolveKeys(messages, options);
 
         string modelId = options?.ModelId ?? _innerDefaultModelId ?? _options.DefaultModelId ?? throw ModelPriceNotFoundException.ForModel(null);
         ModelPrice price = _prices.GetPrice(modelId);
@@ -274,12 +274,43 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         decimal worstCase = inputCost + (outputTokens * outputPrice);
 
         var admission = new Admission(NewReservationId(), keys, modelId, price, inputTokens, worstCase, options);
-        if (_options.Mode == BudgetEnforcementMode.CheckThenCharge)
+        try
         {
-            await CheckAsync(admission, cancellationToken).ConfigureAwait(false);
-            return admission;
-        }
+            if (_globalBudget is not null)
+            {
+                await EnsureGlobalBudgetAsync(cancellationToken).ConfigureAwait(false);
+            }
 
+            if (_options.Mode == BudgetEnforcementMode.CheckThenCharge)
+            {
+                await CheckAsync(admission, cancellationToken).ConfigureAwait(false);
+                return admission;
+            }
+
+            return await ReserveAsync(admission, options, inputCost, outputPrice, outputTokens, limitOutput, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BudgetStoreUnavailableException ex)
+        {
+            if (_options.StoreFailureMode == BudgetStoreFailureMode.FailOpen)
+            {
+                _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
+                Log.FailedOpen(_logger, _options.ProjectName, ex);
+                admission.Unbudgeted = true;
+                return admission;
+            }
+
+            throw Refused(
+                new BudgetStoreUnavailableException(
+                    $"The call was refused and the model was not called because the budget store cannot be reached (BudgetingChatClientOptions.StoreFailureMode is FailClosed). {ex.Message}",
+                    ex),
+                "store_unavailable");
+        }
+    }
+
+    private async ValueTask<Admission> ReserveAsync(
+        Admission admission, ChatOptions? options, decimal inputCost, decimal outputPrice, int outputTokens, bool limitOutput, CancellationToken cancellationToken)
+    {
+        string[] keys = admission.Keys;
         bool createdUser = false;
         bool reduced = false;
         BudgetState? refusing = null;
@@ -328,7 +359,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         throw Refused(new BudgetExceededException(refusing!, admission.Amount), "refused");
     }
 
-    private async ValueTask<string[]> ResolveKeysAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    private string[] ResolveKeys(IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         string? userId = options.GetBudgetUser();
         if (userId is null && _options.UserIdResolver is { } resolveUser)
@@ -344,11 +375,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         {
             throw new InvalidOperationException(
                 "This chat client requires a user for every call (BudgetingChatClientOptions.RequireUser) and the call names none. Set one with ChatOptions.WithBudgetUser(userId).");
-        }
-
-        if (_globalBudget is not null)
-        {
-            await EnsureGlobalBudgetAsync(cancellationToken).ConfigureAwait(false);
         }
 
         IEnumerable<string>? extra = _options.AdditionalKeysResolver?.Invoke(new BudgetCallContext(messages, options, userId));
@@ -496,7 +522,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         try
         {
-            BudgetCompletion completion = _options.Mode == BudgetEnforcementMode.Reservation
+            BudgetCompletion completion = _options.Mode == BudgetEnforcementMode.Reservation && !admission.Unbudgeted
                 ? await _store.SettleAsync(_options.ProjectName, admission.ReservationId, cost, modelId, CancellationToken.None).ConfigureAwait(false)
                 : await _store.ChargeAsync(_options.ProjectName, admission.Keys, cost, modelId, admission.ReservationId, CancellationToken.None).ConfigureAwait(false);
             if (completion.Status == BudgetCompletionStatus.NotFound)
@@ -519,7 +545,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             _metrics.Spend.Add((double)cost, new("budgetchat.model", modelId), _projectTag);
         }
 
-        if (_metrics.EstimateError.Enabled && _options.Mode == BudgetEnforcementMode.Reservation)
+        if (_metrics.EstimateError.Enabled && _options.Mode == BudgetEnforcementMode.Reservation && !admission.Unbudgeted)
         {
             _metrics.EstimateError.Record((double)(admission.Amount - cost), _projectTag);
         }
@@ -530,7 +556,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
     private async ValueTask ReleaseAsync(Admission admission)
     {
-        if (_options.Mode != BudgetEnforcementMode.Reservation)
+        if (_options.Mode != BudgetEnforcementMode.Reservation || admission.Unbudgeted)
         {
             return;
         }
@@ -562,5 +588,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         public ChatOptions? Options { get; set; } = options;
 
         public string ReservationId { get; } = reservationId;
+
+        // Admitted without a reservation because the store could not be reached (fail open): charged, not settled.
+        public bool Unbudgeted { get; set; }
     }
 }

@@ -21,6 +21,7 @@ public sealed class BudgetingChatClientOptions
         UserIdResolver = other.UserIdResolver;
         AdditionalKeysResolver = other.AdditionalKeysResolver;
         Mode = other.Mode;
+        StoreFailureMode = other.StoreFailureMode;
         DefaultModelId = other.DefaultModelId;
         MaxOutputTokensCap = other.MaxOutputTokensCap;
         ReduceMaxOutputTokensToFit = other.ReduceMaxOutputTokensToFit;
@@ -70,6 +71,12 @@ public sealed class BudgetingChatClientOptions
 
     /// <summary>Gets or sets how calls are admitted. Defaults to <see cref="BudgetEnforcementMode.Reservation"/>.</summary>
     public BudgetEnforcementMode Mode { get; set; }
+
+    /// <summary>
+    /// Gets or sets what happens to a call when the budget store cannot be reached (it throws
+    /// <see cref="BudgetStoreUnavailableException"/>). Defaults to <see cref="BudgetStoreFailureMode.FailClosed"/>.
+    /// </summary>
+    public BudgetStoreFailureMode StoreFailureMode { get; set; }
 
     /// <summary>
     /// Gets or sets the model to price calls with when neither <see cref="Microsoft.Extensions.AI.ChatOptions.ModelId"/>
@@ -122,6 +129,11 @@ public sealed class BudgetingChatClientOptions
         if (!Enum.IsDefined(Mode))
         {
             throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown enforcement mode.");
+        }
+
+        if (!Enum.IsDefined(StoreFailureMode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StoreFailureMode), StoreFailureMode, "Unknown store failure mode. Use FailClosed or FailOpen.");
         }
 
         if (DefaultModelId is not null && string.IsNullOrWhiteSpace(DefaultModelId))
