@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using BudgetChat.Http.Wire;
+
+namespace BudgetChat.Http;
+
+/// <summary>
+/// Sends requests to the budget service and turns what goes wrong into the exceptions a store throws: unreachable
+/// (connection errors, timeouts, 408, 429, 5xx after the retries) is <see cref="BudgetStoreUnavailableException"/>;
+/// a refused key is <see cref="UnauthorizedAccessException"/>; a rejected request is <see cref="ArgumentException"/>.
+/// </summary>
+internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStoreOptions options)
+{
+    private readonly HttpClient _http = http;
+    private readonly Uri _baseAddress = options.BaseAddress!.AbsoluteUri.EndsWith('/') ? options.BaseAddress : new Uri(options.BaseAddress.AbsoluteUri + "/");
+    private readonly AuthenticationHeaderValue? _authorization = options.ApiKey is { } key ? new AuthenticationHeaderValue("Bearer", key) : null;
+
+    public Uri BaseAddress => _baseAddress;
+
+    /// <summary>Sends a request; returns the response for 2xx and 404 (whose meaning depends on the route), throws otherwise.</summary>
+    public async Task<HttpResponseMessage> SendAsync<TBody>(HttpMethod method, string relativeUri, TBody body, JsonTypeInfo<TBody>? bodyType, string project, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(_baseAddress, relativeUri));
+        request.Headers.Authorization = _authorization;
+        if (bodyType is not null)
+        {
+            request.Content = JsonContent.Create(body, bodyType);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Connection refused, DNS, TLS, attempt or total timeout, open circuit: the service is not there for us.
+            throw new BudgetStoreUnavailableException($"The budget service at {_baseAddress} cannot be reached: {ex.Message}", ex);
+        }
+
+        if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            string detail = await ReadProblemAsync(response, cancellationToken).ConfigureAwait(false);
+            int status = (int)response.StatusCode;
+            throw response.StatusCode switch
+            {
+                HttpStatusCode.Unauthorized => new UnauthorizedAccessException(
+                    $"The budget service at {_baseAddress} did not accept the API key (401). Set HostedBudgetStoreOptions.ApiKey to a key of project '{project}'."),
+                HttpStatusCode.Forbidden => new UnauthorizedAccessException(
+                    $"The API key is not allowed to use project '{project}' on the budget service at {_baseAddress} (403): a key belongs to one project."),
+                HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError => new BudgetStoreUnavailableException(
+                    $"The budget service at {_baseAddress} answered {status} {response.ReasonPhrase}: {detail}"),
+                HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnprocessableEntity => new ArgumentException(
+                    $"The budget service rejected the request ({status}): {detail}"),
+                _ => new InvalidOperationException($"The budget service at {_baseAddress} answered {status} {response.ReasonPhrase} to {method} {relativeUri}: {detail}"),
+            };
+        }
+    }
+
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string relativeUri, string project, CancellationToken cancellationToken) =>
+        SendAsync<object?>(method, relativeUri, null, null, project, cancellationToken);
+
+    public async Task<T> ReadAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync(type, cancellationToken).ConfigureAwait(false)
+                ?? throw new JsonException("The body is null.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidOperationException(
+                $"The budget service at {_baseAddress} answered {response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.AbsolutePath} with JSON this client cannot read: {ex.Message}",
+                ex);
+        }
+    }
+
+    public static async Task<ProblemDto?> ReadProblemDtoAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync(WireJsonContext.Default.ProblemDto, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<string> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        ProblemDto? problem = await ReadProblemDtoAsync(response, cancellationToken).ConfigureAwait(false);
+        return problem?.Detail ?? problem?.Title ?? "no details";
+    }
+
+    public static string Escape(string value) => Uri.EscapeDataString(value);
+}

@@ -1,0 +1,114 @@
+using System.Net;
+using BudgetChat.Http.Wire;
+
+namespace BudgetChat.Http;
+
+/// <summary>The budget service's atomic API (docs/budget-service-api.md): each store operation is one request.</summary>
+internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) : IBudgetStore
+{
+    private readonly BudgetServiceConnection _connection = connection;
+
+    public async ValueTask<BudgetState?> GetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(HttpMethod.Get, BudgetUri(project, key), project, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadBudgetAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Put, BudgetUri(project, key), new SetBudgetRequest(DefinitionDto.From(definition), createdAt), WireJsonContext.Default.SetBudgetRequest, project, cancellationToken).ConfigureAwait(false);
+        return await ReadBudgetAsync(EnsureFound(response), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Post, BudgetUri(project, key, "/get-or-create"), DefinitionDto.From(definition), WireJsonContext.Default.DefinitionDto, project, cancellationToken).ConfigureAwait(false);
+        return await ReadBudgetAsync(EnsureFound(response), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<bool> DeleteBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(HttpMethod.Delete, BudgetUri(project, key), project, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode != HttpStatusCode.NotFound;
+    }
+
+    public async ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(HttpMethod.Get, ProjectUri(project, "budgets"), project, cancellationToken).ConfigureAwait(false);
+        BudgetListDto list = await _connection.ReadAsync(EnsureFound(response), WireJsonContext.Default.BudgetListDto, cancellationToken).ConfigureAwait(false);
+        return list.Budgets.Select(b => b.ToState()).ToArray();
+    }
+
+    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Post, ProjectUri(project, "reservations"), new ReserveRequest(reservationId, keys, amount, expiresAt), WireJsonContext.Default.ReserveRequest, project, cancellationToken).ConfigureAwait(false);
+        ReserveResponse result = await _connection.ReadAsync(EnsureFound(response), WireJsonContext.Default.ReserveResponse, cancellationToken).ConfigureAwait(false);
+        return result.Status switch
+        {
+            BudgetReservationStatus.Reserved => BudgetReservationResult.Reserved,
+            BudgetReservationStatus.InsufficientBudget when result.Budget is not null => BudgetReservationResult.Insufficient(result.Budget.ToState()),
+            BudgetReservationStatus.BudgetNotFound when result.Key is not null => BudgetReservationResult.NotFound(result.Key),
+            _ => throw new InvalidOperationException($"The budget service answered a reservation with status '{result.Status}' but without the budget or key it concerns."),
+        };
+    }
+
+    public async ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Post, ProjectUri(project, "reservations/settle"), new SettleRequest(reservationId, actualCost, model), WireJsonContext.Default.SettleRequest, project, cancellationToken).ConfigureAwait(false);
+        return await ReadCompletionAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Post, ProjectUri(project, "reservations/release"), new ReleaseRequest(reservationId), WireJsonContext.Default.ReleaseRequest, project, cancellationToken).ConfigureAwait(false);
+        return await ReadCompletionAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Post, ProjectUri(project, "charges"), new ChargeRequest(chargeId, keys, amount, model), WireJsonContext.Default.ChargeRequest, project, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            ProblemDto? problem = await BudgetServiceConnection.ReadProblemDtoAsync(response, cancellationToken).ConfigureAwait(false);
+            string key = problem?.Key ?? keys[0];
+            throw new BudgetNotFoundException(project, key, problem?.Detail);
+        }
+
+        return (await _connection.ReadAsync(response, WireJsonContext.Default.CompletionDto, cancellationToken).ConfigureAwait(false)).ToCompletion();
+    }
+
+    public async ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(HttpMethod.Post, BudgetUri(project, key, "/reset"), project, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadBudgetAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(HttpMethod.Post, "v1/sweep", "(all projects)", cancellationToken).ConfigureAwait(false);
+        return (await _connection.ReadAsync(EnsureFound(response), WireJsonContext.Default.SweepResponse, cancellationToken).ConfigureAwait(false)).RolledOver;
+    }
+
+    private async Task<BudgetState> ReadBudgetAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        (await _connection.ReadAsync(response, WireJsonContext.Default.BudgetDto, cancellationToken).ConfigureAwait(false)).ToState();
+
+    private async Task<BudgetCompletion> ReadCompletionAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        response.StatusCode == HttpStatusCode.NotFound
+            ? BudgetCompletion.NotFound
+            : (await _connection.ReadAsync(response, WireJsonContext.Default.CompletionDto, cancellationToken).ConfigureAwait(false)).ToCompletion();
+
+    private HttpResponseMessage EnsureFound(HttpResponseMessage response) =>
+        response.StatusCode != HttpStatusCode.NotFound ? response
+            : throw new InvalidOperationException($"The budget service at {_connection.BaseAddress} has no route {response.RequestMessage?.RequestUri?.AbsolutePath}: is it a BudgetChat budget service of this version?");
+
+    private static string ProjectUri(string project, string path) => $"v1/projects/{BudgetServiceConnection.Escape(project)}/{path}";
+
+    private static string BudgetUri(string project, string key, string suffix = "") =>
+        $"v1/projects/{BudgetServiceConnection.Escape(project)}/budget{suffix}?key={BudgetServiceConnection.Escape(key)}";
+}

@@ -1,0 +1,75 @@
+using BudgetChat;
+using BudgetChat.Http;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers a <see cref="HostedBudgetStore"/>.</summary>
+public static class HostedBudgetStoreServiceCollectionExtensions
+{
+    /// <summary>The name of the <see cref="HttpClient"/> the store sends with; configure it further with <c>services.AddHttpClient(HttpClientName)</c>.</summary>
+    public const string HttpClientName = "BudgetChat.HostedBudgetStore";
+
+    /// <summary>
+    /// Registers a <see cref="HostedBudgetStore"/> as the <see cref="IBudgetStore"/> (replacing one registered before), with
+    /// an <see cref="HttpClient"/> from <see cref="IHttpClientFactory"/> whose standard resilience pipeline times out each
+    /// attempt, retries transient failures (safe: the service's writes are idempotent by id) and breaks the circuit
+    /// when the service keeps failing. A registered <see cref="HybridCache"/> caches budget definitions when
+    /// <see cref="HostedBudgetStoreOptions.DefinitionCacheDuration"/> is positive.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the options; <see cref="HostedBudgetStoreOptions.BaseAddress"/> is required.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    public static IServiceCollection AddHostedBudgetStore(this IServiceCollection services, Action<HostedBudgetStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+
+        services.AddOptions<HostedBudgetStoreOptions>()
+            .Configure(configure)
+            .Validate(
+                static o =>
+                {
+                    try
+                    {
+                        o.Validate();
+                        return true;
+                    }
+                    catch (ArgumentException)
+                    {
+                        return false;
+                    }
+                },
+                "HostedBudgetStoreOptions are invalid: BaseAddress must be an absolute http(s) URI and timeouts, retries and cache duration in range.")
+            .ValidateOnStart();
+
+        services.AddHttpClient(HttpClientName)
+            .AddStandardResilienceHandler()
+            .Configure(static (HttpStandardResilienceOptions resilience, IServiceProvider sp) =>
+            {
+                HostedBudgetStoreOptions options = sp.GetRequiredService<IOptions<HostedBudgetStoreOptions>>().Value;
+                resilience.AttemptTimeout.Timeout = options.AttemptTimeout;
+                resilience.TotalRequestTimeout.Timeout = options.TotalTimeout;
+                resilience.Retry.MaxRetryAttempts = Math.Max(1, options.MaxRetries);
+                resilience.Retry.ShouldHandle = options.MaxRetries == 0 ? static _ => ValueTask.FromResult(false) : resilience.Retry.ShouldHandle;
+                resilience.Retry.Delay = TimeSpan.FromMilliseconds(100);
+                resilience.CircuitBreaker.SamplingDuration = options.AttemptTimeout * 2 > resilience.CircuitBreaker.SamplingDuration
+                    ? options.AttemptTimeout * 2
+                    : resilience.CircuitBreaker.SamplingDuration;
+            });
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.RemoveAll<IBudgetStore>();
+        services.AddSingleton<IBudgetStore>(static sp => new HostedBudgetStore(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName),
+            sp.GetRequiredService<IOptions<HostedBudgetStoreOptions>>().Value,
+            sp.GetService<HybridCache>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()));
+        return services;
+    }
+}

@@ -1,0 +1,240 @@
+using System.Text.Json;
+using BudgetChat.Http.Wire;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace BudgetChat.Http;
+
+/// <summary>
+/// An <see cref="IBudgetStore"/> kept by a BudgetChat budget service (<c>BudgetChat.Server</c>) over HTTP, so every
+/// instance of an app shares the same budgets: LiteLLM's "hosted" budget client, made atomic.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each operation is one request to the service's <c>/v1</c> API, which applies it to its own store: reservations are
+/// atomic across keys on the server, and settle, release and charge are idempotent by id, so a request retried after a
+/// lost response (the <c>AddHostedBudgetStore</c> registration retries) charges once.
+/// </para>
+/// <para>
+/// When the service cannot be reached the store throws <see cref="BudgetStoreUnavailableException"/>, and a
+/// <see cref="BudgetingChatClient"/> fails closed on it unless told to fail open. A refused API key throws
+/// <see cref="UnauthorizedAccessException"/>; a request the service rejects throws <see cref="ArgumentException"/>.
+/// </para>
+/// <para>With <see cref="HostedBudgetProtocol.LiteLlm"/> it talks to a server that has only LiteLLM's <c>/get_budget</c> and
+/// <c>/set_budget</c>; that protocol is not atomic (see its documentation).</para>
+/// <para>This type is thread-safe.</para>
+/// </remarks>
+public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
+{
+    private readonly IBudgetStore _protocol;
+    private readonly HybridCache? _cache;
+    private readonly HybridCacheEntryOptions? _cacheEntry;
+    private readonly string _cachePrefix;
+    private readonly ILogger _logger;
+    private IDisposable? _owned;
+
+    /// <summary>Initializes a new instance of the <see cref="HostedBudgetStore"/> class.</summary>
+    /// <param name="httpClient">
+    /// The client to send requests with. Timeouts and retries are its handlers' business: <c>AddHostedBudgetStore</c>
+    /// registers one with a resilience pipeline.
+    /// </param>
+    /// <param name="options">The options; they are copied.</param>
+    /// <param name="cache">Caches budget definitions when <see cref="HostedBudgetStoreOptions.DefinitionCacheDuration"/> is positive, or <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock of the LiteLLM protocol's periods and in-process holds, or <see langword="null"/> for the system clock.</param>
+    /// <param name="loggerFactory">Creates the logger, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public HostedBudgetStore(HttpClient httpClient, HostedBudgetStoreOptions options, HybridCache? cache = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        ArgumentNullException.ThrowIfNull(options);
+        HostedBudgetStoreOptions copy = options.Clone();
+        copy.Validate();
+
+        var connection = new BudgetServiceConnection(httpClient, copy);
+        _protocol = copy.Protocol == HostedBudgetProtocol.LiteLlm
+            ? new LiteLlmProtocol(connection, timeProvider ?? TimeProvider.System)
+            : new BudgetServiceProtocol(connection);
+        if (cache is not null && copy.DefinitionCacheDuration > TimeSpan.Zero)
+        {
+            _cache = cache;
+            _cacheEntry = new HybridCacheEntryOptions { Expiration = copy.DefinitionCacheDuration, LocalCacheExpiration = copy.DefinitionCacheDuration };
+        }
+
+        _cachePrefix = $"budgetchat:{connection.BaseAddress}:";
+        _logger = (ILogger?)loggerFactory?.CreateLogger<HostedBudgetStore>() ?? NullLogger.Instance;
+        BaseAddress = connection.BaseAddress;
+        Protocol = copy.Protocol;
+    }
+
+    /// <summary>Gets the budget service's address.</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>Gets the protocol the store speaks.</summary>
+    public HostedBudgetProtocol Protocol { get; }
+
+    /// <summary>
+    /// Creates a store for the budget service at <paramref name="apiBase"/> with the default timeouts and retries, and the
+    /// API key from the <c>BUDGETCHAT_API_KEY</c> environment variable when it is set. <c>BudgetManager</c>'s hosted
+    /// client type calls this.
+    /// </summary>
+    /// <param name="apiBase">The service's address.</param>
+    /// <returns>The store; dispose it to release its HTTP resources.</returns>
+    /// <exception cref="ArgumentException"><paramref name="apiBase"/> is not an absolute http or https address.</exception>
+    public static IBudgetStore Create(Uri apiBase)
+    {
+        ArgumentNullException.ThrowIfNull(apiBase);
+        string? key = Environment.GetEnvironmentVariable(HostedBudgetStoreOptions.ApiKeyEnvironmentVariable);
+        var services = new ServiceCollection();
+        services.AddHostedBudgetStore(o =>
+        {
+            o.BaseAddress = apiBase;
+            o.ApiKey = string.IsNullOrWhiteSpace(key) ? null : key;
+        });
+
+        ServiceProvider provider = services.BuildServiceProvider();
+        try
+        {
+            var store = (HostedBudgetStore)provider.GetRequiredService<IBudgetStore>();
+            store._owned = provider;
+            return store;
+        }
+        catch
+        {
+            provider.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetState?> GetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        return _protocol.GetBudgetAsync(project, key, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        ArgumentNullException.ThrowIfNull(definition);
+        BudgetState budget = await _protocol.SetBudgetAsync(project, key, definition, createdAt, cancellationToken).ConfigureAwait(false);
+        await ForgetAsync(project, key).ConfigureAwait(false);
+        return budget;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>With a definition cache, a budget already seen is answered from the cache (its spend may be stale).</remarks>
+    public async ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        ArgumentNullException.ThrowIfNull(definition);
+        if (_cache is null)
+        {
+            return await _protocol.GetOrCreateBudgetAsync(project, key, definition, cancellationToken).ConfigureAwait(false);
+        }
+
+        string json = await _cache.GetOrCreateAsync(
+            CacheKey(project, key),
+            (Store: _protocol, project, key, definition),
+            static async (state, ct) => JsonSerializer.Serialize(
+                BudgetDto.From(await state.Store.GetOrCreateBudgetAsync(state.project, state.key, state.definition, ct).ConfigureAwait(false)),
+                WireJsonContext.Default.BudgetDto),
+            _cacheEntry,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return JsonSerializer.Deserialize(json, WireJsonContext.Default.BudgetDto)!.ToState();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> DeleteBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        bool deleted = await _protocol.DeleteBudgetAsync(project, key, cancellationToken).ConfigureAwait(false);
+        await ForgetAsync(project, key).ConfigureAwait(false);
+        return deleted;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        return _protocol.ListBudgetsAsync(project, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Keys(project, keys, amount);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        return _protocol.ReserveAsync(project, keys, amount, reservationId, expiresAt, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Completion(project, reservationId);
+        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        return _protocol.SettleAsync(project, reservationId, actualCost, model, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Completion(project, reservationId);
+        return _protocol.ReleaseAsync(project, reservationId, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Keys(project, keys, amount);
+        ArgumentException.ThrowIfNullOrWhiteSpace(chargeId);
+        return _protocol.ChargeAsync(project, keys, amount, model, chargeId, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        StoreArguments.Key(project, key);
+        BudgetState? budget = await _protocol.ResetBudgetAsync(project, key, cancellationToken).ConfigureAwait(false);
+        await ForgetAsync(project, key).ConfigureAwait(false);
+        return budget;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The service sweeps every project it keeps (its own reset service also does on a timer).</remarks>
+    public ValueTask<int> SweepAsync(CancellationToken cancellationToken = default) => _protocol.SweepAsync(cancellationToken);
+
+    /// <summary>Releases the store's resources, and the HTTP resources of a store made by <see cref="Create(Uri)"/>; an <see cref="HttpClient"/> passed in is left to its owner.</summary>
+    public void Dispose()
+    {
+        (_protocol as IDisposable)?.Dispose();
+        Interlocked.Exchange(ref _owned, null)?.Dispose();
+    }
+
+    private string CacheKey(string project, string key) => string.Concat(_cachePrefix, project, ":", key);
+
+    private async ValueTask ForgetAsync(string project, string key)
+    {
+        if (_cache is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _cache.RemoveAsync(CacheKey(project, key), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.CacheRemoveFailed(_logger, project, key, ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Could not drop the cached definition of budget '{Key}' in project '{Project}'; it expires on its own.")]
+        public static partial void CacheRemoveFailed(ILogger logger, string project, string key, Exception exception);
+    }
+}

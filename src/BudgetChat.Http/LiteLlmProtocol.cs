@@ -1,0 +1,400 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+
+namespace BudgetChat.Http;
+
+/// <summary>
+/// A store over LiteLLM's hosted budget API: <c>/get_budget</c> reads a project's user dictionary and
+/// <c>/set_budget</c> writes it back whole.
+/// </summary>
+/// <remarks>
+/// Not atomic across processes: each change reads the project, changes it and writes it back, and reservations are
+/// held only in this process (the API has no place for them). Periods follow LiteLLM: a window counts from
+/// <c>created_at</c> and lasts 1, 7, 28 or 365 days. Alerts are not raised. Within one process, changes are serialised.
+/// </remarks>
+internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimeProvider timeProvider) : IBudgetStore, IDisposable
+{
+    private const string FileStoreMetadata = "budgetchat";
+
+    private readonly BudgetServiceConnection _connection = connection;
+    private readonly TimeProvider _timeProvider = timeProvider;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<(string Project, string Id), Hold> _holds = [];
+    private readonly Dictionary<(string Project, string Id), DateTimeOffset> _completed = [];
+
+    public async ValueTask<BudgetState?> GetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+        return users[FileBudgetStore.ToFileKey(key)] is JsonObject entry ? ToState(project, key, entry) : null;
+    }
+
+    public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default) =>
+        ChangeAsync(project, users =>
+        {
+            DateTimeOffset now = _timeProvider.GetUtcNow();
+            string user = FileBudgetStore.ToFileKey(key);
+            JsonObject entry = users[user] as JsonObject ?? NewEntry(createdAt ?? now);
+            users[user] = entry;
+            entry["total_budget"] = definition.Limit;
+            entry["duration"] = Duration(definition.Period);
+            if (createdAt is { } start)
+            {
+                entry["created_at"] = UnixSeconds(start);
+            }
+
+            entry["last_updated_at"] = UnixSeconds(now);
+            return (true, ToState(project, key, entry));
+        }, cancellationToken);
+
+    public ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default) =>
+        ChangeAsync(project, users =>
+        {
+            string user = FileBudgetStore.ToFileKey(key);
+            if (users[user] is JsonObject existing)
+            {
+                return (false, ToState(project, key, existing));
+            }
+
+            JsonObject entry = NewEntry(_timeProvider.GetUtcNow());
+            entry["total_budget"] = definition.Limit;
+            entry["duration"] = Duration(definition.Period);
+            users[user] = entry;
+            return (true, ToState(project, key, entry));
+        }, cancellationToken);
+
+    public ValueTask<bool> DeleteBudgetAsync(string project, string key, CancellationToken cancellationToken = default) =>
+        ChangeAsync(project, users =>
+        {
+            bool removed = users.Remove(FileBudgetStore.ToFileKey(key));
+            return (removed, removed);
+        }, cancellationToken);
+
+    public async ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
+    {
+        JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+        return users
+            .Where(u => u.Key != FileStoreMetadata && u.Value is JsonObject)
+            .Select(u => ToState(project, FileBudgetStore.FromFileKey(u.Key), (JsonObject)u.Value!))
+            .OrderBy(b => b.Key, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            DateTimeOffset now = _timeProvider.GetUtcNow();
+            foreach (var expired in _holds.Where(h => h.Value.ExpiresAt <= now).Select(h => h.Key).ToArray())
+            {
+                _holds.Remove(expired);
+            }
+
+            if (_holds.ContainsKey((project, reservationId)))
+            {
+                return BudgetReservationResult.Reserved;
+            }
+
+            JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+            foreach (string key in keys)
+            {
+                if (users[FileBudgetStore.ToFileKey(key)] is not JsonObject entry)
+                {
+                    return BudgetReservationResult.NotFound(key);
+                }
+
+                BudgetState budget = ToState(project, key, entry);
+                if (budget.Limit - budget.Spent - budget.Reserved < amount)
+                {
+                    return BudgetReservationResult.Insufficient(budget);
+                }
+            }
+
+            _holds[(project, reservationId)] = new Hold([.. keys], amount, expiresAt);
+            return BudgetReservationResult.Reserved;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_completed.ContainsKey((project, reservationId)))
+            {
+                return BudgetCompletion.AlreadyCompleted;
+            }
+
+            if (!_holds.TryGetValue((project, reservationId), out Hold? hold))
+            {
+                return BudgetCompletion.NotFound;
+            }
+
+            JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+            AddCost(users, hold.Keys.Where(k => users[FileBudgetStore.ToFileKey(k)] is JsonObject), actualCost, model);
+            await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
+            _holds.Remove((project, reservationId));
+            Remember(project, reservationId);
+            return BudgetCompletion.Completed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_completed.ContainsKey((project, reservationId)))
+            {
+                return BudgetCompletion.AlreadyCompleted;
+            }
+
+            if (!_holds.Remove((project, reservationId)))
+            {
+                return BudgetCompletion.NotFound;
+            }
+
+            Remember(project, reservationId);
+            return BudgetCompletion.Completed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_completed.ContainsKey((project, chargeId)))
+            {
+                return BudgetCompletion.AlreadyCompleted;
+            }
+
+            JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+            if (keys.FirstOrDefault(k => users[FileBudgetStore.ToFileKey(k)] is not JsonObject) is { } missing)
+            {
+                throw new BudgetNotFoundException(project, missing, null);
+            }
+
+            AddCost(users, keys, amount, model);
+            await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
+            Remember(project, chargeId);
+            return BudgetCompletion.Completed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default) =>
+        await ChangeAsync<BudgetState?>(project, users =>
+        {
+            if (users[FileBudgetStore.ToFileKey(key)] is not JsonObject entry)
+            {
+                return (false, null);
+            }
+
+            ClearSpend(entry, _timeProvider.GetUtcNow());
+            return (true, ToState(project, key, entry));
+        }, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>LiteLLM's API cannot list projects; windows roll over when a project is next read.</summary>
+    public ValueTask<int> SweepAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
+
+    private async ValueTask<T> ChangeAsync<T>(string project, Func<JsonObject, (bool Changed, T Result)> change, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+            (bool changed, T result) = change(users);
+            if (changed)
+            {
+                await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<JsonObject> LoadAsync(string project, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Post, "get_budget", new JsonObject { ["project_name"] = project }, JsonNodeType, project, cancellationToken).ConfigureAwait(false);
+        JsonObject answer = (await _connection.ReadAsync(response, JsonNodeType, cancellationToken).ConfigureAwait(false)) as JsonObject
+            ?? throw new InvalidOperationException("The budget server's /get_budget answer is not a JSON object.");
+
+        // LiteLLM answers an unknown project with an error status: a project without budgets.
+        if (answer["status"]?.GetValue<string>() != "success" || answer["data"] is not JsonObject data)
+        {
+            return [];
+        }
+
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        foreach (KeyValuePair<string, JsonNode?> user in data)
+        {
+            if (user.Value is JsonObject entry && WindowEnd(entry) is { } end && end <= now)
+            {
+                ClearSpend(entry, now); // LiteLLM's reset_on_duration: the window restarts now
+            }
+        }
+
+        return data;
+    }
+
+    private async Task SaveAsync(string project, JsonObject users, CancellationToken cancellationToken)
+    {
+        users.Parent?.AsObject().Remove("data");
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Post, "set_budget", new JsonObject { ["project_name"] = project, ["user_dict"] = users }, JsonNodeType, project, cancellationToken).ConfigureAwait(false);
+        JsonObject? answer = await _connection.ReadAsync(response, JsonNodeType, cancellationToken).ConfigureAwait(false) as JsonObject;
+        if (answer?["status"]?.GetValue<string>() != "success")
+        {
+            throw new InvalidOperationException($"The budget server did not save project '{project}': {answer?["message"]?.ToJsonString() ?? "no message"}");
+        }
+    }
+
+    private static JsonTypeInfo<JsonNode> JsonNodeType => (JsonTypeInfo<JsonNode>)JsonSerializerOptions.Default.GetTypeInfo(typeof(JsonNode));
+
+    private void AddCost(JsonObject users, IEnumerable<string> keys, decimal amount, string? model)
+    {
+        double now = UnixSeconds(_timeProvider.GetUtcNow());
+        foreach (string key in keys)
+        {
+            var entry = (JsonObject)users[FileBudgetStore.ToFileKey(key)]!;
+            entry["current_cost"] = Number(entry, "current_cost") + amount;
+            entry["last_updated_at"] = now;
+            if (model is not null)
+            {
+                JsonObject models = entry["model_cost"] as JsonObject ?? [];
+                models[model] = Number(models, model) + amount;
+                entry["model_cost"] = models;
+            }
+        }
+    }
+
+    private void Remember(string project, string id)
+    {
+        // Ids are remembered for an hour: long enough for any retry of the same call.
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        foreach (var old in _completed.Where(c => c.Value <= now).Select(c => c.Key).ToArray())
+        {
+            _completed.Remove(old);
+        }
+
+        _completed[(project, id)] = now.AddHours(1);
+    }
+
+    private decimal HeldOn(string project, string key) =>
+        _holds.Where(h => h.Key.Project == project && h.Value.Keys.Contains(key)).Sum(h => h.Value.Amount);
+
+    private BudgetState ToState(string project, string key, JsonObject entry)
+    {
+        BudgetPeriod period = Period(entry["duration"]);
+        DateTimeOffset created = Time(entry, "created_at") ?? _timeProvider.GetUtcNow();
+        var spendByModel = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        if (entry["model_cost"] is JsonObject models)
+        {
+            foreach (KeyValuePair<string, JsonNode?> m in models)
+            {
+                spendByModel[m.Key] = Number(models, m.Key);
+            }
+        }
+
+        return new BudgetState
+        {
+            Project = project,
+            Key = key,
+            Definition = new BudgetDefinition(Math.Max(0m, Number(entry, "total_budget")), period, BudgetWindowAlignment.Rolling),
+            WindowStart = created,
+            WindowEnd = WindowEnd(entry),
+            Spent = Number(entry, "current_cost"),
+            Reserved = HeldOn(project, key),
+            SpendByModel = spendByModel,
+            CreatedAt = created,
+            UpdatedAt = Time(entry, "last_updated_at") ?? created,
+        };
+    }
+
+    private static JsonObject NewEntry(DateTimeOffset createdAt) => new()
+    {
+        ["total_budget"] = 0m,
+        ["duration"] = null,
+        ["created_at"] = UnixSeconds(createdAt),
+        ["last_updated_at"] = UnixSeconds(createdAt),
+        ["current_cost"] = 0m,
+        ["model_cost"] = new JsonObject(),
+    };
+
+    private static void ClearSpend(JsonObject entry, DateTimeOffset now)
+    {
+        entry["current_cost"] = 0m;
+        entry["model_cost"] = new JsonObject();
+        entry["created_at"] = UnixSeconds(now);
+        entry["last_updated_at"] = UnixSeconds(now);
+    }
+
+    private static DateTimeOffset? WindowEnd(JsonObject entry) =>
+        Period(entry["duration"]) switch
+        {
+            BudgetPeriod.None => null,
+            BudgetPeriod.Daily => Time(entry, "created_at")?.AddDays(1),
+            BudgetPeriod.Weekly => Time(entry, "created_at")?.AddDays(7),
+            BudgetPeriod.Monthly => Time(entry, "created_at")?.AddDays(28),
+            _ => Time(entry, "created_at")?.AddDays(365),
+        };
+
+    private static string? Duration(BudgetPeriod period) => period switch
+    {
+        BudgetPeriod.Daily => "daily",
+        BudgetPeriod.Weekly => "weekly",
+        BudgetPeriod.Monthly => "monthly",
+        BudgetPeriod.Yearly => "yearly",
+        _ => null,
+    };
+
+    private static BudgetPeriod Period(JsonNode? duration) => duration?.GetValueKind() == JsonValueKind.String
+        ? duration.GetValue<string>() switch
+        {
+            "daily" => BudgetPeriod.Daily,
+            "weekly" => BudgetPeriod.Weekly,
+            "monthly" => BudgetPeriod.Monthly,
+            "yearly" => BudgetPeriod.Yearly,
+            _ => BudgetPeriod.None,
+        }
+        : BudgetPeriod.None;
+
+    private static decimal Number(JsonObject entry, string name) => entry[name] switch
+    {
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => decimal.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
+        _ => 0m,
+    };
+
+    private static DateTimeOffset? Time(JsonObject entry, string name) => entry[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+        ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(v.GetValue<double>() * 1000))
+        : null;
+
+    private static double UnixSeconds(DateTimeOffset instant) => instant.ToUnixTimeMilliseconds() / 1000.0;
+
+    public void Dispose() => _gate.Dispose();
+
+    private sealed record Hold(string[] Keys, decimal Amount, DateTimeOffset ExpiresAt);
+}
