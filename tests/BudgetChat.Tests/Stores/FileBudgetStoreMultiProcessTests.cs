@@ -6,7 +6,7 @@ namespace BudgetChat.Tests;
 
 /// <summary>Real processes sharing one budget file through <see cref="FileBudgetStore"/>.</summary>
 /// <remarks>
-/// The worker (tests/BudgetChat.FileStoreWorker) is built with this project and copied to FileStoreWorker/ next to
+/// The worker (tests/BudgetChat.StoreWorker) is built with this project and copied to StoreWorker/ next to
 /// it; each worker reserves 0.05 and settles 0.01 to 0.05, with a plain charge of 0.01 every tenth call.
 /// </remarks>
 public sealed partial class FileBudgetStoreMultiProcessTests : IDisposable
@@ -32,7 +32,7 @@ public sealed partial class FileBudgetStoreMultiProcessTests : IDisposable
     [Fact]
     public async Task FourProcesses_ChargingOneFile_LoseNoCharge_AndNeverReserveBeyondTheLimit()
     {
-        string worker = Path.Combine(AppContext.BaseDirectory, "FileStoreWorker", "BudgetChat.FileStoreWorker.dll");
+        string worker = Path.Combine(AppContext.BaseDirectory, "StoreWorker", "BudgetChat.StoreWorker.dll");
         Assert.True(File.Exists(worker), $"The worker was not built next to the tests: {worker}");
         Directory.CreateDirectory(_directory);
         using (var setup = new FileBudgetStore(new FileBudgetStoreOptions { Directory = _directory }))
