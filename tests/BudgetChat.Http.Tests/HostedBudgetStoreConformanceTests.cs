@@ -1,0 +1,27 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BudgetChat.Http.Tests;
+
+/// <summary>The store contract, through <see cref="HostedBudgetStore"/>, against a real budget service on loopback keeping its budgets in SQLite.</summary>
+public sealed class HostedBudgetStoreConformanceTests : BudgetStoreConformanceTests
+{
+    private readonly ConcurrentDictionary<IBudgetStore, BudgetService> _services = new();
+
+    protected override IBudgetStore CreateStore(FakeTimeProvider time, BudgetStoreOptions options)
+    {
+        BudgetService service = BudgetService.StartAsync(time, options).GetAwaiter().GetResult();
+        HostedBudgetStore store = service.CreateStore();
+        _services[store] = service;
+        return store;
+    }
+
+    protected override async ValueTask DisposeStoreAsync(IBudgetStore store)
+    {
+        await base.DisposeStoreAsync(store);
+        if (_services.TryRemove(store, out BudgetService? service))
+        {
+            await service.DisposeAsync();
+        }
+    }
+}

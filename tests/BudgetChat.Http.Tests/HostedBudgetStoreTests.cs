@@ -1,0 +1,297 @@
+using System.Net;
+using System.Net.Sockets;
+using BudgetChat.Http;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BudgetChat.Http.Tests;
+
+/// <summary>What only a store on the other side of a network has to get right: lost responses, restarts, outages, keys.</summary>
+public sealed class HostedBudgetStoreTests : IAsyncLifetime
+{
+    private const string Project = "acme";
+    private const string Key = "user:alice";
+
+    private BudgetService _service = null!;
+
+    public async Task InitializeAsync() => _service = await BudgetService.StartAsync();
+
+    public async Task DisposeAsync() => await _service.DisposeAsync();
+
+    [Fact]
+    public async Task RetriedSettle_AfterTheResponseWasLost_ChargesOnce()
+    {
+        var dropper = new DropResponseHandler("/reservations/settle");
+        HostedBudgetStore store = _service.CreateStore(configure: s => s.AddHttpClient(HostedBudgetStoreServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => dropper));
+        await store.SetBudgetAsync(Project, Key, new BudgetDefinition(1m));
+        Assert.True((await store.ReserveAsync(Project, [Key], 0.5m, "r1", DateTimeOffset.UtcNow.AddMinutes(5))).IsReserved);
+
+        BudgetCompletion completion = await store.SettleAsync(Project, "r1", 0.25m, "gpt-4o");
+
+        Assert.Equal(1, dropper.Dropped); // the first answer never arrived: the retry got the server's memory of the id
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, completion.Status);
+        BudgetState budget = (await store.GetBudgetAsync(Project, Key))!;
+        Assert.Equal(0.25m, budget.Spent);
+        Assert.Equal(0m, budget.Reserved);
+    }
+
+    [Fact]
+    public async Task RetriedReserve_AfterTheResponseWasLost_HoldsOnce()
+    {
+        var dropper = new DropResponseHandler("/reservations");
+        HostedBudgetStore store = _service.CreateStore(configure: s => s.AddHttpClient(HostedBudgetStoreServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => dropper));
+        await store.SetBudgetAsync(Project, Key, new BudgetDefinition(1m));
+
+        BudgetReservationResult result = await store.ReserveAsync(Project, [Key], 0.4m, "r1", DateTimeOffset.UtcNow.AddMinutes(5));
+
+        Assert.Equal(1, dropper.Dropped);
+        Assert.True(result.IsReserved);
+        Assert.Equal(0.4m, (await store.GetBudgetAsync(Project, Key))!.Reserved);
+    }
+
+    [Fact]
+    public async Task RetriedCharge_AfterTheResponseWasLost_ChargesOnce()
+    {
+        var dropper = new DropResponseHandler("/charges");
+        HostedBudgetStore store = _service.CreateStore(configure: s => s.AddHttpClient(HostedBudgetStoreServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => dropper));
+        await store.SetBudgetAsync(Project, Key, new BudgetDefinition(1m));
+
+        await store.ChargeAsync(Project, [Key], 0.1m, null, "c1");
+
+        Assert.Equal(1, dropper.Dropped);
+        Assert.Equal(0.1m, (await store.GetBudgetAsync(Project, Key))!.Spent);
+    }
+
+    [Fact]
+    public async Task Restart_KeepsEverySettledCharge_AndRemembersSettledIds()
+    {
+        HostedBudgetStore store = _service.CreateStore();
+        await store.SetBudgetAsync(Project, Key, new BudgetDefinition(100m, BudgetPeriod.Monthly));
+        decimal expected = 0m;
+        for (int i = 0; i < 40; i++)
+        {
+            decimal cost = 0.001m * (i + 1);
+            Assert.True((await store.ReserveAsync(Project, [Key], 1m, $"r{i}", DateTimeOffset.UtcNow.AddMinutes(5))).IsReserved);
+            Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, $"r{i}", cost, "gpt-4o")).Status);
+            expected += cost;
+        }
+
+        Assert.True((await store.ReserveAsync(Project, [Key], 1m, "in-flight", DateTimeOffset.UtcNow.AddMinutes(5))).IsReserved);
+
+        await _service.RestartAsync();
+        HostedBudgetStore after = _service.CreateStore();
+
+        BudgetState budget = (await after.GetBudgetAsync(Project, Key))!;
+        Assert.Equal(expected, budget.Spent);
+        Assert.Equal(expected, budget.SpendByModel["gpt-4o"]);
+        Assert.Equal(1m, budget.Reserved);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await after.SettleAsync(Project, "r7", 5m, "gpt-4o")).Status);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await after.SettleAsync(Project, "in-flight", 0.5m, "gpt-4o")).Status);
+        Assert.Equal(expected + 0.5m, (await after.GetBudgetAsync(Project, Key))!.Spent);
+    }
+
+    [Fact]
+    public async Task UnreachableService_IsReportedAsUnavailable()
+    {
+        using HostedBudgetStore store = HostedBudgetStore.Create(ClosedPortAddress()) is HostedBudgetStore s ? s : throw new InvalidOperationException();
+
+        var ex = await Assert.ThrowsAsync<BudgetStoreUnavailableException>(() => store.ReserveAsync(Project, [Key], 0.1m, "r1", DateTimeOffset.UtcNow.AddMinutes(1)).AsTask());
+
+        Assert.Contains("cannot be reached", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Middleware_FailsClosed_WhenTheServiceIsDown(bool streaming)
+    {
+        using var store = (HostedBudgetStore)HostedBudgetStore.Create(ClosedPortAddress());
+        var model = new FakeChatClient("gpt-4o", 100, 20);
+        using IChatClient client = new ChatClientBuilder(model).UseBudget(store, o => o.MaxBudget = 10m).Build();
+
+        await Assert.ThrowsAsync<BudgetStoreUnavailableException>(() => Call(client, streaming));
+
+        Assert.Equal(0, model.Calls);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Middleware_FailsOpen_WhenAsked_AndTheServiceIsDown(bool streaming)
+    {
+        using var store = (HostedBudgetStore)HostedBudgetStore.Create(ClosedPortAddress());
+        var model = new FakeChatClient("gpt-4o", 100, 20);
+        using IChatClient client = new ChatClientBuilder(model)
+            .UseBudget(store, o => { o.MaxBudget = 10m; o.StoreFailureMode = BudgetStoreFailureMode.FailOpen; })
+            .Build();
+
+        ChatResponse response = await Call(client, streaming);
+
+        Assert.Equal("ok", response.Text);
+        Assert.Equal(1, model.Calls);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Middleware_ChargesTheService(bool streaming)
+    {
+        HostedBudgetStore store = _service.CreateStore();
+        var model = new FakeChatClient("gpt-4o", 1_000, 200);
+        using IChatClient client = new ChatClientBuilder(model).UseBudget(store, o => o.DefaultUserBudget = new BudgetDefinition(5m)).Build();
+
+        await Call(client, streaming, new ChatOptions().WithBudgetUser("alice"));
+
+        decimal expected = ModelPriceCatalog.CreateDefault().GetPrice("gpt-4o").GetCost(1_000, 200);
+        BudgetState budget = (await store.GetBudgetAsync("default", Key))!;
+        Assert.Equal(expected, budget.Spent);
+        Assert.Equal(0m, budget.Reserved);
+    }
+
+    [Fact]
+    public async Task WrongKey_AndAnotherProjectsKey_AreRefused()
+    {
+        await using BudgetService secured = await BudgetService.StartAsync(apiKeys: [("acme", "acme-key-0123456789"), ("globex", "globex-key-0123456789")]);
+
+        HostedBudgetStore wrong = secured.CreateStore(apiKey: "not-a-key-0123456789");
+        HostedBudgetStore other = secured.CreateStore(apiKey: "globex-key-0123456789");
+        HostedBudgetStore right = secured.CreateStore(apiKey: "acme-key-0123456789");
+
+        var unauthorized = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => wrong.SetBudgetAsync(Project, Key, new BudgetDefinition(1m)).AsTask());
+        var forbidden = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => other.SetBudgetAsync(Project, Key, new BudgetDefinition(1m)).AsTask());
+        Assert.Contains("401", unauthorized.Message, StringComparison.Ordinal);
+        Assert.Contains("403", forbidden.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("acme-key", unauthorized.Message + forbidden.Message, StringComparison.Ordinal);
+        Assert.Null(await right.GetBudgetAsync(Project, Key));
+        Assert.Equal(1m, (await right.SetBudgetAsync(Project, Key, new BudgetDefinition(1m))).Limit);
+    }
+
+    [Fact]
+    public async Task BudgetManager_Hosted_KeepsBudgetsOnTheService()
+    {
+        var manager = new BudgetManager(Project, BudgetClientType.Hosted, _service.BaseAddress);
+        await manager.CreateBudgetAsync("alice", 2m, BudgetPeriod.Daily);
+        var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok"))
+        {
+            ModelId = "gpt-4o",
+            Usage = new UsageDetails { InputTokenCount = 1_000, OutputTokenCount = 100 },
+        };
+        await manager.UpdateCostAsync("alice", response);
+
+        decimal expected = ModelPriceCatalog.CreateDefault().GetPrice("gpt-4o").GetCost(1_000, 100);
+        HostedBudgetStore store = _service.CreateStore();
+        BudgetState budget = (await store.GetBudgetAsync(Project, Key))!;
+        Assert.Equal(2m, budget.Limit);
+        Assert.Equal(expected, budget.Spent);
+        Assert.Equal(expected, await manager.GetCurrentCostAsync("alice"));
+    }
+
+    [Fact]
+    public async Task DefinitionCache_AnswersGetOrCreateWithoutAskingAgain_UntilTheBudgetChanges()
+    {
+        var counter = new CountingHandler();
+        HostedBudgetStore store = _service.CreateStore(configure: s =>
+        {
+            s.AddHybridCache();
+            s.AddHttpClient(HostedBudgetStoreServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => counter);
+        }, cacheFor: TimeSpan.FromMinutes(1));
+
+        await store.GetOrCreateBudgetAsync(Project, Key, new BudgetDefinition(3m));
+        BudgetState cached = await store.GetOrCreateBudgetAsync(Project, Key, new BudgetDefinition(3m));
+        Assert.Equal(1, counter.Count("/get-or-create"));
+        Assert.Equal(3m, cached.Limit);
+
+        await store.SetBudgetAsync(Project, Key, new BudgetDefinition(4m));
+        BudgetState fresh = await store.GetOrCreateBudgetAsync(Project, Key, new BudgetDefinition(3m));
+        Assert.Equal(2, counter.Count("/get-or-create"));
+        Assert.Equal(4m, fresh.Limit);
+
+        // Reservations are never cached.
+        await store.ReserveAsync(Project, [Key], 1m, "r1", DateTimeOffset.UtcNow.AddMinutes(1));
+        await store.ReserveAsync(Project, [Key], 1m, "r2", DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.Equal(2, counter.Count("/reservations"));
+    }
+
+    [Fact]
+    public async Task LiteLlmProtocol_ReadsAndWritesThroughGetBudgetAndSetBudget()
+    {
+        HostedBudgetStore compat = _service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
+        HostedBudgetStore atomic = _service.CreateStore();
+
+        await compat.SetBudgetAsync(Project, Key, new BudgetDefinition(1m, BudgetPeriod.Daily));
+        Assert.True((await compat.ReserveAsync(Project, [Key], 0.6m, "r1", DateTimeOffset.UtcNow.AddMinutes(1))).IsReserved);
+        BudgetReservationResult second = await compat.ReserveAsync(Project, [Key], 0.6m, "r2", DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.Equal(BudgetReservationStatus.InsufficientBudget, second.Status);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await compat.SettleAsync(Project, "r1", 0.2m, "gpt-4o")).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await compat.SettleAsync(Project, "r1", 0.2m, "gpt-4o")).Status);
+        await compat.ChargeAsync(Project, [Key], 0.05m, null, "c1");
+
+        BudgetState seenByTheService = (await atomic.GetBudgetAsync(Project, Key))!;
+        Assert.Equal(0.25m, seenByTheService.Spent);
+        Assert.Equal(0.2m, seenByTheService.SpendByModel["gpt-4o"]);
+        Assert.Equal(1m, seenByTheService.Limit);
+        Assert.Equal(BudgetPeriod.Daily, seenByTheService.Definition.Period);
+
+        BudgetState seenByCompat = (await compat.GetBudgetAsync(Project, Key))!;
+        Assert.Equal(0.25m, seenByCompat.Spent);
+        Assert.Single(await compat.ListBudgetsAsync(Project));
+        Assert.True(await compat.DeleteBudgetAsync(Project, Key));
+        Assert.Null(await atomic.GetBudgetAsync(Project, Key));
+    }
+
+    private static Task<ChatResponse> Call(IChatClient client, bool streaming, ChatOptions? options = null) =>
+        streaming ? client.GetStreamingResponseAsync("hello", options).ToChatResponseAsync() : client.GetResponseAsync("hello", options);
+
+    private static Uri ClosedPortAddress()
+    {
+        // A port that was free a moment ago and has nothing listening on it now.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return new Uri($"http://127.0.0.1:{port}/");
+    }
+
+    /// <summary>Lets the first request to a route reach the server, then loses its response, as a dropped connection would.</summary>
+    private sealed class DropResponseHandler(string pathSuffix) : DelegatingHandler
+    {
+        private int _dropped;
+
+        public int Dropped => Volatile.Read(ref _dropped);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            if (request.RequestUri!.AbsolutePath.EndsWith(pathSuffix, StringComparison.Ordinal) && Interlocked.CompareExchange(ref _dropped, 1, 0) == 0)
+            {
+                response.Dispose();
+                throw new HttpRequestException("The connection was reset before the response arrived (simulated).");
+            }
+
+            return response;
+        }
+    }
+
+    private sealed class CountingHandler : DelegatingHandler
+    {
+        private readonly List<string> _paths = [];
+
+        public int Count(string pathSuffix)
+        {
+            lock (_paths)
+            {
+                return _paths.Count(p => p.EndsWith(pathSuffix, StringComparison.Ordinal));
+            }
+        }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            lock (_paths)
+            {
+                _paths.Add(request.RequestUri!.AbsolutePath);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
