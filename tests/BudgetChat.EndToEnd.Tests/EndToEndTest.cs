@@ -56,14 +56,20 @@ public abstract class EndToEndTest : IAsyncLifetime
     /// outside. The OpenAI client's own retries are off unless <paramref name="retryPolicy"/> says otherwise (its default
     /// is 3 retries of 408/429/5xx and network failures, with exponential backoff from 0.8 s).
     /// </summary>
-    protected IChatClient CreateClient(string model = Model, PipelinePolicy? retryPolicy = null, bool invokeFunctions = false)
+    protected IChatClient CreateClient(string model = Model, PipelinePolicy? retryPolicy = null, bool invokeFunctions = false, PipelinePolicy? perTryPolicy = null)
     {
-        var openAI = new OpenAIClient(new ApiKeyCredential("sk-e2e-dummy-key"), new OpenAIClientOptions
+        var openAIOptions = new OpenAIClientOptions
         {
             Endpoint = Server.Endpoint,
             RetryPolicy = retryPolicy ?? new ClientRetryPolicy(maxRetries: 0),
             NetworkTimeout = TimeSpan.FromMinutes(2),
-        });
+        };
+        if (perTryPolicy is not null)
+        {
+            openAIOptions.AddPolicy(perTryPolicy, PipelinePosition.PerTry);
+        }
+
+        var openAI = new OpenAIClient(new ApiKeyCredential("sk-e2e-dummy-key"), openAIOptions);
 
         var builder = new ChatClientBuilder(openAI.GetChatClient(model).AsIChatClient());
         if (invokeFunctions)
