@@ -34,7 +34,10 @@ public abstract class EndToEndTest : IAsyncLifetime
 
     protected ModelPriceCatalog Prices { get; } = ModelPriceCatalog.CreateDefault();
 
-    protected TiktokenTokenEstimator Estimator { get; } = new();
+    // Thread-safe, and building its vocabulary takes a while: one for all tests.
+    protected TiktokenTokenEstimator Estimator { get; } = SharedEstimator;
+
+    private static TiktokenTokenEstimator SharedEstimator { get; } = new();
 
     public static TheoryData<bool> Streaming => new() { false, true };
 
@@ -56,7 +59,7 @@ public abstract class EndToEndTest : IAsyncLifetime
     /// outside. The OpenAI client's own retries are off unless <paramref name="retryPolicy"/> says otherwise (its default
     /// is 3 retries of 408/429/5xx and network failures, with exponential backoff from 0.8 s).
     /// </summary>
-    protected IChatClient CreateClient(string model = Model, PipelinePolicy? retryPolicy = null, bool invokeFunctions = false, PipelinePolicy? perTryPolicy = null)
+    protected IChatClient CreateClient(string model = Model, PipelinePolicy? retryPolicy = null, bool invokeFunctions = false, PipelinePolicy? perTryPolicy = null, Func<IChatClient, IChatClient>? belowBudget = null)
     {
         var openAIOptions = new OpenAIClientOptions
         {
@@ -82,6 +85,10 @@ public abstract class EndToEndTest : IAsyncLifetime
             options.MaxBudget = GlobalLimit;
             options.DefaultUserBudget = new BudgetDefinition(UserLimit);
         });
+        if (belowBudget is not null)
+        {
+            builder.Use(belowBudget);
+        }
 
         IChatClient client = builder.Build(_services);
         _clients.Add(client);

@@ -19,29 +19,32 @@ public sealed class ScriptedResponse
     internal Task WriteAsync(HttpContext context, RecordedRequest request) => _write(context, request);
 
     /// <summary>Answers with text, in pieces when streaming, and reports <paramref name="usage"/> (nothing when null).</summary>
-    public static ScriptedResponse Answer(IReadOnlyList<string> chunks, FakeUsage? usage) => new(async (context, request) =>
+    /// <remarks>The answer names the requested model, or <paramref name="respondingModel"/> (real providers name a dated snapshot).</remarks>
+    public static ScriptedResponse Answer(IReadOnlyList<string> chunks, FakeUsage? usage, string? respondingModel = null) => new(async (context, received) =>
     {
-        if (!request.IsStreaming)
+        Reply reply = Reply.To(received, respondingModel);
+        if (!received.IsStreaming)
         {
             var message = new JsonObject { ["role"] = "assistant", ["content"] = string.Concat(chunks), ["refusal"] = null };
-            await WriteCompletionAsync(context, request, message, "stop", usage);
+            await WriteCompletionAsync(context, reply, message, "stop", usage);
             return;
         }
 
         await StartStreamAsync(context);
-        await WriteChunkAsync(context, request, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null);
+        await WriteChunkAsync(context, reply, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null);
         foreach (string chunk in chunks)
         {
-            await WriteChunkAsync(context, request, new JsonObject { ["content"] = chunk }, null);
+            await WriteChunkAsync(context, reply, new JsonObject { ["content"] = chunk }, null);
         }
 
-        await EndStreamAsync(context, request, "stop", usage);
+        await EndStreamAsync(context, reply, "stop", usage);
     });
 
     /// <summary>Asks for one function call (arguments split over two chunks when streaming), and reports <paramref name="usage"/>.</summary>
-    public static ScriptedResponse ToolCall(string callId, string functionName, string argumentsJson, FakeUsage? usage) => new(async (context, request) =>
+    public static ScriptedResponse ToolCall(string callId, string functionName, string argumentsJson, FakeUsage? usage) => new(async (context, received) =>
     {
-        if (!request.IsStreaming)
+        Reply reply = Reply.To(received);
+        if (!received.IsStreaming)
         {
             var message = new JsonObject
             {
@@ -54,13 +57,13 @@ public sealed class ScriptedResponse
                     ["function"] = new JsonObject { ["name"] = functionName, ["arguments"] = argumentsJson },
                 }),
             };
-            await WriteCompletionAsync(context, request, message, "tool_calls", usage);
+            await WriteCompletionAsync(context, reply, message, "tool_calls", usage);
             return;
         }
 
         int half = argumentsJson.Length / 2;
         await StartStreamAsync(context);
-        await WriteChunkAsync(context, request, new JsonObject
+        await WriteChunkAsync(context, reply, new JsonObject
         {
             ["role"] = "assistant",
             ["content"] = null,
@@ -74,26 +77,27 @@ public sealed class ScriptedResponse
         }, null);
         foreach (string piece in new[] { argumentsJson[..half], argumentsJson[half..] })
         {
-            await WriteChunkAsync(context, request, new JsonObject
+            await WriteChunkAsync(context, reply, new JsonObject
             {
                 ["tool_calls"] = new JsonArray(new JsonObject { ["index"] = 0, ["function"] = new JsonObject { ["arguments"] = piece } }),
             }, null);
         }
 
-        await EndStreamAsync(context, request, "tool_calls", usage);
+        await EndStreamAsync(context, reply, "tool_calls", usage);
     });
 
     /// <summary>
     /// Streams <paramref name="chunks"/>, then waits for <paramref name="cut"/> and aborts the connection: no finish
     /// reason, no usage, no <c>[DONE]</c>. With no chunks the response headers are sent and the connection aborted
-    /// before any event. A non-streaming request gets the headers and half its JSON body, then the abort.
+    /// before any event. A non-streaming reply gets the headers and half its JSON body, then the abort.
     /// </summary>
-    public static ScriptedResponse CutAfter(IReadOnlyList<string> chunks, Task cut) => new(async (context, request) =>
+    public static ScriptedResponse CutAfter(IReadOnlyList<string> chunks, Task cut) => new(async (context, received) =>
     {
-        if (!request.IsStreaming)
+        Reply reply = Reply.To(received);
+        if (!received.IsStreaming)
         {
             var message = new JsonObject { ["role"] = "assistant", ["content"] = string.Concat(chunks) };
-            string json = Completion(request, message, "stop", null).ToJsonString();
+            string json = Completion(reply, message, "stop", null).ToJsonString();
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(json[..(json.Length / 2)]);
             await context.Response.Body.FlushAsync();
@@ -103,10 +107,10 @@ public sealed class ScriptedResponse
             await StartStreamAsync(context);
             if (chunks.Count > 0)
             {
-                await WriteChunkAsync(context, request, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null);
+                await WriteChunkAsync(context, reply, new JsonObject { ["role"] = "assistant", ["content"] = "" }, null);
                 foreach (string chunk in chunks)
                 {
-                    await WriteChunkAsync(context, request, new JsonObject { ["content"] = chunk }, null);
+                    await WriteChunkAsync(context, reply, new JsonObject { ["content"] = chunk }, null);
                 }
             }
         }
@@ -117,7 +121,7 @@ public sealed class ScriptedResponse
     });
 
     /// <summary>Fails with an HTTP status and OpenAI's error object.</summary>
-    public static ScriptedResponse Error(int statusCode, string type, string code, string message) => new(async (context, request) =>
+    public static ScriptedResponse Error(int statusCode, string type, string code, string message) => new(async (context, reply) =>
     {
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
@@ -128,14 +132,14 @@ public sealed class ScriptedResponse
         await context.Response.WriteAsync(error.ToJsonString());
     });
 
-    private static JsonObject Completion(RecordedRequest request, JsonObject message, string finishReason, FakeUsage? usage)
+    private static JsonObject Completion(Reply reply, JsonObject message, string finishReason, FakeUsage? usage)
     {
         var completion = new JsonObject
         {
             ["id"] = "chatcmpl-e2e",
             ["object"] = "chat.completion",
             ["created"] = Created,
-            ["model"] = request.Model,
+            ["model"] = reply.Model,
             ["choices"] = new JsonArray(new JsonObject
             {
                 ["index"] = 0,
@@ -153,10 +157,10 @@ public sealed class ScriptedResponse
         return completion;
     }
 
-    private static async Task WriteCompletionAsync(HttpContext context, RecordedRequest request, JsonObject message, string finishReason, FakeUsage? usage)
+    private static async Task WriteCompletionAsync(HttpContext context, Reply reply, JsonObject message, string finishReason, FakeUsage? usage)
     {
         context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(Completion(request, message, finishReason, usage).ToJsonString());
+        await context.Response.WriteAsync(Completion(reply, message, finishReason, usage).ToJsonString());
     }
 
     private static async Task StartStreamAsync(HttpContext context)
@@ -167,38 +171,38 @@ public sealed class ScriptedResponse
         await context.Response.Body.FlushAsync();
     }
 
-    private static async Task EndStreamAsync(HttpContext context, RecordedRequest request, string finishReason, FakeUsage? usage)
+    private static async Task EndStreamAsync(HttpContext context, Reply reply, string finishReason, FakeUsage? usage)
     {
-        await WriteChunkAsync(context, request, new JsonObject(), finishReason);
+        await WriteChunkAsync(context, reply, new JsonObject(), finishReason);
         if (usage is not null)
         {
             // As OpenAI does with stream_options.include_usage: one more chunk, choices empty, usage set.
-            await WriteEventAsync(context, Chunk(request, new JsonArray(), usage.ToJson()).ToJsonString());
+            await WriteEventAsync(context, Chunk(reply, new JsonArray(), usage.ToJson()).ToJsonString());
         }
 
         await WriteEventAsync(context, "[DONE]");
     }
 
-    private static Task WriteChunkAsync(HttpContext context, RecordedRequest request, JsonObject delta, string? finishReason)
+    private static Task WriteChunkAsync(HttpContext context, Reply reply, JsonObject delta, string? finishReason)
     {
         var choice = new JsonObject { ["index"] = 0, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finishReason };
-        return WriteEventAsync(context, Chunk(request, new JsonArray(choice), null).ToJsonString());
+        return WriteEventAsync(context, Chunk(reply, new JsonArray(choice), null).ToJsonString());
     }
 
-    private static JsonObject Chunk(RecordedRequest request, JsonArray choices, JsonObject? usage)
+    private static JsonObject Chunk(Reply reply, JsonArray choices, JsonObject? usage)
     {
         var chunk = new JsonObject
         {
             ["id"] = "chatcmpl-e2e",
             ["object"] = "chat.completion.chunk",
             ["created"] = Created,
-            ["model"] = request.Model,
+            ["model"] = reply.Model,
             ["system_fingerprint"] = "fp_e2e",
             ["choices"] = choices,
         };
 
         // With include_usage every chunk carries "usage": null except the last, which carries the totals.
-        if (usage is not null || request.Json["stream_options"]?["include_usage"]?.GetValue<bool>() == true)
+        if (usage is not null || reply.IncludeUsage)
         {
             chunk["usage"] = usage;
         }
@@ -210,5 +214,12 @@ public sealed class ScriptedResponse
     {
         await context.Response.WriteAsync($"data: {data}\n\n");
         await context.Response.Body.FlushAsync();
+    }
+
+    /// <summary>What an answer depends on: the model it names and whether the reply asked for usage in the stream.</summary>
+    private sealed record Reply(string Model, bool IncludeUsage)
+    {
+        public static Reply To(RecordedRequest request, string? model = null) =>
+            new(model ?? request.Model, request.Json["stream_options"]?["include_usage"]?.GetValue<bool>() == true);
     }
 }

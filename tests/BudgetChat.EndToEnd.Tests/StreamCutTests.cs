@@ -38,6 +38,36 @@ public sealed class StreamCutTests : EndToEndTest
     }
 
     [Fact]
+    public async Task CallerCancelsAfterContent_ChargesTheEstimateOfWhatArrived()
+    {
+        string[] chunks = ["Some ", "words ", "before the caller gave up"];
+        var serverDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Server.Enqueue(ScriptedResponse.CutAfter(chunks, serverDone.Task));
+        IChatClient client = CreateClient();
+        List<ChatMessage> messages = Prompt("Tell me a long story.");
+        ChatOptions options = ForUser();
+        using var cancellation = new CancellationTokenSource();
+
+        var received = new StringBuilder();
+        Exception? failure = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(messages, options, cancellation.Token))
+            {
+                received.Append(update.Text);
+                if (received.ToString() == string.Concat(chunks))
+                {
+                    await cancellation.CancelAsync();
+                }
+            }
+        });
+        serverDone.TrySetResult();
+
+        Assert.IsAssignableFrom<OperationCanceledException>(failure);
+        Assert.Equal(string.Concat(chunks), received.ToString());
+        await AssertChargedAsync(EstimateWithoutUsage(Model, messages, options, received.ToString()));
+    }
+
+    [Fact]
     public async Task StreamCutBeforeAnyChunk_Rethrows_AndChargesNothing()
     {
         // Cut once the client has the response headers: the failure comes from reading the body, as in a real cut.

@@ -50,4 +50,25 @@ public sealed class UsageDetailsTests : EndToEndTest
         await AssertChargedAsync(expected);
         Assert.Equal(model, Assert.Single(Server.Requests).Model);
     }
+
+    [Theory]
+    [MemberData(nameof(Streaming))]
+    public async Task AnswerFromADatedSnapshot_IsChargedAtTheSnapshotsOwnPrice(bool streaming)
+    {
+        // OpenAI names the snapshot that answered (gpt-4o-mini-2024-07-18); when it has a price of its own, that price applies.
+        const string snapshot = "gpt-4o-mini-2024-07-18";
+        var snapshotPrice = new ModelPrice(inputCostPerToken: 0.000002m, outputCostPerToken: 0.000003m);
+        Prices.SetPrice(snapshot, snapshotPrice);
+        var usage = new FakeUsage(PromptTokens: 500, CompletionTokens: 70);
+        Server.Enqueue(ScriptedResponse.Answer(["From ", "a snapshot."], usage, respondingModel: snapshot));
+        IChatClient client = CreateClient();
+
+        ChatResponse response = await CallAsync(client, streaming, Prompt("Which model are you?"), ForUser());
+
+        Assert.Equal(snapshot, response.ModelId);
+        Assert.NotEqual(usage.CostAt(Prices.GetPrice(Model)), usage.CostAt(snapshotPrice));
+        await AssertChargedAsync(usage.CostAt(snapshotPrice));
+        BudgetState user = (await Store.GetBudgetAsync(Project, BudgetKeys.ForUser(UserId)))!;
+        Assert.Equal(usage.CostAt(snapshotPrice), user.SpendByModel[snapshot]);
+    }
 }
