@@ -18,6 +18,8 @@ public sealed partial class SqliteBudgetStore
     /// <summary>The schema version this store writes (<c>PRAGMA user_version</c>).</summary>
     internal const int SchemaVersion = 1;
 
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
     private const int SqliteCorrupt = 11;
     private const int SqliteNotADatabase = 26;
 

@@ -25,7 +25,8 @@ namespace BudgetChat.Server;
 /// <para>
 /// This type is thread-safe: operations of one instance run one at a time over its single connection. Microsoft.Data.Sqlite
 /// does its I/O synchronously, so an operation waiting for another process's write blocks its thread for at most
-/// <see cref="SqliteBudgetStoreOptions.BusyTimeout"/>. Dispose the store to close the database.
+/// <see cref="SqliteBudgetStoreOptions.BusyTimeout"/>, then throws <see cref="TimeoutException"/> naming the database,
+/// having changed nothing. Dispose the store to close the database.
 /// </para>
 /// </remarks>
 public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, IDisposable
@@ -34,6 +35,7 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
     private readonly Statements _statements;
     private readonly BudgetStoreOptions _ledgerOptions;
     private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _busyTimeout;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, CachedProject> _projects = new(StringComparer.Ordinal);
@@ -58,6 +60,7 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
             CompletedIdRetention = options.Ledger.CompletedIdRetention,
         };
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _busyTimeout = options.BusyTimeout;
         _logger = logger ?? NullLogger.Instance;
         DatabasePath = options.GetFullDatabasePath();
         _connection = Open(DatabasePath, options);
@@ -294,6 +297,13 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
             {
                 _projects[project] = new CachedProject(ledger, version);
             }
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteBusy or SqliteLocked)
+        {
+            _projects.Remove(project);
+            throw new TimeoutException(
+                $"Timed out after {_busyTimeout} waiting for the budget database '{DatabasePath}': another process or store instance held its write lock all that time. Nothing was changed.",
+                ex);
         }
         catch
         {

@@ -274,6 +274,24 @@ public sealed class SqliteBudgetStoreTests : BudgetStoreConformanceTests
         }
     }
 
+    [Fact]
+    public async Task AWriterThatHoldsTheDatabaseLongerThanTheBusyTimeout_MakesOperationsThrowTimeout_NamingTheFile()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time, o => o.BusyTimeout = TimeSpan.FromSeconds(1));
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        using SqliteConnection raw = OpenRaw(store.DatabasePath);
+        Execute(raw, "BEGIN IMMEDIATE;");
+
+        TimeoutException ex = await Assert.ThrowsAsync<TimeoutException>(() => store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c1").AsTask());
+
+        Assert.Contains(store.DatabasePath, ex.Message, StringComparison.Ordinal);
+        Execute(raw, "ROLLBACK;");
+        Assert.Equal(0m, (await GetExisting(store, "user:1")).Spent);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c1")).Status);
+    }
+
     // ---------------------------------------------------------------- what is written
 
     [Fact]
