@@ -15,7 +15,9 @@ namespace BudgetChat.Server;
 /// each project's ledger in memory with the version of the project it was read at, and reads the project's rows again
 /// only when another connection (another store instance or process) has changed the project since. Several store
 /// instances and processes can therefore share one database file and still never admit more than a limit nor charge an
-/// id twice. Every process sharing a file must use the same <see cref="SqliteBudgetStoreOptions.Ledger"/> options.
+/// id twice. Every process sharing a file must use the same <see cref="SqliteBudgetStoreOptions.Ledger"/> options. When
+/// several instances write to one project in turns, each turn reads that project's rows again (its budgets and the ids it
+/// remembers), so one service process per database is the fast path and several are for availability.
 /// </para>
 /// <para>
 /// A file that is not a BudgetChat database (not SQLite at all, or the database of another application) is reported with
