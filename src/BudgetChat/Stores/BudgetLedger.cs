@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace BudgetChat;
 
 /// <summary>
@@ -36,10 +38,16 @@ internal sealed class BudgetLedger
     /// </summary>
     internal long Version { get; private set; }
 
+    /// <summary>
+    /// Gets or sets where the ledger records the keys of the budgets and the ids of the reservations it changes, so a
+    /// store that persists them can write only those; <see langword="null"/> (the default) records nothing.
+    /// </summary>
+    internal ChangeSet? Changes { get; set; }
+
     public BudgetState? Get(string key, DateTimeOffset now)
     {
         Maintain(now);
-        return _budgets.TryGetValue(key, out Entry? entry) ? Touch(entry, now).Snapshot(_project, key) : null;
+        return _budgets.TryGetValue(key, out Entry? entry) ? Touch(key, entry, now).Snapshot(_project, key) : null;
     }
 
     public BudgetState Set(string key, BudgetDefinition definition, DateTimeOffset? createdAt, DateTimeOffset now)
@@ -50,7 +58,7 @@ internal sealed class BudgetLedger
             return Create(key, definition, createdAt ?? now, now);
         }
 
-        Touch(entry, now);
+        Touch(key, entry, now);
         if (!entry.Definition.AlertThresholds.SequenceEqual(definition.AlertThresholds))
         {
             entry.AlertsRaised = 0;
@@ -61,6 +69,7 @@ internal sealed class BudgetLedger
         entry.SetWindow(definition, now, _options.TimeZone);
         entry.UpdatedAt = now;
         Version++;
+        MarkBudget(key);
         return entry.Snapshot(_project, key);
     }
 
@@ -68,19 +77,32 @@ internal sealed class BudgetLedger
     {
         Maintain(now);
         return _budgets.TryGetValue(key, out Entry? entry)
-            ? Touch(entry, now).Snapshot(_project, key)
+            ? Touch(key, entry, now).Snapshot(_project, key)
             : Create(key, definition, now, now);
     }
 
     public bool Delete(string key, DateTimeOffset now)
     {
         Maintain(now);
-        if (!_budgets.Remove(key))
+        if (!_budgets.Remove(key, out Entry? removed))
         {
             return false;
         }
 
         Version++;
+        MarkBudget(key);
+        if (Changes is not null)
+        {
+            // The reservations that held on the deleted budget no longer do: their saved records change too.
+            foreach (Reservation reservation in _reservations.Values)
+            {
+                if (Array.IndexOf(reservation.Budgets, removed) >= 0)
+                {
+                    MarkReservation(reservation.Id);
+                }
+            }
+        }
+
         return true;
     }
 
@@ -90,7 +112,7 @@ internal sealed class BudgetLedger
         var list = new List<BudgetState>(_budgets.Count);
         foreach (KeyValuePair<string, Entry> pair in _budgets)
         {
-            list.Add(Touch(pair.Value, now).Snapshot(_project, pair.Key));
+            list.Add(Touch(pair.Key, pair.Value, now).Snapshot(_project, pair.Key));
         }
 
         list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -117,7 +139,7 @@ internal sealed class BudgetLedger
                 return BudgetReservationResult.NotFound(keys[i]);
             }
 
-            entries[i] = Touch(entry, now);
+            entries[i] = Touch(keys[i], entry, now);
             if (entry.Spent + entry.Reserved + amount > entry.Definition.Limit &&
                 (tightest is null || entry.Available < tightest.Available))
             {
@@ -131,16 +153,18 @@ internal sealed class BudgetLedger
             return BudgetReservationResult.Insufficient(tightest.Snapshot(_project, tightestKey!));
         }
 
-        foreach (Entry entry in entries)
+        for (int i = 0; i < entries.Length; i++)
         {
-            entry.Reserved += amount;
-            entry.UpdatedAt = now;
+            entries[i].Reserved += amount;
+            entries[i].UpdatedAt = now;
+            MarkBudget(keys[i]);
         }
 
         var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt);
         _reservations.Add(reservationId, reservation);
         Watch(reservation);
         Version++;
+        MarkReservation(reservationId);
         return BudgetReservationResult.Reserved;
     }
 
@@ -166,7 +190,7 @@ internal sealed class BudgetLedger
                 continue;
             }
 
-            Touch(entry, now);
+            Touch(reservation.Keys[i], entry, now);
             if (holds)
             {
                 entry.Reserved -= reservation.Amount;
@@ -222,7 +246,7 @@ internal sealed class BudgetLedger
         List<BudgetAlert>? alerts = null;
         foreach (string key in keys)
         {
-            ChargeEntry(Touch(_budgets[key], now), key, amount, model, now, ref alerts);
+            ChargeEntry(Touch(key, _budgets[key], now), key, amount, model, now, ref alerts);
         }
 
         var record = new Reservation(chargeId, [], [], amount, now);
@@ -243,6 +267,7 @@ internal sealed class BudgetLedger
         entry.SetWindow(entry.Definition, now, _options.TimeZone);
         entry.ClearSpend(now);
         Version++;
+        MarkBudget(key);
         return entry.Snapshot(_project, key);
     }
 
@@ -250,12 +275,13 @@ internal sealed class BudgetLedger
     {
         Maintain(now);
         int rolled = 0;
-        foreach (Entry entry in _budgets.Values)
+        foreach (KeyValuePair<string, Entry> pair in _budgets)
         {
-            if (entry.RollOverIfEnded(now, _options.TimeZone))
+            if (pair.Value.RollOverIfEnded(now, _options.TimeZone))
             {
                 rolled++;
                 Version++;
+                MarkBudget(pair.Key);
             }
         }
 
@@ -304,6 +330,36 @@ internal sealed class BudgetLedger
         }
 
         return new SavedLedger(budgets, reservations, forget);
+    }
+
+    /// <summary>Copies one budget out, as <see cref="Export"/> would; <see langword="null"/> when the key has none.</summary>
+    internal BudgetRecord? ExportBudget(string key) =>
+        _budgets.TryGetValue(key, out Entry? entry) ? entry.ToRecord(key) : null;
+
+    /// <summary>
+    /// Copies one reservation id's record out: an active or reclaimed reservation as <see cref="Export"/> would, or a
+    /// completed one (without keys) that is only remembered; <paramref name="forgetAt"/> is when its id is forgotten,
+    /// <see langword="null"/> while it is active.
+    /// </summary>
+    /// <returns><see langword="false"/> when the ledger has no record of the id.</returns>
+    internal bool TryExportReservation(string id, [NotNullWhen(true)] out ReservationRecord? record, out DateTimeOffset? forgetAt)
+    {
+        if (!_reservations.TryGetValue(id, out Reservation? reservation))
+        {
+            record = null;
+            forgetAt = null;
+            return false;
+        }
+
+        bool[] holds = new bool[reservation.Keys.Length];
+        for (int i = 0; i < holds.Length; i++)
+        {
+            holds[i] = HeldBudget(reservation, i) is not null;
+        }
+
+        record = new ReservationRecord(reservation.Id, reservation.State, reservation.Keys, holds, reservation.Amount, reservation.ExpiresAt);
+        forgetAt = reservation.State == ReservationState.Active ? null : reservation.ForgetAt;
+        return true;
     }
 
     /// <summary>Rebuilds a ledger from what <see cref="Export"/> returned, so that it behaves exactly as the exported one.</summary>
@@ -370,14 +426,16 @@ internal sealed class BudgetLedger
         entry.SetWindow(definition, now, _options.TimeZone);
         _budgets.Add(key, entry);
         Version++;
+        MarkBudget(key);
         return entry.Snapshot(_project, key);
     }
 
-    private Entry Touch(Entry entry, DateTimeOffset now)
+    private Entry Touch(string key, Entry entry, DateTimeOffset now)
     {
         if (entry.RollOverIfEnded(now, _options.TimeZone))
         {
             Version++;
+            MarkBudget(key);
         }
 
         return entry;
@@ -404,6 +462,7 @@ internal sealed class BudgetLedger
                 ReferenceEquals(current, item.Reservation))
             {
                 _reservations.Remove(item.Reservation.Id);
+                MarkReservation(item.Reservation.Id);
             }
         }
     }
@@ -416,6 +475,7 @@ internal sealed class BudgetLedger
             {
                 entry.Reserved -= reservation.Amount;
                 entry.UpdatedAt = now;
+                MarkBudget(reservation.Keys[i]);
             }
         }
     }
@@ -428,6 +488,7 @@ internal sealed class BudgetLedger
     private void ChargeEntry(Entry entry, string key, decimal amount, string? model, DateTimeOffset now, ref List<BudgetAlert>? alerts)
     {
         entry.Charge(amount, model, now);
+        MarkBudget(key);
         IReadOnlyList<decimal> thresholds = entry.Definition.AlertThresholds;
         for (int t = 0; t < thresholds.Count; t++)
         {
@@ -506,6 +567,27 @@ internal sealed class BudgetLedger
     {
         reservation.ForgetAt = now + _options.CompletedIdRetention;
         _completed.Enqueue((reservation, reservation.ForgetAt));
+        MarkReservation(reservation.Id);
+    }
+
+    private void MarkBudget(string key) => Changes?.Budgets.Add(key);
+
+    private void MarkReservation(string id) => Changes?.Reservations.Add(id);
+
+    /// <summary>The budget keys and reservation ids whose records changed since the set was last cleared.</summary>
+    internal sealed class ChangeSet
+    {
+        public HashSet<string> Budgets { get; } = new(StringComparer.Ordinal);
+
+        public HashSet<string> Reservations { get; } = new(StringComparer.Ordinal);
+
+        public bool IsEmpty => Budgets.Count == 0 && Reservations.Count == 0;
+
+        public void Clear()
+        {
+            Budgets.Clear();
+            Reservations.Clear();
+        }
     }
 
     /// <summary>A budget as a persistent store saves it.</summary>
@@ -523,7 +605,8 @@ internal sealed class BudgetLedger
         DateTimeOffset UpdatedAt);
 
     /// <summary>
-    /// A reservation that is active or was reclaimed. <see cref="Holds"/> says, per key, whether it still holds on the
+    /// A reservation that is active or was reclaimed (or, from <see cref="TryExportReservation"/>, completed: an id remembered
+    /// without keys). <see cref="Holds"/> says, per key, whether it still holds on the
     /// budget now under that key (false once that budget was deleted or re-created).
     /// </summary>
     internal sealed record ReservationRecord(string Id, ReservationState State, string[] Keys, bool[] Holds, decimal Amount, DateTimeOffset ExpiresAt);
