@@ -1,7 +1,10 @@
 namespace BudgetChat.SemanticKernel;
 
 /// <summary>Options of BudgetChat's Semantic Kernel integration.</summary>
-/// <remarks>Configure them with <c>services.Configure&lt;KernelBudgetOptions&gt;(...)</c>; they are validated when first used.</remarks>
+/// <remarks>
+/// Configure them with <c>services.Configure&lt;KernelBudgetOptions&gt;(...)</c>; they are validated when first used. Not
+/// thread-safe: set them before the services are built; the filter and the tool-loop stop read them once.
+/// </remarks>
 public sealed class KernelBudgetOptions
 {
     /// <summary>The default name of the <c>KernelArguments</c> entry that names the user a call is charged to.</summary>

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
+using Microsoft.SemanticKernel.Connectors.OpenAI;
 
 namespace BudgetChat.SemanticKernel.Tests;
 
@@ -110,6 +112,29 @@ public sealed class KernelChatClientTests
 
         static KernelArguments Arguments(int maxTokens) =>
             new(new PromptExecutionSettings { ExtensionData = new Dictionary<string, object> { ["max_tokens"] = maxTokens } }) { ["budget_user"] = "alice" };
+    }
+
+    [Fact]
+    public async Task ChatCompletionServiceOverTheBudgetedClient_ChargesTheUserAndRunsTheToolLoop()
+    {
+        var store = new InMemoryBudgetStore();
+        var calls = new List<ChatOptions?>();
+        IKernelBuilder builder = KernelTestHost.CreateBuilder(store);
+        builder.AddBudgetedChatClient(KernelTestHost.ToolCallingLlm(calls, Usage), o => o.DefaultUserBudget = new BudgetDefinition(1m));
+        builder.Plugins.AddFromFunctions("weather", [KernelFunctionFactory.CreateFromMethod((string city) => $"Sunny in {city}", "get_forecast")]);
+        Kernel kernel = builder.Build();
+#pragma warning disable SKEXP0001
+        IChatCompletionService chat = kernel.GetRequiredService<IChatClient>().AsChatCompletionService(kernel.Services);
+#pragma warning restore SKEXP0001
+        var history = new ChatHistory("You are a weather bot.");
+        history.AddUserMessage("What's the forecast?");
+
+        ChatMessageContent answer = await chat.GetChatMessageContentAsync(
+            history, new OpenAIPromptExecutionSettings { User = "alice", FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() }, kernel);
+
+        Assert.Equal("done", answer.Content);
+        Assert.Equal(2, calls.Count);
+        Assert.Equal(2 * KernelTestHost.Cost(100, 20), (await KernelTestHost.GetUserBudgetAsync(store, "alice"))!.Spent);
     }
 
     [Fact]
