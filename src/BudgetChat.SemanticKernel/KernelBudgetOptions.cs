@@ -1,0 +1,56 @@
+namespace BudgetChat.SemanticKernel;
+
+/// <summary>Options of BudgetChat's Semantic Kernel integration.</summary>
+/// <remarks>
+/// Configure them with <c>services.Configure&lt;KernelBudgetOptions&gt;(...)</c>; they are validated when first used. Not
+/// thread-safe: set them before the services are built; the filter and the tool-loop stop read them once.
+/// </remarks>
+public sealed class KernelBudgetOptions
+{
+    /// <summary>The default name of the <c>KernelArguments</c> entry that names the user a call is charged to.</summary>
+    public const string DefaultUserArgumentName = "budget_user";
+
+    /// <summary>The default text of the answer that ends a tool loop the budget can no longer pay for.</summary>
+    public const string DefaultToolLoopStopMessage =
+        "[budget exhausted] The budget ran out before the model could read the tool results above, so the model was not asked again. This message was written by BudgetChat, not by the model.";
+
+    /// <summary>
+    /// Gets the names of the <c>KernelArguments</c> entries read for the user a call is charged to, first match
+    /// first. Defaults to <see cref="DefaultUserArgumentName"/> only.
+    /// </summary>
+    /// <remarks>
+    /// <c>user</c> is not read by default: prompt templates often use a <c>{{$user}}</c> variable for the user's
+    /// message, and charging a budget named after each message would create a budget per message. Add it when your
+    /// templates use <c>user</c> for the user id.
+    /// </remarks>
+    public IList<string> UserArgumentNames { get; } = [DefaultUserArgumentName];
+
+    /// <summary>
+    /// Gets or sets the text of the assistant message that ends a tool loop when the budget refuses a later round
+    /// trip (see <see cref="BudgetToolLoopStopChatClient"/>). Defaults to <see cref="DefaultToolLoopStopMessage"/>.
+    /// </summary>
+    public string ToolLoopStopMessage { get; set; } = DefaultToolLoopStopMessage;
+
+    /// <summary>Checks the options, naming the first invalid one.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public void Validate()
+    {
+        if (UserArgumentNames.Count == 0)
+        {
+            throw new ArgumentException("At least one KernelArguments name must be read for the user.", nameof(UserArgumentNames));
+        }
+
+        foreach (string name in UserArgumentNames)
+        {
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                throw new ArgumentException("A KernelArguments name for the user must not be empty.", nameof(UserArgumentNames));
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(ToolLoopStopMessage))
+        {
+            throw new ArgumentException("The tool loop stop message must not be empty.", nameof(ToolLoopStopMessage));
+        }
+    }
+}
