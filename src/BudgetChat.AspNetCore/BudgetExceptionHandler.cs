@@ -121,9 +121,9 @@ public sealed class BudgetExceptionHandler : IExceptionHandler
             Detail = detail,
         };
         problem.Extensions["budgetKey"] = exceeded.Key;
-        problem.Extensions["limit"] = exceeded.Limit;
-        problem.Extensions["remaining"] = remaining;
-        problem.Extensions["estimate"] = exceeded.Estimate;
+        problem.Extensions["limit"] = BudgetHeaderWriter.Normalize(exceeded.Limit);
+        problem.Extensions["remaining"] = BudgetHeaderWriter.Normalize(remaining);
+        problem.Extensions["estimate"] = BudgetHeaderWriter.Normalize(exceeded.Estimate);
         if (exceeded.ResetsAt is { } resets)
         {
             problem.Extensions["resetsAt"] = resets.ToUniversalTime();

@@ -27,5 +27,8 @@ internal static class BudgetHeaderWriter
         headers[HeaderNames.RetryAfter] = ((long)Math.Max(0d, seconds)).ToString(CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The same amount without trailing zeros in its scale, so JSON shows <c>0.0002</c> and not <c>0.000200000</c>.</summary>
+    public static decimal Normalize(decimal amount) => amount / 1.0000000000000000000000000000m;
+
     public static string FormatMoney(decimal amount) => amount.ToString(MoneyFormat, CultureInfo.InvariantCulture);
 }
