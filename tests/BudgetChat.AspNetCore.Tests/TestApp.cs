@@ -43,7 +43,8 @@ public sealed class TestApp : IAsyncDisposable
     public static async Task<TestApp> StartAsync(
         Action<BudgetingChatClientOptions>? budget = null,
         Action<BudgetChatAspNetCoreOptions>? web = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        string? requestCulture = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -70,6 +71,11 @@ public sealed class TestApp : IAsyncDisposable
         builder.Services.AddChatClient(model).UseBudget();
 
         WebApplication app = builder.Build();
+        if (requestCulture is not null)
+        {
+            app.UseRequestLocalization(requestCulture);
+        }
+
         app.UseExceptionHandler();
         app.UseAuthentication();
         MapEndpoints(app);
