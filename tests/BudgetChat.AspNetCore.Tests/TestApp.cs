@@ -79,7 +79,16 @@ public sealed class TestApp : IAsyncDisposable
         app.UseExceptionHandler();
         app.UseAuthentication();
         MapEndpoints(app);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         return new TestApp(app, model, time);
     }
 
