@@ -1,0 +1,141 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace BudgetChat.AspNetCore;
+
+/// <summary>
+/// Turns BudgetChat's refusals into ProblemDetails responses: <see cref="BudgetExceededException"/> into 429 with
+/// <c>Retry-After</c> and the <see cref="BudgetHeaderNames"/> of the budget that refused, a user without a budget
+/// (<see cref="BudgetNotFoundException"/> on a <c>user:</c> key) into 403, and <see cref="BudgetUserException"/> into its status.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Registered by <c>AddBudgetChatAspNetCore</c>; it runs inside <c>app.UseExceptionHandler()</c>, before exception
+/// handlers registered later, and leaves every other exception to them. The exception may be wrapped (for example
+/// by a framework that calls the chat client); the first budget exception among the inner exceptions is used.
+/// The response is written through <see cref="IProblemDetailsService"/>, so <c>AddProblemDetails</c> customizations apply.
+/// </para>
+/// <para>This type is thread-safe.</para>
+/// </remarks>
+public sealed class BudgetExceptionHandler : IExceptionHandler
+{
+    private const string TooManyRequestsType = "https://tools.ietf.org/html/rfc6585#section-4";
+    private const int MaxInnerDepth = 8;
+
+    private readonly IProblemDetailsService _problemDetails;
+    private readonly TimeProvider _timeProvider;
+
+    /// <summary>Initializes a new instance of the <see cref="BudgetExceptionHandler"/> class.</summary>
+    /// <param name="problemDetails">Writes the responses.</param>
+    /// <param name="timeProvider">The clock <c>Retry-After</c> is counted from.</param>
+    public BudgetExceptionHandler(IProblemDetailsService problemDetails, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(problemDetails);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _problemDetails = problemDetails;
+        _timeProvider = timeProvider;
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        ArgumentNullException.ThrowIfNull(exception);
+        if (httpContext.Response.HasStarted)
+        {
+            return false;
+        }
+
+        ProblemDetails? problem = FindBudgetException(exception) switch
+        {
+            BudgetExceededException exceeded => Exceeded(httpContext, exceeded),
+            BudgetNotFoundException notFound => NoUserBudget(notFound),
+            BudgetUserException user => new ProblemDetails
+            {
+                Status = user.StatusCode,
+                Title = user.StatusCode == StatusCodes.Status400BadRequest ? "Invalid budget user" : "Budget user required",
+                Detail = user.Message,
+            },
+            _ => null,
+        };
+
+        if (problem is null)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = problem.Status!.Value;
+        var context = new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception };
+
+        // When no writer accepts what the client asked for, the body stays empty: the status and headers still say it all.
+        await _problemDetails.TryWriteAsync(context).ConfigureAwait(false);
+        return true;
+    }
+
+    private static Exception? FindBudgetException(Exception exception)
+    {
+        Exception? current = exception;
+        for (int depth = 0; current is not null && depth < MaxInnerDepth; depth++)
+        {
+            switch (current)
+            {
+                case BudgetExceededException or BudgetUserException:
+                case BudgetNotFoundException { Key: { } key } when key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal):
+                    return current;
+                case AggregateException { InnerExceptions.Count: 1 } aggregate:
+                    current = aggregate.InnerExceptions[0];
+                    break;
+                default:
+                    current = current.InnerException;
+                    break;
+            }
+        }
+
+        return null;
+    }
+
+    private ProblemDetails Exceeded(HttpContext httpContext, BudgetExceededException exceeded)
+    {
+        decimal remaining = Math.Max(0m, exceeded.Limit - exceeded.Spent - exceeded.Reserved);
+        IHeaderDictionary headers = httpContext.Response.Headers;
+        BudgetHeaderWriter.WriteBudget(headers, exceeded.Limit, remaining, exceeded.ResetsAt);
+        if (exceeded.ResetsAt is { } resetsAt)
+        {
+            BudgetHeaderWriter.WriteRetryAfter(headers, resetsAt, _timeProvider.GetUtcNow());
+        }
+
+        string detail = string.Create(
+            CultureInfo.InvariantCulture,
+            $"The request does not fit in the budget '{exceeded.Key}': it needs up to ${BudgetHeaderWriter.FormatMoney(exceeded.Estimate)} but ${BudgetHeaderWriter.FormatMoney(remaining)} of ${BudgetHeaderWriter.FormatMoney(exceeded.Limit)} remains.");
+        detail += exceeded.ResetsAt is { } end
+            ? string.Create(CultureInfo.InvariantCulture, $" The budget resets at {end.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.")
+            : " The budget does not reset by itself.";
+
+        var problem = new ProblemDetails
+        {
+            Status = StatusCodes.Status429TooManyRequests,
+            Type = TooManyRequestsType,
+            Title = "Budget exceeded",
+            Detail = detail,
+        };
+        problem.Extensions["budgetKey"] = exceeded.Key;
+        problem.Extensions["limit"] = BudgetHeaderWriter.Normalize(exceeded.Limit);
+        problem.Extensions["remaining"] = BudgetHeaderWriter.Normalize(remaining);
+        problem.Extensions["estimate"] = BudgetHeaderWriter.Normalize(exceeded.Estimate);
+        if (exceeded.ResetsAt is { } resets)
+        {
+            problem.Extensions["resetsAt"] = resets.ToUniversalTime();
+        }
+
+        return problem;
+    }
+
+    private static ProblemDetails NoUserBudget(BudgetNotFoundException notFound) => new()
+    {
+        Status = StatusCodes.Status403Forbidden,
+        Title = "No budget",
+        Detail = $"The user '{notFound.Key![BudgetKeys.UserPrefix.Length..]}' has no budget, so the request cannot be charged.",
+    };
+}

@@ -1,0 +1,34 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+
+namespace BudgetChat.AspNetCore;
+
+/// <summary>Writes <see cref="BudgetHeaderNames"/> and <c>Retry-After</c>.</summary>
+internal static class BudgetHeaderWriter
+{
+    // Up to 28 decimals: exact for any decimal amount, and no trailing zeros.
+    private const string MoneyFormat = "0.############################";
+
+    public static void WriteBudget(IHeaderDictionary headers, decimal limit, decimal remaining, DateTimeOffset? resetsAt)
+    {
+        headers[BudgetHeaderNames.Limit] = FormatMoney(limit);
+        headers[BudgetHeaderNames.Remaining] = FormatMoney(Math.Max(0m, remaining));
+        if (resetsAt is { } reset)
+        {
+            headers[BudgetHeaderNames.Reset] = reset.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        }
+    }
+
+    public static void WriteRetryAfter(IHeaderDictionary headers, DateTimeOffset resetsAt, DateTimeOffset now)
+    {
+        // Whole seconds, rounded up so a client that waits exactly this long finds the new window open.
+        double seconds = Math.Ceiling((resetsAt - now).TotalSeconds);
+        headers[HeaderNames.RetryAfter] = ((long)Math.Max(0d, seconds)).ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The same amount without trailing zeros in its scale, so JSON shows <c>0.0002</c> and not <c>0.000200000</c>.</summary>
+    public static decimal Normalize(decimal amount) => amount / 1.0000000000000000000000000000m;
+
+    public static string FormatMoney(decimal amount) => amount.ToString(MoneyFormat, CultureInfo.InvariantCulture);
+}

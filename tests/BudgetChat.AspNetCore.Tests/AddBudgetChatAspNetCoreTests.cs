@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace BudgetChat.AspNetCore.Tests;
+
+public sealed class AddBudgetChatAspNetCoreTests
+{
+    [Fact]
+    public void RegistersItsExceptionHandlerAndResolverOnce_WhenCalledTwice()
+    {
+        var services = new ServiceCollection();
+
+        services.AddBudgetChatAspNetCore().AddBudgetChatAspNetCore();
+
+        Assert.Single(services, d => d.ServiceType == typeof(IExceptionHandler) && d.ImplementationType == typeof(BudgetExceptionHandler));
+        Assert.Single(services, d => d.ServiceType == typeof(IPostConfigureOptions<BudgetingChatClientOptions>));
+    }
+
+    [Fact]
+    public async Task FailsAtStartNamingTheOption_WhenTheUserHeaderNameIsBlank()
+    {
+        OptionsValidationException ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestApp.StartAsync(web: o => o.UserHeaderName = " "));
+
+        Assert.Contains(nameof(BudgetChatAspNetCoreOptions.UserHeaderName), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_Throws_WhenNoClaimTypeAndNoHeaderCouldNameAUser()
+    {
+        var options = new BudgetChatAspNetCoreOptions();
+        options.UserClaimTypes.Clear();
+
+        ArgumentException ex = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(nameof(BudgetChatAspNetCoreOptions.UserClaimTypes), ex.ParamName);
+    }
+
+    [Fact]
+    public void Validate_Throws_WhenTheLongestUserIdIsNotPositive()
+    {
+        var options = new BudgetChatAspNetCoreOptions { MaxUserIdLength = 0 };
+
+        ArgumentOutOfRangeException ex = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+
+        Assert.Equal(nameof(BudgetChatAspNetCoreOptions.MaxUserIdLength), ex.ParamName);
+    }
+
+    [Fact]
+    public void BudgetUserException_RefusesAStatusThatIsNotAClientError()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>("statusCode", () => new BudgetUserException("bad", 500));
+    }
+}
