@@ -389,7 +389,7 @@ internal sealed class LiteLlmEndpoints
 
         if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal seconds) && seconds >= 0m && seconds <= MaxUnixSeconds)
         {
-            return new DateTimeOffset((long)decimal.Round(seconds * TimeSpan.TicksPerSecond) + DateTimeOffset.UnixEpoch.UtcTicks, TimeSpan.Zero);
+            return entry.CheckTime(entry.Name(field), new DateTimeOffset((long)decimal.Round(seconds * TimeSpan.TicksPerSecond) + DateTimeOffset.UnixEpoch.UtcTicks, TimeSpan.Zero), field);
         }
 
         entry.Fail(field, $"'{entry.Name(field)}' must be a time in Unix seconds; it is {value.GetRawText()}.");

@@ -22,6 +22,12 @@ internal sealed class RequestObject
     /// <summary>The largest alert threshold accepted (a fraction of the limit).</summary>
     public const decimal MaxThreshold = 1_000m;
 
+    /// <summary>The earliest time accepted.</summary>
+    public static readonly DateTimeOffset MinTime = DateTimeOffset.UnixEpoch;
+
+    /// <summary>The latest time accepted: far enough from <see cref="DateTimeOffset.MaxValue"/> for any window arithmetic.</summary>
+    public static readonly DateTimeOffset MaxTime = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     private readonly Dictionary<string, JsonElement> _properties = new(StringComparer.Ordinal);
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
     private readonly List<string> _duplicates = [];
@@ -101,7 +107,7 @@ internal sealed class RequestObject
 
         if (value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out DateTimeOffset time) && HasOffset(value.GetString()!))
         {
-            return time;
+            return CheckTime(Name(field), time, field);
         }
 
         return Error<DateTimeOffset?>(field, $"'{Name(field)}' must be an ISO 8601 time with an offset, for example \"2026-03-10T12:00:00+00:00\".");
@@ -290,6 +296,18 @@ internal sealed class RequestObject
         }
 
         return money;
+    }
+
+    /// <summary>Checks that a time lies between <see cref="MinTime"/> and <see cref="MaxTime"/>, adding an error otherwise.</summary>
+    internal DateTimeOffset? CheckTime(string name, DateTimeOffset time, string field)
+    {
+        if (time >= MinTime && time <= MaxTime)
+        {
+            return time;
+        }
+
+        _errors.Add(Name(field), $"'{name}' must lie between 1970-01-01 and 9000-01-01 (UTC).");
+        return null;
     }
 
     internal static string Format(decimal value) => value.ToString(CultureInfo.InvariantCulture);
