@@ -1,2 +1,4 @@
-// Placeholder until the service's entry point is written (issue 4).
-return 0;
+using BudgetChat.Server;
+
+// Listens where configuration says (appsettings.json: http://127.0.0.1:5380), keeps data in BudgetServer:DataDirectory.
+BudgetServer.Build(BudgetServer.CreateBuilder(args)).Run();

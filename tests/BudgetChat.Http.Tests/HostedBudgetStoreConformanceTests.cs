@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using BudgetChat.Tests;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BudgetChat.Http.Tests;

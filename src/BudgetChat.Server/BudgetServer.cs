@@ -1,0 +1,174 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BudgetChat.Server.Authentication;
+using BudgetChat.Server.Endpoints;
+using BudgetChat.Server.Hosting;
+using BudgetChat.Server.Http;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
+
+namespace BudgetChat.Server;
+
+/// <summary>
+/// The budget service: an <see cref="IBudgetStore"/> served over HTTP (docs/budget-service-api.md), with API keys
+/// bound to projects, ProblemDetails errors, LiteLLM's <c>/get_budget</c> and <c>/set_budget</c>, an OpenAPI
+/// document and a health check.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <c>Program.cs</c> is <c>BudgetServer.Build(BudgetServer.CreateBuilder(args)).Run()</c>. A test or another host
+/// calls <see cref="CreateBuilder(string[])"/>, replaces services (<see cref="IBudgetStore"/>, <see cref="TimeProvider"/>)
+/// or configuration, chooses its addresses (for example <c>builder.WebHost.UseUrls("http://127.0.0.1:0")</c>), and
+/// calls <see cref="Build"/>.
+/// </para>
+/// <para>The members of this type are thread-safe; the builders and applications they return are not.</para>
+/// </remarks>
+public static class BudgetServer
+{
+    /// <summary>The configuration section of <see cref="BudgetResetServiceOptions"/> (the sweep schedule).</summary>
+    public const string ResetServiceSectionName = BudgetServerOptions.SectionName + ":ResetService";
+
+    /// <summary>Creates a web application builder with every service of the budget service registered.</summary>
+    /// <param name="args">The command-line arguments.</param>
+    /// <returns>The builder; change its services or configuration, then call <see cref="Build"/>.</returns>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        return CreateBuilder(new WebApplicationOptions { Args = args });
+    }
+
+    /// <summary>Creates a web application builder with every service of the budget service registered.</summary>
+    /// <param name="options">The options of the web application (arguments, content root, environment).</param>
+    /// <returns>The builder; change its services or configuration, then call <see cref="Build"/>.</returns>
+    public static WebApplicationBuilder CreateBuilder(WebApplicationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(options);
+        AddServices(builder.Services, builder.Configuration);
+        return builder;
+    }
+
+    /// <summary>Builds the application, adds the middleware (errors, authentication) and maps every route.</summary>
+    /// <param name="builder">A builder from <see cref="CreateBuilder(string[])"/>.</param>
+    /// <returns>The application, ready to start.</returns>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        WebApplication app = builder.Build();
+
+        // Open the store now: a data directory that cannot be used, or a file that is not ours, stops the start.
+        _ = app.Services.GetRequiredService<IBudgetStore>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapBudgetEndpoints();
+        return app;
+    }
+
+    /// <summary>
+    /// Maps the routes of the budget service: <c>/v1/projects/{project}/...</c>, <c>POST /get_budget</c>,
+    /// <c>POST /set_budget</c>, <c>GET /health</c> and <c>GET /openapi/v1.json</c>.
+    /// </summary>
+    /// <param name="endpoints">The application, with the services of <see cref="CreateBuilder(string[])"/> and authentication and authorization middleware.</param>
+    /// <returns><paramref name="endpoints"/>, for chaining.</returns>
+    public static IEndpointRouteBuilder MapBudgetEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        BudgetEndpoints.Map(endpoints);
+        LiteLlmEndpoints.Map(endpoints);
+        endpoints.MapHealthChecks("/health").AllowAnonymous();
+        endpoints.MapOpenApi().AllowAnonymous();
+        return endpoints;
+    }
+
+    private static void AddServices(IServiceCollection services, ConfigurationManager configuration)
+    {
+        services.AddOptions<BudgetServerOptions>()
+            .Bind(configuration.GetSection(BudgetServerOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetServerOptions>, BudgetServerOptionsValidator>());
+        services.AddOptions<BudgetStoreOptions>().Configure<IOptions<BudgetServerOptions>>(static (store, server) =>
+        {
+            if (BudgetServerOptionsValidator.TryFindTimeZone(server.Value.TimeZone, out TimeZoneInfo timeZone))
+            {
+                store.TimeZone = timeZone;
+            }
+
+            store.CompletedIdRetention = server.Value.CompletedIdRetention;
+        });
+        services.AddOptions<BudgetResetServiceOptions>().Bind(configuration.GetSection(ResetServiceSectionName));
+
+        services.TryAddSingleton(TimeProvider.System);
+        AddDefaultStore(services);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BudgetResetService>());
+
+        services.AddSingleton<ApiKeyRegistry>();
+        services.AddSingleton<LiteLlmEndpoints>();
+        services.AddHostedService<ListenAddressGuard>();
+        services.AddAuthentication(ProjectAccess.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ProjectAccess.SchemeName, configureOptions: null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ProjectAccess.ProjectPolicy, policy => policy.RequireAuthenticatedUser().AddRequirements(new ProjectAccessRequirement()))
+            .AddPolicy(ProjectAccess.CallerPolicy, policy => policy.RequireAuthenticatedUser());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, ProjectAccessHandler>());
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<BudgetServerExceptionHandler>();
+        services.AddHealthChecks().AddCheck<BudgetStoreHealthCheck>("budget-store");
+        services.AddOpenApi(options => options.AddDocumentTransformer(static (document, _, _) =>
+        {
+            document.Info.Title = "BudgetChat budget service";
+            document.Components ??= new OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>(StringComparer.Ordinal);
+            document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http,
+                Scheme = "bearer",
+                Description = "An API key bound to one project (BudgetServer:ApiKeys).",
+            };
+            document.Security ??= [];
+            document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] });
+            return Task.CompletedTask;
+        }));
+
+        services.ConfigureHttpJsonOptions(static options =>
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, BudgetServerJsonContext.Default);
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        });
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<BudgetServerOptions>>(static (kestrel, server) =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = server.Value.MaxRequestBodyBytes;
+        });
+    }
+
+    // ---------------------------------------------------------------- the store
+    // The durable default: SQLite in BudgetServer:DataDirectory (relative to the content root). Registered with TryAdd,
+    // so a host or a test that registered its own IBudgetStore (for example with AddSqliteBudgetStore) keeps it.
+    private static void AddDefaultStore(IServiceCollection services) =>
+        services.TryAddSingleton<IBudgetStore>(static sp =>
+        {
+            BudgetServerOptions server = sp.GetRequiredService<IOptions<BudgetServerOptions>>().Value;
+            string root = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
+            return new SqliteBudgetStore(
+                new SqliteBudgetStoreOptions
+                {
+                    DataDirectory = Path.GetFullPath(server.DataDirectory, root),
+                    Ledger = sp.GetRequiredService<IOptions<BudgetStoreOptions>>().Value,
+                },
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>()?.CreateLogger<SqliteBudgetStore>());
+        });
+}

@@ -1,0 +1,380 @@
+using BudgetChat.Server.Authentication;
+using BudgetChat.Server.Hosting;
+using BudgetChat.Server.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace BudgetChat.Server.Endpoints;
+
+/// <summary>The <c>/v1/projects/{project}/...</c> routes: one per <see cref="IBudgetStore"/> method (docs/budget-service-api.md).</summary>
+internal static class BudgetEndpoints
+{
+    public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints)
+    {
+        RouteGroupBuilder group = endpoints.MapGroup("/v1/projects/{project}")
+            .RequireAuthorization(ProjectAccess.ProjectPolicy)
+            .WithTags("Budgets")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+
+        // Sweeping is the same for every project (the store sweeps them all), so any valid key may ask for it.
+        endpoints.MapPost("/v1/sweep", SweepAllAsync)
+            .RequireAuthorization(ProjectAccess.CallerPolicy)
+            .WithTags("Budgets")
+            .WithName("SweepAll").WithSummary("Rolls over every ended window and reclaims expired reservations, in every project.")
+            .Produces<SweepResponse>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        group.MapGet("/budgets", ListAsync)
+            .WithName("ListBudgets").WithSummary("Lists the project's budgets, ordered by key.")
+            .Produces<BudgetListModel>().ProducesValidationProblem();
+
+        group.MapGet("/budget", GetAsync)
+            .WithName("GetBudget").WithSummary("Gets the budget of a key (?key=).")
+            .Produces<BudgetModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPut("/budget", SetAsync)
+            .WithName("SetBudget").WithSummary("Creates a budget, or changes its definition keeping what it has spent.")
+            .Accepts<SetBudgetRequest>("application/json")
+            .Produces<BudgetModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        group.MapPost("/budget/get-or-create", GetOrCreateAsync)
+            .WithName("GetOrCreateBudget").WithSummary("Creates a budget unless the key has one; answers the budget either way.")
+            .Accepts<BudgetDefinitionModel>("application/json")
+            .Produces<BudgetModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        group.MapDelete("/budget", DeleteAsync)
+            .WithName("DeleteBudget").WithSummary("Deletes a budget with its spend.")
+            .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/budget/reset", ResetAsync)
+            .WithName("ResetBudget").WithSummary("Sets a budget's spend to zero and starts a new window.")
+            .Produces<BudgetModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+
+        group.MapPost("/reservations", ReserveAsync)
+            .WithName("Reserve").WithSummary("Holds an amount on every key, or on none (200 with status insufficientBudget or budgetNotFound).")
+            .Accepts<ReserveRequest>("application/json")
+            .Produces<ReserveResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        group.MapPost("/reservations/settle", SettleAsync)
+            .WithName("Settle").WithSummary("Ends a reservation charging the actual cost; idempotent by id.")
+            .Accepts<SettleRequest>("application/json")
+            .Produces<CompletionModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        group.MapPost("/reservations/release", ReleaseAsync)
+            .WithName("Release").WithSummary("Ends a reservation without charging; idempotent by id.")
+            .Accepts<ReleaseRequest>("application/json")
+            .Produces<CompletionModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        group.MapPost("/charges", ChargeAsync)
+            .WithName("Charge").WithSummary("Charges every key without a reservation, even past a limit; idempotent by id.")
+            .Accepts<ChargeRequest>("application/json")
+            .Produces<CompletionModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        group.MapPost("/sweep", SweepAsync)
+            .WithName("Sweep").WithSummary("Rolls over every ended window and reclaims expired reservations.")
+            .Produces<SweepResponse>().ProducesValidationProblem();
+
+        return group;
+    }
+
+    private static async Task<IResult> ListAsync(string project, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        if (CheckProject(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(project, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new BudgetListModel([.. budgets.Select(BudgetModel.From)]));
+    }
+
+    private static async Task<IResult> GetAsync(string project, HttpRequest request, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        if (CheckProjectAndKey(project, request, out string key) is { } invalid)
+        {
+            return invalid;
+        }
+
+        BudgetState? budget = await store.GetBudgetAsync(project, key, cancellationToken).ConfigureAwait(false);
+        return budget is null ? NoBudget(project, key) : TypedResults.Ok(BudgetModel.From(budget));
+    }
+
+    private static async Task<IResult> SetAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        if (CheckProjectAndKey(project, context.Request, out string key) is { } invalid)
+        {
+            return invalid;
+        }
+
+        (BudgetDefinition? definition, DateTimeOffset? createdAt, IResult? error) = await ReadAsync(context, static (body, errors) =>
+        {
+            RequestObject? definitionObject = body.Object("definition", required: true);
+            BudgetDefinition? definition = definitionObject is null ? null : ReadDefinition(definitionObject);
+            DateTimeOffset? createdAt = body.Time("createdAt", required: false);
+            return (definition, createdAt);
+        }).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        BudgetState budget = await store.SetBudgetAsync(project, key, definition!, createdAt, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(BudgetModel.From(budget));
+    }
+
+    private static async Task<IResult> GetOrCreateAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        if (CheckProjectAndKey(project, context.Request, out string key) is { } invalid)
+        {
+            return invalid;
+        }
+
+        (BudgetDefinition? definition, IResult? error) = await ReadAsync(context, static (body, _) => ReadDefinition(body)).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        BudgetState budget = await store.GetOrCreateBudgetAsync(project, key, definition!, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(BudgetModel.From(budget));
+    }
+
+    private static async Task<IResult> DeleteAsync(string project, HttpRequest request, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        if (CheckProjectAndKey(project, request, out string key) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await store.DeleteBudgetAsync(project, key, cancellationToken).ConfigureAwait(false)
+            ? TypedResults.NoContent()
+            : NoBudget(project, key);
+    }
+
+    private static async Task<IResult> ResetAsync(string project, HttpRequest request, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        if (CheckProjectAndKey(project, request, out string key) is { } invalid)
+        {
+            return invalid;
+        }
+
+        BudgetState? budget = await store.ResetBudgetAsync(project, key, cancellationToken).ConfigureAwait(false);
+        return budget is null ? NoBudget(project, key) : TypedResults.Ok(BudgetModel.From(budget));
+    }
+
+    private static async Task<IResult> ReserveAsync(string project, HttpContext context, IBudgetStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (CheckProject(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        (ReserveRequest? request, IResult? error) = await ReadAsync(context, static (body, _) =>
+        {
+            string? id = body.String("reservationId", required: true);
+            IReadOnlyList<string>? keys = body.Keys("keys");
+            decimal? amount = body.Money("amount", required: true);
+            DateTimeOffset? expiresAt = body.Time("expiresAt", required: true);
+            return id is null || keys is null || amount is null || expiresAt is null ? null : new ReserveRequest(id, keys, amount.Value, expiresAt.Value);
+        }).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        BudgetReservationResult result;
+        try
+        {
+            result = await store.ReserveAsync(project, request!.Keys, request.Amount, request.ReservationId, request.ExpiresAt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            return StoreRefused(loggers, "a reservation", project, ex);
+        }
+
+        return TypedResults.Ok(new ReserveResponse(result.Status, result.Key, result.Budget is null ? null : BudgetModel.From(result.Budget)));
+    }
+
+    private static async Task<IResult> SettleAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        if (CheckProject(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        (SettleRequest? request, IResult? error) = await ReadAsync(context, static (body, _) =>
+        {
+            string? id = body.String("reservationId", required: true);
+            decimal? cost = body.Money("actualCost", required: true);
+            string? model = body.String("model", required: false);
+            return id is null || cost is null ? null : new SettleRequest(id, cost.Value, model);
+        }).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        BudgetCompletion completion = await store.SettleAsync(project, request!.ReservationId, request.ActualCost, request.Model, cancellationToken).ConfigureAwait(false);
+        return Completion(completion, project, request.ReservationId);
+    }
+
+    private static async Task<IResult> ReleaseAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        if (CheckProject(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        (string? id, IResult? error) = await ReadAsync(context, static (body, _) => body.String("reservationId", required: true)).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        BudgetCompletion completion = await store.ReleaseAsync(project, id!, cancellationToken).ConfigureAwait(false);
+        return Completion(completion, project, id!);
+    }
+
+    private static async Task<IResult> ChargeAsync(string project, HttpContext context, IBudgetStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (CheckProject(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        (ChargeRequest? request, IResult? error) = await ReadAsync(context, static (body, _) =>
+        {
+            string? id = body.String("chargeId", required: true);
+            IReadOnlyList<string>? keys = body.Keys("keys");
+            decimal? amount = body.Money("amount", required: true);
+            string? model = body.String("model", required: false);
+            return id is null || keys is null || amount is null ? null : new ChargeRequest(id, keys, amount.Value, model);
+        }).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        try
+        {
+            BudgetCompletion completion = await store.ChargeAsync(project, request!.Keys, request.Amount, request.Model, request.ChargeId, cancellationToken).ConfigureAwait(false);
+            return TypedResults.Ok(CompletionModel.From(completion));
+        }
+        catch (BudgetNotFoundException ex)
+        {
+            string key = ex.Key ?? string.Empty;
+            return Problems.NotFound($"No budget exists for '{key}' in project '{project}'; nothing was charged.", "key", key);
+        }
+        catch (ArgumentException ex)
+        {
+            return StoreRefused(loggers, "a charge", project, ex);
+        }
+    }
+
+    private static async Task<IResult> SweepAsync(string project, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        if (CheckProject(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        return await SweepAllAsync(store, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<IResult> SweepAllAsync(IBudgetStore store, CancellationToken cancellationToken)
+    {
+        int rolled = await store.SweepAsync(cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new SweepResponse(rolled));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    internal static BudgetDefinition? ReadDefinition(RequestObject body)
+    {
+        decimal? limit = body.Money("limit", required: true);
+        BudgetPeriod period = body.Enum("period", WireNames.Periods, BudgetPeriod.None);
+        BudgetWindowAlignment alignment = body.Enum("alignment", WireNames.Alignments, BudgetWindowAlignment.Calendar);
+        IReadOnlyList<decimal>? thresholds = body.Thresholds("alertThresholds");
+        body.Finish();
+        return limit is null || thresholds is null ? null : new BudgetDefinition(limit.Value, period, alignment, thresholds);
+    }
+
+    /// <summary>Reads the body and its fields; any error (413, malformed, any field) answers for all of them, unread by the store.</summary>
+    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpContext context, Func<RequestObject, ValidationErrors, T?> read)
+    {
+        (System.Text.Json.JsonDocument? document, IResult? error) = await RequestBody.ReadAsync(context).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return (default, error);
+        }
+
+        using (document)
+        {
+            var errors = new ValidationErrors();
+            RequestObject? body = RequestObject.Root(document!, errors);
+            T? value = default;
+            if (body is not null)
+            {
+                value = read(body, errors);
+                body.Finish();
+            }
+
+            return errors.HasErrors || value is null ? (default, errors.ToResult()) : (value, null);
+        }
+    }
+
+    private static async Task<(T1? First, T2? Second, IResult? Error)> ReadAsync<T1, T2>(HttpContext context, Func<RequestObject, ValidationErrors, (T1?, T2?)> read)
+    {
+        ((T1?, T2?) value, IResult? error) = await ReadAsync<(T1?, T2?)>(context, (body, errors) => read(body, errors)).ConfigureAwait(false);
+        return (value.Item1, value.Item2, error);
+    }
+
+    internal static IResult? CheckProject(string project) =>
+        ProjectName.Validate(project) is { } problem ? Problems.Validation("project", $"The project is not valid: {problem}") : null;
+
+    private static IResult? CheckProjectAndKey(string project, HttpRequest request, out string key)
+    {
+        key = string.Empty;
+        if (CheckProject(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        Microsoft.Extensions.Primitives.StringValues values = request.Query["key"];
+        string? problem = values.Count switch
+        {
+            0 => "The query parameter 'key' is required (?key=user%3A1234).",
+            > 1 => "The query parameter 'key' appears more than once.",
+            _ when string.IsNullOrWhiteSpace(values[0]) => "The query parameter 'key' must not be blank.",
+            _ when values[0]!.Length > RequestObject.MaxIdLength => $"The query parameter 'key' is longer than {RequestObject.MaxIdLength} characters.",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            return Problems.Validation("key", problem);
+        }
+
+        key = values[0]!;
+        return null;
+    }
+
+    private static IResult NoBudget(string project, string key) =>
+        Problems.NotFound($"No budget exists for '{key}' in project '{project}'.", "key", key);
+
+    private static IResult Completion(BudgetCompletion completion, string project, string reservationId) =>
+        completion.Status == BudgetCompletionStatus.NotFound
+            ? Problems.NotFound($"No reservation '{reservationId}' is known in project '{project}' (never made, or forgotten after its retention); nothing changed.", "reservationId", reservationId)
+            : TypedResults.Ok(CompletionModel.From(completion));
+
+    private static IResult StoreRefused(ILoggerFactory loggers, string operation, string project, ArgumentException ex)
+    {
+        // Input the fields allowed but the store's state does not (an ended reservation id reused, a charge id that is an
+        // open reservation's): a 400 naming the field, and, as the store guarantees, nothing changed.
+        string message = ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal);
+        BudgetServerLog.StoreRefused(loggers.CreateLogger(typeof(BudgetEndpoints).FullName!), operation, project, message);
+        return Problems.Validation(ex.ParamName ?? "body", message);
+    }
+}

@@ -1,0 +1,432 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Text.Json;
+using BudgetChat.Server.Authentication;
+using BudgetChat.Server.Hosting;
+using BudgetChat.Server.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace BudgetChat.Server.Endpoints;
+
+/// <summary>
+/// LiteLLM's hosted <c>BudgetManager</c> routes, <c>POST /get_budget</c> and <c>POST /set_budget</c>, over the same
+/// store, in LiteLLM's <c>user_dict</c> shape (durations in days, times in Unix seconds).
+/// </summary>
+/// <remarks>
+/// <c>/set_budget</c> is made of ordinary store operations (delete, reset, set, charge with fresh ids), so it is not
+/// atomic with the <c>/v1</c> routes: spend charged meanwhile through <c>/v1</c> is overwritten, exactly as
+/// LiteLLM's own last-writer-wins save. Two <c>/set_budget</c> calls for one project run one after the other. This
+/// type is thread-safe.
+/// </remarks>
+internal sealed class LiteLlmEndpoints
+{
+    private const decimal MaxUnixSeconds = 100_000_000_000m;
+    private static readonly TimeSpan SameInstant = TimeSpan.FromMilliseconds(1);
+
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _projectGates = new(StringComparer.Ordinal);
+
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        RouteGroupBuilder group = endpoints.MapGroup(string.Empty)
+            .RequireAuthorization(ProjectAccess.CallerPolicy)
+            .WithTags("LiteLLM compatibility")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        group.MapPost("/get_budget", GetBudgetAsync)
+            .WithName("LiteLlmGetBudget").WithSummary("LiteLLM BudgetManager (hosted): the project's user_dict.")
+            .Accepts<LiteLlmProjectRequest>("application/json")
+            .Produces<LiteLlmGetBudgetResponse>();
+
+        group.MapPost("/set_budget", (HttpContext context, IBudgetStore store, LiteLlmEndpoints compat, ILogger<LiteLlmEndpoints> logger, CancellationToken cancellationToken) => compat.SetBudgetAsync(context, store, logger, cancellationToken))
+            .WithName("LiteLlmSetBudget").WithSummary("LiteLLM BudgetManager (hosted): replaces the project's budgets with a user_dict.")
+            .Accepts<LiteLlmSetBudgetRequest>("application/json")
+            .Produces<LiteLlmStatusResponse>();
+    }
+
+    internal static int DurationDays(BudgetPeriod period) => period switch
+    {
+        BudgetPeriod.Daily => 1,
+        BudgetPeriod.Weekly => 7,
+        BudgetPeriod.Monthly => 28, // LiteLLM's create_budget("monthly")
+        _ => 365,
+    };
+
+    internal static decimal ToUnixSeconds(DateTimeOffset instant) =>
+        (instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (decimal)TimeSpan.TicksPerSecond;
+
+    private static async Task<IResult> GetBudgetAsync(HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
+    {
+        (JsonDocument? document, IResult? error) = await RequestBody.ReadAsync(context).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        string? project;
+        var errors = new ValidationErrors();
+        using (document)
+        {
+            RequestObject? body = RequestObject.Root(document!, errors);
+            project = body is null ? null : ReadProject(body);
+            body?.Finish();
+        }
+
+        if (Refuse(context.User, project) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (errors.HasErrors)
+        {
+            return errors.ToResult();
+        }
+
+        IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(project!, cancellationToken).ConfigureAwait(false);
+        if (budgets.Count == 0)
+        {
+            return TypedResults.Ok(new LiteLlmStatusResponse("error", $"Project '{project}' has no budgets."));
+        }
+
+        var data = new Dictionary<string, LiteLlmUserBudget>(budgets.Count, StringComparer.Ordinal);
+        foreach (BudgetState budget in budgets)
+        {
+            data[LiteLlmNames.ToName(budget.Key)] = new LiteLlmUserBudget(
+                budget.Limit,
+                budget.Definition.Period == BudgetPeriod.None ? null : DurationDays(budget.Definition.Period),
+                ToUnixSeconds(budget.CreatedAt),
+                ToUnixSeconds(budget.WindowStart), // LiteLLM's last reset, which its rolling windows count from
+                budget.Spent,
+                budget.SpendByModel);
+        }
+
+        return TypedResults.Ok(new LiteLlmGetBudgetResponse("success", data));
+    }
+
+    private async Task<IResult> SetBudgetAsync(HttpContext context, IBudgetStore store, ILogger logger, CancellationToken cancellationToken)
+    {
+        (JsonDocument? document, IResult? error) = await RequestBody.ReadAsync(context).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        string? project;
+        List<UserEntry>? entries = null;
+        var errors = new ValidationErrors();
+        using (document)
+        {
+            RequestObject? body = RequestObject.Root(document!, errors);
+            project = body is null ? null : ReadProject(body);
+            if (body?.Object("user_dict", required: true) is { } userDict)
+            {
+                entries = ReadUsers(userDict);
+            }
+
+            body?.Finish();
+        }
+
+        if (Refuse(context.User, project) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        if (errors.HasErrors || entries is null)
+        {
+            return errors.ToResult();
+        }
+
+        SemaphoreSlim gate = _projectGates.GetOrAdd(project!, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            (int written, int unchanged, int deleted) = await ApplyAsync(store, project!, entries).ConfigureAwait(false);
+            BudgetServerLog.LiteLlmSetBudget(logger, project!, written, unchanged, deleted);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        return TypedResults.Ok(new LiteLlmStatusResponse("success", null));
+    }
+
+    private static async Task<(int Written, int Unchanged, int Deleted)> ApplyAsync(IBudgetStore store, string project, List<UserEntry> entries)
+    {
+        // Not cancelled half way: once started, the dict is written as a whole even if the caller goes away.
+        CancellationToken none = CancellationToken.None;
+        Dictionary<string, BudgetState> existing = (await store.ListBudgetsAsync(project, none).ConfigureAwait(false)).ToDictionary(b => b.Key, StringComparer.Ordinal);
+        var wanted = new HashSet<string>(entries.Select(e => e.Key), StringComparer.Ordinal);
+        int deleted = 0;
+        foreach (string key in existing.Keys)
+        {
+            if (!wanted.Contains(key) && await store.DeleteBudgetAsync(project, key, none).ConfigureAwait(false))
+            {
+                deleted++;
+            }
+        }
+
+        int written = 0;
+        int unchanged = 0;
+        foreach (UserEntry entry in entries)
+        {
+            existing.TryGetValue(entry.Key, out BudgetState? state);
+
+            // LiteLLM knows neither alignment nor alert thresholds: keep the budget's own, and count LiteLLM's
+            // windows from its last reset (rolling) for a budget it creates or whose period it changes.
+            BudgetWindowAlignment alignment = entry.Period == BudgetPeriod.None
+                ? BudgetWindowAlignment.Calendar
+                : state is not null && state.Definition.Period == entry.Period ? state.Definition.Alignment : BudgetWindowAlignment.Rolling;
+            var definition = new BudgetDefinition(entry.Limit, entry.Period, alignment, state?.Definition.AlertThresholds);
+            DateTimeOffset? anchor = entry.Period != BudgetPeriod.None && alignment == BudgetWindowAlignment.Rolling ? entry.LastUpdatedAt ?? entry.CreatedAt : null;
+            List<(string? Model, decimal Amount)> charges = PlanCharges(entry);
+
+            if (state is null)
+            {
+                DateTimeOffset? createdAt = entry.CreatedAt ?? anchor;
+                await store.SetBudgetAsync(project, entry.Key, definition, createdAt, none).ConfigureAwait(false);
+                if (anchor is { } start && start != createdAt)
+                {
+                    await store.SetBudgetAsync(project, entry.Key, definition, start, none).ConfigureAwait(false);
+                }
+
+                await ChargeAsync(store, project, entry.Key, charges).ConfigureAwait(false);
+                written++;
+                continue;
+            }
+
+            bool spendMatches = state.Spent == entry.CurrentCost && SameSpendByModel(state.SpendByModel, charges);
+            bool windowMatches = anchor is not { } wantedStart || (wantedStart - state.WindowStart).Duration() < SameInstant;
+            if (spendMatches && windowMatches && state.Definition.Equals(definition))
+            {
+                unchanged++;
+                continue;
+            }
+
+            if (!spendMatches)
+            {
+                // Reset moves a rolling window to now: the definition is set again after it, with LiteLLM's start.
+                await store.ResetBudgetAsync(project, entry.Key, none).ConfigureAwait(false);
+            }
+
+            await store.SetBudgetAsync(project, entry.Key, definition, anchor, none).ConfigureAwait(false);
+            if (!spendMatches)
+            {
+                await ChargeAsync(store, project, entry.Key, charges).ConfigureAwait(false);
+            }
+
+            written++;
+        }
+
+        return (written, unchanged, deleted);
+    }
+
+    /// <summary>
+    /// Splits <c>current_cost</c> into charges per model of <c>model_cost</c>, in order, never more in total than
+    /// <c>current_cost</c>; what no model accounts for is charged without a model. The spend is then exactly <c>current_cost</c>.
+    /// </summary>
+    private static List<(string? Model, decimal Amount)> PlanCharges(UserEntry entry)
+    {
+        var charges = new List<(string?, decimal)>();
+        decimal left = entry.CurrentCost;
+        foreach ((string model, decimal cost) in entry.ModelCost)
+        {
+            decimal amount = Math.Min(cost, left);
+            if (amount > 0m)
+            {
+                charges.Add((model, amount));
+                left -= amount;
+            }
+        }
+
+        if (left > 0m)
+        {
+            charges.Add((null, left));
+        }
+
+        return charges;
+    }
+
+    private static bool SameSpendByModel(IReadOnlyDictionary<string, decimal> spend, List<(string? Model, decimal Amount)> charges)
+    {
+        int models = 0;
+        foreach ((string? model, decimal amount) in charges)
+        {
+            if (model is null)
+            {
+                continue;
+            }
+
+            models++;
+            if (!spend.TryGetValue(model, out decimal spent) || spent != amount)
+            {
+                return false;
+            }
+        }
+
+        return spend.Count(p => p.Value != 0m) == models;
+    }
+
+    private static async Task ChargeAsync(IBudgetStore store, string project, string key, List<(string? Model, decimal Amount)> charges)
+    {
+        foreach ((string? model, decimal amount) in charges)
+        {
+            await store.ChargeAsync(project, [key], amount, model, $"litellm-set-budget:{Guid.NewGuid():N}", CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static string? ReadProject(RequestObject body)
+    {
+        string? project = body.String("project_name", required: true, maxLength: int.MaxValue);
+        if (project is not null && ProjectName.Validate(project) is { } problem)
+        {
+            body.Fail("project_name", $"'project_name' is not valid: {problem}");
+            return null;
+        }
+
+        return project;
+    }
+
+    private static IResult? Refuse(ClaimsPrincipal user, string? project) =>
+        project is not null && !ProjectAccess.Allows(user, project)
+            ? Problems.Forbidden($"The API key is not valid for project '{project}'.")
+            : null;
+
+    private static List<UserEntry>? ReadUsers(RequestObject userDict)
+    {
+        var entries = new List<UserEntry>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        bool valid = true;
+        foreach (string name in userDict.PropertyNames.ToArray())
+        {
+            string field = userDict.Name(name);
+            RequestObject? entry = userDict.Object(name, required: true);
+            if (entry is null)
+            {
+                valid = false;
+                continue;
+            }
+
+            string key = LiteLlmNames.ToKey(name);
+            if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(key))
+            {
+                userDict.Fail(name, $"'{field}': a user name must not be blank.");
+                valid = false;
+            }
+            else if (key.Length > RequestObject.MaxIdLength)
+            {
+                userDict.Fail(name, $"'{field}': the budget key of this user is longer than {RequestObject.MaxIdLength} characters.");
+                valid = false;
+            }
+            else if (!keys.Add(key))
+            {
+                userDict.Fail(name, $"'{field}' is the budget '{key}', which another user of 'user_dict' is too.");
+                valid = false;
+            }
+
+            decimal? limit = entry.Money("total_budget", required: true);
+            BudgetPeriod? period = ReadDuration(entry);
+            DateTimeOffset? createdAt = ReadUnixTime(entry, "created_at");
+            DateTimeOffset? lastUpdatedAt = ReadUnixTime(entry, "last_updated_at");
+            decimal currentCost = entry.Money("current_cost", required: false) ?? 0m;
+            List<(string, decimal)>? modelCost = ReadModelCost(entry);
+            entry.Finish();
+            if (limit is null || period is null || modelCost is null)
+            {
+                valid = false;
+                continue;
+            }
+
+            entries.Add(new UserEntry(key, limit.Value, period.Value, createdAt, lastUpdatedAt, currentCost, modelCost));
+        }
+
+        return valid ? entries : null;
+    }
+
+    private static BudgetPeriod? ReadDuration(RequestObject entry)
+    {
+        if (entry.Raw("duration", required: false) is not { } value)
+        {
+            return BudgetPeriod.None;
+        }
+
+        if (value.ValueKind == JsonValueKind.String && WireNames.Periods.TryGetValue(value.GetString()!, out BudgetPeriod named) && named != BudgetPeriod.None)
+        {
+            return named;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal days))
+        {
+            BudgetPeriod? period = days switch
+            {
+                1m => BudgetPeriod.Daily,
+                7m => BudgetPeriod.Weekly,
+                >= 28m and <= 31m when days == decimal.Truncate(days) => BudgetPeriod.Monthly,
+                365m or 366m => BudgetPeriod.Yearly,
+                _ => null,
+            };
+            if (period is not null)
+            {
+                return period;
+            }
+        }
+
+        entry.Fail("duration", $"'{entry.Name("duration")}' must be LiteLLM's number of days (1, 7, 28 to 31, 365) or one of daily, weekly, monthly, yearly; it is {value.GetRawText()}.");
+        return null;
+    }
+
+    private static DateTimeOffset? ReadUnixTime(RequestObject entry, string field)
+    {
+        if (entry.Raw(field, required: false) is not { } value)
+        {
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal seconds) && seconds >= 0m && seconds <= MaxUnixSeconds)
+        {
+            return entry.CheckTime(entry.Name(field), new DateTimeOffset((long)decimal.Round(seconds * TimeSpan.TicksPerSecond) + DateTimeOffset.UnixEpoch.UtcTicks, TimeSpan.Zero), field);
+        }
+
+        entry.Fail(field, $"'{entry.Name(field)}' must be a time in Unix seconds; it is {value.GetRawText()}.");
+        return null;
+    }
+
+    private static List<(string, decimal)>? ReadModelCost(RequestObject entry)
+    {
+        RequestObject? models = entry.Object("model_cost", required: false);
+        if (models is null)
+        {
+            return entry.Raw("model_cost", required: false) is null ? [] : null;
+        }
+
+        var costs = new List<(string, decimal)>();
+        bool valid = true;
+        foreach (string model in models.PropertyNames.ToArray())
+        {
+            if (string.IsNullOrWhiteSpace(model) || model.Length > RequestObject.MaxIdLength)
+            {
+                models.Fail(model, $"'{models.Name(model)}': a model id must be 1 to {RequestObject.MaxIdLength} characters.");
+                valid = false;
+            }
+
+            if (models.Money(model, required: true) is { } cost)
+            {
+                costs.Add((model, cost));
+            }
+            else
+            {
+                valid = false;
+            }
+        }
+
+        models.Finish();
+        return valid ? costs : null;
+    }
+
+    private sealed record UserEntry(string Key, decimal Limit, BudgetPeriod Period, DateTimeOffset? CreatedAt, DateTimeOffset? LastUpdatedAt, decimal CurrentCost, List<(string Model, decimal Cost)> ModelCost);
+}

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Http;
+
+namespace BudgetChat.Server.Http;
+
+/// <summary>The ProblemDetails answers of the service.</summary>
+internal static class Problems
+{
+    public static IResult Validation(IDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(
+            errors,
+            detail: string.Join(" ", errors.SelectMany(e => e.Value)),
+            title: "The request is not valid.");
+
+    public static IResult Validation(string field, string message) =>
+        Validation(new Dictionary<string, string[]>(StringComparer.Ordinal) { [field] = [message] });
+
+    public static IResult NotFound(string detail, string extensionName, string extensionValue) =>
+        TypedResults.Problem(
+            detail: detail,
+            statusCode: StatusCodes.Status404NotFound,
+            title: "Not found.",
+            extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { [extensionName] = extensionValue });
+
+    public static IResult TooLarge(long limit) =>
+        TypedResults.Problem(
+            detail: $"The request body is larger than the limit of {limit} bytes.",
+            statusCode: StatusCodes.Status413PayloadTooLarge,
+            title: "The request body is too large.");
+
+    public static IResult Forbidden(string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.");
+}

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace BudgetChat.Server.Tests;
+
+/// <summary>Small helpers for talking JSON to the server and reading its answers.</summary>
+internal static class Api
+{
+    public const string AcmeKey = "acme-secret-key-0123456789";
+    public const string GlobexKey = "globex-secret-key-9876543210";
+
+    /// <summary>Tuesday 2026-03-10 12:00 UTC, as in the store conformance tests.</summary>
+    public static readonly DateTimeOffset Epoch = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
+
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public static string Time(DateTimeOffset time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", CultureInfo.InvariantCulture);
+
+    public static string Money(decimal value) => value.ToString(CultureInfo.InvariantCulture);
+
+    public static async Task<JsonElement> ReadJsonAsync(this HttpResponseMessage response)
+    {
+        string text = await response.Content.ReadAsStringAsync();
+        using JsonDocument document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>Sends a request and returns the status and the parsed body (or default for an empty body).</summary>
+    public static async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> SendJsonAsync(this HttpClient client, HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = Json(json);
+        }
+
+        HttpResponseMessage response = await client.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        JsonElement body = default;
+        if (text.Length > 0 && response.Content.Headers.ContentType?.MediaType is { } media && media.Contains("json", StringComparison.Ordinal))
+        {
+            using JsonDocument document = JsonDocument.Parse(text);
+            body = document.RootElement.Clone();
+        }
+
+        return (response.StatusCode, body, response);
+    }
+
+    public static Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> PostJsonAsync(this HttpClient client, string path, string json) =>
+        client.SendJsonAsync(HttpMethod.Post, path, json);
+
+    public static Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> PutJsonAsync(this HttpClient client, string path, string json) =>
+        client.SendJsonAsync(HttpMethod.Put, path, json);
+
+    public static Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> GetJsonAsync(this HttpClient client, string path) =>
+        client.SendJsonAsync(HttpMethod.Get, path);
+
+    public static decimal Decimal(this JsonElement element, string property) => element.GetProperty(property).GetDecimal();
+
+    public static string? String(this JsonElement element, string property) => element.GetProperty(property).GetString();
+
+    /// <summary>Asserts a ProblemDetails answer (<c>application/problem+json</c>) with the status and a detail.</summary>
+    public static void AssertProblem(HttpStatusCode expected, HttpStatusCode status, JsonElement body, HttpResponseMessage response)
+    {
+        Assert.Equal(expected, status);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal((int)expected, body.GetProperty("status").GetInt32());
+        if (body.TryGetProperty("detail", out JsonElement detail))
+        {
+            Assert.False(string.IsNullOrWhiteSpace(detail.GetString()));
+        }
+    }
+
+    /// <summary>A comparable picture of a project's budgets: everything a request could change.</summary>
+    public static async Task<string> SnapshotAsync(IBudgetStore store, string project)
+    {
+        IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(project);
+        return string.Join("\n", budgets.Select(b =>
+            $"{b.Key}|{b.Limit}|{b.Definition.Period}|{b.Definition.Alignment}|{string.Join(",", b.Definition.AlertThresholds)}|{b.Spent}|{b.Reserved}|{b.WindowStart:O}|{b.WindowEnd:O}|{b.CreatedAt:O}|{b.UpdatedAt:O}|" +
+            string.Join(",", b.SpendByModel.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))));
+    }
+
+    public static AuthenticationHeaderValue Bearer(string key) => new("Bearer", key);
+}

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BudgetChat.Server.Tests;
+
+/// <summary>Every kind of bad request: a 4xx ProblemDetails naming the problem, and the store exactly as it was.</summary>
+public sealed class BadRequestTests : IAsyncLifetime
+{
+    private const string P = "v1/projects/acme";
+    private const string Later = "2026-03-10T13:00:00+00:00";
+
+    private readonly FakeTimeProvider _time = new(Api.Epoch);
+    private BudgetServerHost _host = null!;
+    private HttpClient _client = null!;
+
+    /// <summary>name → (method, path, body, expected status, the field the answer must name: an errors key for 400, an extension for 404).</summary>
+    private static readonly Dictionary<string, (string Method, string Path, string? Body, HttpStatusCode Status, string? Field)> Cases = new()
+    {
+        ["malformed JSON"] = ("POST", $"{P}/reservations", """{ "reservationId": "r2", """, HttpStatusCode.BadRequest, "body"),
+        ["trailing garbage"] = ("POST", $"{P}/reservations/release", """{ "reservationId": "r" } x""", HttpStatusCode.BadRequest, "body"),
+        ["empty body"] = ("POST", $"{P}/charges", "", HttpStatusCode.BadRequest, "body"),
+        ["body not an object"] = ("POST", $"{P}/charges", """[ "a" ]""", HttpStatusCode.BadRequest, "body"),
+        ["amount as a string"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": ["a"], "amount": "0.1", "expiresAt": "{{Later}}" }""", HttpStatusCode.BadRequest, "amount"),
+        ["negative amount"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": ["a"], "amount": -0.01, "expiresAt": "{{Later}}" }""", HttpStatusCode.BadRequest, "amount"),
+        ["amount too large for decimal"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["a"], "amount": 1e40 }""", HttpStatusCode.BadRequest, "amount"),
+        ["amount above the maximum"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["a"], "amount": 1000000000000.01 }""", HttpStatusCode.BadRequest, "amount"),
+        ["negative charge"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["a"], "amount": -1 }""", HttpStatusCode.BadRequest, "amount"),
+        ["negative actualCost"] = ("POST", $"{P}/reservations/settle", """{ "reservationId": "r", "actualCost": -0.5 }""", HttpStatusCode.BadRequest, "actualCost"),
+        ["missing actualCost"] = ("POST", $"{P}/reservations/settle", """{ "reservationId": "r" }""", HttpStatusCode.BadRequest, "actualCost"),
+        ["model of the wrong type"] = ("POST", $"{P}/reservations/settle", """{ "reservationId": "r", "actualCost": 0.1, "model": 4 }""", HttpStatusCode.BadRequest, "model"),
+        ["negative limit"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "limit": -1 } }""", HttpStatusCode.BadRequest, "definition.limit"),
+        ["missing limit"] = ("POST", $"{P}/budget/get-or-create?key=c", """{ "period": "daily" }""", HttpStatusCode.BadRequest, "limit"),
+        ["missing definition"] = ("PUT", $"{P}/budget?key=a", """{ "createdAt": null }""", HttpStatusCode.BadRequest, "definition"),
+        ["unknown period"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "limit": 5, "period": "fortnightly" } }""", HttpStatusCode.BadRequest, "definition.period"),
+        ["period as a number"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "limit": 5, "period": 1 } }""", HttpStatusCode.BadRequest, "definition.period"),
+        ["unknown alignment"] = ("POST", $"{P}/budget/get-or-create?key=c", """{ "limit": 5, "alignment": "lunar" }""", HttpStatusCode.BadRequest, "alignment"),
+        ["too many thresholds"] = ("PUT", $"{P}/budget?key=a", $$"""{ "definition": { "limit": 5, "alertThresholds": [{{string.Join(",", Enumerable.Range(1, 17).Select(i => $"0.{i:00}"))}}] } }""", HttpStatusCode.BadRequest, "definition.alertThresholds"),
+        ["zero threshold"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "limit": 5, "alertThresholds": [0.8, 0] } }""", HttpStatusCode.BadRequest, "definition.alertThresholds"),
+        ["createdAt near the end of time"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "limit": 5, "period": "monthly", "alignment": "rolling" }, "createdAt": "9999-12-31T23:59:59+00:00" }""", HttpStatusCode.BadRequest, "createdAt"),
+        ["expiresAt before 1970"] = ("POST", $"{P}/reservations", """{ "reservationId": "r2", "keys": ["a"], "amount": 0.1, "expiresAt": "0001-01-01T00:00:00+00:00" }""", HttpStatusCode.BadRequest, "expiresAt"),
+        ["set_budget: created_at before 1970"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5, "duration": 1, "created_at": -5 } } }""", HttpStatusCode.BadRequest, "user_dict.alice.created_at"),
+        ["createdAt not a time"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "limit": 5 }, "createdAt": "yesterday" }""", HttpStatusCode.BadRequest, "createdAt"),
+        ["unknown property"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["a"], "amount": 0.1, "modle": "gpt-4o" }""", HttpStatusCode.BadRequest, "modle"),
+        ["unknown nested property"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "limit": 5, "limt": 6 } }""", HttpStatusCode.BadRequest, "definition.limt"),
+        ["property in the wrong case"] = ("POST", $"{P}/reservations/release", """{ "ReservationId": "r" }""", HttpStatusCode.BadRequest, "ReservationId"),
+        ["repeated property"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["a"], "amount": 0.1, "amount": 0.2 }""", HttpStatusCode.BadRequest, "amount"),
+        ["missing reservationId"] = ("POST", $"{P}/reservations", $$"""{ "keys": ["a"], "amount": 0.1, "expiresAt": "{{Later}}" }""", HttpStatusCode.BadRequest, "reservationId"),
+        ["blank reservationId"] = ("POST", $"{P}/reservations/settle", """{ "reservationId": "  ", "actualCost": 0.1 }""", HttpStatusCode.BadRequest, "reservationId"),
+        ["reservationId too long"] = ("POST", $"{P}/reservations/release", $$"""{ "reservationId": "{{new string('r', 257)}}" }""", HttpStatusCode.BadRequest, "reservationId"),
+        ["blank chargeId"] = ("POST", $"{P}/charges", """{ "chargeId": "", "keys": ["a"], "amount": 0.1 }""", HttpStatusCode.BadRequest, "chargeId"),
+        ["no keys"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": [], "amount": 0.1 }""", HttpStatusCode.BadRequest, "keys"),
+        ["too many keys"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": [{{string.Join(",", Enumerable.Range(0, 17).Select(i => $"\"k{i}\""))}}], "amount": 0.1, "expiresAt": "{{Later}}" }""", HttpStatusCode.BadRequest, "keys"),
+        ["duplicate keys"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": ["a", "b", "a"], "amount": 0.1, "expiresAt": "{{Later}}" }""", HttpStatusCode.BadRequest, "keys"),
+        ["blank key in keys"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["a", " "], "amount": 0.1 }""", HttpStatusCode.BadRequest, "keys"),
+        ["null key in keys"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["a", null], "amount": 0.1 }""", HttpStatusCode.BadRequest, "keys"),
+        ["keys not an array"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": "a", "amount": 0.1 }""", HttpStatusCode.BadRequest, "keys"),
+        ["missing expiresAt"] = ("POST", $"{P}/reservations", """{ "reservationId": "r2", "keys": ["a"], "amount": 0.1 }""", HttpStatusCode.BadRequest, "expiresAt"),
+        ["expiresAt without offset"] = ("POST", $"{P}/reservations", """{ "reservationId": "r2", "keys": ["a"], "amount": 0.1, "expiresAt": "2026-03-10T13:00:00" }""", HttpStatusCode.BadRequest, "expiresAt"),
+        ["missing query key"] = ("GET", $"{P}/budget", null, HttpStatusCode.BadRequest, "key"),
+        ["blank query key"] = ("DELETE", $"{P}/budget?key=%20", null, HttpStatusCode.BadRequest, "key"),
+        ["query key twice"] = ("POST", $"{P}/budget/reset?key=a&key=b", null, HttpStatusCode.BadRequest, "key"),
+        ["query key too long"] = ("PUT", $"{P}/budget?key={new string('k', 257)}", """{ "definition": { "limit": 1 } }""", HttpStatusCode.BadRequest, "key"),
+        ["project too long"] = ("GET", $"v1/projects/{new string('p', 129)}/budgets", null, HttpStatusCode.Forbidden, null),
+        ["charge id of an open reservation"] = ("POST", $"{P}/charges", """{ "chargeId": "r", "keys": ["a"], "amount": 0.1 }""", HttpStatusCode.BadRequest, "chargeId"),
+        ["unknown reservation on settle"] = ("POST", $"{P}/reservations/settle", """{ "reservationId": "ghost", "actualCost": 0.1 }""", HttpStatusCode.NotFound, "reservationId"),
+        ["unknown reservation on release"] = ("POST", $"{P}/reservations/release", """{ "reservationId": "ghost" }""", HttpStatusCode.NotFound, "reservationId"),
+        ["charge to a key without budget"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["a", "ghost"], "amount": 0.1 }""", HttpStatusCode.NotFound, "key"),
+        ["huge body"] = ("POST", $"{P}/charges", $$"""{ "chargeId": "c2", "keys": ["a"], "amount": 0.1, "model": "{{new string('m', 70_000)}}" }""", HttpStatusCode.RequestEntityTooLarge, null),
+        ["unknown route"] = ("GET", $"{P}/budgetz", null, HttpStatusCode.NotFound, null),
+        ["set_budget: negative total_budget"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": -5 } } }""", HttpStatusCode.BadRequest, "user_dict.alice.total_budget"),
+        ["set_budget: duration LiteLLM never writes"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5, "duration": 10 } } }""", HttpStatusCode.BadRequest, "user_dict.alice.duration"),
+        ["set_budget: model_cost not numbers"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5, "model_cost": { "gpt-4o": "1" } } } }""", HttpStatusCode.BadRequest, "user_dict.alice.model_cost.gpt-4o"),
+        ["set_budget: two users, one key"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5 }, "budgetchat:user:alice": { "total_budget": 6 } } }""", HttpStatusCode.BadRequest, "user_dict.budgetchat:user:alice"),
+        ["set_budget: missing user_dict"] = ("POST", "set_budget", """{ "project_name": "acme" }""", HttpStatusCode.BadRequest, "user_dict"),
+        ["set_budget: unknown field"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5, "max_budget": 1 } } }""", HttpStatusCode.BadRequest, "user_dict.alice.max_budget"),
+        ["get_budget: missing project_name"] = ("POST", "get_budget", """{ }""", HttpStatusCode.BadRequest, "project_name"),
+    };
+
+    public static TheoryData<string> CaseNames() => [.. Cases.Keys];
+
+    public async Task InitializeAsync()
+    {
+        var options = new BudgetServerHostOptions { TimeProvider = _time };
+        options.ApiKeys.Add(("acme", Api.AcmeKey));
+        _host = await BudgetServerHost.StartAsync(options);
+        _client = _host.CreateClient(Api.AcmeKey);
+        await _host.Store.SetBudgetAsync("acme", "a", new BudgetDefinition(1m, BudgetPeriod.Monthly, alertThresholds: [0.5m]));
+        await _host.Store.SetBudgetAsync("acme", "b", new BudgetDefinition(2m));
+        await _host.Store.ChargeAsync("acme", ["b"], 0.25m, "gpt-4o", "c1");
+        Assert.True((await _host.Store.ReserveAsync("acme", ["a"], 0.10m, "r", Api.Epoch.AddHours(1))).IsReserved);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public async Task BadRequest_IsAnsweredWithAProblemNamingIt_AndChangesNothing(string name)
+    {
+        (string method, string path, string? json, HttpStatusCode expected, string? field) = Cases[name];
+        string before = await Api.SnapshotAsync(_host.Store, "acme");
+
+        var (status, body, response) = await _client.SendJsonAsync(new HttpMethod(method), path, json);
+
+        Api.AssertProblem(expected, status, body, response);
+        if (expected == HttpStatusCode.BadRequest)
+        {
+            JsonElement errors = body.GetProperty("errors");
+            Assert.True(errors.TryGetProperty(field!, out JsonElement messages), $"errors has no '{field}': {body.GetRawText()}");
+            Assert.All(messages.EnumerateArray(), m => Assert.False(string.IsNullOrWhiteSpace(m.GetString())));
+            Assert.Contains(messages[0].GetString()!, body.String("detail"), StringComparison.Ordinal);
+        }
+        else if (field is not null)
+        {
+            Assert.Equal(JsonValueKind.String, body.GetProperty(field).ValueKind);
+        }
+
+        Assert.Equal(before, await Api.SnapshotAsync(_host.Store, "acme"));
+    }
+
+    [Fact]
+    public async Task ABodyOverTheLimit_WithoutContentLength_Is413_AndChangesNothing()
+    {
+        string before = await Api.SnapshotAsync(_host.Store, "acme");
+        byte[] bytes = Encoding.UTF8.GetBytes($$"""{ "chargeId": "c2", "keys": ["a"], "amount": 0.1, "model": "{{new string('m', 70_000)}}" }""");
+        using var content = new StreamContent(new MemoryStream(bytes));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{P}/charges") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        using HttpResponseMessage response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(before, await Api.SnapshotAsync(_host.Store, "acme"));
+    }
+
+    [Fact]
+    public async Task ABodyThatIsNotJson_Is415()
+    {
+        using var content = new StringContent("reservationId=r", Encoding.UTF8, "application/x-www-form-urlencoded");
+
+        using HttpResponseMessage response = await _client.PostAsync(new Uri($"{P}/reservations/release", UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0.10m, (await _host.Store.GetBudgetAsync("acme", "a"))!.Reserved);
+    }
+
+    [Fact]
+    public async Task EveryFieldAtFault_IsNamed_InOneAnswer()
+    {
+        var (status, body, _) = await _client.PostJsonAsync($"{P}/reservations", """{ "reservationId": "", "keys": ["a", "a"], "amount": -1, "expiresAt": "soon", "extra": true }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(
+            ["amount", "expiresAt", "extra", "keys", "reservationId"],
+            body.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+}

@@ -1,0 +1,249 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BudgetChat.Server.Tests;
+
+/// <summary>LiteLLM's hosted BudgetManager routes: its user_dict shape in and out, over the same store.</summary>
+public sealed class LiteLlmCompatTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset CreatedAt = Api.Epoch.AddDays(-40);
+    private static readonly DateTimeOffset LastReset = Api.Epoch.AddDays(-3).AddHours(-2.5);
+
+    private readonly FakeTimeProvider _time = new(Api.Epoch);
+    private BudgetServerHost _host = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        var options = new BudgetServerHostOptions { TimeProvider = _time };
+        options.Configuration["BudgetServer:ResetService:Enabled"] = "false";
+        options.ApiKeys.Add(("acme", Api.AcmeKey));
+        _host = await BudgetServerHost.StartAsync(options);
+        _client = _host.CreateClient(Api.AcmeKey);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    /// <summary>What LiteLLM's BudgetManager holds after create_budget(..., duration="monthly") and a few update_cost calls.</summary>
+    private static string UserDict(decimal aliceCost = 1.5m, string aliceModels = """{ "gpt-4o": 1.0, "o1": 0.5 }""") => $$"""
+        {
+          "alice": { "total_budget": 10.0, "duration": 28, "created_at": {{Seconds(CreatedAt)}}, "last_updated_at": {{Seconds(LastReset)}},
+                     "current_cost": {{Api.Money(aliceCost)}}, "model_cost": {{aliceModels}} },
+          "bob": { "total_budget": 5 },
+          "budgetchat:global": { "total_budget": 100, "current_cost": 0.000125, "model_cost": { "gpt-4o": 0.000125 } }
+        }
+        """;
+
+    [Fact]
+    public async Task SetBudget_ThenGetBudget_RoundTripsLiteLlmsUserDict()
+    {
+        var (setStatus, set, _) = await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+        var (status, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+
+        Assert.Equal(HttpStatusCode.OK, setStatus);
+        Assert.Equal("success", set.String("status"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("success", got.String("status"));
+        JsonElement data = got.GetProperty("data");
+        Assert.Equal(["alice", "bob", "budgetchat:global"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+
+        JsonElement alice = data.GetProperty("alice");
+        Assert.Equal(10m, alice.Decimal("total_budget"));
+        Assert.Equal(28, alice.GetProperty("duration").GetInt32());
+        Assert.Equal(Seconds(CreatedAt), alice.Decimal("created_at"));
+        Assert.Equal(Seconds(LastReset), alice.Decimal("last_updated_at"));
+        Assert.Equal(1.5m, alice.Decimal("current_cost"));
+        Assert.Equal(1.0m, alice.GetProperty("model_cost").Decimal("gpt-4o"));
+        Assert.Equal(0.5m, alice.GetProperty("model_cost").Decimal("o1"));
+
+        // No period: LiteLLM's dict has no "duration" key at all (its update_budget_all_users tests for the key).
+        JsonElement bob = data.GetProperty("bob");
+        Assert.False(bob.TryGetProperty("duration", out _));
+        Assert.Equal(5m, bob.Decimal("total_budget"));
+        Assert.Equal(0m, bob.Decimal("current_cost"));
+        Assert.Empty(bob.GetProperty("model_cost").EnumerateObject());
+        Assert.Equal(0.000125m, data.GetProperty("budgetchat:global").Decimal("current_cost"));
+    }
+
+    [Fact]
+    public async Task SetBudget_WritesTheBudgetsTheV1RoutesAndTheStoreSee()
+    {
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+
+        BudgetState alice = (await _host.Store.GetBudgetAsync("acme", "user:alice"))!;
+        BudgetState global = (await _host.Store.GetBudgetAsync("acme", "global"))!;
+        var (status, bob, _) = await _client.GetJsonAsync("v1/projects/acme/budget?key=user%3Abob");
+
+        Assert.Equal(new BudgetDefinition(10m, BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling), alice.Definition);
+        Assert.Equal(CreatedAt, alice.CreatedAt);
+        Assert.Equal(LastReset, alice.WindowStart);
+        Assert.Equal(LastReset.AddMonths(1), alice.WindowEnd);
+        Assert.Equal(1.5m, alice.Spent);
+        Assert.Equal(0m, alice.Reserved);
+        Assert.Equal(100m, global.Limit);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("none", bob.GetProperty("definition").String("period"));
+    }
+
+    [Fact]
+    public async Task SetBudget_DeletesUsersMissingFromTheDict()
+    {
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+
+        await _client.PostJsonAsync("set_budget", """{ "project_name": "acme", "user_dict": { "bob": { "total_budget": 5 } } }""");
+
+        Assert.Equal(["user:bob"], (await _host.Store.ListBudgetsAsync("acme")).Select(b => b.Key));
+    }
+
+    [Fact]
+    public async Task SetBudget_SetsSpendToCurrentCost_OverwritingWhatWasChargedMeanwhile_AsLiteLlmDoes()
+    {
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+        await _host.Store.ChargeAsync("acme", ["user:alice"], 2m, "gpt-4o", "meanwhile");
+
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict(aliceCost: 1.75m, aliceModels: """{ "gpt-4o": 1.25, "o1": 0.5 }""")}} }""");
+
+        BudgetState alice = (await _host.Store.GetBudgetAsync("acme", "user:alice"))!;
+        Assert.Equal(1.75m, alice.Spent);
+        Assert.Equal(1.25m, alice.SpendByModel["gpt-4o"]);
+        Assert.Equal(0.5m, alice.SpendByModel["o1"]);
+        Assert.Equal(LastReset, alice.WindowStart);
+    }
+
+    [Fact]
+    public async Task SetBudget_LeavesUsersWhoseDictEntryMatches_Untouched_HoldsIncluded()
+    {
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+        Assert.True((await _host.Store.ReserveAsync("acme", ["user:alice"], 0.4m, "in-flight", Api.Epoch.AddHours(1))).IsReserved);
+        BudgetState before = (await _host.Store.GetBudgetAsync("acme", "user:alice"))!;
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+
+        BudgetState after = (await _host.Store.GetBudgetAsync("acme", "user:alice"))!;
+        Assert.Equal(before.UpdatedAt, after.UpdatedAt);
+        Assert.Equal(0.4m, after.Reserved);
+        Assert.Equal(1.5m, after.Spent);
+    }
+
+    [Fact]
+    public async Task SetBudget_SplitsCurrentCostByModel_NeverChargingMoreThanCurrentCost()
+    {
+        // Float sums in LiteLLM can leave model costs a hair above or below the total.
+        await _client.PostJsonAsync("set_budget", """
+            { "project_name": "acme", "user_dict": {
+                "over": { "total_budget": 1, "current_cost": 0.3, "model_cost": { "a": 0.1, "b": 0.20000000000000004 } },
+                "under": { "total_budget": 1, "current_cost": 0.30000000000000004, "model_cost": { "a": 0.1, "b": 0.2 } } } }
+            """);
+
+        BudgetState over = (await _host.Store.GetBudgetAsync("acme", "user:over"))!;
+        BudgetState under = (await _host.Store.GetBudgetAsync("acme", "user:under"))!;
+        Assert.Equal(0.3m, over.Spent);
+        Assert.Equal(0.2m, over.SpendByModel["b"]);
+        Assert.Equal(0.30000000000000004m, under.Spent);
+        Assert.Equal(0.2m, under.SpendByModel["b"]);
+    }
+
+    [Theory]
+    [InlineData("\"daily\"", BudgetPeriod.Daily, 1)]
+    [InlineData("\"weekly\"", BudgetPeriod.Weekly, 7)]
+    [InlineData("\"monthly\"", BudgetPeriod.Monthly, 28)]
+    [InlineData("\"yearly\"", BudgetPeriod.Yearly, 365)]
+    [InlineData("1", BudgetPeriod.Daily, 1)]
+    [InlineData("30", BudgetPeriod.Monthly, 28)]
+    [InlineData("365", BudgetPeriod.Yearly, 365)]
+    [InlineData("null", BudgetPeriod.None, null)]
+    public async Task Duration_IsReadAsDaysOrNames_AndWrittenAsLiteLlmsDays(string duration, BudgetPeriod period, int? days)
+    {
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": { "u": { "total_budget": 1, "duration": {{duration}} } } }""");
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+
+        Assert.Equal(period, (await _host.Store.GetBudgetAsync("acme", "user:u"))!.Definition.Period);
+        JsonElement user = got.GetProperty("data").GetProperty("u");
+        Assert.Equal(days, user.TryGetProperty("duration", out JsonElement written) ? written.GetInt32() : null);
+    }
+
+    [Fact]
+    public async Task GetBudget_ShowsBudgetsMadeThroughV1_WithTheirKeysMappedAsInUserCostJson()
+    {
+        await _host.Store.SetBudgetAsync("acme", "user:1234", new BudgetDefinition(10m, BudgetPeriod.Monthly));
+        await _host.Store.SetBudgetAsync("acme", "global", new BudgetDefinition(50m));
+        await _host.Store.SetBudgetAsync("acme", "user:budgetchat:odd", new BudgetDefinition(1m));
+        await _host.Store.ChargeAsync("acme", ["user:1234", "global"], 1.25m, "gpt-4o", "c1");
+
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+
+        JsonElement data = got.GetProperty("data");
+        Assert.Equal(["1234", "budgetchat:global", "budgetchat:user:budgetchat:odd"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        JsonElement user = data.GetProperty("1234");
+        Assert.Equal(28, user.GetProperty("duration").GetInt32());
+        Assert.Equal(Seconds(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero)), user.Decimal("last_updated_at"));
+        Assert.Equal(1.25m, user.Decimal("current_cost"));
+        Assert.Equal(1.25m, user.GetProperty("model_cost").Decimal("gpt-4o"));
+    }
+
+    [Fact]
+    public async Task SetBudget_KeepsTheAlignmentAndThresholdsLiteLlmDoesNotKnow()
+    {
+        await _host.Store.SetBudgetAsync("acme", "user:1234", new BudgetDefinition(10m, BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar, [0.8m]));
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+        JsonElement user = got.GetProperty("data").GetProperty("1234");
+
+        // What LiteLLM's client would send back after its update_cost: the same entry with more spend and a raised limit.
+        await _client.PostJsonAsync("set_budget", $$"""
+            { "project_name": "acme", "user_dict": { "1234": { "total_budget": 12, "duration": 28,
+              "created_at": {{user.GetProperty("created_at").GetRawText()}}, "last_updated_at": {{user.GetProperty("last_updated_at").GetRawText()}},
+              "current_cost": 0.5, "model_cost": { "gpt-4o": 0.5 } } } }
+            """);
+
+        BudgetState state = (await _host.Store.GetBudgetAsync("acme", "user:1234"))!;
+        Assert.Equal(new BudgetDefinition(12m, BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar, [0.8m]), state.Definition);
+        Assert.Equal(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero), state.WindowStart);
+        Assert.Equal(0.5m, state.Spent);
+    }
+
+    [Fact]
+    public async Task GetBudget_OfAProjectWithoutBudgets_IsLiteLlmsStatusError()
+    {
+        var options = new BudgetServerHostOptions();
+        await using BudgetServerHost open = await BudgetServerHost.StartAsync(options);
+
+        var (status, body, _) = await open.CreateClient().PostJsonAsync("get_budget", """{ "project_name": "unknown-project" }""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("error", body.String("status"));
+        Assert.Contains("unknown-project", body.String("message"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SetBudget_WithAnEmptyDict_DeletesEveryBudget_AndGetBudgetThenSaysError()
+    {
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+
+        var (status, body, _) = await _client.PostJsonAsync("set_budget", """{ "project_name": "acme", "user_dict": {} }""");
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("success", body.String("status"));
+        Assert.Empty(await _host.Store.ListBudgetsAsync("acme"));
+        Assert.Equal("error", got.String("status"));
+    }
+
+    [Fact]
+    public async Task ConcurrentSetBudgets_OfOneProject_EachApplyAsAWhole()
+    {
+        Task<(HttpStatusCode, JsonElement, HttpResponseMessage)>[] saves = [.. Enumerable.Range(1, 8).Select(i =>
+            _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": { "u": { "total_budget": {{i}}, "current_cost": {{i}}, "model_cost": { "m": {{i}} } } } }"""))];
+        await Task.WhenAll(saves);
+
+        BudgetState state = (await _host.Store.GetBudgetAsync("acme", "user:u"))!;
+        Assert.All(saves, s => Assert.Equal(HttpStatusCode.OK, s.Result.Item1));
+        Assert.Equal(state.Limit, state.Spent);
+        Assert.Equal(state.Limit, state.SpendByModel["m"]);
+    }
+
+    private static decimal Seconds(DateTimeOffset time) =>
+        decimal.Parse(((time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (decimal)TimeSpan.TicksPerSecond).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+}
