@@ -34,7 +34,9 @@ public static class BudgetChatKernelBuilderExtensions
     /// <param name="serviceId">The key to register the client under, or <see langword="null"/> for the default registration.</param>
     /// <returns><paramref name="builder"/>, for chaining.</returns>
     /// <remarks>
-    /// Every round trip of a tool loop is reserved and charged on its own; when a later one no longer fits, the
+    /// Every round trip of a tool loop is reserved and charged on its own; when a budget it is charged to has
+    /// nothing left after a round of function calls, the loop ends there (see
+    /// <see cref="BudgetAutoFunctionInvocationFilter"/>), and when a later round trip is refused all the same, the
     /// loop ends with the conversation so far (see <see cref="BudgetToolLoopStopChatClient"/>). The user is the one
     /// in the call's execution settings, else the one in its <see cref="KernelArguments"/> (see
     /// <see cref="BudgetUserFunctionInvocationFilter"/>), else <see cref="BudgetingChatClientOptions.UserIdResolver"/>.

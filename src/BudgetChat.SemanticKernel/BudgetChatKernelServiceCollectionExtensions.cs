@@ -12,8 +12,9 @@ public static class BudgetChatKernelServiceCollectionExtensions
 {
     /// <summary>
     /// Registers what <c>UseBudget()</c> needs (see <c>AddBudgetChat</c>) and the kernel integration: the
-    /// <see cref="KernelBudgetUserAccessor"/>, the <see cref="BudgetUserFunctionInvocationFilter"/> (which every
-    /// <see cref="Kernel"/> built from these services runs), validated <see cref="KernelBudgetOptions"/>, and a
+    /// <see cref="KernelBudgetUserAccessor"/>, the <see cref="BudgetUserFunctionInvocationFilter"/> and the
+    /// <see cref="BudgetAutoFunctionInvocationFilter"/> (which every <see cref="Kernel"/> built from these services
+    /// runs), validated <see cref="KernelBudgetOptions"/>, and a
     /// <see cref="BudgetingChatClientOptions.UserIdResolver"/> that returns the ambient user of the kernel
     /// function being invoked, else whatever resolver was configured before.
     /// </summary>
@@ -39,6 +40,12 @@ public static class BudgetChatKernelServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KernelBudgetOptions>, KernelBudgetOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IFunctionInvocationFilter, BudgetUserFunctionInvocationFilter>(sp => new BudgetUserFunctionInvocationFilter(
             sp.GetRequiredService<KernelBudgetUserAccessor>(),
+            sp.GetRequiredService<IOptions<KernelBudgetOptions>>(),
+            sp.GetService<ILoggerFactory>())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAutoFunctionInvocationFilter, BudgetAutoFunctionInvocationFilter>(sp => new BudgetAutoFunctionInvocationFilter(
+            sp.GetRequiredService<IBudgetStore>(),
+            sp.GetRequiredService<KernelBudgetUserAccessor>(),
+            sp.GetRequiredService<IOptions<BudgetingChatClientOptions>>(),
             sp.GetRequiredService<IOptions<KernelBudgetOptions>>(),
             sp.GetService<ILoggerFactory>())));
 

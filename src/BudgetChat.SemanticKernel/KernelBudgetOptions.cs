@@ -3,7 +3,7 @@ namespace BudgetChat.SemanticKernel;
 /// <summary>Options of BudgetChat's Semantic Kernel integration.</summary>
 /// <remarks>
 /// Configure them with <c>services.Configure&lt;KernelBudgetOptions&gt;(...)</c>; they are validated when first used. Not
-/// thread-safe: set them before the services are built; the filter and the tool-loop stop read them once.
+/// thread-safe: set them before the services are built; the filters and the tool-loop stop read them once.
 /// </remarks>
 public sealed class KernelBudgetOptions
 {
@@ -31,6 +31,17 @@ public sealed class KernelBudgetOptions
     /// </summary>
     public string ToolLoopStopMessage { get; set; } = DefaultToolLoopStopMessage;
 
+    /// <summary>
+    /// Gets or sets the amount, in US dollars, below which a budget the next round trip of a tool loop would be
+    /// charged to counts as spent, so <see cref="BudgetAutoFunctionInvocationFilter"/> ends the loop after the
+    /// function calls instead of asking the model again. Defaults to 0: the loop ends only when nothing is left.
+    /// </summary>
+    /// <remarks>
+    /// Set it to roughly what a round trip costs to end a loop that would otherwise be refused (or squeezed to a
+    /// few output tokens) on its next call.
+    /// </remarks>
+    public decimal StopToolLoopWhenRemainingBelow { get; set; }
+
     /// <summary>Checks the options, naming the first invalid one.</summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     public void Validate()
@@ -51,6 +62,12 @@ public sealed class KernelBudgetOptions
         if (string.IsNullOrWhiteSpace(ToolLoopStopMessage))
         {
             throw new ArgumentException("The tool loop stop message must not be empty.", nameof(ToolLoopStopMessage));
+        }
+
+        if (StopToolLoopWhenRemainingBelow < 0m)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(StopToolLoopWhenRemainingBelow), StopToolLoopWhenRemainingBelow, "The remaining amount below which a tool loop stops must not be negative.");
         }
     }
 }

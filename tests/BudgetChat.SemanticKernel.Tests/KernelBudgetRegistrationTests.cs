@@ -53,6 +53,29 @@ public sealed class KernelBudgetRegistrationTests
     }
 
     [Fact]
+    public void AddBudgetChatForKernel_Twice_RegistersOneAutoFunctionInvocationFilter_ThatKernelsRun()
+    {
+        var services = new ServiceCollection();
+        services.AddBudgetChatForKernel().AddBudgetChatForKernel();
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        Assert.IsType<BudgetAutoFunctionInvocationFilter>(Assert.Single(provider.GetServices<IAutoFunctionInvocationFilter>()));
+        Assert.IsType<BudgetAutoFunctionInvocationFilter>(Assert.Single(new Kernel(provider).AutoFunctionInvocationFilters));
+    }
+
+    [Fact]
+    public void NegativeToolLoopThreshold_FailsValidation_NamingTheOption()
+    {
+        var services = new ServiceCollection();
+        services.AddBudgetChatForKernel();
+        services.Configure<KernelBudgetOptions>(o => o.StopToolLoopWhenRemainingBelow = -0.01m);
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<KernelBudgetOptions>>().Value);
+        Assert.Contains("KernelBudgetOptions.StopToolLoopWhenRemainingBelow", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void InvalidOptions_FailValidation_NamingTheOption()
     {
         var services = new ServiceCollection();
