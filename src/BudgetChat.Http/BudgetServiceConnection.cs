@@ -48,7 +48,8 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
 
         using (response)
         {
-            string detail = await ReadProblemAsync(response, cancellationToken).ConfigureAwait(false);
+            ProblemDto? problem = await ReadProblemDtoAsync(response, cancellationToken).ConfigureAwait(false);
+            string detail = problem?.Detail ?? problem?.Title ?? "no details";
             int status = (int)response.StatusCode;
             throw response.StatusCode switch
             {
@@ -59,7 +60,8 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
                 HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError => new BudgetStoreUnavailableException(
                     $"The budget service at {_baseAddress} answered {status} {response.ReasonPhrase}: {detail}"),
                 HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnprocessableEntity => new ArgumentException(
-                    $"The budget service rejected the request ({status}): {detail}"),
+                    $"The budget service rejected the request ({status}): {detail}",
+                    problem?.Errors?.Keys.FirstOrDefault()),
                 _ => new InvalidOperationException($"The budget service at {_baseAddress} answered {status} {response.ReasonPhrase} to {method} {relativeUri}: {detail}"),
             };
         }
@@ -93,12 +95,6 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
         {
             return null;
         }
-    }
-
-    private static async Task<string> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        ProblemDto? problem = await ReadProblemDtoAsync(response, cancellationToken).ConfigureAwait(false);
-        return problem?.Detail ?? problem?.Title ?? "no details";
     }
 
     public static string Escape(string value) => Uri.EscapeDataString(value);

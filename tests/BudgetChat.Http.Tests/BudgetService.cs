@@ -93,6 +93,9 @@ internal sealed class BudgetService : IAsyncDisposable
     {
         _store = new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = DataDirectory, Ledger = _ledger }, _time);
         var options = new BudgetServerHostOptions { Store = _store, TimeProvider = _time };
+
+        // The service's own sweeps run on the (often fake) clock; tests sweep when they mean to.
+        options.Configuration[$"{BudgetServer.ResetServiceSectionName}:Enabled"] = "false";
         foreach ((string project, string key) in _apiKeys)
         {
             options.ApiKeys.Add((project, key));

@@ -75,7 +75,7 @@ internal sealed record CompletionDto(BudgetCompletionStatus Status, IReadOnlyLis
 
 internal sealed record SweepResponse(int RolledOver);
 
-internal sealed record ProblemDto(string? Title, string? Detail, int? Status, string? Key);
+internal sealed record ProblemDto(string? Title, string? Detail, int? Status, string? Key, IReadOnlyDictionary<string, string[]>? Errors);
 
 internal sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(JsonNamingPolicy.CamelCase, allowIntegerValues: false)
     where TEnum : struct, Enum;
