@@ -21,10 +21,13 @@ public sealed class BudgetServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly List<HttpClient> _clients = [];
 
-    private BudgetServerHost(WebApplication app, Uri baseAddress)
+    private readonly string? _dataDirectory;
+
+    private BudgetServerHost(WebApplication app, Uri baseAddress, string? dataDirectory)
     {
         _app = app;
         BaseAddress = baseAddress;
+        _dataDirectory = dataDirectory;
     }
 
     /// <summary>Gets the address the server listens on, for example <c>http://127.0.0.1:41234/</c>.</summary>
@@ -47,6 +50,15 @@ public sealed class BudgetServerHost : IAsyncDisposable
         builder.Logging.ClearProviders();
 
         var settings = new Dictionary<string, string?>(options.Configuration, StringComparer.OrdinalIgnoreCase);
+
+        // The default store is SQLite in BudgetServer:DataDirectory: each host gets its own folder, deleted with it.
+        string? dataDirectory = null;
+        if (options.Store is null && !settings.ContainsKey("BudgetServer:DataDirectory"))
+        {
+            dataDirectory = Path.Combine(Path.GetTempPath(), "budgetchat-tests", Guid.NewGuid().ToString("N"));
+            settings["BudgetServer:DataDirectory"] = dataDirectory;
+        }
+
         for (int i = 0; i < options.ApiKeys.Count; i++)
         {
             settings[$"BudgetServer:ApiKeys:{i}:Project"] = options.ApiKeys[i].Project;
@@ -71,11 +83,12 @@ public sealed class BudgetServerHost : IAsyncDisposable
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new BudgetServerHost(app, new Uri(app.Urls.First().TrimEnd('/') + "/"));
+            return new BudgetServerHost(app, new Uri(app.Urls.First().TrimEnd('/') + "/"), dataDirectory);
         }
         catch
         {
             await app.DisposeAsync().ConfigureAwait(false);
+            DeleteDirectory(dataDirectory);
             throw;
         }
     }
@@ -117,6 +130,21 @@ public sealed class BudgetServerHost : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync().ConfigureAwait(false);
+            DeleteDirectory(_dataDirectory);
+        }
+    }
+
+    private static void DeleteDirectory(string? directory)
+    {
+        try
+        {
+            if (directory is not null)
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
         }
     }
 }
