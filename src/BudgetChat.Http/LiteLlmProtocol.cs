@@ -11,8 +11,8 @@ namespace BudgetChat.Http;
 /// </summary>
 /// <remarks>
 /// Not atomic across processes: each change reads the project, changes it and writes it back, and reservations are
-/// held only in this process (the API has no place for them). Periods follow LiteLLM: a window counts from
-/// <c>created_at</c> and lasts 1, 7, 28 or 365 days. Alerts are not raised. Within one process, changes are serialised.
+/// held only in this process (the API has no place for them). Periods follow LiteLLM: <c>duration</c> is a number
+/// of days, and a window counts from <c>created_at</c> and lasts 1, 7, 28 or 365 days. Alerts are not raised. Within one process, changes are serialised.
 /// </remarks>
 internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimeProvider timeProvider) : IBudgetStore, IDisposable
 {
@@ -362,25 +362,37 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
             _ => Time(entry, "created_at")?.AddDays(365),
         };
 
-    private static string? Duration(BudgetPeriod period) => period switch
+    // LiteLLM keeps a duration as days (1, 7, 28, 365) and multiplies it by 86,400; null or absent means no period.
+    private static int? Duration(BudgetPeriod period) => period switch
     {
-        BudgetPeriod.Daily => "daily",
-        BudgetPeriod.Weekly => "weekly",
-        BudgetPeriod.Monthly => "monthly",
-        BudgetPeriod.Yearly => "yearly",
+        BudgetPeriod.Daily => 1,
+        BudgetPeriod.Weekly => 7,
+        BudgetPeriod.Monthly => 28,
+        BudgetPeriod.Yearly => 365,
         _ => null,
     };
 
-    private static BudgetPeriod Period(JsonNode? duration) => duration?.GetValueKind() == JsonValueKind.String
-        ? duration.GetValue<string>() switch
+    // Days as LiteLLM writes them, or the period's name as some servers do.
+    private static BudgetPeriod Period(JsonNode? duration) => duration?.GetValueKind() switch
+    {
+        JsonValueKind.Number => (int)Math.Round(Double(duration)) switch
+        {
+            1 => BudgetPeriod.Daily,
+            7 => BudgetPeriod.Weekly,
+            >= 28 and <= 31 => BudgetPeriod.Monthly,
+            365 or 366 => BudgetPeriod.Yearly,
+            _ => BudgetPeriod.None,
+        },
+        JsonValueKind.String => duration.GetValue<string>() switch
         {
             "daily" => BudgetPeriod.Daily,
             "weekly" => BudgetPeriod.Weekly,
             "monthly" => BudgetPeriod.Monthly,
             "yearly" => BudgetPeriod.Yearly,
             _ => BudgetPeriod.None,
-        }
-        : BudgetPeriod.None;
+        },
+        _ => BudgetPeriod.None,
+    };
 
     private static decimal Number(JsonObject entry, string name) => entry[name] switch
     {
@@ -389,8 +401,11 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     };
 
     private static DateTimeOffset? Time(JsonObject entry, string name) => entry[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number
-        ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(v.GetValue<double>() * 1000))
+        ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(Double(v) * 1000))
         : null;
+
+    // A node parsed from JSON and one this class set from an int or a double read the same way.
+    private static double Double(JsonNode number) => double.Parse(number.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
 
     private static double UnixSeconds(DateTimeOffset instant) => instant.ToUnixTimeMilliseconds() / 1000.0;
 

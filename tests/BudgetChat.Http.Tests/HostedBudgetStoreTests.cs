@@ -234,9 +234,41 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
 
         BudgetState seenByCompat = (await compat.GetBudgetAsync(Project, Key))!;
         Assert.Equal(0.25m, seenByCompat.Spent);
+        Assert.Equal(BudgetPeriod.Daily, seenByCompat.Definition.Period);
+        Assert.Equal(seenByCompat.WindowStart.AddDays(1), seenByCompat.WindowEnd);
         Assert.Single(await compat.ListBudgetsAsync(Project));
         Assert.True(await compat.DeleteBudgetAsync(Project, Key));
         Assert.Null(await atomic.GetBudgetAsync(Project, Key));
+    }
+
+    [Fact]
+    public async Task LiteLlmProtocol_StartsANewWindow_OnceTheDurationHasPassed()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero));
+        await using BudgetService service = await BudgetService.StartAsync(time);
+        HostedBudgetStore compat = service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
+        await compat.SetBudgetAsync(Project, Key, new BudgetDefinition(1m, BudgetPeriod.Daily));
+        await compat.ChargeAsync(Project, [Key], 0.9m, "gpt-4o", "c1");
+        Assert.Equal(BudgetReservationStatus.InsufficientBudget, (await compat.ReserveAsync(Project, [Key], 0.2m, "r1", time.GetUtcNow().AddMinutes(5))).Status);
+
+        time.Advance(TimeSpan.FromDays(1));
+
+        Assert.True((await compat.ReserveAsync(Project, [Key], 0.2m, "r2", time.GetUtcNow().AddMinutes(5))).IsReserved);
+        BudgetState budget = (await compat.GetBudgetAsync(Project, Key))!;
+        Assert.Equal(0m, budget.Spent);
+        Assert.Equal(time.GetUtcNow(), budget.WindowStart);
+    }
+
+    [Fact]
+    public async Task LiteLlmProtocol_SeesAnUnknownProjectAsEmpty_AndRefusesChargesToMissingBudgets()
+    {
+        HostedBudgetStore compat = _service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
+
+        Assert.Empty(await compat.ListBudgetsAsync("nobody-here"));
+        Assert.Null(await compat.GetBudgetAsync("nobody-here", Key));
+        Assert.Equal(BudgetReservationStatus.BudgetNotFound, (await compat.ReserveAsync("nobody-here", [Key], 0.1m, "r1", DateTimeOffset.UtcNow.AddMinutes(1))).Status);
+        var ex = await Assert.ThrowsAsync<BudgetNotFoundException>(() => compat.ChargeAsync("nobody-here", [Key], 0.1m, null, "c1").AsTask());
+        Assert.Equal(Key, ex.Key);
     }
 
     private static Task<ChatResponse> Call(IChatClient client, bool streaming, ChatOptions? options = null) =>

@@ -88,6 +88,26 @@ internal static partial class StoreWorkers
         }
     }
 
+    /// <summary>
+    /// Checks what the workers were told against the budget they charged: no charge lost, no reservation admitted past
+    /// the limit, none left held, and the limit really reached (some refused).
+    /// </summary>
+    public static void AssertConsistent(Totals totals, BudgetState state, int workers, int callsPerWorker, decimal limit)
+    {
+        // No charge lost: the store holds exactly what the workers were told they charged.
+        Assert.Equal(totals.Settled + totals.Charged, state.Spent);
+        Assert.Equal(totals.Settled, state.SpendByModel["reserved"]);
+        Assert.Equal(totals.Charged, state.SpendByModel["plain"]);
+        Assert.Equal(workers * (callsPerWorker / 10) * 0.01m, totals.Charged);
+
+        // Reservations admitted past the limit would show as settled spend above it; some were refused.
+        Assert.True(totals.Settled <= limit, $"Reservations settled {totals.Settled}, more than the limit {limit}.");
+        Assert.True(totals.Refused > 0, "The limit was never reached, so the test proves nothing about it.");
+        Assert.True(totals.Admitted > 0);
+        Assert.Equal(workers * (callsPerWorker - (callsPerWorker / 10)), totals.Admitted + totals.Refused);
+        Assert.Equal(0m, state.Reserved);
+    }
+
     [GeneratedRegex(@"admitted=(?<admitted>\d+) refused=(?<refused>\d+) settled=(?<settled>[\d.]+) charged=(?<charged>[\d.]+)")]
     private static partial Regex Summary();
 }

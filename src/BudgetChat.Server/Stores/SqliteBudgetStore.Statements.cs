@@ -92,7 +92,7 @@ public sealed partial class SqliteBudgetStore
                 project,
                 budget.Key,
                 Money(definition.Limit),
-                PeriodName(definition.Period),
+                BudgetPeriodNames.ToName(definition.Period),
                 definition.Alignment == BudgetWindowAlignment.Rolling ? "rolling" : "calendar",
                 string.Join(',', definition.AlertThresholds.Select(Money)),
                 Time(budget.Anchor),
@@ -239,7 +239,7 @@ public sealed partial class SqliteBudgetStore
             string thresholds = reader.GetString(4);
             var definition = new BudgetDefinition(
                 ParseMoney(reader.GetString(1)),
-                ParsePeriod(reader.GetString(2)),
+                BudgetPeriodNames.Parse(reader.GetString(2)),
                 reader.GetString(3) switch
                 {
                     "calendar" => BudgetWindowAlignment.Calendar,
@@ -316,24 +316,7 @@ public sealed partial class SqliteBudgetStore
             return JsonSerializer.Serialize(map, StringMapTypeInfo);
         }
 
-        private static string PeriodName(BudgetPeriod period) => period switch
-        {
-            BudgetPeriod.Daily => "daily",
-            BudgetPeriod.Weekly => "weekly",
-            BudgetPeriod.Monthly => "monthly",
-            BudgetPeriod.Yearly => "yearly",
-            _ => "none",
-        };
 
-        private static BudgetPeriod ParsePeriod(string name) => name switch
-        {
-            "none" => BudgetPeriod.None,
-            "daily" => BudgetPeriod.Daily,
-            "weekly" => BudgetPeriod.Weekly,
-            "monthly" => BudgetPeriod.Monthly,
-            "yearly" => BudgetPeriod.Yearly,
-            _ => throw new FormatException($"unknown period '{name}'."),
-        };
 
         private static string StateName(ReservationState state) => state switch
         {

@@ -86,7 +86,7 @@ public sealed partial class FileBudgetStore
             if (Definition is not null)
             {
                 writer.WriteNumber("limit", Definition.Limit);
-                writer.WriteString("period", PeriodName(Definition.Period));
+                writer.WriteString("period", BudgetPeriodNames.ToName(Definition.Period));
                 writer.WriteString("alignment", AlignmentName(Definition.Alignment));
                 WriteThresholds(writer, Definition.AlertThresholds);
             }
@@ -201,7 +201,7 @@ public sealed partial class FileBudgetStore
         private static BudgetDefinition ReadDefinition(JsonElement line)
         {
             decimal limit = Money(line, "limit");
-            BudgetPeriod period = ParsePeriod(RequiredString(line, "period"));
+            BudgetPeriod period = BudgetPeriodNames.Parse(RequiredString(line, "period"));
             BudgetWindowAlignment alignment = ParseAlignment(RequiredString(line, "alignment"));
             return CreateDefinition(limit, period, alignment, ReadThresholds(line));
         }
@@ -287,24 +287,7 @@ public sealed partial class FileBudgetStore
         }
     }
 
-    private static string PeriodName(BudgetPeriod period) => period switch
-    {
-        BudgetPeriod.Daily => "daily",
-        BudgetPeriod.Weekly => "weekly",
-        BudgetPeriod.Monthly => "monthly",
-        BudgetPeriod.Yearly => "yearly",
-        _ => "none",
-    };
 
-    private static BudgetPeriod ParsePeriod(string name) => name switch
-    {
-        "none" => BudgetPeriod.None,
-        "daily" => BudgetPeriod.Daily,
-        "weekly" => BudgetPeriod.Weekly,
-        "monthly" => BudgetPeriod.Monthly,
-        "yearly" => BudgetPeriod.Yearly,
-        _ => throw new FormatException($"Unknown period '{name}'."),
-    };
 
     private static string AlignmentName(BudgetWindowAlignment alignment) =>
         alignment == BudgetWindowAlignment.Rolling ? "rolling" : "calendar";

@@ -100,7 +100,7 @@ public sealed partial class FileBudgetStore
 
         // What LiteLLM has no field for.
         writer.WriteStartObject(MetadataKey);
-        writer.WriteString("period", PeriodName(definition.Period));
+        writer.WriteString("period", BudgetPeriodNames.ToName(definition.Period));
         writer.WriteString("alignment", AlignmentName(definition.Alignment));
         writer.WriteString("anchor", budget.Anchor);
         writer.WriteString("window_start", budget.WindowStart);
@@ -283,7 +283,7 @@ public sealed partial class FileBudgetStore
         decimal[] thresholds = [];
         if (hasOwn)
         {
-            if (ParsePeriod(RequiredString(own, "period")) == period)
+            if (BudgetPeriodNames.Parse(RequiredString(own, "period")) == period)
             {
                 alignment = ParseAlignment(RequiredString(own, "alignment"));
             }

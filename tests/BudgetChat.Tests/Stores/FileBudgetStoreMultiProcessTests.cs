@@ -36,18 +36,7 @@ public sealed class FileBudgetStoreMultiProcessTests : IDisposable
         using var reader = new FileBudgetStore(new FileBudgetStoreOptions { Directory = _directory });
         BudgetState state = (await reader.GetBudgetAsync(Project, "global"))!;
 
-        // No charge lost: the file holds exactly what the workers were told they charged.
-        Assert.Equal(totals.Settled + totals.Charged, state.Spent);
-        Assert.Equal(totals.Settled, state.SpendByModel["reserved"]);
-        Assert.Equal(totals.Charged, state.SpendByModel["plain"]);
-        Assert.Equal(Workers * (CallsPerWorker / 10) * 0.01m, totals.Charged);
-
-        // Reservations admitted past the limit would show as settled spend above it; some were refused.
-        Assert.True(totals.Settled <= Limit, $"Reservations settled {totals.Settled}, more than the limit {Limit}.");
-        Assert.True(totals.Refused > 0, "The limit was never reached, so the test proves nothing about it.");
-        Assert.True(totals.Admitted > 0);
-        Assert.Equal(Workers * (CallsPerWorker - (CallsPerWorker / 10)), totals.Admitted + totals.Refused);
-        Assert.Equal(0m, state.Reserved);
+        StoreWorkers.AssertConsistent(totals, state, Workers, CallsPerWorker, Limit);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_directory, Project), "*.tmp"));
     }
 }
