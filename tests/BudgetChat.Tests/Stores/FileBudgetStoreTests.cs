@@ -6,57 +6,12 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace BudgetChat.Tests;
 
-public sealed class FileBudgetStoreTests : BudgetStoreConformanceTests
+public sealed class FileBudgetStoreTests : DirectoryBudgetStoreConformanceTests
 {
-    private readonly ConcurrentDictionary<IBudgetStore, string> _storeDirectories = new();
-    private readonly ConcurrentBag<string> _directories = [];
-
-    protected override IBudgetStore CreateStore(FakeTimeProvider time, BudgetStoreOptions options)
-    {
-        string directory = NewDirectory();
-        var store = new FileBudgetStore(new FileBudgetStoreOptions { Directory = directory, Ledger = options }, time);
-        _storeDirectories[store] = directory;
-        return store;
-    }
-
-    protected override async ValueTask DisposeStoreAsync(IBudgetStore store)
-    {
-        await base.DisposeStoreAsync(store);
-        if (_storeDirectories.TryRemove(store, out string? directory))
-        {
-            DeleteDirectory(directory);
-        }
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        foreach (string directory in _directories)
-        {
-            DeleteDirectory(directory);
-        }
-    }
+    protected override IBudgetStore CreateStore(string directory, FakeTimeProvider time, BudgetStoreOptions options) =>
+        new FileBudgetStore(new FileBudgetStoreOptions { Directory = directory, Ledger = options }, time);
 
     // ---------------------------------------------------------------- helpers
-
-    private string NewDirectory()
-    {
-        string directory = Path.Combine(Path.GetTempPath(), "budgetchat-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
-        _directories.Add(directory);
-        return directory;
-    }
-
-    private static void DeleteDirectory(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
 
     private static FileBudgetStore Open(string directory, FakeTimeProvider time, Action<FileBudgetStoreOptions>? configure = null)
     {

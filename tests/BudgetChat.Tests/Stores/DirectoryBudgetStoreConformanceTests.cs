@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BudgetChat.Tests;
+
+/// <summary>
+/// The store contract for stores that keep their budgets in a folder: each store gets a fresh temp folder, and every
+/// folder a test made is deleted after its stores are disposed.
+/// </summary>
+public abstract class DirectoryBudgetStoreConformanceTests : BudgetStoreConformanceTests
+{
+    private readonly ConcurrentBag<string> _directories = [];
+
+    /// <summary>Creates an empty store in <paramref name="directory"/> that reads the time from <paramref name="time"/>.</summary>
+    protected abstract IBudgetStore CreateStore(string directory, FakeTimeProvider time, BudgetStoreOptions options);
+
+    protected sealed override IBudgetStore CreateStore(FakeTimeProvider time, BudgetStoreOptions options) => CreateStore(NewDirectory(), time, options);
+
+    /// <summary>Creates an empty temp folder, deleted after the test.</summary>
+    protected string NewDirectory()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "budgetchat-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        _directories.Add(directory);
+        return directory;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        foreach (string directory in _directories)
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
+        }
+    }
+}
