@@ -1,11 +1,12 @@
 using System.Globalization;
 using BudgetChat;
 using BudgetChat.Http;
+using BudgetChat.Server;
 
-// Usage: BudgetChat.StoreWorker <directory | budget service URL> <project> <worker> <operations> <go-file>
+// Usage: BudgetChat.StoreWorker <directory | sqlite:directory | budget service URL> <project> <worker> <operations> <go-file>
 //
-// A directory means a FileBudgetStore there; an http(s) URL a HostedBudgetStore on that budget service (API key from
-// BUDGETCHAT_API_KEY).
+// A directory means a FileBudgetStore there; sqlite:directory a SqliteBudgetStore on budgets.db there; an http(s) URL
+// a HostedBudgetStore on that budget service (API key from BUDGETCHAT_API_KEY).
 //
 // Waits for <go-file> so that every worker starts charging at the same time, then makes <operations> calls on the
 // "global" budget of <project>: mostly reserve 0.05 and settle 0.01 to 0.05 (model "reserved"), and every tenth a
@@ -13,7 +14,7 @@ using BudgetChat.Http;
 // a call returned something the contract rules out.
 if (args.Length != 5)
 {
-    Console.Error.WriteLine("usage: BudgetChat.StoreWorker <directory | url> <project> <worker> <operations> <go-file>");
+    Console.Error.WriteLine("usage: BudgetChat.StoreWorker <directory | sqlite:directory | url> <project> <worker> <operations> <go-file>");
     return 64;
 }
 
@@ -39,9 +40,11 @@ int admitted = 0;
 int refused = 0;
 decimal settled = 0m;
 decimal charged = 0m;
-IBudgetStore store = Uri.TryCreate(directory, UriKind.Absolute, out Uri? url) && url.Scheme.StartsWith("http", StringComparison.Ordinal)
-    ? HostedBudgetStore.Create(url)
-    : new FileBudgetStore(new FileBudgetStoreOptions { Directory = directory });
+IBudgetStore store = directory.StartsWith("sqlite:", StringComparison.Ordinal)
+    ? new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = directory["sqlite:".Length..] })
+    : Uri.TryCreate(directory, UriKind.Absolute, out Uri? url) && url.Scheme.StartsWith("http", StringComparison.Ordinal)
+        ? HostedBudgetStore.Create(url)
+        : new FileBudgetStore(new FileBudgetStoreOptions { Directory = directory });
 using (store as IDisposable)
 {
     for (int i = 0; i < operations; i++)
