@@ -86,11 +86,13 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(apiBase);
         string? key = Environment.GetEnvironmentVariable(HostedBudgetStoreOptions.ApiKeyEnvironmentVariable);
+        var options = new HostedBudgetStoreOptions { BaseAddress = apiBase, ApiKey = string.IsNullOrWhiteSpace(key) ? null : key };
+        options.Validate(); // an ArgumentException here, rather than an OptionsValidationException from the container
         var services = new ServiceCollection();
         services.AddHostedBudgetStore(o =>
         {
-            o.BaseAddress = apiBase;
-            o.ApiKey = string.IsNullOrWhiteSpace(key) ? null : key;
+            o.BaseAddress = options.BaseAddress;
+            o.ApiKey = options.ApiKey;
         });
 
         ServiceProvider provider = services.BuildServiceProvider();

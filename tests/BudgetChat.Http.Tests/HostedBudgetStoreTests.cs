@@ -101,6 +101,26 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("relative/path")]
+    [InlineData("ftp://127.0.0.1/")]
+    public void Create_RejectsAnAddressThatIsNotAbsoluteHttp(string address)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => HostedBudgetStore.Create(new Uri(address, UriKind.RelativeOrAbsolute)));
+        Assert.Equal(nameof(HostedBudgetStoreOptions.BaseAddress), ex.ParamName);
+    }
+
+    [Fact]
+    public void Options_AreCheckedWhenTheStoreIsResolved()
+    {
+        using ServiceProvider provider = new ServiceCollection()
+            .AddHostedBudgetStore(o => { o.BaseAddress = new Uri("http://127.0.0.1:1/"); o.MaxRetries = -1; })
+            .BuildServiceProvider();
+
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => provider.GetRequiredService<IBudgetStore>());
+        Assert.Contains("HostedBudgetStoreOptions", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Middleware_FailsClosed_WhenTheServiceIsDown(bool streaming)
