@@ -22,7 +22,7 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
     public async Task RetriedSettle_AfterTheResponseWasLost_ChargesOnce()
     {
         var dropper = new DropResponseHandler("/reservations/settle");
-        HostedBudgetStore store = _service.CreateStore(configure: s => s.AddHttpClient(HostedBudgetStoreServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => dropper));
+        HostedBudgetStore store = CreateStoreSendingThrough(dropper);
         await store.SetBudgetAsync(Project, Key, new BudgetDefinition(1m));
         Assert.True((await store.ReserveAsync(Project, [Key], 0.5m, "r1", DateTimeOffset.UtcNow.AddMinutes(5))).IsReserved);
 
@@ -39,7 +39,7 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
     public async Task RetriedReserve_AfterTheResponseWasLost_HoldsOnce()
     {
         var dropper = new DropResponseHandler("/reservations");
-        HostedBudgetStore store = _service.CreateStore(configure: s => s.AddHttpClient(HostedBudgetStoreServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => dropper));
+        HostedBudgetStore store = CreateStoreSendingThrough(dropper);
         await store.SetBudgetAsync(Project, Key, new BudgetDefinition(1m));
 
         BudgetReservationResult result = await store.ReserveAsync(Project, [Key], 0.4m, "r1", DateTimeOffset.UtcNow.AddMinutes(5));
@@ -53,7 +53,7 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
     public async Task RetriedCharge_AfterTheResponseWasLost_ChargesOnce()
     {
         var dropper = new DropResponseHandler("/charges");
-        HostedBudgetStore store = _service.CreateStore(configure: s => s.AddHttpClient(HostedBudgetStoreServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => dropper));
+        HostedBudgetStore store = CreateStoreSendingThrough(dropper);
         await store.SetBudgetAsync(Project, Key, new BudgetDefinition(1m));
 
         await store.ChargeAsync(Project, [Key], 0.1m, null, "c1");
@@ -213,7 +213,7 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
         HostedBudgetStore store = _service.CreateStore(configure: s =>
         {
             s.AddHybridCache();
-            s.AddHttpClient(HostedBudgetStoreServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => counter);
+            SendThrough(s, counter);
         }, cacheFor: TimeSpan.FromMinutes(1));
 
         await store.GetOrCreateBudgetAsync(Project, Key, new BudgetDefinition(3m));
@@ -290,6 +290,12 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<BudgetNotFoundException>(() => compat.ChargeAsync("nobody-here", [Key], 0.1m, null, "c1").AsTask());
         Assert.Equal(Key, ex.Key);
     }
+
+    private HostedBudgetStore CreateStoreSendingThrough(DelegatingHandler handler) => _service.CreateStore(configure: s => SendThrough(s, handler));
+
+    // The handler sits below the resilience pipeline, next to the network: what it does, the retries see.
+    private static void SendThrough(IServiceCollection services, DelegatingHandler handler) =>
+        services.AddHttpClient(HostedBudgetStoreServiceCollectionExtensions.HttpClientName).AddHttpMessageHandler(() => handler);
 
     private static Task<ChatResponse> Call(IChatClient client, bool streaming, ChatOptions? options = null) =>
         streaming ? client.GetStreamingResponseAsync("hello", options).ToChatResponseAsync() : client.GetResponseAsync("hello", options);

@@ -60,6 +60,7 @@ internal static class KernelTestHost
 
         return new TestChatClient
         {
+            Metadata = new ChatClientMetadata("test", null, ModelId), // Semantic Kernel refuses a chat client without metadata
             GetResponseAsyncCallback = (messages, options, _) => Task.FromResult(Respond(messages, options)),
             GetStreamingResponseAsyncCallback = (messages, options, ct) => Stream(Respond(messages, options), ct),
         };
