@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
 
 namespace BudgetChat;
 
@@ -14,15 +15,27 @@ internal sealed class BudgetLedger
     private readonly Dictionary<string, Entry> _budgets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
     // Only reservations in flight are watched for expiry, so the work and memory of watching follow the calls in
-    // flight rather than the call rate; _nextExpiry is the earliest expiry among them.
+    // flight rather than the call rate; _nextExpiry is the earliest expiry among them. Unused when completed ids are
+    // fingerprinted (see ReclaimExpired).
     private readonly Dictionary<string, Reservation> _active = new(StringComparer.Ordinal);
     private DateTimeOffset _nextExpiry = DateTimeOffset.MaxValue;
     private readonly Queue<(Reservation Reservation, DateTimeOffset ForgetAt)> _completed = new();
+    private readonly CompletedIdTable? _completedIds;
 
-    public BudgetLedger(string project, BudgetStoreOptions options)
+    /// <summary>Initializes a new instance of the <see cref="BudgetLedger"/> class.</summary>
+    /// <param name="project">The project whose budgets it keeps.</param>
+    /// <param name="options">The time zone and the retention of completed ids.</param>
+    /// <param name="fingerprintCompletedIds">
+    /// <see langword="true"/> to remember completed ids only by a 128-bit fingerprint, for a store that keeps the ledger in
+    /// memory only: nothing per id stays on the managed heap for the garbage collector to trace, but the ids can no longer
+    /// be exported (<see cref="Export"/> and <see cref="TryExportReservation"/> throw). <see langword="false"/> (the
+    /// default) keeps each completed id as a record a persistent store can save.
+    /// </param>
+    public BudgetLedger(string project, BudgetStoreOptions options, bool fingerprintCompletedIds = false)
     {
         _project = project;
         _options = options;
+        _completedIds = fingerprintCompletedIds ? new CompletedIdTable() : null;
     }
 
     internal enum ReservationState
@@ -126,7 +139,17 @@ internal sealed class BudgetLedger
         {
             return existing.State == ReservationState.Active
                 ? BudgetReservationResult.Reserved
-                : throw new ArgumentException($"Reservation id '{reservationId}' was already used and has ended; use a new id for a new reservation.", nameof(reservationId));
+                : throw IdEnded(reservationId);
+        }
+
+        UInt128 fingerprint = default;
+        if (_completedIds is not null)
+        {
+            fingerprint = CompletedIdTable.Fingerprint(reservationId);
+            if (_completedIds.Contains(fingerprint, now.UtcTicks))
+            {
+                throw IdEnded(reservationId);
+            }
         }
 
         var entries = new Entry[keys.Count];
@@ -160,7 +183,7 @@ internal sealed class BudgetLedger
             MarkBudget(keys[i]);
         }
 
-        var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt);
+        var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt) { Fingerprint = fingerprint };
         _reservations.Add(reservationId, reservation);
         Watch(reservation);
         Version++;
@@ -173,7 +196,7 @@ internal sealed class BudgetLedger
         Maintain(now);
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
-            return BudgetCompletion.NotFound;
+            return NotFoundOrCompleted(reservationId, now);
         }
 
         if (reservation.State == ReservationState.Completed)
@@ -208,7 +231,7 @@ internal sealed class BudgetLedger
         Maintain(now);
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
-            return BudgetCompletion.NotFound;
+            return NotFoundOrCompleted(reservationId, now);
         }
 
         if (reservation.State == ReservationState.Completed)
@@ -235,6 +258,12 @@ internal sealed class BudgetLedger
                 : throw new ArgumentException($"Charge id '{chargeId}' is the id of an open reservation; settle the reservation instead.", nameof(chargeId));
         }
 
+        UInt128 fingerprint = _completedIds is null ? default : CompletedIdTable.Fingerprint(chargeId);
+        if (_completedIds?.Contains(fingerprint, now.UtcTicks) == true)
+        {
+            return BudgetCompletion.AlreadyCompleted;
+        }
+
         foreach (string key in keys)
         {
             if (!_budgets.ContainsKey(key))
@@ -249,9 +278,18 @@ internal sealed class BudgetLedger
             ChargeEntry(Touch(key, _budgets[key], now), key, amount, model, now, ref alerts);
         }
 
-        var record = new Reservation(chargeId, [], [], amount, now);
-        _reservations.Add(chargeId, record);
-        Complete(record, now);
+        if (_completedIds is not null)
+        {
+            _completedIds.Add(fingerprint, (now + _options.CompletedIdRetention).UtcTicks, now.UtcTicks);
+            Version++;
+        }
+        else
+        {
+            var record = new Reservation(chargeId, [], [], amount, now);
+            _reservations.Add(chargeId, record);
+            Complete(record, now);
+        }
+
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
 
@@ -294,6 +332,7 @@ internal sealed class BudgetLedger
     /// </summary>
     internal SavedLedger Export()
     {
+        ThrowIfFingerprinted();
         var budgets = new List<BudgetRecord>(_budgets.Count);
         foreach (KeyValuePair<string, Entry> pair in _budgets)
         {
@@ -344,6 +383,7 @@ internal sealed class BudgetLedger
     /// <returns><see langword="false"/> when the ledger has no record of the id.</returns>
     internal bool TryExportReservation(string id, [NotNullWhen(true)] out ReservationRecord? record, out DateTimeOffset? forgetAt)
     {
+        ThrowIfFingerprinted();
         if (!_reservations.TryGetValue(id, out Reservation? reservation))
         {
             record = null;
@@ -503,7 +543,11 @@ internal sealed class BudgetLedger
 
     private void Watch(Reservation reservation)
     {
-        _active.Add(reservation.Id, reservation);
+        if (_completedIds is null)
+        {
+            _active.Add(reservation.Id, reservation);
+        }
+
         if (reservation.ExpiresAt < _nextExpiry)
         {
             _nextExpiry = reservation.ExpiresAt;
@@ -515,8 +559,16 @@ internal sealed class BudgetLedger
     {
         List<Reservation>? expired = null;
         DateTimeOffset next = DateTimeOffset.MaxValue;
-        foreach (Reservation reservation in _active.Values)
+
+        // With completed ids fingerprinted, the table of reservations holds only those active or reclaimed: it is the
+        // watch list itself, and keeping a second one would cost two more dictionary operations per call.
+        foreach (Reservation reservation in (_completedIds is null ? _active : _reservations).Values)
         {
+            if (reservation.State != ReservationState.Active)
+            {
+                continue;
+            }
+
             if (reservation.ExpiresAt <= now)
             {
                 (expired ??= []).Add(reservation);
@@ -537,7 +589,11 @@ internal sealed class BudgetLedger
         expired.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt) is var c and not 0 ? c : string.CompareOrdinal(a.Id, b.Id));
         foreach (Reservation reservation in expired)
         {
-            _active.Remove(reservation.Id);
+            if (_completedIds is null)
+            {
+                _active.Remove(reservation.Id);
+            }
+
             Unhold(reservation, now);
             reservation.State = ReservationState.Reclaimed;
             Forget(reservation, now);
@@ -547,13 +603,20 @@ internal sealed class BudgetLedger
 
     private void Complete(Reservation reservation, DateTimeOffset now)
     {
-        if (reservation.State == ReservationState.Active)
+        if (reservation.State == ReservationState.Active && _completedIds is null)
         {
             _active.Remove(reservation.Id);
         }
 
         Version++;
         reservation.State = ReservationState.Completed;
+        if (_completedIds is not null)
+        {
+            // The reservation object and its id string can go; the fingerprint answers every later call with this id.
+            _reservations.Remove(reservation.Id);
+            _completedIds.Add(reservation.Fingerprint, (now + _options.CompletedIdRetention).UtcTicks, now.UtcTicks);
+            return;
+        }
 
         // Only the id is remembered from here on; dropping the rest keeps idempotency cheap at high call rates.
         reservation.Keys = [];
@@ -568,6 +631,20 @@ internal sealed class BudgetLedger
         reservation.ForgetAt = now + _options.CompletedIdRetention;
         _completed.Enqueue((reservation, reservation.ForgetAt));
         MarkReservation(reservation.Id);
+    }
+
+    private static ArgumentException IdEnded(string reservationId) =>
+        new($"Reservation id '{reservationId}' was already used and has ended; use a new id for a new reservation.", nameof(reservationId));
+
+    private BudgetCompletion NotFoundOrCompleted(string reservationId, DateTimeOffset now) =>
+        _completedIds?.Contains(CompletedIdTable.Fingerprint(reservationId), now.UtcTicks) == true ? BudgetCompletion.AlreadyCompleted : BudgetCompletion.NotFound;
+
+    private void ThrowIfFingerprinted()
+    {
+        if (_completedIds is not null)
+        {
+            throw new InvalidOperationException("This ledger remembers completed ids by fingerprint only, so it cannot be exported.");
+        }
     }
 
     private void MarkBudget(string key) => Changes?.Budgets.Add(key);
@@ -634,6 +711,9 @@ internal sealed class BudgetLedger
         public ReservationState State { get; set; }
 
         public DateTimeOffset ForgetAt { get; set; }
+
+        // The id's fingerprint, taken once at the reservation, when the ledger remembers completed ids by fingerprint.
+        public UInt128 Fingerprint { get; init; }
     }
 
     private sealed class Entry(BudgetDefinition definition, DateTimeOffset createdAt)
@@ -692,7 +772,7 @@ internal sealed class BudgetLedger
             if (model is not null)
             {
                 _byModel ??= new(StringComparer.Ordinal);
-                _byModel[model] = _byModel.GetValueOrDefault(model) + amount;
+                CollectionsMarshal.GetValueRefOrAddDefault(_byModel, model, out _) += amount;
             }
 
             UpdatedAt = now;

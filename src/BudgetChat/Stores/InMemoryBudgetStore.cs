@@ -195,7 +195,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     private DateTimeOffset Now => _timeProvider.GetUtcNow();
 
     private Project GetProject(string name) =>
-        _projects.GetOrAdd(name, static (n, options) => new Project(new BudgetLedger(n, options)), _options);
+        _projects.GetOrAdd(name, static (n, options) => new Project(new BudgetLedger(n, options, fingerprintCompletedIds: true)), _options);
 
     private sealed class Project(BudgetLedger ledger)
     {

@@ -7,6 +7,55 @@ public sealed class InMemoryBudgetStoreTests : BudgetStoreConformanceTests
     protected override IBudgetStore CreateStore(FakeTimeProvider time, BudgetStoreOptions options) =>
         new InMemoryBudgetStore(options, time);
 
+    // At a high call rate the remembered ids must cost the garbage collector nothing: the store keeps a fingerprint,
+    // not the id string (nor the reservation), once a reservation is settled, released or charged.
+    [Theory]
+    [InlineData("settle")]
+    [InlineData("release")]
+    [InlineData("charge")]
+    public async Task CompletedIds_AreRememberedWithoutKeepingTheIdString(string completion)
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var store = new InMemoryBudgetStore(new BudgetStoreOptions(), time);
+        await store.SetBudgetAsync("acme", "user:1", new BudgetDefinition(1m));
+
+        WeakReference<string> id = await CompleteWithNewId(store, completion);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(id.TryGetTarget(out _), "The store still holds the completed id's string.");
+        string sameId = new('r', 40);
+        Assert.Equal(
+            BudgetCompletionStatus.AlreadyCompleted,
+            completion == "charge"
+                ? (await store.ChargeAsync("acme", ["user:1"], 0.10m, null, sameId)).Status
+                : (await store.SettleAsync("acme", sameId, 0.10m, null)).Status);
+        Assert.Throws<ArgumentException>(() => store.ReserveAsync("acme", ["user:1"], 0.10m, sameId, Epoch.AddMinutes(5)).AsTask().GetAwaiter().GetResult());
+
+        time.Advance(new BudgetStoreOptions().CompletedIdRetention);
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.SettleAsync("acme", sameId, 0.10m, null)).Status);
+    }
+
+    // Not inlined, so that no local of the test keeps the id alive across the collection.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<WeakReference<string>> CompleteWithNewId(InMemoryBudgetStore store, string completion)
+    {
+        string id = new('r', 40);
+        if (completion == "charge")
+        {
+            Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync("acme", ["user:1"], 0.10m, "m", id)).Status);
+        }
+        else
+        {
+            Assert.True((await store.ReserveAsync("acme", ["user:1"], 0.20m, id, Epoch.AddMinutes(5))).IsReserved);
+            BudgetCompletion done = completion == "settle" ? await store.SettleAsync("acme", id, 0.10m, "m") : await store.ReleaseAsync("acme", id);
+            Assert.Equal(BudgetCompletionStatus.Completed, done.Status);
+        }
+
+        return new WeakReference<string>(id);
+    }
+
     [Fact]
     public void Constructor_RejectsOptionsWithoutTimeZone()
     {

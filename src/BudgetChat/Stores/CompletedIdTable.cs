@@ -1,0 +1,157 @@
+using System.IO.Hashing;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace BudgetChat;
+
+/// <summary>
+/// The ids of completed reservations and charges of one in-memory ledger, each remembered until a time, by a 128-bit
+/// fingerprint (XxHash128 of the id's UTF-16 code units).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Built for the call rate: an open-addressing table of plain structs, so no string or object per id outlives its call
+/// (the garbage collector never traces the table) and a lookup usually reads one cache line. An id whose time has come
+/// is treated as absent at once and its slot is reused or dropped when the table is rebuilt, so there is no queue of
+/// ids to forget and no lookup per forgotten id.
+/// </para>
+/// <para>
+/// Two different ids share a fingerprint with a probability of about n²/2¹²⁹ for n ids remembered at once (below
+/// 10⁻²² for a hundred million). Not thread-safe: the owning ledger's store serializes access.
+/// </para>
+/// </remarks>
+internal sealed class CompletedIdTable
+{
+    private const int MinimumCapacity = 16;
+
+    // Slot.ForgetAt: 0 for a slot never used since the last rebuild (it ends a probe), a time at or before now for an
+    // id forgotten (skipped by lookups, reusable by inserts), a later time for an id remembered.
+    private Slot[] _slots = new Slot[MinimumCapacity];
+    private Slot[]? _spare;
+    private int _used;
+
+    /// <summary>Gets how many slots hold an id, remembered or forgotten; for tests.</summary>
+    internal int UsedSlots => _used;
+
+    /// <summary>Gets the number of slots; for tests.</summary>
+    internal int Capacity => _slots.Length;
+
+    /// <summary>Gets the fingerprint of an id.</summary>
+    public static UInt128 Fingerprint(string id) => XxHash128.HashToUInt128(MemoryMarshal.AsBytes(id.AsSpan()));
+
+    /// <summary>Tells whether an id is remembered at a time.</summary>
+    public bool Contains(UInt128 fingerprint, long nowTicks)
+    {
+        Slot[] slots = _slots;
+        int mask = slots.Length - 1;
+        for (int i = IndexOf(fingerprint, mask); ; i = (i + 1) & mask)
+        {
+            ref Slot slot = ref slots[i];
+            if (slot.ForgetAt == 0)
+            {
+                return false;
+            }
+
+            if (slot.Is(fingerprint))
+            {
+                return slot.ForgetAt > nowTicks;
+            }
+        }
+    }
+
+    /// <summary>Remembers an id until a time (later than <paramref name="nowTicks"/>), replacing any time it had.</summary>
+    public void Add(UInt128 fingerprint, long forgetAtTicks, long nowTicks)
+    {
+        Slot[] slots = _slots;
+        int mask = slots.Length - 1;
+        int reusable = -1;
+        int i = IndexOf(fingerprint, mask);
+        for (; slots[i].ForgetAt != 0; i = (i + 1) & mask)
+        {
+            if (slots[i].Is(fingerprint))
+            {
+                slots[i].ForgetAt = forgetAtTicks;
+                return;
+            }
+
+            if (reusable < 0 && slots[i].ForgetAt <= nowTicks)
+            {
+                reusable = i;
+            }
+        }
+
+        // Not in the table (the probe reached a never-used slot): the first forgotten slot on the way will do.
+        if (reusable >= 0)
+        {
+            slots[reusable] = new Slot(fingerprint, forgetAtTicks);
+            return;
+        }
+
+        slots[i] = new Slot(fingerprint, forgetAtTicks);
+        if (++_used > slots.Length / 10 * 7)
+        {
+            Rebuild(nowTicks);
+        }
+    }
+
+    // Keeps the remembered ids only, in a table where they fill a quarter to a half of the slots: at least a fifth
+    // of the slots are filled by new ids before the next rebuild, so each id pays for a few sequential slot reads.
+    private void Rebuild(long nowTicks)
+    {
+        int remembered = 0;
+        foreach (ref readonly Slot slot in _slots.AsSpan())
+        {
+            if (slot.ForgetAt > nowTicks)
+            {
+                remembered++;
+            }
+        }
+
+        // A table of steady size is rebuilt into the array it was last rebuilt from: a large table lives on the large
+        // object heap, and a new one every rebuild would bring full garbage collections.
+        int capacity = Math.Max(MinimumCapacity, (int)BitOperations.RoundUpToPowerOf2((uint)remembered * 2));
+        Slot[] slots;
+        if (_spare?.Length == capacity)
+        {
+            slots = _spare;
+            Array.Clear(slots);
+        }
+        else
+        {
+            slots = new Slot[capacity];
+        }
+
+        int mask = slots.Length - 1;
+        foreach (ref readonly Slot slot in _slots.AsSpan())
+        {
+            if (slot.ForgetAt > nowTicks)
+            {
+                int i = (int)slot.Low & mask;
+                while (slots[i].ForgetAt != 0)
+                {
+                    i = (i + 1) & mask;
+                }
+
+                slots[i] = slot;
+            }
+        }
+
+        _spare = _slots;
+        _slots = slots;
+        _used = remembered;
+    }
+
+    private static int IndexOf(UInt128 fingerprint, int mask) => (int)(ulong)fingerprint & mask;
+
+    // Two ulongs rather than a UInt128, whose 16-byte alignment would pad each slot from 24 bytes to 32.
+    private struct Slot(UInt128 fingerprint, long forgetAt)
+    {
+        public ulong Low = (ulong)fingerprint;
+
+        public ulong High = (ulong)(fingerprint >> 64);
+
+        public long ForgetAt = forgetAt;
+
+        public readonly bool Is(UInt128 fingerprint) => Low == (ulong)fingerprint && High == (ulong)(fingerprint >> 64);
+    }
+}

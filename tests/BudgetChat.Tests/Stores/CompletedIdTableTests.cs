@@ -1,0 +1,93 @@
+namespace BudgetChat.Tests;
+
+public sealed class CompletedIdTableTests
+{
+    [Fact]
+    public void Contains_IsTrueUntilTheIdsTimeThenFalse()
+    {
+        var table = new CompletedIdTable();
+        UInt128 id = CompletedIdTable.Fingerprint("r1");
+
+        table.Add(id, forgetAtTicks: 1_000, nowTicks: 10);
+
+        Assert.True(table.Contains(id, 999));
+        Assert.False(table.Contains(id, 1_000));
+        Assert.False(table.Contains(CompletedIdTable.Fingerprint("r2"), 10));
+    }
+
+    [Fact]
+    public void Add_OfAnIdAlreadyThere_MovesItsTime()
+    {
+        var table = new CompletedIdTable();
+        UInt128 id = CompletedIdTable.Fingerprint("r1");
+        table.Add(id, forgetAtTicks: 100, nowTicks: 10);
+
+        table.Add(id, forgetAtTicks: 500, nowTicks: 200);
+
+        Assert.True(table.Contains(id, 499));
+        Assert.Equal(1, table.UsedSlots);
+    }
+
+    [Fact]
+    public void Fingerprint_TellsIdsApartByEveryCharacter()
+    {
+        Assert.Equal(CompletedIdTable.Fingerprint("abc-0001"), CompletedIdTable.Fingerprint(new string("abc-0001".AsSpan())));
+        Assert.NotEqual(CompletedIdTable.Fingerprint("abc-0001"), CompletedIdTable.Fingerprint("abc-0002"));
+        Assert.NotEqual(CompletedIdTable.Fingerprint("abc-0001"), CompletedIdTable.Fingerprint("Abc-0001"));
+        Assert.NotEqual(CompletedIdTable.Fingerprint("a"), CompletedIdTable.Fingerprint("a\0"));
+    }
+
+    // A long run of random operations, checked step by step against a plain dictionary of times: through many
+    // rebuilds, reused slots of forgotten ids, ids forgotten and used again, and the clock standing still.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RandomOperations_AgreeWithADictionary(int seed)
+    {
+        var random = new Random(seed);
+        var table = new CompletedIdTable();
+        var expected = new Dictionary<string, long>();
+        long now = 1;
+        for (int step = 0; step < 200_000; step++)
+        {
+            // Ids from a range small enough that many come back, some while remembered and some after.
+            string id = "id-" + random.Next(20_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            UInt128 fingerprint = CompletedIdTable.Fingerprint(id);
+            bool remembered = expected.TryGetValue(id, out long forgetAt) && forgetAt > now;
+            Assert.Equal(remembered, table.Contains(fingerprint, now));
+
+            if (random.Next(3) > 0)
+            {
+                long until = now + 1 + random.Next(5_000);
+                table.Add(fingerprint, until, now);
+                expected[id] = until;
+            }
+
+            now += random.Next(3);
+        }
+
+        foreach ((string id, long forgetAt) in expected)
+        {
+            Assert.Equal(forgetAt > now, table.Contains(CompletedIdTable.Fingerprint(id), now));
+        }
+    }
+
+    [Fact]
+    public void SteadyCallRate_KeepsTheTableSizedToTheIdsRemembered()
+    {
+        var table = new CompletedIdTable();
+
+        // A million ids, one per tick, each remembered for 1,000 ticks: about 1,000 remembered at any time.
+        for (long now = 1; now <= 1_000_000; now++)
+        {
+            table.Add(CompletedIdTable.Fingerprint("r" + now.ToString(System.Globalization.CultureInfo.InvariantCulture)), now + 1_000, now);
+        }
+
+        Assert.InRange(table.Capacity, 2_048, 4_096);
+        Assert.True(table.UsedSlots <= table.Capacity * 7 / 10, $"{table.UsedSlots} of {table.Capacity} slots used.");
+        Assert.True(table.Contains(CompletedIdTable.Fingerprint("r1000000"), 1_000_000));
+        Assert.True(table.Contains(CompletedIdTable.Fingerprint("r999001"), 1_000_000));
+        Assert.False(table.Contains(CompletedIdTable.Fingerprint("r999000"), 1_000_000));
+    }
+}
