@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Text;
@@ -321,7 +320,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
             if (result.IsReserved)
             {
-                _metrics.Reservations.Add(1, new("budgetchat.outcome", reduced ? "reduced" : "reserved"), _projectTag);
+                if (_metrics.Reservations.Enabled)
+                {
+                    _metrics.Reservations.Add(1, new("budgetchat.outcome", reduced ? "reduced" : "reserved"), _projectTag);
+                }
+
                 if (reduced || limitOutput)
                 {
                     ChatOptions sent = options?.Clone() ?? new ChatOptions();
@@ -488,12 +491,18 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
     private int CountTokens(string? text, string modelId) => string.IsNullOrEmpty(text) ? 0 : _estimator.CountTokens(text, modelId);
 
+    // Written digit by digit: the general number formatter costs more than the rest of the id together.
     private string NewReservationId() =>
         string.Create(33, (_idPrefix, Interlocked.Increment(ref _idCounter)), static (span, state) =>
         {
             state._idPrefix.CopyTo(span);
             span[16] = '-';
-            state.Item2.TryFormat(span[17..], out _, "x16", CultureInfo.InvariantCulture);
+            ulong counter = (ulong)state.Item2;
+            for (int i = 32; i > 16; i--)
+            {
+                span[i] = "0123456789abcdef"[(int)(counter & 0xF)];
+                counter >>= 4;
+            }
         });
 
     // receivedOutputTokens: the tokens of the text received, charged when the provider reported no usage.
@@ -551,7 +560,10 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
 
         Log.Settled(_logger, admission.ReservationId, modelId, cost, admission.Amount);
-        await _alerts.PublishAsync(alerts).ConfigureAwait(false);
+        if (alerts.Count > 0)
+        {
+            await _alerts.PublishAsync(alerts).ConfigureAwait(false);
+        }
     }
 
     private async ValueTask ReleaseAsync(Admission admission)

@@ -91,10 +91,20 @@ public sealed record ModelPrice
         // a provider bug, and clamping keeps such a report from producing a negative charge.
         long cached = Math.Min(cachedInputTokens, inputTokens);
         long reasoning = Math.Min(reasoningTokens, outputTokens);
-        return ((inputTokens - cached) * InputCostPerToken)
-            + (cached * (CachedInputCostPerToken ?? InputCostPerToken))
-            + ((outputTokens - reasoning) * OutputCostPerToken)
-            + (reasoning * (ReasoningCostPerToken ?? OutputCostPerToken));
+
+        // Decimal arithmetic is slow enough to matter on every call: the parts most responses lack are skipped.
+        decimal cost = ((inputTokens - cached) * InputCostPerToken) + ((outputTokens - reasoning) * OutputCostPerToken);
+        if (cached > 0)
+        {
+            cost += cached * (CachedInputCostPerToken ?? InputCostPerToken);
+        }
+
+        if (reasoning > 0)
+        {
+            cost += reasoning * (ReasoningCostPerToken ?? OutputCostPerToken);
+        }
+
+        return cost;
     }
 
     private static decimal? NonNegative(decimal? value, [System.Runtime.CompilerServices.CallerMemberName] string? name = null) =>
