@@ -11,30 +11,21 @@ public sealed class SqliteBudgetStoreMultiProcessTests : IDisposable
     private const int CallsPerWorker = 150;
     private const decimal Limit = 2.00m;
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "budgetchat-tests", Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _temp = new();
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public async Task FourProcesses_ChargingOneDatabase_LoseNoCharge_AndNeverReserveBeyondTheLimit()
     {
-        await using (var setup = new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = _directory }))
+        await using (var setup = new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = _temp.Path }))
         {
             await setup.SetBudgetAsync(Project, "global", new BudgetDefinition(Limit));
         }
 
-        StoreWorkers.Totals totals = await StoreWorkers.RunAsync("sqlite:" + _directory, Project, Workers, CallsPerWorker, Path.Combine(_directory, "scratch"));
+        StoreWorkers.Totals totals = await StoreWorkers.RunAsync("sqlite:" + _temp.Path, Project, Workers, CallsPerWorker, Path.Combine(_temp.Path, "scratch"));
 
-        await using var reader = new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = _directory });
+        await using var reader = new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = _temp.Path });
         BudgetState state = (await reader.GetBudgetAsync(Project, "global"))!;
         StoreWorkers.AssertConsistent(totals, state, Workers, CallsPerWorker, Limit);
     }

@@ -9,7 +9,7 @@ namespace BudgetChat.Tests;
 /// </summary>
 public abstract class DirectoryBudgetStoreConformanceTests : BudgetStoreConformanceTests
 {
-    private readonly ConcurrentBag<string> _directories = [];
+    private readonly ConcurrentBag<TempDirectory> _directories = [];
 
     /// <summary>Creates an empty store in <paramref name="directory"/> that reads the time from <paramref name="time"/>.</summary>
     protected abstract IBudgetStore CreateStore(string directory, FakeTimeProvider time, BudgetStoreOptions options);
@@ -19,24 +19,17 @@ public abstract class DirectoryBudgetStoreConformanceTests : BudgetStoreConforma
     /// <summary>Creates an empty temp folder, deleted after the test.</summary>
     protected string NewDirectory()
     {
-        string directory = Path.Combine(Path.GetTempPath(), "budgetchat-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
+        var directory = new TempDirectory();
         _directories.Add(directory);
-        return directory;
+        return directory.Path;
     }
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        foreach (string directory in _directories)
+        foreach (TempDirectory directory in _directories)
         {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (DirectoryNotFoundException)
-            {
-            }
+            directory.Dispose();
         }
     }
 }

@@ -9,34 +9,24 @@ public sealed class FileBudgetStoreMultiProcessTests : IDisposable
     private const int CallsPerWorker = 250;
     private const decimal Limit = 3.00m;
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "budgetchat-tests", Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _temp = new();
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public async Task FourProcesses_ChargingOneFile_LoseNoCharge_AndNeverReserveBeyondTheLimit()
     {
-        Directory.CreateDirectory(_directory);
-        using (var setup = new FileBudgetStore(new FileBudgetStoreOptions { Directory = _directory }))
+        using (var setup = new FileBudgetStore(new FileBudgetStoreOptions { Directory = _temp.Path }))
         {
             await setup.SetBudgetAsync(Project, "global", new BudgetDefinition(Limit));
         }
 
-        StoreWorkers.Totals totals = await StoreWorkers.RunAsync(_directory, Project, Workers, CallsPerWorker, Path.Combine(_directory, "scratch"));
+        StoreWorkers.Totals totals = await StoreWorkers.RunAsync(_temp.Path, Project, Workers, CallsPerWorker, Path.Combine(_temp.Path, "scratch"));
 
-        using var reader = new FileBudgetStore(new FileBudgetStoreOptions { Directory = _directory });
+        using var reader = new FileBudgetStore(new FileBudgetStoreOptions { Directory = _temp.Path });
         BudgetState state = (await reader.GetBudgetAsync(Project, "global"))!;
 
         StoreWorkers.AssertConsistent(totals, state, Workers, CallsPerWorker, Limit);
-        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_directory, Project), "*.tmp"));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_temp.Path, Project), "*.tmp"));
     }
 }
