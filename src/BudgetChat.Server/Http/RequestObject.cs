@@ -269,9 +269,6 @@ internal sealed class RequestObject
         }
     }
 
-    /// <summary>Marks a property as read without reading it (for objects whose keys are data, not fields).</summary>
-    public void MarkAllRead() => _read.UnionWith(_properties.Keys);
-
     internal decimal? CheckMoney(string name, JsonElement value, string? field = null)
     {
         string key = field is null ? name : Name(field);

@@ -10,8 +10,6 @@ internal sealed record BudgetDefinitionModel(decimal Limit, BudgetPeriod Period,
 {
     public static BudgetDefinitionModel From(BudgetDefinition definition) =>
         new(definition.Limit, definition.Period, definition.Alignment, definition.AlertThresholds);
-
-    public BudgetDefinition ToDefinition() => new(Limit, Period, Alignment, AlertThresholds);
 }
 
 internal sealed record BudgetModel(

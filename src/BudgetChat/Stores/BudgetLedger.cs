@@ -15,9 +15,9 @@ internal sealed class BudgetLedger
     private readonly Dictionary<string, Entry> _budgets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
     // Only reservations in flight are watched for expiry, so the work and memory of watching follow the calls in
-    // flight rather than the call rate; _nextExpiry is the earliest expiry among them. Unused when completed ids are
+    // flight rather than the call rate; _nextExpiry is the earliest expiry among them. Null when completed ids are
     // fingerprinted (see ReclaimExpired).
-    private readonly Dictionary<string, Reservation> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Reservation>? _active;
     private DateTimeOffset _nextExpiry = DateTimeOffset.MaxValue;
     private readonly Queue<(Reservation Reservation, DateTimeOffset ForgetAt)> _completed = new();
     private readonly CompletedIdTable? _completedIds;
@@ -36,6 +36,7 @@ internal sealed class BudgetLedger
         _project = project;
         _options = options;
         _completedIds = fingerprintCompletedIds ? new CompletedIdTable() : null;
+        _active = fingerprintCompletedIds ? null : new(StringComparer.Ordinal);
     }
 
     internal enum ReservationState
@@ -543,11 +544,7 @@ internal sealed class BudgetLedger
 
     private void Watch(Reservation reservation)
     {
-        if (_completedIds is null)
-        {
-            _active.Add(reservation.Id, reservation);
-        }
-
+        _active?.Add(reservation.Id, reservation);
         if (reservation.ExpiresAt < _nextExpiry)
         {
             _nextExpiry = reservation.ExpiresAt;
@@ -562,7 +559,7 @@ internal sealed class BudgetLedger
 
         // With completed ids fingerprinted, the table of reservations holds only those active or reclaimed: it is the
         // watch list itself, and keeping a second one would cost two more dictionary operations per call.
-        foreach (Reservation reservation in (_completedIds is null ? _active : _reservations).Values)
+        foreach (Reservation reservation in (_active ?? _reservations).Values)
         {
             if (reservation.State != ReservationState.Active)
             {
@@ -589,11 +586,7 @@ internal sealed class BudgetLedger
         expired.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt) is var c and not 0 ? c : string.CompareOrdinal(a.Id, b.Id));
         foreach (Reservation reservation in expired)
         {
-            if (_completedIds is null)
-            {
-                _active.Remove(reservation.Id);
-            }
-
+            _active?.Remove(reservation.Id);
             Unhold(reservation, now);
             reservation.State = ReservationState.Reclaimed;
             Forget(reservation, now);
@@ -603,9 +596,9 @@ internal sealed class BudgetLedger
 
     private void Complete(Reservation reservation, DateTimeOffset now)
     {
-        if (reservation.State == ReservationState.Active && _completedIds is null)
+        if (reservation.State == ReservationState.Active)
         {
-            _active.Remove(reservation.Id);
+            _active?.Remove(reservation.Id);
         }
 
         Version++;

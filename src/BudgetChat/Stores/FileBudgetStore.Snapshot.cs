@@ -12,7 +12,6 @@ public sealed partial class FileBudgetStore
     // (reservations, remembered ids), which LiteLLM has no place for.
     private const string ReservedPrefix = "budgetchat:";
     private const string MetadataKey = "budgetchat";
-    private const string UserPrefix = "user:";
     private const int SnapshotVersion = 1;
 
     private static readonly JsonWriterOptions SnapshotWriterOptions = new()
@@ -23,9 +22,9 @@ public sealed partial class FileBudgetStore
 
     internal static string ToFileKey(string key)
     {
-        if (key.StartsWith(UserPrefix, StringComparison.Ordinal))
+        if (key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal))
         {
-            string user = key[UserPrefix.Length..];
+            string user = key[BudgetKeys.UserPrefix.Length..];
             return user == MetadataKey || user.StartsWith(ReservedPrefix, StringComparison.Ordinal) ? ReservedPrefix + key : user;
         }
 
@@ -33,7 +32,7 @@ public sealed partial class FileBudgetStore
     }
 
     internal static string FromFileKey(string fileKey) =>
-        fileKey.StartsWith(ReservedPrefix, StringComparison.Ordinal) ? fileKey[ReservedPrefix.Length..] : UserPrefix + fileKey;
+        fileKey.StartsWith(ReservedPrefix, StringComparison.Ordinal) ? fileKey[ReservedPrefix.Length..] : BudgetKeys.UserPrefix + fileKey;
 
     // LiteLLM's day counts: create_budget writes 1, 7, 28 and 365.
     private static int DurationDays(BudgetPeriod period) => period switch
