@@ -257,7 +257,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         base.Dispose(disposing);
     }
 
-    private async ValueTask<Admission> AdmitAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    // Completes synchronously when the store does and the reservation fits as asked: no state machine on the common path.
+    private ValueTask<Admission> AdmitAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         string[] keys = ResolveKeys(messages, options);
 
@@ -271,11 +272,35 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         int outputTokens = options?.MaxOutputTokens ?? price.MaxOutputTokens ?? _options.MaxOutputTokensCap;
         bool limitOutput = options?.MaxOutputTokens is null && price.MaxOutputTokens is null;
         decimal worstCase = inputCost + (outputTokens * outputPrice);
-
         var admission = new Admission(NewReservationId(), keys, modelId, price, inputTokens, worstCase, options);
+        var quote = new Quote(inputCost, outputPrice, outputTokens, limitOutput);
+
+        if (_options.Mode == BudgetEnforcementMode.CheckThenCharge || (_globalBudget is not null && _globalBudgetReady?.IsCompletedSuccessfully != true))
+        {
+            return AdmitSlowAsync(admission, quote, null, cancellationToken);
+        }
+
+        ValueTask<BudgetReservationResult> first;
         try
         {
-            if (_globalBudget is not null)
+            first = ReserveOnceAsync(admission, cancellationToken);
+        }
+        catch (BudgetStoreUnavailableException ex)
+        {
+            return ValueTask.FromResult(FailOpenOrThrow(admission, ex));
+        }
+
+        return first.IsCompletedSuccessfully && first.Result.IsReserved
+            ? ValueTask.FromResult(Reserved(admission, quote, reduced: false))
+            : AdmitSlowAsync(admission, quote, first, cancellationToken);
+    }
+
+    // firstAttempt: a reservation already asked of the store and not yet known to have succeeded.
+    private async ValueTask<Admission> AdmitSlowAsync(Admission admission, Quote quote, ValueTask<BudgetReservationResult>? firstAttempt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (firstAttempt is null && _globalBudget is not null)
             {
                 await EnsureGlobalBudgetAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -286,53 +311,49 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 return admission;
             }
 
-            return await ReserveAsync(admission, options, inputCost, outputPrice, outputTokens, limitOutput, cancellationToken).ConfigureAwait(false);
+            return await ReserveAsync(admission, quote, firstAttempt, cancellationToken).ConfigureAwait(false);
         }
         catch (BudgetStoreUnavailableException ex)
         {
-            if (_options.StoreFailureMode == BudgetStoreFailureMode.FailOpen)
-            {
-                _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
-                Log.FailedOpen(_logger, _options.ProjectName, ex);
-                admission.Unbudgeted = true;
-                return admission;
-            }
-
-            throw Refused(
-                new BudgetStoreUnavailableException(
-                    $"The call was refused and the model was not called because the budget store cannot be reached (BudgetingChatClientOptions.StoreFailureMode is FailClosed). {ex.Message}",
-                    ex),
-                "store_unavailable");
+            return FailOpenOrThrow(admission, ex);
         }
     }
 
-    private async ValueTask<Admission> ReserveAsync(
-        Admission admission, ChatOptions? options, decimal inputCost, decimal outputPrice, int outputTokens, bool limitOutput, CancellationToken cancellationToken)
+    private Admission FailOpenOrThrow(Admission admission, BudgetStoreUnavailableException ex)
     {
-        string[] keys = admission.Keys;
+        if (_options.StoreFailureMode == BudgetStoreFailureMode.FailOpen)
+        {
+            _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
+            Log.FailedOpen(_logger, _options.ProjectName, ex);
+            admission.Unbudgeted = true;
+            return admission;
+        }
+
+        throw Refused(
+            new BudgetStoreUnavailableException(
+                $"The call was refused and the model was not called because the budget store cannot be reached (BudgetingChatClientOptions.StoreFailureMode is FailClosed). {ex.Message}",
+                ex),
+            "store_unavailable");
+    }
+
+    private ValueTask<BudgetReservationResult> ReserveOnceAsync(Admission admission, CancellationToken cancellationToken) =>
+        _store.ReserveAsync(_options.ProjectName, admission.Keys, admission.Amount, admission.ReservationId, _timeProvider.GetUtcNow() + _options.ReservationTimeout, cancellationToken);
+
+    private async ValueTask<Admission> ReserveAsync(Admission admission, Quote quote, ValueTask<BudgetReservationResult>? firstAttempt, CancellationToken cancellationToken)
+    {
+        int outputTokens = quote.OutputTokens;
         bool createdUser = false;
         bool reduced = false;
         BudgetState? refusing = null;
         for (int attempt = 0; attempt < 4; attempt++)
         {
-            BudgetReservationResult result = await _store.ReserveAsync(
-                _options.ProjectName, keys, admission.Amount, admission.ReservationId, _timeProvider.GetUtcNow() + _options.ReservationTimeout, cancellationToken).ConfigureAwait(false);
+            BudgetReservationResult result = attempt == 0 && firstAttempt is { } first
+                ? await first.ConfigureAwait(false)
+                : await ReserveOnceAsync(admission, cancellationToken).ConfigureAwait(false);
 
             if (result.IsReserved)
             {
-                if (_metrics.Reservations.Enabled)
-                {
-                    _metrics.Reservations.Add(1, new("budgetchat.outcome", reduced ? "reduced" : "reserved"), _projectTag);
-                }
-
-                if (reduced || limitOutput)
-                {
-                    ChatOptions sent = options?.Clone() ?? new ChatOptions();
-                    sent.MaxOutputTokens = outputTokens;
-                    admission.Options = sent;
-                }
-
-                return admission;
+                return Reserved(admission, quote with { OutputTokens = outputTokens }, reduced);
             }
 
             if (result.Status == BudgetReservationStatus.BudgetNotFound)
@@ -347,7 +368,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             }
 
             refusing = result.Budget!;
-            decimal affordable = outputPrice == 0m ? decimal.MaxValue : decimal.Floor((refusing.Remaining - inputCost) / outputPrice);
+            decimal affordable = quote.OutputPrice == 0m ? decimal.MaxValue : decimal.Floor((refusing.Remaining - quote.InputCost) / quote.OutputPrice);
             if (!_options.ReduceMaxOutputTokensToFit || affordable < _options.MinimumOutputTokens || affordable >= outputTokens)
             {
                 break;
@@ -355,11 +376,29 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
             Log.Reduced(_logger, refusing.Key, outputTokens, (int)affordable);
             outputTokens = (int)affordable;
-            admission.Amount = inputCost + (outputTokens * outputPrice);
+            admission.Amount = quote.InputCost + (outputTokens * quote.OutputPrice);
             reduced = true;
         }
 
         throw Refused(new BudgetExceededException(refusing!, admission.Amount), "refused");
+    }
+
+    // The reservation holds: the model is asked for no more output than was reserved for.
+    private Admission Reserved(Admission admission, Quote quote, bool reduced)
+    {
+        if (_metrics.Reservations.Enabled)
+        {
+            _metrics.Reservations.Add(1, new("budgetchat.outcome", reduced ? "reduced" : "reserved"), _projectTag);
+        }
+
+        if (reduced || quote.LimitOutput)
+        {
+            ChatOptions sent = admission.Options?.Clone() ?? new ChatOptions();
+            sent.MaxOutputTokens = quote.OutputTokens;
+            admission.Options = sent;
+        }
+
+        return admission;
     }
 
     private string[] ResolveKeys(IEnumerable<ChatMessage> messages, ChatOptions? options)
@@ -505,8 +544,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             }
         });
 
-    // receivedOutputTokens: the tokens of the text received, charged when the provider reported no usage.
-    private async ValueTask SettleAsync(Admission admission, UsageDetails? usage, string? responseModelId, int receivedOutputTokens, UsageMissingReason reason)
+    // receivedOutputTokens: the tokens of the text received, charged when the provider reported no usage. Completes
+    // synchronously when the store does and there are no alerts to publish.
+    private ValueTask SettleAsync(Admission admission, UsageDetails? usage, string? responseModelId, int receivedOutputTokens, UsageMissingReason reason)
     {
         string modelId = responseModelId ?? admission.ModelId;
 
@@ -515,7 +555,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             && _prices.TryGetPrice(responseModelId, out ModelPrice? responsePrice) ? responsePrice : admission.Price;
 
         decimal cost;
-        IReadOnlyList<BudgetAlert> alerts;
         if (HasUsage(usage))
         {
             cost = price.GetCost(usage);
@@ -529,24 +568,47 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             Log.UsageMissing(_logger, modelId, reason, admission.InputTokens, outputTokens, cost);
         }
 
+        ValueTask<BudgetCompletion> pending;
         try
         {
-            BudgetCompletion completion = _options.Mode == BudgetEnforcementMode.Reservation && !admission.Unbudgeted
-                ? await _store.SettleAsync(_options.ProjectName, admission.ReservationId, cost, modelId, CancellationToken.None).ConfigureAwait(false)
-                : await _store.ChargeAsync(_options.ProjectName, admission.Keys, cost, modelId, admission.ReservationId, CancellationToken.None).ConfigureAwait(false);
-            if (completion.Status == BudgetCompletionStatus.NotFound)
-            {
-                Log.SettleFailed(_logger, admission.ReservationId, cost, null);
-                return;
-            }
+            pending = _options.Mode == BudgetEnforcementMode.Reservation && !admission.Unbudgeted
+                ? _store.SettleAsync(_options.ProjectName, admission.ReservationId, cost, modelId, CancellationToken.None)
+                : _store.ChargeAsync(_options.ProjectName, admission.Keys, cost, modelId, admission.ReservationId, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.SettleFailed(_logger, admission.ReservationId, cost, ex);
+            return default;
+        }
 
-            alerts = completion.Alerts;
+        return pending.IsCompletedSuccessfully
+            ? Settled(admission, modelId, cost, pending.Result)
+            : SettleSlowAsync(admission, modelId, cost, pending);
+    }
+
+    private async ValueTask SettleSlowAsync(Admission admission, string modelId, decimal cost, ValueTask<BudgetCompletion> pending)
+    {
+        BudgetCompletion completion;
+        try
+        {
+            completion = await pending.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The model has answered and its cost is incurred; losing the answer too would not help the caller.
             Log.SettleFailed(_logger, admission.ReservationId, cost, ex);
             return;
+        }
+
+        await Settled(admission, modelId, cost, completion).ConfigureAwait(false);
+    }
+
+    private ValueTask Settled(Admission admission, string modelId, decimal cost, BudgetCompletion completion)
+    {
+        if (completion.Status == BudgetCompletionStatus.NotFound)
+        {
+            Log.SettleFailed(_logger, admission.ReservationId, cost, null);
+            return default;
         }
 
         if (_metrics.Spend.Enabled)
@@ -560,10 +622,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
 
         Log.Settled(_logger, admission.ReservationId, modelId, cost, admission.Amount);
-        if (alerts.Count > 0)
-        {
-            await _alerts.PublishAsync(alerts).ConfigureAwait(false);
-        }
+        return completion.Alerts.Count > 0 ? _alerts.PublishAsync(completion.Alerts) : default;
     }
 
     private async ValueTask ReleaseAsync(Admission admission)
@@ -584,6 +643,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             Log.ReleaseFailed(_logger, admission.ReservationId, ex);
         }
     }
+
+    // The worst case's parts, for lowering MaxOutputTokens until it fits.
+    private readonly record struct Quote(decimal InputCost, decimal OutputPrice, int OutputTokens, bool LimitOutput);
 
     private sealed class Admission(string reservationId, string[] keys, string modelId, ModelPrice price, int inputTokens, decimal amount, ChatOptions? options)
     {

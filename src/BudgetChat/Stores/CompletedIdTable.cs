@@ -1,6 +1,8 @@
 using System.IO.Hashing;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace BudgetChat;
 
@@ -28,6 +30,12 @@ internal sealed class CompletedIdTable
     // id forgotten (skipped by lookups, reusable by inserts), a later time for an id remembered.
     private Slot[] _slots = new Slot[MinimumCapacity];
     private Slot[]? _spare;
+
+    // One byte per slot, from the fingerprint's top bits: 0 while the slot was never used (so a probe ends there without
+    // reading the slot), otherwise 1 to 255. A lookup of a new id reads only this array, 1/24th the size of the slots,
+    // which stays in the processor's cache where the slots would not; it reads a slot only on a tag match.
+    private byte[] _tags = new byte[MinimumCapacity];
+    private byte[]? _spareTags;
     private int _used;
 
     /// <summary>Gets how many slots hold an id, remembered or forgotten; for tests.</summary>
@@ -43,18 +51,23 @@ internal sealed class CompletedIdTable
     public bool Contains(UInt128 fingerprint, long nowTicks)
     {
         Slot[] slots = _slots;
+        byte[] tags = _tags;
+        byte tag = TagOf(fingerprint);
         int mask = slots.Length - 1;
-        for (int i = IndexOf(fingerprint, mask); ; i = (i + 1) & mask)
+        int start = IndexOf(fingerprint, mask);
+        for (int i = start; ; i = (i + 1) & mask)
         {
-            ref Slot slot = ref slots[i];
-            if (slot.ForgetAt == 0)
+            byte t = tags[i];
+            if (t == 0)
             {
+                // A new id is added soon after (when its reservation completes): its probe reads the slots from here.
+                Prefetch(ref slots[start]);
                 return false;
             }
 
-            if (slot.Is(fingerprint))
+            if (t == tag && slots[i].Is(fingerprint))
             {
-                return slot.ForgetAt > nowTicks;
+                return slots[i].ForgetAt > nowTicks;
             }
         }
     }
@@ -63,12 +76,14 @@ internal sealed class CompletedIdTable
     public void Add(UInt128 fingerprint, long forgetAtTicks, long nowTicks)
     {
         Slot[] slots = _slots;
+        byte[] tags = _tags;
+        byte tag = TagOf(fingerprint);
         int mask = slots.Length - 1;
         int reusable = -1;
         int i = IndexOf(fingerprint, mask);
-        for (; slots[i].ForgetAt != 0; i = (i + 1) & mask)
+        for (; tags[i] != 0; i = (i + 1) & mask)
         {
-            if (slots[i].Is(fingerprint))
+            if (tags[i] == tag && slots[i].Is(fingerprint))
             {
                 slots[i].ForgetAt = forgetAtTicks;
                 return;
@@ -84,10 +99,12 @@ internal sealed class CompletedIdTable
         if (reusable >= 0)
         {
             slots[reusable] = new Slot(fingerprint, forgetAtTicks);
+            tags[reusable] = tag;
             return;
         }
 
         slots[i] = new Slot(fingerprint, forgetAtTicks);
+        tags[i] = tag;
         if (++_used > slots.Length / 10 * 7)
         {
             Rebuild(nowTicks);
@@ -111,37 +128,55 @@ internal sealed class CompletedIdTable
         // object heap, and a new one every rebuild would bring full garbage collections.
         int capacity = Math.Max(MinimumCapacity, (int)BitOperations.RoundUpToPowerOf2((uint)remembered * 2));
         Slot[] slots;
+        byte[] tags;
         if (_spare?.Length == capacity)
         {
             slots = _spare;
+            tags = _spareTags!;
             Array.Clear(slots);
+            Array.Clear(tags);
         }
         else
         {
             slots = new Slot[capacity];
+            tags = new byte[capacity];
         }
 
         int mask = slots.Length - 1;
-        foreach (ref readonly Slot slot in _slots.AsSpan())
+        Slot[] old = _slots;
+        byte[] oldTags = _tags;
+        for (int j = 0; j < old.Length; j++)
         {
-            if (slot.ForgetAt > nowTicks)
+            if (old[j].ForgetAt > nowTicks)
             {
-                int i = (int)slot.Low & mask;
-                while (slots[i].ForgetAt != 0)
+                int i = (int)old[j].Low & mask;
+                while (tags[i] != 0)
                 {
                     i = (i + 1) & mask;
                 }
 
-                slots[i] = slot;
+                slots[i] = old[j];
+                tags[i] = oldTags[j];
             }
         }
 
-        _spare = _slots;
-        _slots = slots;
+        (_spare, _spareTags) = (_slots, _tags);
+        (_slots, _tags) = (slots, tags);
         _used = remembered;
     }
 
+    private static unsafe void Prefetch(ref Slot slot)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref slot));
+        }
+    }
+
     private static int IndexOf(UInt128 fingerprint, int mask) => (int)(ulong)fingerprint & mask;
+
+    // The top byte, independent of the low bits that pick the slot; never 0, which marks a slot never used.
+    private static byte TagOf(UInt128 fingerprint) => (byte)Math.Max((uint)(fingerprint >> 120), 1u);
 
     // Two ulongs rather than a UInt128, whose 16-byte alignment would pad each slot from 24 bytes to 32.
     private struct Slot(UInt128 fingerprint, long forgetAt)

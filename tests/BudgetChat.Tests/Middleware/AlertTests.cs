@@ -4,7 +4,7 @@ using NSubstitute;
 
 namespace BudgetChat.Tests.Middleware;
 
-public sealed class AlertTests : BudgetingChatClientFixture
+public class AlertTests : BudgetingChatClientFixture
 {
     public static TheoryData<bool> Streaming => new() { false, true };
 
@@ -16,7 +16,7 @@ public sealed class AlertTests : BudgetingChatClientFixture
         var first = Substitute.For<IBudgetAlertSink>();
         var second = Substitute.For<IBudgetAlertSink>();
         Answer("ok", Usage(100, 200));
-        using var client = new BudgetingChatClient(Inner, Store, new BudgetingChatClientOptions(), Prices, Estimator, timeProvider: Time, alertSinks: [first, second]);
+        using var client = new BudgetingChatClient(Inner, ClientStore, new BudgetingChatClientOptions(), Prices, Estimator, timeProvider: Time, alertSinks: [first, second]);
 
         await CallAsync(client, streaming, ForUser("alice"));
         await CallAsync(client, streaming, ForUser("alice"));
@@ -37,7 +37,7 @@ public sealed class AlertTests : BudgetingChatClientFixture
         var failing = new FailingSink();
         var working = Substitute.For<IBudgetAlertSink>();
         Answer("ok", Usage(100, 200));
-        using var client = new BudgetingChatClient(Inner, Store, new BudgetingChatClientOptions(), Prices, Estimator, timeProvider: Time, alertSinks: [failing, working]);
+        using var client = new BudgetingChatClient(Inner, ClientStore, new BudgetingChatClientOptions(), Prices, Estimator, timeProvider: Time, alertSinks: [failing, working]);
 
         ChatResponse response = await client.GetResponseAsync("hi", ForUser("alice"));
 

@@ -21,6 +21,9 @@ public abstract class BudgetingChatClientFixture
 
     protected InMemoryBudgetStore Store { get; }
 
+    /// <summary>Gets the store the clients under test use: <see cref="Store"/> itself, unless a derived class puts something in front.</summary>
+    protected virtual IBudgetStore ClientStore => Store;
+
     protected ModelPriceCatalog Prices { get; } = new();
 
     protected ITokenEstimator Estimator { get; } = Substitute.For<ITokenEstimator>();
@@ -45,7 +48,7 @@ public abstract class BudgetingChatClientFixture
     {
         var options = new BudgetingChatClientOptions();
         configure?.Invoke(options);
-        return new BudgetingChatClient(Inner, Store, options, Prices, Estimator, timeProvider: Time);
+        return new BudgetingChatClient(Inner, ClientStore, options, Prices, Estimator, timeProvider: Time);
     }
 
     protected static decimal Cost(long input, long output) => (input * InputPrice) + (output * OutputPrice);

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace BudgetChat.Tests.Middleware;
 
-public sealed class BudgetingChatClientTests : BudgetingChatClientFixture
+public class BudgetingChatClientTests : BudgetingChatClientFixture
 {
     public static TheoryData<bool> Streaming => new() { false, true };
 
@@ -236,7 +236,7 @@ public sealed class BudgetingChatClientTests : BudgetingChatClientFixture
         await Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m));
         Answer("héllo wörld, ça va?", usage: null);
         var bytes = new ByteCountTokenEstimator();
-        using var client = new BudgetingChatClient(Inner, Store, null, Prices, bytes, timeProvider: Time);
+        using var client = new BudgetingChatClient(Inner, ClientStore, null, Prices, bytes, timeProvider: Time);
 
         await client.GetStreamingResponseAsync("hi", ForUser("alice")).ToChatResponseAsync();
 
@@ -581,7 +581,7 @@ public sealed class BudgetingChatClientTests : BudgetingChatClientFixture
     {
         using var client = CreateClient();
 
-        Assert.Same(Store, client.GetService<IBudgetStore>());
+        Assert.Same(ClientStore, client.GetService<IBudgetStore>());
         Assert.Same(Prices, client.GetService<ModelPriceCatalog>());
         Assert.Same(client, client.GetService<BudgetingChatClient>());
     }
