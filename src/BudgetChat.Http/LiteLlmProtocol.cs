@@ -16,8 +16,6 @@ namespace BudgetChat.Http;
 /// </remarks>
 internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimeProvider timeProvider) : IBudgetStore, IDisposable
 {
-    private const string FileStoreMetadata = "budgetchat";
-
     private readonly BudgetServiceConnection _connection = connection;
     private readonly TimeProvider _timeProvider = timeProvider;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -27,14 +25,14 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     public async ValueTask<BudgetState?> GetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
     {
         JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
-        return users[FileBudgetStore.ToFileKey(key)] is JsonObject entry ? ToState(project, key, entry) : null;
+        return users[LiteLlmUserDict.ToName(key)] is JsonObject entry ? ToState(project, key, entry) : null;
     }
 
     public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default) =>
         ChangeAsync(project, users =>
         {
             DateTimeOffset now = _timeProvider.GetUtcNow();
-            string user = FileBudgetStore.ToFileKey(key);
+            string user = LiteLlmUserDict.ToName(key);
             JsonObject entry = users[user] as JsonObject ?? NewEntry(createdAt ?? now);
             users[user] = entry;
             entry["total_budget"] = definition.Limit;
@@ -51,7 +49,7 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     public ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default) =>
         ChangeAsync(project, users =>
         {
-            string user = FileBudgetStore.ToFileKey(key);
+            string user = LiteLlmUserDict.ToName(key);
             if (users[user] is JsonObject existing)
             {
                 return (false, ToState(project, key, existing));
@@ -67,7 +65,7 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     public ValueTask<bool> DeleteBudgetAsync(string project, string key, CancellationToken cancellationToken = default) =>
         ChangeAsync(project, users =>
         {
-            bool removed = users.Remove(FileBudgetStore.ToFileKey(key));
+            bool removed = users.Remove(LiteLlmUserDict.ToName(key));
             return (removed, removed);
         }, cancellationToken);
 
@@ -75,8 +73,8 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     {
         JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
         return users
-            .Where(u => u.Key != FileStoreMetadata && u.Value is JsonObject)
-            .Select(u => ToState(project, FileBudgetStore.FromFileKey(u.Key), (JsonObject)u.Value!))
+            .Where(u => u.Key != LiteLlmUserDict.MetadataName && u.Value is JsonObject)
+            .Select(u => ToState(project, LiteLlmUserDict.ToKey(u.Key), (JsonObject)u.Value!))
             .OrderBy(b => b.Key, StringComparer.Ordinal)
             .ToArray();
     }
@@ -100,7 +98,7 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
             foreach (string key in keys)
             {
-                if (users[FileBudgetStore.ToFileKey(key)] is not JsonObject entry)
+                if (users[LiteLlmUserDict.ToName(key)] is not JsonObject entry)
                 {
                     return BudgetReservationResult.NotFound(key);
                 }
@@ -137,7 +135,7 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
             }
 
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
-            AddCost(users, hold.Keys.Where(k => users[FileBudgetStore.ToFileKey(k)] is JsonObject), actualCost, model);
+            AddCost(users, hold.Keys.Where(k => users[LiteLlmUserDict.ToName(k)] is JsonObject), actualCost, model);
             await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
             _holds.Remove((project, reservationId));
             Remember(project, reservationId);
@@ -184,7 +182,7 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
             }
 
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
-            if (keys.FirstOrDefault(k => users[FileBudgetStore.ToFileKey(k)] is not JsonObject) is { } missing)
+            if (keys.FirstOrDefault(k => users[LiteLlmUserDict.ToName(k)] is not JsonObject) is { } missing)
             {
                 throw new BudgetNotFoundException(project, missing, null);
             }
@@ -203,7 +201,7 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     public async ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default) =>
         await ChangeAsync<BudgetState?>(project, users =>
         {
-            if (users[FileBudgetStore.ToFileKey(key)] is not JsonObject entry)
+            if (users[LiteLlmUserDict.ToName(key)] is not JsonObject entry)
             {
                 return (false, null);
             }
@@ -279,7 +277,7 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
         double now = UnixSeconds(_timeProvider.GetUtcNow());
         foreach (string key in keys)
         {
-            var entry = (JsonObject)users[FileBudgetStore.ToFileKey(key)]!;
+            var entry = (JsonObject)users[LiteLlmUserDict.ToName(key)]!;
             entry["current_cost"] = Number(entry, "current_cost") + amount;
             entry["last_updated_at"] = now;
             if (model is not null)
@@ -363,14 +361,7 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
         };
 
     // LiteLLM keeps a duration as days (1, 7, 28, 365) and multiplies it by 86,400; null or absent means no period.
-    private static int? Duration(BudgetPeriod period) => period switch
-    {
-        BudgetPeriod.Daily => 1,
-        BudgetPeriod.Weekly => 7,
-        BudgetPeriod.Monthly => 28,
-        BudgetPeriod.Yearly => 365,
-        _ => null,
-    };
+    private static int? Duration(BudgetPeriod period) => period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(period);
 
     // Days as LiteLLM writes them, or the period's name as some servers do.
     private static BudgetPeriod Period(JsonNode? duration) => duration?.GetValueKind() switch

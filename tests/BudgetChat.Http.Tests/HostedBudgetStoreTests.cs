@@ -291,6 +291,55 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
         Assert.Equal(Key, ex.Key);
     }
 
+    [Theory]
+    [InlineData("budgetchat")]
+    [InlineData("budgetchat:odd")]
+    public async Task LiteLlmProtocol_SeesTheBudgetAndSpend_OfAUserNamedLikeTheFileStoresOwnEntries(string user)
+    {
+        string key = BudgetKeys.UserPrefix + user;
+        HostedBudgetStore atomic = _service.CreateStore();
+        HostedBudgetStore compat = _service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
+        await atomic.SetBudgetAsync(Project, Key, new BudgetDefinition(9m));
+        await atomic.SetBudgetAsync(Project, key, new BudgetDefinition(2m, BudgetPeriod.Daily));
+        await atomic.ChargeAsync(Project, [key], 0.75m, "gpt-4o", "c1");
+        var model = new FakeChatClient("gpt-4o", 1_000, 200);
+        using IChatClient client = new ChatClientBuilder(model).UseBudget(compat, o => o.ProjectName = Project).Build();
+
+        BudgetState? seen = await compat.GetBudgetAsync(Project, key);
+        IReadOnlyList<BudgetState> listed = await compat.ListBudgetsAsync(Project);
+        await client.GetResponseAsync("hello", new ChatOptions().WithBudgetUser(user));
+
+        Assert.NotNull(seen);
+        Assert.Equal(2m, seen.Limit);
+        Assert.Equal(BudgetPeriod.Daily, seen.Definition.Period);
+        Assert.Equal(0.75m, seen.Spent);
+        Assert.Equal(0.75m, seen.SpendByModel["gpt-4o"]);
+        Assert.Equal([Key, key], listed.Select(b => b.Key).Order(StringComparer.Ordinal));
+        decimal cost = ModelPriceCatalog.CreateDefault().GetPrice("gpt-4o").GetCost(1_000, 200);
+        BudgetState after = (await atomic.GetBudgetAsync(Project, key))!;
+        Assert.Equal(0.75m + cost, after.Spent);
+        Assert.Equal(2m, after.Limit);
+        Assert.Equal([Key, key], (await atomic.ListBudgetsAsync(Project)).Select(b => b.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(9m, (await atomic.GetBudgetAsync(Project, Key))!.Limit);
+    }
+
+    [Theory]
+    [InlineData("user:")]
+    [InlineData("user: ")]
+    public async Task LiteLlmProtocol_WritesTheBudgetOfABlankUser_UnderANameTheServiceAccepts(string key)
+    {
+        HostedBudgetStore atomic = _service.CreateStore();
+        HostedBudgetStore compat = _service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
+        await atomic.SetBudgetAsync(Project, Key, new BudgetDefinition(9m));
+
+        await compat.SetBudgetAsync(Project, key, new BudgetDefinition(2m));
+        await compat.ChargeAsync(Project, [key], 0.5m, "gpt-4o", "c1");
+
+        Assert.Equal(0.5m, (await atomic.GetBudgetAsync(Project, key))!.Spent);
+        Assert.Equal(0.5m, (await compat.GetBudgetAsync(Project, key))!.Spent);
+        Assert.Equal([key, Key], (await atomic.ListBudgetsAsync(Project)).Select(b => b.Key).Order(StringComparer.Ordinal));
+    }
+
     private HostedBudgetStore CreateStoreSendingThrough(DelegatingHandler handler) => _service.CreateStore(configure: s => SendThrough(s, handler));
 
     // The handler sits below the resilience pipeline, next to the network: what it does, the retries see.

@@ -73,6 +73,8 @@ public sealed class BadRequestTests : IAsyncLifetime
         ["set_budget: duration LiteLLM never writes"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5, "duration": 10 } } }""", HttpStatusCode.BadRequest, "user_dict.alice.duration"),
         ["set_budget: model_cost not numbers"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5, "model_cost": { "gpt-4o": "1" } } } }""", HttpStatusCode.BadRequest, "user_dict.alice.model_cost.gpt-4o"),
         ["set_budget: two users, one key"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5 }, "budgetchat:user:alice": { "total_budget": 6 } } }""", HttpStatusCode.BadRequest, "user_dict.budgetchat:user:alice"),
+        ["set_budget: a user named like the file store's own entry"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "budgetchat": { "total_budget": 5 } } }""", HttpStatusCode.BadRequest, "user_dict.budgetchat"),
+        ["set_budget: a blank user"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { " ": { "total_budget": 5 } } }""", HttpStatusCode.BadRequest, "user_dict. "),
         ["set_budget: missing user_dict"] = ("POST", "set_budget", """{ "project_name": "acme" }""", HttpStatusCode.BadRequest, "user_dict"),
         ["set_budget: unknown field"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5, "max_budget": 1 } } }""", HttpStatusCode.BadRequest, "user_dict.alice.max_budget"),
         ["get_budget: missing project_name"] = ("POST", "get_budget", """{ }""", HttpStatusCode.BadRequest, "project_name"),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using BudgetChat.Tests;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BudgetChat.Server.Tests;
@@ -182,6 +183,54 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         Assert.Equal(Seconds(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero)), user.Decimal("last_updated_at"));
         Assert.Equal(1.25m, user.Decimal("current_cost"));
         Assert.Equal(1.25m, user.GetProperty("model_cost").Decimal("gpt-4o"));
+    }
+
+    [Fact]
+    public async Task GetBudget_NamesEveryBudget_AsTheFileStoreNamesItInUserCostJson()
+    {
+        string[] keys = ["user:alice", "user:budgetchat", "user:budgetchat:odd", "user:", "user: ", "global", "team:a"];
+        using var folder = new TempDirectory();
+        using (var file = new FileBudgetStore(new FileBudgetStoreOptions { Directory = folder.Path }, _time))
+        {
+            foreach (string key in keys)
+            {
+                await file.SetBudgetAsync("acme", key, new BudgetDefinition(1m));
+                await _host.Store.SetBudgetAsync("acme", key, new BudgetDefinition(1m));
+            }
+
+            await file.SaveAsync("acme");
+        }
+
+        using JsonDocument written = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(folder.Path, "acme", "user_cost.json")));
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+
+        string[] fileNames = [.. written.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
+        Assert.Equal(keys.Length, fileNames.Length);
+        Assert.Equal(fileNames, got.GetProperty("data").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("budgetchat:user:budgetchat", "user:budgetchat")]
+    [InlineData("budgetchat:user:budgetchat:odd", "user:budgetchat:odd")]
+    public async Task SetBudget_OfAUserNamedLikeTheFileStoresOwnEntries_RoundTripsUnderTheEscapedName(string name, string key)
+    {
+        var (setStatus, _, _) = await _client.PostJsonAsync("set_budget", $$"""
+            { "project_name": "acme", "user_dict": { "{{name}}": { "total_budget": 3, "duration": 7, "current_cost": 0.5, "model_cost": { "gpt-4o": 0.5 } } } }
+            """);
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+        JsonElement data = got.GetProperty("data");
+
+        // What LiteLLM's client does next: send the dict it read back, unchanged.
+        var (againStatus, _, _) = await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{data.GetRawText()}} }""");
+
+        Assert.Equal(HttpStatusCode.OK, setStatus);
+        Assert.Equal([name], data.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0.5m, data.GetProperty(name).Decimal("current_cost"));
+        Assert.Equal(HttpStatusCode.OK, againStatus);
+        BudgetState budget = Assert.Single(await _host.Store.ListBudgetsAsync("acme"));
+        Assert.Equal(key, budget.Key);
+        Assert.Equal(new BudgetDefinition(3m, BudgetPeriod.Weekly, BudgetWindowAlignment.Rolling), budget.Definition);
+        Assert.Equal(0.5m, budget.Spent);
     }
 
     [Fact]

@@ -49,17 +49,6 @@ internal sealed class LiteLlmEndpoints
             .Produces<LiteLlmStatusResponse>();
     }
 
-    internal static int DurationDays(BudgetPeriod period) => period switch
-    {
-        BudgetPeriod.Daily => 1,
-        BudgetPeriod.Weekly => 7,
-        BudgetPeriod.Monthly => 28, // LiteLLM's create_budget("monthly")
-        _ => 365,
-    };
-
-    internal static decimal ToUnixSeconds(DateTimeOffset instant) =>
-        (instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (decimal)TimeSpan.TicksPerSecond;
-
     private static async Task<IResult> GetBudgetAsync(HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
     {
         (JsonDocument? document, IResult? error) = await RequestBody.ReadAsync(context).ConfigureAwait(false);
@@ -96,11 +85,11 @@ internal sealed class LiteLlmEndpoints
         var data = new Dictionary<string, LiteLlmUserBudget>(budgets.Count, StringComparer.Ordinal);
         foreach (BudgetState budget in budgets)
         {
-            data[LiteLlmNames.ToName(budget.Key)] = new LiteLlmUserBudget(
+            data[LiteLlmUserDict.ToName(budget.Key)] = new LiteLlmUserBudget(
                 budget.Limit,
-                budget.Definition.Period == BudgetPeriod.None ? null : DurationDays(budget.Definition.Period),
-                ToUnixSeconds(budget.CreatedAt),
-                ToUnixSeconds(budget.WindowStart), // LiteLLM's last reset, which its rolling windows count from
+                budget.Definition.Period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(budget.Definition.Period),
+                LiteLlmUserDict.ToUnixSeconds(budget.CreatedAt),
+                LiteLlmUserDict.ToUnixSeconds(budget.WindowStart), // LiteLLM's last reset, which its rolling windows count from
                 budget.Spent,
                 budget.SpendByModel);
         }
@@ -312,10 +301,16 @@ internal sealed class LiteLlmEndpoints
                 continue;
             }
 
-            string key = LiteLlmNames.ToKey(name);
+            string key = LiteLlmUserDict.ToKey(name);
             if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(key))
             {
                 userDict.Fail(name, $"'{field}': a user name must not be blank.");
+                valid = false;
+            }
+            else if (name == LiteLlmUserDict.MetadataName)
+            {
+                // As in user_cost.json, where this name holds the file store's own state: the user is written escaped.
+                userDict.Fail(name, $"'{field}': the name '{name}' is reserved; the user '{name}' is '{LiteLlmUserDict.ToName(BudgetKeys.UserPrefix + name)}'.");
                 valid = false;
             }
             else if (key.Length > RequestObject.MaxIdLength)

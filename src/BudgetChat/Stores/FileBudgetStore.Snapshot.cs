@@ -7,11 +7,9 @@ namespace BudgetChat;
 
 public sealed partial class FileBudgetStore
 {
-    // LiteLLM's user_cost.json is keyed by user. Budget key user:X is file key X; any other key K is "budgetchat:K",
-    // and so is a user whose name would read as one of those. "budgetchat" itself holds the store's own state
-    // (reservations, remembered ids), which LiteLLM has no place for.
-    private const string ReservedPrefix = "budgetchat:";
-    private const string MetadataKey = "budgetchat";
+    // LiteLLM's user_cost.json is keyed by user, named as LiteLlmUserDict names them. "budgetchat" holds the store's
+    // own state (reservations, remembered ids), which LiteLLM has no place for.
+    private const string MetadataKey = LiteLlmUserDict.MetadataName;
     private const int SnapshotVersion = 1;
 
     private static readonly JsonWriterOptions SnapshotWriterOptions = new()
@@ -19,32 +17,6 @@ public sealed partial class FileBudgetStore
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // a file, never HTML: keep user names readable
         SkipValidation = true,
     };
-
-    internal static string ToFileKey(string key)
-    {
-        if (key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal))
-        {
-            string user = key[BudgetKeys.UserPrefix.Length..];
-            return user == MetadataKey || user.StartsWith(ReservedPrefix, StringComparison.Ordinal) ? ReservedPrefix + key : user;
-        }
-
-        return ReservedPrefix + key;
-    }
-
-    internal static string FromFileKey(string fileKey) =>
-        fileKey.StartsWith(ReservedPrefix, StringComparison.Ordinal) ? fileKey[ReservedPrefix.Length..] : BudgetKeys.UserPrefix + fileKey;
-
-    // LiteLLM's day counts: create_budget writes 1, 7, 28 and 365.
-    private static int DurationDays(BudgetPeriod period) => period switch
-    {
-        BudgetPeriod.Daily => 1,
-        BudgetPeriod.Weekly => 7,
-        BudgetPeriod.Monthly => 28,
-        _ => 365,
-    };
-
-    private static decimal ToUnixSeconds(DateTimeOffset instant) =>
-        (instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (decimal)TimeSpan.TicksPerSecond;
 
     // ---------------------------------------------------------------- write
 
@@ -56,7 +28,7 @@ public sealed partial class FileBudgetStore
             writer.WriteStartObject();
             foreach (BudgetRecord budget in saved.Budgets)
             {
-                writer.WritePropertyName(ToFileKey(budget.Key));
+                writer.WritePropertyName(LiteLlmUserDict.ToName(budget.Key));
                 WriteBudget(writer, budget);
             }
 
@@ -81,11 +53,11 @@ public sealed partial class FileBudgetStore
         writer.WriteNumber("total_budget", definition.Limit);
         if (definition.Period != BudgetPeriod.None)
         {
-            writer.WriteNumber("duration", DurationDays(definition.Period));
-            writer.WriteNumber("created_at", ToUnixSeconds(budget.CreatedAt));
+            writer.WriteNumber("duration", LiteLlmUserDict.DurationDays(definition.Period));
+            writer.WriteNumber("created_at", LiteLlmUserDict.ToUnixSeconds(budget.CreatedAt));
 
             // LiteLLM resets once now - last_updated_at reaches the duration, so the window start is what it needs.
-            writer.WriteNumber("last_updated_at", ToUnixSeconds(budget.WindowStart));
+            writer.WriteNumber("last_updated_at", LiteLlmUserDict.ToUnixSeconds(budget.WindowStart));
         }
 
         writer.WriteNumber("current_cost", budget.Spent);
@@ -328,7 +300,7 @@ public sealed partial class FileBudgetStore
             alertsRaised = 0;
         }
 
-        return new BudgetRecord(FromFileKey(fileKey), definition, anchor, windowStart, windowEnd, spent, reserved, byModel, alertsRaised, createdAt, updatedAt);
+        return new BudgetRecord(LiteLlmUserDict.ToKey(fileKey), definition, anchor, windowStart, windowEnd, spent, reserved, byModel, alertsRaised, createdAt, updatedAt);
     }
 
     private static void ReadMetadata(JsonElement metadata, List<ReservationRecord> reservations, List<(string, DateTimeOffset)> forget)

@@ -673,16 +673,21 @@ public sealed class FileBudgetStoreTests : DirectoryBudgetStoreConformanceTests
     }
 
     [Fact]
-    public void EntryNames_MapBudgetKeysBothWays_WithoutCollisions()
+    public async Task BlankUser_OfAnOlderFile_IsRead_AndWrittenUnderItsEscapedName()
     {
-        string[] keys = ["user:alice", "user:", "global", "team:a", "user:budgetchat", "user:budgetchat:global", "budgetchat:x", "User:x"];
+        string directory = NewDirectory();
+        Directory.CreateDirectory(Path.Combine(directory, Project));
+        await File.WriteAllTextAsync(ProjectFile(directory), """{"": {"total_budget": 3.0, "current_cost": 0.5}}""");
 
-        string[] fileKeys = [.. keys.Select(FileBudgetStore.ToFileKey)];
+        using (FileBudgetStore store = Open(directory, new FakeTimeProvider(Epoch)))
+        {
+            Assert.Equal(0.5m, (await GetExisting(store, "user:")).Spent);
+            await store.SaveAsync(Project);
+        }
 
-        Assert.Equal(["alice", "", "budgetchat:global", "budgetchat:team:a", "budgetchat:user:budgetchat", "budgetchat:user:budgetchat:global", "budgetchat:budgetchat:x", "budgetchat:User:x"], fileKeys);
-        Assert.Equal(keys, fileKeys.Select(FileBudgetStore.FromFileKey));
-        Assert.DoesNotContain("budgetchat", fileKeys);
-        Assert.Equal(keys.Length, fileKeys.Distinct().Count());
+        using JsonDocument document = JsonDocument.Parse(await File.ReadAllBytesAsync(ProjectFile(directory)));
+        Assert.Equal(["budgetchat:user:"], document.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(0.5m, document.RootElement.GetProperty("budgetchat:user:").GetProperty("current_cost").GetDecimal());
     }
 
     [Fact]

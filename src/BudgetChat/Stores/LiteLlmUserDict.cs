@@ -1,0 +1,63 @@
+namespace BudgetChat;
+
+/// <summary>
+/// LiteLLM's <c>user_dict</c>, the shape of its <c>BudgetManager</c>'s <c>user_cost.json</c> and of its hosted
+/// <c>/get_budget</c> and <c>/set_budget</c>: the user names budget keys go by, and its units. The file store, the
+/// budget service and the hosted store's LiteLLM protocol all name budgets through this class, so that a budget has
+/// one name in a file, on the wire and in every client.
+/// </summary>
+/// <remarks>
+/// Key <c>user:X</c> is user <c>X</c>. Any other key <c>K</c> is <c>budgetchat:K</c>, and so is a user whose name
+/// would not read back as itself or could not be sent to the budget service: one that is blank, is
+/// <see cref="MetadataName"/>, or starts with <see cref="ReservedPrefix"/>. This type is thread-safe.
+/// </remarks>
+internal static class LiteLlmUserDict
+{
+    /// <summary>The prefix of the names of budgets that are not a LiteLLM user.</summary>
+    public const string ReservedPrefix = "budgetchat:";
+
+    /// <summary>
+    /// The name that is never a user: the file store keeps its own state (reservations, remembered ids) under it,
+    /// and each entry keeps what LiteLLM has no field for in an object of that name.
+    /// </summary>
+    public const string MetadataName = "budgetchat";
+
+    /// <summary>Gets the user name of a budget key.</summary>
+    /// <param name="key">The budget key.</param>
+    /// <returns>The name; never blank, never <see cref="MetadataName"/>.</returns>
+    public static string ToName(string key)
+    {
+        if (key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal))
+        {
+            string user = key[BudgetKeys.UserPrefix.Length..];
+            bool escaped = string.IsNullOrWhiteSpace(user) || user == MetadataName || user.StartsWith(ReservedPrefix, StringComparison.Ordinal);
+            return escaped ? ReservedPrefix + key : user;
+        }
+
+        return ReservedPrefix + key;
+    }
+
+    /// <summary>Gets the budget key of a user name; the inverse of <see cref="ToName"/>.</summary>
+    /// <param name="name">The name, which the caller has checked is not <see cref="MetadataName"/>.</param>
+    /// <returns>The budget key.</returns>
+    /// <remarks>A blank name, which <see cref="ToName"/> never writes but an older file may hold, is the blank user.</remarks>
+    public static string ToKey(string name) =>
+        name.StartsWith(ReservedPrefix, StringComparison.Ordinal) ? name[ReservedPrefix.Length..] : BudgetKeys.UserPrefix + name;
+
+    /// <summary>Gets LiteLLM's <c>duration</c> of a period: the days <c>create_budget</c> writes (1, 7, 28, 365).</summary>
+    /// <param name="period">The period; not <see cref="BudgetPeriod.None"/>, which LiteLLM writes as no duration.</param>
+    /// <returns>The number of days.</returns>
+    public static int DurationDays(BudgetPeriod period) => period switch
+    {
+        BudgetPeriod.Daily => 1,
+        BudgetPeriod.Weekly => 7,
+        BudgetPeriod.Monthly => 28, // LiteLLM's create_budget("monthly")
+        _ => 365,
+    };
+
+    /// <summary>Gets an instant as LiteLLM's times: Unix seconds, exact to the tick.</summary>
+    /// <param name="instant">The instant.</param>
+    /// <returns>The seconds since the Unix epoch.</returns>
+    public static decimal ToUnixSeconds(DateTimeOffset instant) =>
+        (instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (decimal)TimeSpan.TicksPerSecond;
+}
