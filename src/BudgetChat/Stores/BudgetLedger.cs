@@ -103,6 +103,8 @@ internal sealed class BudgetLedger
             return false;
         }
 
+        removed.Deleted = true;
+
         Version++;
         MarkBudget(key);
         if (Changes is not null)
@@ -136,13 +138,37 @@ internal sealed class BudgetLedger
     public BudgetReservationResult Reserve(IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now)
     {
         Maintain(now);
-        if (_reservations.TryGetValue(reservationId, out Reservation? existing))
+
+        // One hash of the id for the common case, a new id: its place in the table is taken now and given back if the
+        // reservation is not made.
+        ref Reservation? place = ref CollectionsMarshal.GetValueRefOrAddDefault(_reservations, reservationId, out bool exists);
+        if (exists)
         {
-            return existing.State == ReservationState.Active
+            return place!.State == ReservationState.Active
                 ? BudgetReservationResult.Reserved
                 : throw IdEnded(reservationId);
         }
 
+        try
+        {
+            BudgetReservationResult result = ReserveNew(keys, amount, reservationId, expiresAt, now, ref place);
+            if (place is null)
+            {
+                _reservations.Remove(reservationId);
+            }
+
+            return result;
+        }
+        catch
+        {
+            _reservations.Remove(reservationId);
+            throw;
+        }
+    }
+
+    // place: the reservation's entry in the table, still null; set when the reservation is made.
+    private BudgetReservationResult ReserveNew(IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now, ref Reservation? place)
+    {
         UInt128 fingerprint = default;
         if (_completedIds is not null)
         {
@@ -185,7 +211,7 @@ internal sealed class BudgetLedger
         }
 
         var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt) { Fingerprint = fingerprint };
-        _reservations.Add(reservationId, reservation);
+        place = reservation;
         Watch(reservation);
         Version++;
         MarkReservation(reservationId);
@@ -195,7 +221,7 @@ internal sealed class BudgetLedger
     public BudgetCompletion Settle(string reservationId, decimal actualCost, string? model, DateTimeOffset now)
     {
         Maintain(now);
-        if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
+        if (!TakeForCompletion(reservationId, out Reservation? reservation))
         {
             return NotFoundOrCompleted(reservationId, now);
         }
@@ -230,7 +256,7 @@ internal sealed class BudgetLedger
     public BudgetCompletion Release(string reservationId, DateTimeOffset now)
     {
         Maintain(now);
-        if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
+        if (!TakeForCompletion(reservationId, out Reservation? reservation))
         {
             return NotFoundOrCompleted(reservationId, now);
         }
@@ -521,10 +547,10 @@ internal sealed class BudgetLedger
         }
     }
 
-    // The budget a reservation still holds on: none when it was deleted while the call ran, nor when a new
-    // budget was created under the same key since, which never held this reservation.
-    private Entry? HeldBudget(Reservation reservation, int index) =>
-        _budgets.TryGetValue(reservation.Keys[index], out Entry? entry) && ReferenceEquals(entry, reservation.Budgets[index]) ? entry : null;
+    // The budget a reservation still holds on: none when it was deleted while the call ran (a budget created under
+    // the same key since is a new entry, which never held this reservation).
+    private static Entry? HeldBudget(Reservation reservation, int index) =>
+        reservation.Budgets[index] is { Deleted: false } entry ? entry : null;
 
     private void ChargeEntry(Entry entry, string key, decimal amount, string? model, DateTimeOffset now, ref List<BudgetAlert>? alerts)
     {
@@ -594,6 +620,11 @@ internal sealed class BudgetLedger
         }
     }
 
+    // Finds a reservation that is about to be settled or released. With ids fingerprinted it also leaves the table: a
+    // reservation there is active or reclaimed, never completed, and completing it forgets the object.
+    private bool TakeForCompletion(string reservationId, [NotNullWhen(true)] out Reservation? reservation) =>
+        _completedIds is not null ? _reservations.Remove(reservationId, out reservation) : _reservations.TryGetValue(reservationId, out reservation);
+
     private void Complete(Reservation reservation, DateTimeOffset now)
     {
         if (reservation.State == ReservationState.Active)
@@ -605,8 +636,8 @@ internal sealed class BudgetLedger
         reservation.State = ReservationState.Completed;
         if (_completedIds is not null)
         {
-            // The reservation object and its id string can go; the fingerprint answers every later call with this id.
-            _reservations.Remove(reservation.Id);
+            // The reservation object and its id string are gone (TakeForCompletion); the fingerprint answers every later
+            // call with this id.
             _completedIds.Add(reservation.Fingerprint, (now + _options.CompletedIdRetention).UtcTicks, now.UtcTicks);
             return;
         }
@@ -729,6 +760,9 @@ internal sealed class BudgetLedger
         public int AlertsRaised { get; set; }
 
         public decimal Available => Definition.Limit - Spent - Reserved;
+
+        /// <summary>Gets or sets a value indicating whether the budget was deleted: the ledger never keeps it under its key again.</summary>
+        public bool Deleted { get; set; }
 
         public DateTimeOffset CreatedAt { get; } = createdAt;
 

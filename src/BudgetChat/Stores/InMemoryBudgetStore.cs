@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 
 namespace BudgetChat;
 
@@ -17,6 +18,10 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     private readonly BudgetStoreOptions _options;
     private readonly TimeProvider _timeProvider;
 
+    // The project of the last call, found by the name's reference: a client passes the same string on every call, so
+    // this saves hashing it. Projects are never removed, so a stale one is still right.
+    private Project? _lastProject;
+
     /// <summary>Initializes a new instance of the <see cref="InMemoryBudgetStore"/> class.</summary>
     /// <param name="options">The options, or <see langword="null"/> for the defaults (UTC calendar).</param>
     /// <param name="timeProvider">The clock, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
@@ -32,7 +37,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     {
         StoreArguments.Key(project, key);
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_projects.TryGetValue(project, out Project? p))
+        if (!TryGetProject(project, out Project? p))
         {
             return ValueTask.FromResult<BudgetState?>(null);
         }
@@ -74,7 +79,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     {
         StoreArguments.Key(project, key);
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_projects.TryGetValue(project, out Project? p))
+        if (!TryGetProject(project, out Project? p))
         {
             return ValueTask.FromResult(false);
         }
@@ -90,7 +95,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_projects.TryGetValue(project, out Project? p))
+        if (!TryGetProject(project, out Project? p))
         {
             return ValueTask.FromResult<IReadOnlyList<BudgetState>>([]);
         }
@@ -120,7 +125,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
         StoreArguments.Completion(project, reservationId);
         ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_projects.TryGetValue(project, out Project? p))
+        if (!TryGetProject(project, out Project? p))
         {
             return ValueTask.FromResult(BudgetCompletion.NotFound);
         }
@@ -136,7 +141,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     {
         StoreArguments.Completion(project, reservationId);
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_projects.TryGetValue(project, out Project? p))
+        if (!TryGetProject(project, out Project? p))
         {
             return ValueTask.FromResult(BudgetCompletion.NotFound);
         }
@@ -165,7 +170,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     {
         StoreArguments.Key(project, key);
         cancellationToken.ThrowIfCancellationRequested();
-        if (!_projects.TryGetValue(project, out Project? p))
+        if (!TryGetProject(project, out Project? p))
         {
             return ValueTask.FromResult<BudgetState?>(null);
         }
@@ -194,11 +199,33 @@ public sealed class InMemoryBudgetStore : IBudgetStore
 
     private DateTimeOffset Now => _timeProvider.GetUtcNow();
 
-    private Project GetProject(string name) =>
-        _projects.GetOrAdd(name, static (n, options) => new Project(new BudgetLedger(n, options, fingerprintCompletedIds: true)), _options);
-
-    private sealed class Project(BudgetLedger ledger)
+    private Project GetProject(string name)
     {
+        if (_lastProject is { } last && ReferenceEquals(last.Name, name))
+        {
+            return last;
+        }
+
+        Project p = _projects.GetOrAdd(name, static (n, options) => new Project(n, new BudgetLedger(n, options, fingerprintCompletedIds: true)), _options);
+        _lastProject = p;
+        return p;
+    }
+
+    private bool TryGetProject(string name, [NotNullWhen(true)] out Project? project)
+    {
+        if (_lastProject is { } last && ReferenceEquals(last.Name, name))
+        {
+            project = last;
+            return true;
+        }
+
+        return _projects.TryGetValue(name, out project);
+    }
+
+    private sealed class Project(string name, BudgetLedger ledger)
+    {
+        public string Name { get; } = name;
+
         public Lock Gate { get; } = new();
 
         public BudgetLedger Ledger { get; } = ledger;

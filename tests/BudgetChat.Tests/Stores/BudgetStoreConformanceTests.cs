@@ -490,6 +490,23 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reserve_RefusedOrFailed_LeavesTheIdFree_ForTheSameReservationOnceItFits()
+    {
+        // The middleware asks again under the same id after creating a missing user budget or lowering the amount.
+        var (store, time) = NewStore();
+        Assert.Equal(BudgetReservationStatus.BudgetNotFound, (await Reserve(store, time, "r1", 0.50m, "user:1")).Status);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        Assert.Equal(BudgetReservationStatus.InsufficientBudget, (await Reserve(store, time, "r1", 1.50m, "user:1")).Status);
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await store.ReserveAsync(Project, ["user:1", null!], 0.50m, "r1", time.GetUtcNow().AddMinutes(5)));
+
+        Assert.True((await Reserve(store, time, "r1", 0.50m, "user:1")).IsReserved);
+        Assert.Equal(0.50m, (await GetExisting(store, "user:1")).Reserved);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.25m, null)).Status);
+        Assert.Equal(0.25m, (await GetExisting(store, "user:1")).Spent);
+        Assert.Equal(0m, (await GetExisting(store, "user:1")).Reserved);
+    }
+
+    [Fact]
     public async Task Reserve_WithTheIdOfAnActiveReservation_IsIdempotent()
     {
         var (store, time) = NewStore();
@@ -526,6 +543,11 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         BudgetState state = await GetExisting(store, "user:1");
         Assert.Equal(0m, state.Reserved);
         Assert.Equal(0.40m, state.Spent);
+
+        // The refused attempt left no reservation behind: the id still reads as the completed one.
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.SettleAsync(Project, "r1", 0.40m, null)).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.ReleaseAsync(Project, "r1")).Status);
+        Assert.Equal(0.40m, (await GetExisting(store, "user:1")).Spent);
     }
 
     [Fact]
