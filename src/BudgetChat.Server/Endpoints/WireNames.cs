@@ -1,20 +1,12 @@
 namespace BudgetChat.Server.Endpoints;
 
 /// <summary>The wire names of the enums a request may carry (camelCase; read case-insensitively).</summary>
+/// <remarks>The names are the stores' own (<see cref="BudgetPeriodNames"/>); only the wire reads them without regard to case.</remarks>
 internal static class WireNames
 {
-    public static readonly IReadOnlyDictionary<string, BudgetPeriod> Periods = new Dictionary<string, BudgetPeriod>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["none"] = BudgetPeriod.None,
-        ["daily"] = BudgetPeriod.Daily,
-        ["weekly"] = BudgetPeriod.Weekly,
-        ["monthly"] = BudgetPeriod.Monthly,
-        ["yearly"] = BudgetPeriod.Yearly,
-    };
+    public static readonly IReadOnlyDictionary<string, BudgetPeriod> Periods =
+        Enum.GetValues<BudgetPeriod>().ToDictionary(p => BudgetPeriodNames.ToName(p), StringComparer.OrdinalIgnoreCase);
 
-    public static readonly IReadOnlyDictionary<string, BudgetWindowAlignment> Alignments = new Dictionary<string, BudgetWindowAlignment>(StringComparer.OrdinalIgnoreCase)
-    {
-        ["calendar"] = BudgetWindowAlignment.Calendar,
-        ["rolling"] = BudgetWindowAlignment.Rolling,
-    };
+    public static readonly IReadOnlyDictionary<string, BudgetWindowAlignment> Alignments =
+        Enum.GetValues<BudgetWindowAlignment>().ToDictionary(a => BudgetPeriodNames.ToName(a), StringComparer.OrdinalIgnoreCase);
 }

@@ -93,7 +93,7 @@ public sealed partial class SqliteBudgetStore
                 budget.Key,
                 Money(definition.Limit),
                 BudgetPeriodNames.ToName(definition.Period),
-                definition.Alignment == BudgetWindowAlignment.Rolling ? "rolling" : "calendar",
+                BudgetPeriodNames.ToName(definition.Alignment),
                 string.Join(',', definition.AlertThresholds.Select(Money)),
                 Time(budget.Anchor),
                 Time(budget.WindowStart),
@@ -122,7 +122,7 @@ public sealed partial class SqliteBudgetStore
                 transaction,
                 project,
                 reservation.Id,
-                StateName(reservation.State),
+                ReservationStateNames.ToName(reservation.State),
                 JsonSerializer.Serialize(reservation.Keys, StringArrayTypeInfo),
                 holds.ToString(),
                 Money(reservation.Amount),
@@ -188,7 +188,7 @@ public sealed partial class SqliteBudgetStore
                     string id = reader.GetString(0);
                     try
                     {
-                        ReservationState state = ParseState(reader.GetString(1));
+                        ReservationState state = ReservationStateNames.Parse(reader.GetString(1));
                         DateTimeOffset? forgetAt = reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6));
                         if ((state == ReservationState.Active) != (forgetAt is null))
                         {
@@ -240,12 +240,7 @@ public sealed partial class SqliteBudgetStore
             var definition = new BudgetDefinition(
                 ParseMoney(reader.GetString(1)),
                 BudgetPeriodNames.Parse(reader.GetString(2)),
-                reader.GetString(3) switch
-                {
-                    "calendar" => BudgetWindowAlignment.Calendar,
-                    "rolling" => BudgetWindowAlignment.Rolling,
-                    var other => throw new FormatException($"unknown window alignment '{other}'."),
-                },
+                BudgetPeriodNames.ParseAlignment(reader.GetString(3)),
                 thresholds.Length == 0 ? null : thresholds.Split(',').Select(ParseMoney));
             Dictionary<string, string> byModel = JsonSerializer.Deserialize(reader.GetString(10), StringMapTypeInfo) ?? throw new FormatException("spend_by_model is null.");
             var spendByModel = new Dictionary<string, decimal>(byModel.Count, StringComparer.Ordinal);
@@ -315,22 +310,5 @@ public sealed partial class SqliteBudgetStore
 
             return JsonSerializer.Serialize(map, StringMapTypeInfo);
         }
-
-
-
-        private static string StateName(ReservationState state) => state switch
-        {
-            ReservationState.Active => "active",
-            ReservationState.Reclaimed => "reclaimed",
-            _ => "completed",
-        };
-
-        private static ReservationState ParseState(string name) => name switch
-        {
-            "active" => ReservationState.Active,
-            "reclaimed" => ReservationState.Reclaimed,
-            "completed" => ReservationState.Completed,
-            _ => throw new FormatException($"unknown state '{name}'."),
-        };
     }
 }

@@ -21,6 +21,8 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
     private static readonly Lazy<Tokenizer> O200k = new(() => Load("o200k_base", "Microsoft.ML.Tokenizers.Data.O200kBase", O200kPattern()));
     private static readonly Lazy<Tokenizer> Cl100k = new(() => Load("cl100k_base", "Microsoft.ML.Tokenizers.Data.Cl100kBase", Cl100kPattern()));
 
+    private TokenizerChoice? _lastChoice;
+
     /// <summary>Initializes a new instance of the <see cref="TiktokenTokenEstimator"/> class.</summary>
     /// <param name="tokensPerImage">Tokens counted for each image or other binary input part.</param>
     public TiktokenTokenEstimator(int tokensPerImage = DefaultTokensPerImage)
@@ -31,21 +33,7 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
     /// <summary>Gets the name of the encoding used for a model: <c>cl100k_base</c> for gpt-4 and gpt-3.5 models, <c>o200k_base</c> for all others.</summary>
     /// <param name="modelId">The model, or <see langword="null"/>.</param>
     /// <returns>The encoding name.</returns>
-    public static string GetEncodingName(string? modelId)
-    {
-        if (modelId is null)
-        {
-            return "o200k_base";
-        }
-
-        string id = modelId[(modelId.LastIndexOf('/') + 1)..];
-        bool cl100k = id.StartsWith("gpt-3.5", StringComparison.OrdinalIgnoreCase)
-            || id.StartsWith("gpt-35", StringComparison.OrdinalIgnoreCase)
-            || (id.StartsWith("gpt-4", StringComparison.OrdinalIgnoreCase)
-                && !id.StartsWith("gpt-4o", StringComparison.OrdinalIgnoreCase)
-                && !id.StartsWith("gpt-4.", StringComparison.OrdinalIgnoreCase));
-        return cl100k ? "cl100k_base" : "o200k_base";
-    }
+    public static string GetEncodingName(string? modelId) => IsCl100k(modelId) ? "cl100k_base" : "o200k_base";
 
     /// <inheritdoc/>
     public override int CountTokens(string text, string? modelId)
@@ -55,8 +43,43 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
             return 0;
         }
 
-        Tokenizer tokenizer = GetEncodingName(modelId) == "cl100k_base" ? Cl100k.Value : O200k.Value;
-        return tokenizer.CountTokens(text);
+        return GetTokenizer(modelId).CountTokens(text);
+    }
+
+    // A request's pieces are counted one by one with the same model id, so the last choice is kept. The choice is one
+    // immutable object in one field: a thread reads a whole pair or replaces it, and a lost replacement costs only a miss.
+    private Tokenizer GetTokenizer(string? modelId)
+    {
+        if (modelId is null)
+        {
+            return O200k.Value;
+        }
+
+        TokenizerChoice? last = _lastChoice;
+        if (last is not null && string.Equals(last.ModelId, modelId, StringComparison.Ordinal))
+        {
+            return last.Tokenizer;
+        }
+
+        Tokenizer tokenizer = IsCl100k(modelId) ? Cl100k.Value : O200k.Value;
+        _lastChoice = new TokenizerChoice(modelId, tokenizer);
+        return tokenizer;
+    }
+
+    private static bool IsCl100k(string? modelId)
+    {
+        if (modelId is null)
+        {
+            return false;
+        }
+
+        // The family is named after a provider prefix such as "openai/" or "azure/".
+        ReadOnlySpan<char> id = modelId.AsSpan(modelId.LastIndexOf('/') + 1);
+        return id.StartsWith("gpt-3.5", StringComparison.OrdinalIgnoreCase)
+            || id.StartsWith("gpt-35", StringComparison.OrdinalIgnoreCase)
+            || (id.StartsWith("gpt-4", StringComparison.OrdinalIgnoreCase)
+                && !id.StartsWith("gpt-4o", StringComparison.OrdinalIgnoreCase)
+                && !id.StartsWith("gpt-4.", StringComparison.OrdinalIgnoreCase));
     }
 
     // The tokenizers are built without special tokens: the API encodes "<|endoftext|>" in a message as ordinary
@@ -76,4 +99,6 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
 
     [GeneratedRegex(@"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
     private static partial Regex Cl100kPattern();
+
+    private sealed record TokenizerChoice(string ModelId, Tokenizer Tokenizer);
 }

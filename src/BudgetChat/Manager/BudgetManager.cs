@@ -181,7 +181,8 @@ public sealed class BudgetManager : IDisposable
             throw new ArgumentException("The response names no model (ChatResponse.ModelId), so it cannot be priced. Use UpdateCostAsync(user, model, inputText, outputText).", nameof(response));
         }
 
-        if (response.Usage is not { } usage || (usage.InputTokenCount is null && usage.OutputTokenCount is null))
+        UsageDetails? usage = response.Usage;
+        if (!usage.HasTokenCounts())
         {
             throw new ArgumentException("The response reports no token usage (ChatResponse.Usage), so it cannot be priced. Use UpdateCostAsync(user, model, inputText, outputText).", nameof(response));
         }

@@ -1,6 +1,10 @@
 namespace BudgetChat;
 
-/// <summary>The names of <see cref="BudgetPeriod"/> values in the files and databases the durable stores write.</summary>
+/// <summary>
+/// The names of <see cref="BudgetPeriod"/> and <see cref="BudgetWindowAlignment"/> values in the files and databases
+/// the durable stores write.
+/// </summary>
+/// <remarks>The names are part of those formats: changing one makes existing files and databases unreadable. This type is thread-safe.</remarks>
 internal static class BudgetPeriodNames
 {
     public static string ToName(BudgetPeriod period) => period switch
@@ -21,5 +25,16 @@ internal static class BudgetPeriodNames
         "monthly" => BudgetPeriod.Monthly,
         "yearly" => BudgetPeriod.Yearly,
         _ => throw new FormatException($"Unknown period '{name}'."),
+    };
+
+    public static string ToName(BudgetWindowAlignment alignment) =>
+        alignment == BudgetWindowAlignment.Rolling ? "rolling" : "calendar";
+
+    /// <exception cref="FormatException">The name is not one of ours.</exception>
+    public static BudgetWindowAlignment ParseAlignment(string name) => name switch
+    {
+        "calendar" => BudgetWindowAlignment.Calendar,
+        "rolling" => BudgetWindowAlignment.Rolling,
+        _ => throw new FormatException($"Unknown window alignment '{name}'."),
     };
 }

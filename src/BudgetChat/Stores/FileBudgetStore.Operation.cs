@@ -87,7 +87,7 @@ public sealed partial class FileBudgetStore
             {
                 writer.WriteNumber("limit", Definition.Limit);
                 writer.WriteString("period", BudgetPeriodNames.ToName(Definition.Period));
-                writer.WriteString("alignment", AlignmentName(Definition.Alignment));
+                writer.WriteString("alignment", BudgetPeriodNames.ToName(Definition.Alignment));
                 WriteThresholds(writer, Definition.AlertThresholds);
             }
 
@@ -202,7 +202,7 @@ public sealed partial class FileBudgetStore
         {
             decimal limit = Money(line, "limit");
             BudgetPeriod period = BudgetPeriodNames.Parse(RequiredString(line, "period"));
-            BudgetWindowAlignment alignment = ParseAlignment(RequiredString(line, "alignment"));
+            BudgetWindowAlignment alignment = BudgetPeriodNames.ParseAlignment(RequiredString(line, "alignment"));
             return CreateDefinition(limit, period, alignment, ReadThresholds(line));
         }
     }
@@ -286,16 +286,4 @@ public sealed partial class FileBudgetStore
             throw new FormatException(ex.Message, ex);
         }
     }
-
-
-
-    private static string AlignmentName(BudgetWindowAlignment alignment) =>
-        alignment == BudgetWindowAlignment.Rolling ? "rolling" : "calendar";
-
-    private static BudgetWindowAlignment ParseAlignment(string name) => name switch
-    {
-        "calendar" => BudgetWindowAlignment.Calendar,
-        "rolling" => BudgetWindowAlignment.Rolling,
-        _ => throw new FormatException($"Unknown window alignment '{name}'."),
-    };
 }

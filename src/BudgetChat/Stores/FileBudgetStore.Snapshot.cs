@@ -72,7 +72,7 @@ public sealed partial class FileBudgetStore
         // What LiteLLM has no field for.
         writer.WriteStartObject(MetadataKey);
         writer.WriteString("period", BudgetPeriodNames.ToName(definition.Period));
-        writer.WriteString("alignment", AlignmentName(definition.Alignment));
+        writer.WriteString("alignment", BudgetPeriodNames.ToName(definition.Alignment));
         writer.WriteString("anchor", budget.Anchor);
         writer.WriteString("window_start", budget.WindowStart);
         if (budget.WindowEnd is { } end)
@@ -102,7 +102,7 @@ public sealed partial class FileBudgetStore
         {
             writer.WriteStartObject();
             writer.WriteString("id", reservation.Id);
-            writer.WriteString("state", reservation.State == ReservationState.Active ? "active" : "reclaimed");
+            writer.WriteString("state", ReservationStateNames.ToName(reservation.State));
             writer.WriteStartArray("keys");
             foreach (string key in reservation.Keys)
             {
@@ -256,7 +256,7 @@ public sealed partial class FileBudgetStore
         {
             if (BudgetPeriodNames.Parse(RequiredString(own, "period")) == period)
             {
-                alignment = ParseAlignment(RequiredString(own, "alignment"));
+                alignment = BudgetPeriodNames.ParseAlignment(RequiredString(own, "alignment"));
             }
             else
             {
@@ -320,12 +320,11 @@ public sealed partial class FileBudgetStore
             foreach (JsonElement item in list.EnumerateArray())
             {
                 string id = RequiredString(item, "id");
-                ReservationState state = RequiredString(item, "state") switch
-                {
-                    "active" => ReservationState.Active,
-                    "reclaimed" => ReservationState.Reclaimed,
-                    string s => throw new FormatException($"reservation '{id}' has an unknown state '{s}'."),
-                };
+                // A completed reservation is never written here: its id is remembered in 'forget' alone.
+                string stateName = RequiredString(item, "state");
+                ReservationState state = ReservationStateNames.TryParse(stateName, out ReservationState parsed) && parsed != ReservationState.Completed
+                    ? parsed
+                    : throw new FormatException($"reservation '{id}' has an unknown state '{stateName}'.");
                 string[] keys = [.. item.GetProperty("keys").EnumerateArray().Select(k => k.GetString() ?? throw new FormatException($"reservation '{id}' has a null key."))];
                 bool[] holds = [.. item.GetProperty("holds").EnumerateArray().Select(h => h.GetBoolean())];
                 reservations.Add(new ReservationRecord(id, state, keys, holds, Money(item, "amount"), Ticks(item, "expires_at")));

@@ -48,6 +48,37 @@ public sealed class TiktokenTokenEstimatorTests
         Assert.Equal(encoding, TiktokenTokenEstimator.GetEncodingName(model));
     }
 
+    [Theory]
+    [InlineData("openai/gpt-4o", "gpt-4o")]
+    [InlineData("azure/gpt-4", "gpt-4")]
+    [InlineData("openrouter/openai/gpt-3.5-turbo", "gpt-3.5-turbo")]
+    public void ProviderPrefixedId_CountsAsTheBareId(string prefixed, string bare)
+    {
+        // 10 tokens in o200k_base and 23 in cl100k_base (tiktoken-counts.json), so the encoding shows in the count.
+        const string Text = "مرحبا بالعالم، كيف حالك اليوم؟";
+        var estimator = new TiktokenTokenEstimator();
+
+        int bareCount = estimator.CountTokens(Text, bare);
+
+        Assert.Equal(TiktokenTokenEstimator.GetEncodingName(bare), TiktokenTokenEstimator.GetEncodingName(prefixed));
+        Assert.Equal(bareCount, estimator.CountTokens(Text, prefixed));
+        Assert.Equal(bareCount, estimator.CountTokens(Text, prefixed)); // again, now from the estimator's last choice
+    }
+
+    [Fact]
+    public void AlternatingModelFamilies_EachCountWithTheirOwnEncoding()
+    {
+        const string Text = "مرحبا بالعالم، كيف حالك اليوم؟"; // o200k_base: 10, cl100k_base: 23 (tiktoken-counts.json)
+        var estimator = new TiktokenTokenEstimator();
+        string?[] models = ["gpt-4o", "gpt-4", "openai/gpt-4o", "azure/gpt-35-turbo", null, "gpt-4-turbo", "o3-mini", "gpt-4"];
+        int[] expected = [10, 23, 10, 23, 10, 23, 10, 23];
+
+        for (int round = 0; round < 3; round++)
+        {
+            Assert.Equal(expected, models.Select(m => estimator.CountTokens(Text, m)));
+        }
+    }
+
     [Fact]
     public void CountInputTokens_AddsOpenAIsPerMessageFraming()
     {

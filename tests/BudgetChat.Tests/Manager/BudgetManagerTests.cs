@@ -123,6 +123,18 @@ public sealed class BudgetManagerTests
     }
 
     [Fact]
+    public async Task UpdateCost_FromAResponseWhoseUsageCountsNoInputOrOutputTokens_Throws_AndChargesNothing()
+    {
+        await _manager.CreateBudgetAsync("1234", 10m);
+        var response = new ChatResponse { ModelId = "gpt-4o", Usage = new UsageDetails { TotalTokenCount = 500 } };
+
+        ArgumentException ex = await Assert.ThrowsAsync<ArgumentException>(() => _manager.UpdateCostAsync("1234", response));
+
+        Assert.Equal("response", ex.ParamName);
+        Assert.Equal(0m, await _manager.GetCurrentCostAsync("1234"));
+    }
+
+    [Fact]
     public async Task UpdateCost_FromTexts_CountsTheirTokens()
     {
         await _manager.CreateBudgetAsync("1234", 10m);
