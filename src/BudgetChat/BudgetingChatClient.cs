@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
@@ -104,7 +103,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             throw;
         }
 
-        int receivedTokens = HasUsage(response.Usage) ? 0 : CountTokens(response.Text, response.ModelId ?? admission.ModelId);
+        int receivedTokens = response.Usage.HasTokenCounts() ? 0 : CountTokens(response.Text, response.ModelId ?? admission.ModelId);
         await SettleAsync(admission, response.Usage, response.ModelId, receivedTokens, UsageMissingReason.NotReported).ConfigureAwait(false);
         return response;
     }
@@ -206,7 +205,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                     UsageMissingReason reason = completed ? UsageMissingReason.NotReported
                         : failure is not null ? UsageMissingReason.StreamFailed
                         : UsageMissingReason.StoppedEarly;
-                    int receivedTokens = HasUsage(usage) ? 0 : additive ? additiveTokens : CountTokens(text?.ToString(), modelId ?? admission.ModelId);
+                    int receivedTokens = usage.HasTokenCounts() ? 0 : additive ? additiveTokens : CountTokens(text?.ToString(), modelId ?? admission.ModelId);
                     await SettleAsync(admission, usage, modelId, receivedTokens, reason).ConfigureAwait(false);
                 }
             }
@@ -517,8 +516,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         return ready.IsCompletedSuccessfully ? Task.CompletedTask : ready.WaitAsync(cancellationToken);
     }
 
-    private static bool HasUsage([NotNullWhen(true)] UsageDetails? usage) => usage is { InputTokenCount: not null } or { OutputTokenCount: not null };
-
     // The provider's objects are never changed: a second usage report is added into a new one.
     private static UsageDetails Sum(UsageDetails first, UsageDetails second)
     {
@@ -555,7 +552,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             && _prices.TryGetPrice(responseModelId, out ModelPrice? responsePrice) ? responsePrice : admission.Price;
 
         decimal cost;
-        if (HasUsage(usage))
+        if (usage.HasTokenCounts())
         {
             cost = price.GetCost(usage);
         }
