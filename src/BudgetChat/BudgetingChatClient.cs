@@ -38,8 +38,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
 
-    // Reservation ids: a random prefix per client and a counter, unique without a system call per request.
-    private readonly string _idPrefix = Guid.NewGuid().ToString("N")[..16];
+    // Reservation ids: a random number per client and a counter, unique without a system call per request.
+    private readonly ulong _idSource = (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
     private long _idCounter;
     private Task? _globalBudgetReady;
 
@@ -527,19 +527,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
     private int CountTokens(string? text, string modelId) => string.IsNullOrEmpty(text) ? 0 : _estimator.CountTokens(text, modelId);
 
-    // Written digit by digit: the general number formatter costs more than the rest of the id together.
-    private string NewReservationId() =>
-        string.Create(33, (_idPrefix, Interlocked.Increment(ref _idCounter)), static (span, state) =>
-        {
-            state._idPrefix.CopyTo(span);
-            span[16] = '-';
-            ulong counter = (ulong)state.Item2;
-            for (int i = 32; i > 16; i--)
-            {
-                span[i] = "0123456789abcdef"[(int)(counter & 0xF)];
-                counter >>= 4;
-            }
-        });
+    private string NewReservationId() => ReservationIds.Create(_idSource, (ulong)Interlocked.Increment(ref _idCounter));
 
     // receivedOutputTokens: the tokens of the text received, charged when the provider reported no usage. Completes
     // synchronously when the store does and there are no alerts to publish.

@@ -173,7 +173,7 @@ internal sealed class BudgetLedger
         if (_completedIds is not null)
         {
             fingerprint = CompletedIdTable.Fingerprint(reservationId);
-            if (_completedIds.Contains(fingerprint, now.UtcTicks))
+            if (_completedIds.ContainsNew(reservationId, fingerprint, now.UtcTicks))
             {
                 throw IdEnded(reservationId);
             }
@@ -286,7 +286,7 @@ internal sealed class BudgetLedger
         }
 
         UInt128 fingerprint = _completedIds is null ? default : CompletedIdTable.Fingerprint(chargeId);
-        if (_completedIds?.Contains(fingerprint, now.UtcTicks) == true)
+        if (_completedIds?.ContainsNew(chargeId, fingerprint, now.UtcTicks) == true)
         {
             return BudgetCompletion.AlreadyCompleted;
         }

@@ -37,6 +37,41 @@ public sealed class InMemoryBudgetStoreTests : BudgetStoreConformanceTests
         Assert.Equal(BudgetCompletionStatus.NotFound, (await store.SettleAsync("acme", sameId, 0.10m, null)).Status);
     }
 
+    // The ids BudgetingChatClient makes are told to be new from their count alone; a completed one is refused all the
+    // same, whichever order the calls of several clients reach the store in.
+    [Fact]
+    public async Task CompletedIds_OfTheMiddlewaresShape_AreRefusedAgain_InAnyOrder()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var store = new InMemoryBudgetStore(new BudgetStoreOptions(), time);
+        await store.SetBudgetAsync("acme", "user:1", new BudgetDefinition(100m));
+        string[] ids = [ReservationIds.Create(1, 5), ReservationIds.Create(1, 3), ReservationIds.Create(2, 1), ReservationIds.Create(1, 4), ReservationIds.Create(1, 9)];
+        foreach (string id in ids)
+        {
+            Assert.True((await store.ReserveAsync("acme", ["user:1"], 0.20m, id, Epoch.AddMinutes(5))).IsReserved);
+        }
+
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync("acme", ids[0], 0.10m, "m")).Status);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ReleaseAsync("acme", ids[1])).Status);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync("acme", ["user:1"], 0.10m, "m", ReservationIds.Create(1, 7))).Status);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync("acme", ["user:1"], 0.10m, "m", ReservationIds.Create(3, 1))).Status);
+
+        foreach (string used in new[] { ids[0], ids[1], ReservationIds.Create(1, 7), ReservationIds.Create(3, 1) })
+        {
+            await Assert.ThrowsAsync<ArgumentException>(async () => await store.ReserveAsync("acme", ["user:1"], 0.20m, used, Epoch.AddMinutes(5)));
+            Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.ChargeAsync("acme", ["user:1"], 0.10m, "m", used)).Status);
+        }
+
+        // Ids never used reserve, below or above what was seen, and so does another string of a used id's numbers; the
+        // three still active were held all along.
+        Assert.True((await store.ReserveAsync("acme", ["user:1"], 0.20m, ReservationIds.Create(1, 6), Epoch.AddMinutes(5))).IsReserved);
+        Assert.True((await store.ReserveAsync("acme", ["user:1"], 0.20m, ReservationIds.Create(1, 10), Epoch.AddMinutes(5))).IsReserved);
+        Assert.True((await store.ReserveAsync("acme", ["user:1"], 0.20m, ReservationIds.Create(0xabc, 7).ToUpperInvariant(), Epoch.AddMinutes(5))).IsReserved);
+        BudgetState? state = await store.GetBudgetAsync("acme", "user:1");
+        Assert.Equal(6 * 0.20m, state!.Reserved);
+        Assert.Equal(0.30m, state.Spent);
+    }
+
     // Not inlined, so that no local of the test keeps the id alive across the collection.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static async Task<WeakReference<string>> CompleteWithNewId(InMemoryBudgetStore store, string completion)
