@@ -26,7 +26,10 @@ internal static class ReservationIds
             WriteHex(span[(Digits + 1)..], state.sequence);
         });
 
-    /// <summary>Reads an id back, when it has the shape <see cref="Create"/> writes (in either case of hex digit).</summary>
+    /// <summary>
+    /// Reads an id back, when it is exactly what <see cref="Create"/> writes (lower-case hex digits), so that each pair
+    /// of numbers has one id and each such id one pair.
+    /// </summary>
     public static bool TryParse(string id, out ulong source, out ulong sequence)
     {
         source = 0;
@@ -55,7 +58,7 @@ internal static class ReservationIds
             uint digit = (uint)(c - '0');
             if (digit > 9)
             {
-                digit = (uint)((c | 0x20) - 'a');
+                digit = (uint)(c - 'a');
                 if (digit > 5)
                 {
                     return false;

@@ -26,9 +26,9 @@ internal sealed class BudgetLedger
     /// <param name="project">The project whose budgets it keeps.</param>
     /// <param name="options">The time zone and the retention of completed ids.</param>
     /// <param name="fingerprintCompletedIds">
-    /// <see langword="true"/> to remember completed ids only by a 128-bit fingerprint, for a store that keeps the ledger in
-    /// memory only: nothing per id stays on the managed heap for the garbage collector to trace, but the ids can no longer
-    /// be exported (<see cref="Export"/> and <see cref="TryExportReservation"/> throw). <see langword="false"/> (the
+    /// <see langword="true"/> to remember completed ids in a <see cref="CompletedIdTable"/> (by sequence number for the
+    /// middleware's ids, otherwise by a 128-bit fingerprint), for a store that keeps the ledger in memory only: nothing
+    /// per id stays on the managed heap for the garbage collector to trace, but the ids can no longer be exported (<see cref="Export"/> and <see cref="TryExportReservation"/> throw). <see langword="false"/> (the
     /// default) keeps each completed id as a record a persistent store can save.
     /// </param>
     public BudgetLedger(string project, BudgetStoreOptions options, bool fingerprintCompletedIds = false)
@@ -169,14 +169,9 @@ internal sealed class BudgetLedger
     // place: the reservation's entry in the table, still null; set when the reservation is made.
     private BudgetReservationResult ReserveNew(IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now, ref Reservation? place)
     {
-        UInt128 fingerprint = default;
-        if (_completedIds is not null)
+        if (_completedIds?.ContainsNew(reservationId, now.UtcTicks) == true)
         {
-            fingerprint = CompletedIdTable.Fingerprint(reservationId);
-            if (_completedIds.ContainsNew(reservationId, fingerprint, now.UtcTicks))
-            {
-                throw IdEnded(reservationId);
-            }
+            throw IdEnded(reservationId);
         }
 
         var entries = new Entry[keys.Count];
@@ -210,7 +205,7 @@ internal sealed class BudgetLedger
             MarkBudget(keys[i]);
         }
 
-        var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt) { Fingerprint = fingerprint };
+        var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt);
         place = reservation;
         Watch(reservation);
         Version++;
@@ -285,8 +280,7 @@ internal sealed class BudgetLedger
                 : throw new ArgumentException($"Charge id '{chargeId}' is the id of an open reservation; settle the reservation instead.", nameof(chargeId));
         }
 
-        UInt128 fingerprint = _completedIds is null ? default : CompletedIdTable.Fingerprint(chargeId);
-        if (_completedIds?.ContainsNew(chargeId, fingerprint, now.UtcTicks) == true)
+        if (_completedIds?.ContainsNew(chargeId, now.UtcTicks) == true)
         {
             return BudgetCompletion.AlreadyCompleted;
         }
@@ -307,7 +301,7 @@ internal sealed class BudgetLedger
 
         if (_completedIds is not null)
         {
-            _completedIds.Add(fingerprint, (now + _options.CompletedIdRetention).UtcTicks, now.UtcTicks);
+            _completedIds.Add(chargeId, (now + _options.CompletedIdRetention).UtcTicks, now.UtcTicks);
             Version++;
         }
         else
@@ -638,7 +632,7 @@ internal sealed class BudgetLedger
         {
             // The reservation object and its id string are gone (TakeForCompletion); the fingerprint answers every later
             // call with this id.
-            _completedIds.Add(reservation.Fingerprint, (now + _options.CompletedIdRetention).UtcTicks, now.UtcTicks);
+            _completedIds.Add(reservation.Id, (now + _options.CompletedIdRetention).UtcTicks, now.UtcTicks);
             return;
         }
 
@@ -661,7 +655,7 @@ internal sealed class BudgetLedger
         new($"Reservation id '{reservationId}' was already used and has ended; use a new id for a new reservation.", nameof(reservationId));
 
     private BudgetCompletion NotFoundOrCompleted(string reservationId, DateTimeOffset now) =>
-        _completedIds?.Contains(CompletedIdTable.Fingerprint(reservationId), now.UtcTicks) == true ? BudgetCompletion.AlreadyCompleted : BudgetCompletion.NotFound;
+        _completedIds?.Contains(reservationId, now.UtcTicks) == true ? BudgetCompletion.AlreadyCompleted : BudgetCompletion.NotFound;
 
     private void ThrowIfFingerprinted()
     {
@@ -735,9 +729,6 @@ internal sealed class BudgetLedger
         public ReservationState State { get; set; }
 
         public DateTimeOffset ForgetAt { get; set; }
-
-        // The id's fingerprint, taken once at the reservation, when the ledger remembers completed ids by fingerprint.
-        public UInt128 Fingerprint { get; init; }
     }
 
     private sealed class Entry(BudgetDefinition definition, DateTimeOffset createdAt)

@@ -7,12 +7,20 @@ using System.Runtime.Intrinsics.X86;
 namespace BudgetChat;
 
 /// <summary>
-/// The ids of completed reservations and charges of one in-memory ledger, each remembered until a time, by a 128-bit
-/// fingerprint (XxHash128 of the id's UTF-16 code units).
+/// The ids of completed reservations and charges of one in-memory ledger, each remembered until a time: the ids
+/// <see cref="BudgetingChatClient"/> makes in a <see cref="SequenceWindow"/> of their client, any other id by a 128-bit
+/// fingerprint (XxHash128 of the id's UTF-16 code units) in a hash table.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Built for the call rate: an open-addressing table of plain structs, so no string or object per id outlives its call
+/// The middleware's ids (<see cref="ReservationIds"/>) count up per client, so they are remembered by sequence number
+/// in a window that moves up with them (8 bytes an id, memory touched in order), and one counting above its client's
+/// last is known to be new without a lookup (<see cref="IdSequenceWatermarks"/>). Up to
+/// <see cref="IdSequenceWatermarks.MaxSources"/> clients get a window; ids of other clients, ids below a window (a
+/// call that took longer than those after it) and ids of any other shape go to the hash table.
+/// </para>
+/// <para>
+/// The hash table is built for the call rate: an open-addressing table of plain structs, so no string or object per id outlives its call
 /// (the garbage collector never traces the table) and a lookup usually reads one cache line. An id whose time has come
 /// is treated as absent at once and its slot is reused or dropped when the table is rebuilt, so there is no queue of
 /// ids to forget and no lookup per forgotten id.
@@ -22,7 +30,7 @@ namespace BudgetChat;
 /// 10⁻²² for a hundred million). Not thread-safe: the owning ledger's store serializes access.
 /// </para>
 /// </remarks>
-internal sealed class CompletedIdTable
+internal sealed class CompletedIdTable : ISequenceEvictionTarget
 {
     private const int MinimumCapacity = 16;
 
@@ -38,6 +46,8 @@ internal sealed class CompletedIdTable
     private byte[]? _spareTags;
     private int _used;
     private readonly IdSequenceWatermarks _watermarks = new();
+    private readonly Dictionary<ulong, SequenceWindow> _windows = [];
+    private bool _windowsFull;
 
     /// <summary>Gets how many slots hold an id, remembered or forgotten; for tests.</summary>
     internal int UsedSlots => _used;
@@ -50,21 +60,48 @@ internal sealed class CompletedIdTable
 
     /// <summary>
     /// Tells whether an id about to be used is remembered at a time, and records it as seen. An id that counts up from
-    /// the last of its client (see <see cref="IdSequenceWatermarks"/>) is answered without reading the table.
+    /// the last of its client (see <see cref="IdSequenceWatermarks"/>) is answered without a lookup.
     /// </summary>
-    public bool ContainsNew(string id, UInt128 fingerprint, long nowTicks)
+    public bool ContainsNew(string id, long nowTicks) => !_watermarks.RecordIsUnseen(id) && Contains(id, nowTicks);
+
+    /// <summary>Tells whether an id is remembered at a time.</summary>
+    public bool Contains(string id, long nowTicks) =>
+        WindowOf(id, out ulong sequence) is { } window ? window.Contains(sequence, nowTicks) : Contains(Fingerprint(id), nowTicks);
+
+    /// <summary>Remembers an id until a time (later than <paramref name="nowTicks"/>), replacing any time it had.</summary>
+    public void Add(string id, long forgetAtTicks, long nowTicks)
     {
-        if (_watermarks.RecordIsUnseen(id))
+        if (ReservationIds.TryParse(id, out ulong source, out ulong sequence))
         {
-            // Added soon after, when its reservation completes: its probe reads from here.
-            int start = IndexOf(fingerprint, _slots.Length - 1);
-            Prefetch(ref _tags[start]);
-            Prefetch(ref _slots[start]);
-            return false;
+            ref SequenceWindow? window = ref CollectionsMarshal.GetValueRefOrAddDefault(_windows, source, out bool exists);
+            if (!exists)
+            {
+                // A client gets its window at its first id or never (once the windows are full), so none of its ids is
+                // in the hash table at or above the window's first.
+                if (_windowsFull || _windows.Count > IdSequenceWatermarks.MaxSources)
+                {
+                    _windowsFull = true;
+                    _windows.Remove(source);
+                }
+                else
+                {
+                    window = new SequenceWindow(source, sequence);
+                }
+            }
+
+            if (window is not null && sequence >= window.First)
+            {
+                window.Add(sequence, forgetAtTicks, nowTicks, this);
+                return;
+            }
         }
 
-        return Contains(fingerprint, nowTicks);
+        Add(Fingerprint(id), forgetAtTicks, nowTicks);
     }
+
+    /// <inheritdoc/>
+    void ISequenceEvictionTarget.Evict(ulong source, ulong sequence, long forgetAtTicks, long nowTicks) =>
+        Add(Fingerprint(ReservationIds.Create(source, sequence)), forgetAtTicks, nowTicks);
 
     /// <summary>Tells whether an id is remembered at a time.</summary>
     public bool Contains(UInt128 fingerprint, long nowTicks)
@@ -191,6 +228,12 @@ internal sealed class CompletedIdTable
             Sse.Prefetch0(Unsafe.AsPointer(ref location));
         }
     }
+
+    // The window that holds an id of the middleware's shape, when its client has one and the id is not below it.
+    private SequenceWindow? WindowOf(string id, out ulong sequence) =>
+        ReservationIds.TryParse(id, out ulong source, out sequence) && _windows.TryGetValue(source, out SequenceWindow? window) && sequence >= window.First
+            ? window
+            : null;
 
     private static int IndexOf(UInt128 fingerprint, int mask) => (int)(ulong)fingerprint & mask;
 

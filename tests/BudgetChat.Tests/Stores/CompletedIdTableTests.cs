@@ -37,9 +37,47 @@ public sealed class CompletedIdTableTests
         string id = ReservationIds.Create(5, 1);
         table.Add(CompletedIdTable.Fingerprint(id), forgetAtTicks: 1_000, nowTicks: 10);
 
-        Assert.False(table.ContainsNew(id, CompletedIdTable.Fingerprint(id), 10));
-        Assert.True(table.ContainsNew(id, CompletedIdTable.Fingerprint(id), 10)); // no longer counting up: read from the table
-        Assert.True(table.Contains(CompletedIdTable.Fingerprint(id), 10));
+        Assert.False(table.ContainsNew(id, 10));
+        Assert.True(table.ContainsNew(id, 10)); // no longer counting up: looked up
+        Assert.True(table.Contains(id, 10));
+    }
+
+    [Fact]
+    public void MiddlewareIds_AreRememberedByTheirClientsWindow_AndOthersByFingerprint()
+    {
+        var table = new CompletedIdTable();
+        table.Add(ReservationIds.Create(9, 100), forgetAtTicks: 1_000, nowTicks: 10);
+        table.Add(ReservationIds.Create(9, 101), forgetAtTicks: 1_000, nowTicks: 10);
+        table.Add(ReservationIds.Create(9, 99), forgetAtTicks: 1_000, nowTicks: 10); // below the window: by fingerprint
+        table.Add("r1", forgetAtTicks: 1_000, nowTicks: 10);
+        table.Add(ReservationIds.Create(9, 0xab).ToUpperInvariant(), forgetAtTicks: 1_000, nowTicks: 10); // not the middleware's exact shape
+
+        Assert.Equal(3, table.UsedSlots);
+        foreach (string id in new[] { ReservationIds.Create(9, 100), ReservationIds.Create(9, 101), ReservationIds.Create(9, 99), "r1", ReservationIds.Create(9, 0xab).ToUpperInvariant() })
+        {
+            Assert.True(table.Contains(id, 999), id);
+            Assert.False(table.Contains(id, 1_000), id);
+        }
+
+        Assert.False(table.Contains(ReservationIds.Create(9, 0xab), 10));
+        Assert.False(table.Contains(ReservationIds.Create(8, 100), 10));
+    }
+
+    [Fact]
+    public void MiddlewareIds_HandedOverByAWindowThatMovesFarUp_AreStillRemembered()
+    {
+        var table = new CompletedIdTable();
+        table.Add(ReservationIds.Create(9, 1), forgetAtTicks: 1_000, nowTicks: 10);
+        table.Add(ReservationIds.Create(9, 2), forgetAtTicks: 1_000, nowTicks: 10);
+        ulong farUp = 2 + (ulong)SequenceWindow.MaxCapacity;
+
+        table.Add(ReservationIds.Create(9, farUp), forgetAtTicks: 1_000, nowTicks: 10);
+
+        Assert.Equal(2, table.UsedSlots);
+        Assert.True(table.Contains(ReservationIds.Create(9, 1), 10));
+        Assert.True(table.Contains(ReservationIds.Create(9, 2), 10));
+        Assert.True(table.Contains(ReservationIds.Create(9, farUp), 10));
+        Assert.False(table.Contains(ReservationIds.Create(9, 3), 10));
     }
 
     [Fact]
@@ -75,12 +113,20 @@ public sealed class CompletedIdTableTests
                 : "id-" + random.Next(20_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
             UInt128 fingerprint = CompletedIdTable.Fingerprint(id);
             bool remembered = expected.TryGetValue(id, out long forgetAt) && forgetAt > now;
-            Assert.Equal(remembered, reservationShapedIds ? table.ContainsNew(id, fingerprint, now) : table.Contains(fingerprint, now));
+            Assert.Equal(remembered, reservationShapedIds ? table.ContainsNew(id, now) : table.Contains(fingerprint, now));
 
             if (random.Next(3) > 0)
             {
                 long until = now + 1 + random.Next(5_000);
-                table.Add(fingerprint, until, now);
+                if (reservationShapedIds)
+                {
+                    table.Add(id, until, now);
+                }
+                else
+                {
+                    table.Add(fingerprint, until, now);
+                }
+
                 expected[id] = until;
             }
 
@@ -89,7 +135,7 @@ public sealed class CompletedIdTableTests
 
         foreach ((string id, long forgetAt) in expected)
         {
-            Assert.Equal(forgetAt > now, table.Contains(CompletedIdTable.Fingerprint(id), now));
+            Assert.Equal(forgetAt > now, table.Contains(id, now));
         }
     }
 
