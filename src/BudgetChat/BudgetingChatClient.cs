@@ -289,9 +289,21 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             return ValueTask.FromResult(FailOpenOrThrow(admission, ex));
         }
 
-        return first.IsCompletedSuccessfully && first.Result.IsReserved
-            ? ValueTask.FromResult(Reserved(admission, quote, reduced: false))
-            : AdmitSlowAsync(admission, quote, first, cancellationToken);
+        if (!first.IsCompletedSuccessfully)
+        {
+            return AdmitSlowAsync(admission, quote, first, cancellationToken);
+        }
+
+        // A ValueTask is read once: the slow path gets a new one holding the result, not the store's again.
+        BudgetReservationResult result = first.Result;
+        if (result.IsReserved)
+        {
+            return ValueTask.FromResult(Reserved(admission, quote, reduced: false));
+        }
+
+#pragma warning disable CA2012 // A completed ValueTask made here from a value and consumed once, by AdmitSlowAsync.
+        return AdmitSlowAsync(admission, quote, ValueTask.FromResult(result), cancellationToken);
+#pragma warning restore CA2012
     }
 
     // firstAttempt: a reservation already asked of the store and not yet known to have succeeded.

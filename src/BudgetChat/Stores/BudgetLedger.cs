@@ -28,8 +28,9 @@ internal sealed class BudgetLedger
     /// <param name="fingerprintCompletedIds">
     /// <see langword="true"/> to remember completed ids in a <see cref="CompletedIdTable"/> (by sequence number for the
     /// middleware's ids, otherwise by a 128-bit fingerprint), for a store that keeps the ledger in memory only: nothing
-    /// per id stays on the managed heap for the garbage collector to trace, but the ids can no longer be exported (<see cref="Export"/> and <see cref="TryExportReservation"/> throw). <see langword="false"/> (the
-    /// default) keeps each completed id as a record a persistent store can save.
+    /// per id stays on the managed heap for the garbage collector to trace, but the ids can no longer be exported
+    /// (<see cref="Export"/> and <see cref="TryExportReservation"/> throw). <see langword="false"/> (the default) keeps
+    /// each completed id as a record a persistent store can save.
     /// </param>
     public BudgetLedger(string project, BudgetStoreOptions options, bool fingerprintCompletedIds = false)
     {
