@@ -1,7 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
-using System.Text;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -106,110 +103,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         int receivedTokens = response.Usage.HasTokenCounts() ? 0 : CountTokens(response.Text, response.ModelId ?? admission.ModelId);
         await SettleAsync(admission, response.Usage, response.ModelId, receivedTokens, UsageMissingReason.NotReported).ConfigureAwait(false);
         return response;
-    }
-
-    /// <inheritdoc/>
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        Admission admission = await AdmitAsync(messages, options, cancellationToken).ConfigureAwait(false);
-
-        IAsyncEnumerator<ChatResponseUpdate> enumerator;
-        try
-        {
-            enumerator = base.GetStreamingResponseAsync(messages, admission.Options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        }
-        catch
-        {
-            await ReleaseAsync(admission).ConfigureAwait(false);
-            throw;
-        }
-
-        UsageDetails? usage = null;
-        string? modelId = null;
-
-        // What arrived, for when no usage does: counted piece by piece when the estimator is additive, else kept.
-        bool additive = _estimator.IsAdditive;
-        int additiveTokens = 0;
-        StringBuilder? text = null;
-        bool produced = false;
-        bool completed = false;
-        ExceptionDispatchInfo? failure = null;
-        try
-        {
-            while (true)
-            {
-                try
-                {
-                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        completed = true;
-                        break;
-                    }
-                }
-                catch (Exception ex)
-                {
-                    failure = ExceptionDispatchInfo.Capture(ex);
-                }
-
-                failure?.Throw();
-                ChatResponseUpdate update = enumerator.Current;
-                produced = true;
-                modelId ??= update.ModelId;
-                IList<AIContent> contents = update.Contents;
-                for (int i = 0; i < contents.Count; i++)
-                {
-                    string? piece = null;
-                    switch (contents[i])
-                    {
-                        case UsageContent { Details: { } details }:
-                            usage = usage is null ? details : Sum(usage, details);
-                            break;
-                        case TextContent { Text: { Length: > 0 } t }:
-                            piece = t;
-                            break;
-                        case TextReasoningContent { Text: { Length: > 0 } r }:
-                            piece = r;
-                            break;
-                    }
-
-                    if (piece is not null && additive)
-                    {
-                        additiveTokens += _estimator.CountTokens(piece, admission.ModelId);
-                    }
-                    else if (piece is not null)
-                    {
-                        (text ??= new StringBuilder()).Append(piece);
-                    }
-                }
-
-                yield return update;
-            }
-        }
-        finally
-        {
-            try
-            {
-                await enumerator.DisposeAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                if (usage is null && failure is not null && !produced)
-                {
-                    // The provider failed before sending anything: nothing was generated, nothing is charged.
-                    await ReleaseAsync(admission).ConfigureAwait(false);
-                }
-                else
-                {
-                    UsageMissingReason reason = completed ? UsageMissingReason.NotReported
-                        : failure is not null ? UsageMissingReason.StreamFailed
-                        : UsageMissingReason.StoppedEarly;
-                    int receivedTokens = usage.HasTokenCounts() ? 0 : additive ? additiveTokens : CountTokens(text?.ToString(), modelId ?? admission.ModelId);
-                    await SettleAsync(admission, usage, modelId, receivedTokens, reason).ConfigureAwait(false);
-                }
-            }
-        }
     }
 
     /// <inheritdoc/>

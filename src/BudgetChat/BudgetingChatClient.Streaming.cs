@@ -1,0 +1,253 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Text;
+using Microsoft.Extensions.AI;
+
+namespace BudgetChat;
+
+public sealed partial class BudgetingChatClient
+{
+    /// <inheritdoc/>
+    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        new BudgetedStream(this, messages, options, cancellationToken);
+
+    private IAsyncEnumerator<ChatResponseUpdate> GetInnerStream(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken) =>
+        base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+
+    /// <summary>
+    /// One streamed call: admitted at the first <see cref="MoveNextAsync"/>, each update passed through as it arrives,
+    /// settled (or released) when the stream ends, fails, or is disposed early.
+    /// </summary>
+    /// <remarks>
+    /// Written by hand rather than as an async iterator so that an update the provider has already produced is passed
+    /// on without a state machine, and the first enumeration is the enumerable itself (one object per call). Where the
+    /// provider makes it wait, the awaiting methods use pooled state machines, so a long stream allocates nothing per
+    /// update either. Like any enumerator, not for concurrent use.
+    /// </remarks>
+    private sealed class BudgetedStream(BudgetingChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken callToken)
+        : IAsyncEnumerable<ChatResponseUpdate>, IAsyncEnumerator<ChatResponseUpdate>
+    {
+        private int _enumerated;
+        private CancellationToken _token;
+        private CancellationTokenSource? _linked;
+        private State _state;
+        private Admission? _admission;
+        private IAsyncEnumerator<ChatResponseUpdate>? _inner;
+
+        // What arrived, for when no usage does: counted piece by piece when the estimator is additive, else kept.
+        private bool _additive;
+        private int _additiveTokens;
+        private StringBuilder? _text;
+        private UsageDetails? _usage;
+        private string? _modelId;
+        private bool _produced;
+
+        private enum State
+        {
+            NotStarted,
+            Streaming,
+            Ended,
+        }
+
+        public ChatResponseUpdate Current { get; private set; } = null!;
+
+        public IAsyncEnumerator<ChatResponseUpdate> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+        {
+            // Each enumeration is a call of its own; the first one is this object.
+            BudgetedStream stream = Interlocked.Exchange(ref _enumerated, 1) == 0
+                ? this
+                : new BudgetedStream(client, messages, options, callToken) { _enumerated = 1 };
+            stream.UseToken(cancellationToken);
+            return stream;
+        }
+
+        public ValueTask<bool> MoveNextAsync()
+        {
+            if (_state != State.Streaming)
+            {
+                return _state == State.NotStarted ? StartAsync() : new ValueTask<bool>(false);
+            }
+
+            ValueTask<bool> next;
+            try
+            {
+                next = _inner!.MoveNextAsync();
+            }
+            catch (Exception ex)
+            {
+                return FailAsync(ex);
+            }
+
+            if (!next.IsCompletedSuccessfully)
+            {
+                return MoveNextSlowAsync(next);
+            }
+
+            if (!next.Result)
+            {
+                return EndAsync();
+            }
+
+            Take(_inner.Current);
+            return new ValueTask<bool>(true);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                if (_state == State.Streaming)
+                {
+                    // The caller stopped early: charge what arrived.
+                    await FinishAsync(UsageMissingReason.StoppedEarly, failed: false).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _state = State.Ended;
+                _linked?.Dispose();
+            }
+        }
+
+        private void UseToken(CancellationToken enumeratorToken)
+        {
+            if (!enumeratorToken.CanBeCanceled || enumeratorToken == callToken)
+            {
+                _token = callToken;
+            }
+            else if (!callToken.CanBeCanceled)
+            {
+                _token = enumeratorToken;
+            }
+            else
+            {
+                _linked = CancellationTokenSource.CreateLinkedTokenSource(callToken, enumeratorToken);
+                _token = _linked.Token;
+            }
+        }
+
+        private async ValueTask<bool> StartAsync()
+        {
+            // Ended until admitted: a call that failed to start is over, as an async iterator's would be.
+            _state = State.Ended;
+            ArgumentNullException.ThrowIfNull(messages);
+            Admission admission = await client.AdmitAsync(messages, options, _token).ConfigureAwait(false);
+            try
+            {
+                _inner = client.GetInnerStream(messages, admission.Options, _token);
+            }
+            catch
+            {
+                await client.ReleaseAsync(admission).ConfigureAwait(false);
+                throw;
+            }
+
+            _admission = admission;
+            _additive = client._estimator.IsAdditive;
+            _state = State.Streaming;
+            return await MoveNextAsync().ConfigureAwait(false);
+        }
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        private async ValueTask<bool> MoveNextSlowAsync(ValueTask<bool> next)
+        {
+            bool more;
+            try
+            {
+                more = await next.ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                return await FailAsync(ex).ConfigureAwait(false);
+            }
+
+            if (!more)
+            {
+                return await EndAsync().ConfigureAwait(false);
+            }
+
+            Take(_inner!.Current);
+            return true;
+        }
+
+        private async ValueTask<bool> EndAsync()
+        {
+            await FinishAsync(UsageMissingReason.NotReported, failed: false).ConfigureAwait(false);
+            return false;
+        }
+
+        private async ValueTask<bool> FailAsync(Exception exception)
+        {
+            var failure = ExceptionDispatchInfo.Capture(exception);
+            await FinishAsync(UsageMissingReason.StreamFailed, failed: true).ConfigureAwait(false);
+            failure.Throw();
+            return false;
+        }
+
+        // The stream is over: the provider's enumerator is disposed, then the reservation settled, or released when the
+        // provider failed before sending anything (nothing was generated).
+        private async ValueTask FinishAsync(UsageMissingReason reason, bool failed)
+        {
+            _state = State.Ended;
+            Admission admission = _admission!;
+            try
+            {
+                await _inner!.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                if (_usage is null && failed && !_produced)
+                {
+                    await client.ReleaseAsync(admission).ConfigureAwait(false);
+                }
+                else
+                {
+                    int receivedTokens = _usage.HasTokenCounts() ? 0
+                        : _additive ? _additiveTokens
+                        : client.CountTokens(_text?.ToString(), _modelId ?? admission.ModelId);
+                    await client.SettleAsync(admission, _usage, _modelId, receivedTokens, reason).ConfigureAwait(false);
+                }
+            }
+        }
+
+        private void Take(ChatResponseUpdate update)
+        {
+            _produced = true;
+            _modelId ??= update.ModelId;
+            IList<AIContent> contents = update.Contents;
+            for (int i = 0; i < contents.Count; i++)
+            {
+                string? piece = null;
+                switch (contents[i])
+                {
+                    case UsageContent { Details: { } details }:
+                        _usage = _usage is null ? details : Sum(_usage, details);
+                        break;
+                    case TextContent { Text: { Length: > 0 } t }:
+                        piece = t;
+                        break;
+                    case TextReasoningContent { Text: { Length: > 0 } r }:
+                        piece = r;
+                        break;
+                }
+
+                if (piece is null)
+                {
+                    continue;
+                }
+
+                if (_additive)
+                {
+                    _additiveTokens += client._estimator.CountTokens(piece, _admission!.ModelId);
+                }
+                else
+                {
+                    (_text ??= new StringBuilder()).Append(piece);
+                }
+            }
+
+            Current = update;
+        }
+    }
+}

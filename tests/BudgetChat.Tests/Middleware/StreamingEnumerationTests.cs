@@ -1,0 +1,118 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+
+namespace BudgetChat.Tests.Middleware;
+
+/// <summary>How a budgeted stream behaves as an <see cref="IAsyncEnumerable{T}"/>: enumerations, tokens, the end, disposal.</summary>
+public sealed class StreamingEnumerationTests : BudgetingChatClientFixture
+{
+    public StreamingEnumerationTests()
+    {
+        Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m)).AsTask().GetAwaiter().GetResult();
+    }
+
+    [Fact]
+    public async Task EachEnumeration_IsACallOfItsOwn_ReservedAndChargedOnce()
+    {
+        Answer("Hi there", Usage(10, 2));
+        using var client = CreateClient();
+        IAsyncEnumerable<ChatResponseUpdate> stream = client.GetStreamingResponseAsync("hello", ForUser("alice"));
+
+        ChatResponse first = await stream.ToChatResponseAsync();
+        ChatResponse second = await stream.ToChatResponseAsync();
+
+        Assert.Equal("Hi there", first.Text);
+        Assert.Equal("Hi there", second.Text);
+        Assert.Equal(2, InnerCalls);
+        Assert.Equal(2 * Cost(10, 2), (await UserBudgetAsync("alice")).Spent);
+        await AssertNothingHeldAsync();
+    }
+
+    [Fact]
+    public async Task MoveNext_AfterTheEnd_ReturnsFalse_AndNothingIsChargedTwice()
+    {
+        Answer("Hi", Usage(10, 2));
+        using var client = CreateClient();
+        await using IAsyncEnumerator<ChatResponseUpdate> updates = client.GetStreamingResponseAsync("hello", ForUser("alice")).GetAsyncEnumerator();
+
+        int count = 0;
+        while (await updates.MoveNextAsync())
+        {
+            count++;
+        }
+
+        Assert.False(await updates.MoveNextAsync());
+        await updates.DisposeAsync();
+        Assert.True(count > 0);
+        Assert.Equal(Cost(10, 2), (await UserBudgetAsync("alice")).Spent);
+        await AssertNothingHeldAsync();
+    }
+
+    [Fact]
+    public async Task DisposedBeforeTheFirstMoveNext_CallsNothing_AndHoldsNothing()
+    {
+        Answer("Hi", Usage(10, 2));
+        using var client = CreateClient();
+
+        IAsyncEnumerator<ChatResponseUpdate> updates = client.GetStreamingResponseAsync("hello", ForUser("alice")).GetAsyncEnumerator();
+        await updates.DisposeAsync();
+
+        Assert.Equal(0, InnerCalls);
+        Assert.Equal(0m, (await UserBudgetAsync("alice")).Spent);
+        await AssertNothingHeldAsync();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TheEnumeratorsToken_CancelsTheCall_AndReleasesTheReservation(bool callTokenToo)
+    {
+        using var callToken = new CancellationTokenSource();
+        using var enumeratorToken = new CancellationTokenSource();
+        Inner.GetStreamingResponseAsyncCallback = (_, _, ct) => CancelledStream(enumeratorToken, ct);
+        using var client = CreateClient();
+        IAsyncEnumerable<ChatResponseUpdate> stream = client.GetStreamingResponseAsync("hello", ForUser("alice"), callTokenToo ? callToken.Token : default);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (ChatResponseUpdate update in stream.WithCancellation(enumeratorToken.Token))
+            {
+                Assert.Fail("Nothing should arrive.");
+            }
+        });
+
+        Assert.False(callToken.IsCancellationRequested);
+        Assert.Equal(0m, (await UserBudgetAsync("alice")).Spent);
+        await AssertNothingHeldAsync();
+    }
+
+    [Fact]
+    public async Task AProviderThatAnswersAtOnce_IsPassedThroughUpdateByUpdate_AndCharged()
+    {
+        ChatResponseUpdate[] sent =
+        [
+            new(ChatRole.Assistant, "Hi ") { ModelId = Model },
+            new(null, "there") { ModelId = Model },
+            new(null, [new UsageContent(Usage(10, 2))]) { ModelId = Model },
+        ];
+        Inner.GetStreamingResponseAsyncCallback = (_, _, _) => sent.ToAsyncEnumerable();
+        using var client = CreateClient();
+
+        var received = new List<ChatResponseUpdate>();
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync("hello", ForUser("alice")))
+        {
+            received.Add(update);
+        }
+
+        Assert.Equal(sent, received);
+        Assert.Equal(Cost(10, 2), (await UserBudgetAsync("alice")).Spent);
+        await AssertNothingHeldAsync();
+    }
+
+    private static async IAsyncEnumerable<ChatResponseUpdate> CancelledStream(CancellationTokenSource cts, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await cts.CancelAsync();
+        cancellationToken.ThrowIfCancellationRequested();
+        yield break;
+    }
+}
