@@ -127,26 +127,51 @@ public sealed partial class BudgetingChatClient
             }
         }
 
-        private async ValueTask<bool> StartAsync()
+        // Each step below completes without a state machine when what it waits for is already done, and otherwise
+        // continues in an async method of the same name ending in Slow.
+        private ValueTask<bool> StartAsync()
         {
             // Ended until admitted: a call that failed to start is over, as an async iterator's would be.
             _state = State.Ended;
-            ArgumentNullException.ThrowIfNull(messages);
-            Admission admission = await client.AdmitAsync(messages, options, _token).ConfigureAwait(false);
+            ValueTask<Admission> admitting;
+            try
+            {
+                ArgumentNullException.ThrowIfNull(messages);
+                admitting = client.AdmitAsync(messages, options, _token);
+            }
+            catch (Exception ex)
+            {
+                return ValueTask.FromException<bool>(ex);
+            }
+
+            return admitting.IsCompletedSuccessfully ? Begin(admitting.Result) : StartSlowAsync(admitting);
+        }
+
+        private async ValueTask<bool> StartSlowAsync(ValueTask<Admission> admitting) =>
+            await Begin(await admitting.ConfigureAwait(false)).ConfigureAwait(false);
+
+        private ValueTask<bool> Begin(Admission admission)
+        {
             try
             {
                 _inner = client.GetInnerStream(messages, admission.Options, _token);
             }
-            catch
+            catch (Exception ex)
             {
-                await client.ReleaseAsync(admission).ConfigureAwait(false);
-                throw;
+                return ReleaseAndThrowAsync(admission, ExceptionDispatchInfo.Capture(ex));
             }
 
             _admission = admission;
             _additive = client._estimator.IsAdditive;
             _state = State.Streaming;
-            return await MoveNextAsync().ConfigureAwait(false);
+            return MoveNextAsync();
+        }
+
+        private async ValueTask<bool> ReleaseAndThrowAsync(Admission admission, ExceptionDispatchInfo failure)
+        {
+            await client.ReleaseAsync(admission).ConfigureAwait(false);
+            failure.Throw();
+            return false;
         }
 
         [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -171,9 +196,21 @@ public sealed partial class BudgetingChatClient
             return true;
         }
 
-        private async ValueTask<bool> EndAsync()
+        private ValueTask<bool> EndAsync()
         {
-            await FinishAsync(UsageMissingReason.NotReported, failed: false).ConfigureAwait(false);
+            ValueTask finishing = FinishAsync(UsageMissingReason.NotReported, failed: false);
+            if (!finishing.IsCompletedSuccessfully)
+            {
+                return EndSlowAsync(finishing);
+            }
+
+            finishing.GetAwaiter().GetResult();
+            return new ValueTask<bool>(false);
+        }
+
+        private static async ValueTask<bool> EndSlowAsync(ValueTask finishing)
+        {
+            await finishing.ConfigureAwait(false);
             return false;
         }
 
@@ -185,30 +222,54 @@ public sealed partial class BudgetingChatClient
             return false;
         }
 
-        // The stream is over: the provider's enumerator is disposed, then the reservation settled, or released when the
-        // provider failed before sending anything (nothing was generated).
-        private async ValueTask FinishAsync(UsageMissingReason reason, bool failed)
+        // The stream is over: the provider's enumerator is disposed, then (even when that fails) the reservation settled,
+        // or released when the provider failed before sending anything (nothing was generated).
+        private ValueTask FinishAsync(UsageMissingReason reason, bool failed)
         {
             _state = State.Ended;
-            Admission admission = _admission!;
+            ValueTask disposing;
             try
             {
-                await _inner!.DisposeAsync().ConfigureAwait(false);
+                disposing = _inner!.DisposeAsync();
+            }
+            catch (Exception ex)
+            {
+                return FinishSlowAsync(ValueTask.FromException(ex), reason, failed);
+            }
+
+            if (!disposing.IsCompletedSuccessfully)
+            {
+                return FinishSlowAsync(disposing, reason, failed);
+            }
+
+            disposing.GetAwaiter().GetResult();
+            return SettleOrRelease(reason, failed);
+        }
+
+        private async ValueTask FinishSlowAsync(ValueTask disposing, UsageMissingReason reason, bool failed)
+        {
+            try
+            {
+                await disposing.ConfigureAwait(false);
             }
             finally
             {
-                if (_usage is null && failed && !_produced)
-                {
-                    await client.ReleaseAsync(admission).ConfigureAwait(false);
-                }
-                else
-                {
-                    int receivedTokens = _usage.HasTokenCounts() ? 0
-                        : _additive ? _additiveTokens
-                        : client.CountTokens(_text?.ToString(), _modelId ?? admission.ModelId);
-                    await client.SettleAsync(admission, _usage, _modelId, receivedTokens, reason).ConfigureAwait(false);
-                }
+                await SettleOrRelease(reason, failed).ConfigureAwait(false);
             }
+        }
+
+        private ValueTask SettleOrRelease(UsageMissingReason reason, bool failed)
+        {
+            Admission admission = _admission!;
+            if (_usage is null && failed && !_produced)
+            {
+                return client.ReleaseAsync(admission);
+            }
+
+            int receivedTokens = _usage.HasTokenCounts() ? 0
+                : _additive ? _additiveTokens
+                : client.CountTokens(_text?.ToString(), _modelId ?? admission.ModelId);
+            return client.SettleAsync(admission, _usage, _modelId, receivedTokens, reason);
         }
 
         private void Take(ChatResponseUpdate update)

@@ -109,10 +109,51 @@ public sealed class StreamingEnumerationTests : BudgetingChatClientFixture
         await AssertNothingHeldAsync();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AProviderStreamThatFailsToClose_IsStillSettled_AndItsErrorSurfaces(bool failsLater)
+    {
+        Inner.GetStreamingResponseAsyncCallback = (_, _, _) => new FailingToClose(
+            [new(ChatRole.Assistant, "Hi") { ModelId = Model }, new(null, [new UsageContent(Usage(10, 2))]) { ModelId = Model }],
+            failsLater);
+        using var client = CreateClient();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync("hello", ForUser("alice")))
+            {
+            }
+        });
+
+        Assert.Equal(Cost(10, 2), (await UserBudgetAsync("alice")).Spent);
+        await AssertNothingHeldAsync();
+    }
+
     private static async IAsyncEnumerable<ChatResponseUpdate> CancelledStream(CancellationTokenSource cts, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await cts.CancelAsync();
         cancellationToken.ThrowIfCancellationRequested();
         yield break;
+    }
+
+    // A provider's stream whose enumerator throws when disposed: at once, or after yielding.
+    private sealed class FailingToClose(ChatResponseUpdate[] updates, bool failsLater) : IAsyncEnumerable<ChatResponseUpdate>, IAsyncEnumerator<ChatResponseUpdate>
+    {
+        private int _index = -1;
+
+        public ChatResponseUpdate Current => updates[_index];
+
+        public IAsyncEnumerator<ChatResponseUpdate> GetAsyncEnumerator(CancellationToken cancellationToken = default) => this;
+
+        public ValueTask<bool> MoveNextAsync() => new(++_index < updates.Length);
+
+        public ValueTask DisposeAsync() => failsLater ? FailLaterAsync() : throw new InvalidOperationException("The connection could not be closed.");
+
+        private static async ValueTask FailLaterAsync()
+        {
+            await Task.Yield();
+            throw new InvalidOperationException("The connection could not be closed.");
+        }
     }
 }
