@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace BudgetChat;
 
 /// <summary>
@@ -12,11 +14,12 @@ namespace BudgetChat;
 /// hash table slot.
 /// </para>
 /// <para>
-/// The window moves up as its oldest ids are forgotten, and grows to cover the ids remembered. A sequence number
-/// below <see cref="First"/> is not the window's: the owner keeps it elsewhere. A number too far up to be covered
-/// together with the ids remembered in <see cref="MaxCapacity"/> slots makes the window hand those ids to the owner
-/// (<see cref="ISequenceEvictionTarget"/>) and start again at the new number. Not thread-safe: the owning ledger's
-/// store serializes access.
+/// The window moves up as its oldest ids are forgotten, and grows to cover the ids remembered while at least a
+/// quarter of its slots hold one. A sequence number below <see cref="First"/> is not the window's: the owner keeps it
+/// elsewhere. A number too far up to be covered together with the ids remembered (past <see cref="MaxCapacity"/>
+/// slots, or in a window that would be mostly empty) makes the window hand those ids to the owner
+/// (<see cref="ISequenceEvictionTarget"/>) and start again, small, at the new number. Not thread-safe: the owning
+/// ledger's store serializes access.
 /// </para>
 /// </remarks>
 internal sealed class SequenceWindow(ulong source, ulong first)
@@ -84,13 +87,21 @@ internal sealed class SequenceWindow(ulong source, ulong first)
             return;
         }
 
+        // Grow while at least a quarter of the slots would hold a remembered number. Calls refused by their budgets
+        // use up numbers without completing, so a client refused at a high rate leaves a sparse window; it is not
+        // grown for the few numbers in it.
         if (needed <= MaxCapacity)
         {
-            Grow((int)Math.Max(needed, (ulong)_times.Length * 2));
-            return;
+            int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(needed, (ulong)_times.Length * 2));
+            if ((long)CountRemembered(nowTicks) * 4 >= capacity)
+            {
+                Grow(capacity);
+                return;
+            }
         }
 
-        // Too far up to cover together with what is remembered: hand that over and start again at the new number.
+        // Too far up or too sparse to cover together with what is remembered: hand that over and start again, small,
+        // at the new number.
         for (ulong s = First; s < First + (ulong)_times.Length; s++)
         {
             long time = _times[(int)(s & (ulong)mask)];
@@ -100,14 +111,26 @@ internal sealed class SequenceWindow(ulong source, ulong first)
             }
         }
 
-        Array.Clear(_times);
+        _times = new long[MinimumCapacity];
         First = sequence;
+    }
+
+    private int CountRemembered(long nowTicks)
+    {
+        int count = 0;
+        foreach (long time in _times)
+        {
+            if (time > nowTicks)
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     private void Grow(int capacity)
     {
-        capacity = (int)Math.Min(MaxCapacity, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity));
-
         var times = new long[capacity];
         int oldMask = _times.Length - 1;
         int newMask = capacity - 1;

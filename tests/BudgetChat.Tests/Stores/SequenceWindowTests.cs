@@ -82,6 +82,24 @@ public sealed class SequenceWindowTests
     }
 
     [Fact]
+    public void AWindowThatWouldBeMostlyEmpty_HandsItsNumbersOver_InsteadOfGrowing()
+    {
+        // A client refused by its budget uses numbers up without completing calls: 10 completed, then the next at 1,000.
+        var window = new SequenceWindow(7, first: 0);
+        for (ulong s = 0; s < 10; s++)
+        {
+            window.Add(s, forgetAtTicks: 1_000, nowTicks: 0, _handover);
+        }
+
+        window.Add(1_000, forgetAtTicks: 1_000, nowTicks: 0, _handover);
+
+        Assert.Equal(1_000UL, window.First);
+        Assert.Equal(64, window.Capacity);
+        Assert.Equal(10, _handover.Ids.Count);
+        Assert.True(window.Contains(1_000, 0));
+    }
+
+    [Fact]
     public void ANumberFarUp_AfterEverythingWasForgotten_StartsThereWithoutHandingAnythingOver()
     {
         var window = new SequenceWindow(7, first: 1);
