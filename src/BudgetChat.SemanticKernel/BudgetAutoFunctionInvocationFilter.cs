@@ -112,38 +112,11 @@ public sealed partial class BudgetAutoFunctionInvocationFilter : IAutoFunctionIn
     private async ValueTask<BudgetState?> FindSpentBudgetAsync(AutoFunctionInvocationContext context, CancellationToken cancellationToken)
     {
         ChatOptions? chatOptions = context.Options;
-        string? userId = chatOptions.GetBudgetUser() ?? UserFromSettings(context.ExecutionSettings) ?? _accessor.UserId;
-        if (userId is null && _budgetOptions.UserIdResolver is { } resolveUser)
-        {
-            userId = resolveUser(new BudgetCallContext(context.Messages, chatOptions, null));
-            if (string.IsNullOrWhiteSpace(userId))
-            {
-                userId = null;
-            }
-        }
+        string? userId = BudgetCallKeys.ResolveUser(
+            chatOptions.GetBudgetUser() ?? UserFromSettings(context.ExecutionSettings) ?? _accessor.UserId, _budgetOptions, context.Messages, chatOptions);
 
-        var keys = new List<string>(2);
-        if (userId is not null)
-        {
-            keys.Add(BudgetKeys.ForUser(userId));
-        }
-
-        if (_budgetOptions.MaxBudget is not null)
-        {
-            keys.Add(BudgetKeys.Global);
-        }
-
-        if (_budgetOptions.AdditionalKeysResolver?.Invoke(new BudgetCallContext(context.Messages, chatOptions, userId)) is { } additional)
-        {
-            foreach (string key in additional)
-            {
-                if (!string.IsNullOrWhiteSpace(key) && !keys.Contains(key))
-                {
-                    keys.Add(key);
-                }
-            }
-        }
-
+        // The same keys the middleware will charge; a blank resolver key is skipped here and refused there.
+        string[] keys = BudgetCallKeys.Resolve(userId, _budgetOptions.MaxBudget is not null, _budgetOptions, context.Messages, chatOptions, strict: false);
         foreach (string key in keys)
         {
             BudgetState? budget = await _store.GetBudgetAsync(_budgetOptions.ProjectName, key, cancellationToken).ConfigureAwait(false);

@@ -164,7 +164,10 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         int outputTokens = options?.MaxOutputTokens ?? price.MaxOutputTokens ?? _options.MaxOutputTokensCap;
         bool limitOutput = options?.MaxOutputTokens is null && price.MaxOutputTokens is null;
         decimal worstCase = inputCost + (outputTokens * outputPrice);
-        var admission = new Admission(NewReservationId(), keys, modelId, price, inputTokens, worstCase, options);
+        var admission = new Admission(NewReservationId(), keys, modelId, price, inputTokens, worstCase, options)
+        {
+            HoldsReservation = _options.Mode == BudgetEnforcementMode.Reservation,
+        };
         var quote = new Quote(inputCost, outputPrice, outputTokens, limitOutput);
 
         if (_options.Mode == BudgetEnforcementMode.CheckThenCharge || (_globalBudget is not null && _globalBudgetReady?.IsCompletedSuccessfully != true))
@@ -229,7 +232,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         {
             _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
             Log.FailedOpen(_logger, _options.ProjectName, ex);
-            admission.Unbudgeted = true;
+            admission.HoldsReservation = false;
             return admission;
         }
 
@@ -307,59 +310,15 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
     private string[] ResolveKeys(IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
-        string? userId = options.GetBudgetUser();
-        if (userId is null && _options.UserIdResolver is { } resolveUser)
-        {
-            userId = resolveUser(new BudgetCallContext(messages, options, null));
-            if (string.IsNullOrWhiteSpace(userId))
-            {
-                userId = null;
-            }
-        }
-
+        string? userId = BudgetCallKeys.ResolveUser(options.GetBudgetUser(), _options, messages, options);
         if (userId is null && _options.RequireUser)
         {
             throw new InvalidOperationException(
                 "This chat client requires a user for every call (BudgetingChatClientOptions.RequireUser) and the call names none. Set one with ChatOptions.WithBudgetUser(userId).");
         }
 
-        IEnumerable<string>? extra = _options.AdditionalKeysResolver?.Invoke(new BudgetCallContext(messages, options, userId));
-        if (extra is null)
-        {
-            return (userId, _globalBudget) switch
-            {
-                (null, null) => throw NoBudget(),
-                (null, _) => [BudgetKeys.Global],
-                (_, null) => [BudgetKeys.ForUser(userId)],
-                _ => [BudgetKeys.ForUser(userId), BudgetKeys.Global],
-            };
-        }
-
-        var keys = new List<string>(4);
-        if (userId is not null)
-        {
-            keys.Add(BudgetKeys.ForUser(userId));
-        }
-
-        if (_globalBudget is not null)
-        {
-            keys.Add(BudgetKeys.Global);
-        }
-
-        foreach (string key in extra)
-        {
-            if (string.IsNullOrWhiteSpace(key))
-            {
-                throw new InvalidOperationException("BudgetingChatClientOptions.AdditionalKeysResolver returned an empty budget key.");
-            }
-
-            if (!keys.Contains(key))
-            {
-                keys.Add(key);
-            }
-        }
-
-        return keys.Count > 0 ? [.. keys] : throw NoBudget();
+        string[] keys = BudgetCallKeys.Resolve(userId, _globalBudget is not null, _options, messages, options, strict: true);
+        return keys.Length > 0 ? keys : throw NoBudget();
 
         static InvalidOperationException NoBudget() => new(
             "The call names no user and the client has no global budget, so there is no budget to charge it to. Set a user with ChatOptions.WithBudgetUser(userId), or set BudgetingChatClientOptions.MaxBudget.");
@@ -461,7 +420,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         ValueTask<BudgetCompletion> pending;
         try
         {
-            pending = _options.Mode == BudgetEnforcementMode.Reservation && !admission.Unbudgeted
+            pending = admission.HoldsReservation
                 ? _store.SettleAsync(_options.ProjectName, admission.ReservationId, cost, modelId, CancellationToken.None)
                 : _store.ChargeAsync(_options.ProjectName, admission.Keys, cost, modelId, admission.ReservationId, CancellationToken.None);
         }
@@ -506,7 +465,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             _metrics.Spend.Add((double)cost, new("budgetchat.model", modelId), _projectTag);
         }
 
-        if (_metrics.EstimateError.Enabled && _options.Mode == BudgetEnforcementMode.Reservation && !admission.Unbudgeted)
+        if (_metrics.EstimateError.Enabled && admission.HoldsReservation)
         {
             _metrics.EstimateError.Record((double)(admission.Amount - cost), _projectTag);
         }
@@ -517,7 +476,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
     private async ValueTask ReleaseAsync(Admission admission)
     {
-        if (_options.Mode != BudgetEnforcementMode.Reservation || admission.Unbudgeted)
+        if (!admission.HoldsReservation)
         {
             return;
         }
@@ -553,7 +512,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         public string ReservationId { get; } = reservationId;
 
-        // Admitted without a reservation because the store could not be reached (fail open): charged, not settled.
-        public bool Unbudgeted { get; set; }
+        // Whether the store holds a reservation under ReservationId to settle or release: not in check-then-charge mode,
+        // nor when the call was admitted without one because the store could not be reached (fail open). Such a call
+        // is charged with ChargeAsync instead.
+        public bool HoldsReservation { get; set; }
     }
 }
