@@ -119,8 +119,7 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <inheritdoc/>
     public async ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
-        ArgumentNullException.ThrowIfNull(definition);
+        StoreArguments.Budget(project, key, definition);
         BudgetState budget = await _protocol.SetBudgetAsync(project, key, definition, createdAt, cancellationToken).ConfigureAwait(false);
         await ForgetAsync(project, key).ConfigureAwait(false);
         return budget;
@@ -130,8 +129,7 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <remarks>With a definition cache, a budget already seen is answered from the cache (its spend may be stale).</remarks>
     public async ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
-        ArgumentNullException.ThrowIfNull(definition);
+        StoreArguments.Budget(project, key, definition);
         if (_cache is null)
         {
             return await _protocol.GetOrCreateBudgetAsync(project, key, definition, cancellationToken).ConfigureAwait(false);
@@ -160,38 +158,35 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        StoreArguments.Project(project);
         return _protocol.ListBudgetsAsync(project, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        StoreArguments.Reserve(project, keys, amount, reservationId);
         return _protocol.ReserveAsync(project, keys, amount, reservationId, expiresAt, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Completion(project, reservationId);
-        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        StoreArguments.Settle(project, reservationId, actualCost);
         return _protocol.SettleAsync(project, reservationId, actualCost, model, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Completion(project, reservationId);
+        StoreArguments.Release(project, reservationId);
         return _protocol.ReleaseAsync(project, reservationId, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(chargeId);
+        StoreArguments.Charge(project, keys, amount, chargeId);
         return _protocol.ChargeAsync(project, keys, amount, model, chargeId, cancellationToken);
     }
 

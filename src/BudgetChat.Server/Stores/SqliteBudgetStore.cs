@@ -92,16 +92,14 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
     /// <inheritdoc/>
     public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
-        ArgumentNullException.ThrowIfNull(definition);
+        StoreArguments.Budget(project, key, definition);
         return RunAsync(project, (key, definition, createdAt), static (ledger, s, now) => ledger.Set(s.key, s.definition, s.createdAt, now), cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
-        ArgumentNullException.ThrowIfNull(definition);
+        StoreArguments.Budget(project, key, definition);
         return RunAsync(project, (key, definition), static (ledger, s, now) => ledger.GetOrCreate(s.key, s.definition, now), cancellationToken);
     }
 
@@ -115,15 +113,14 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        StoreArguments.Project(project);
         return RunAsync(project, 0, static (ledger, _, now) => ledger.List(now), cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        StoreArguments.Reserve(project, keys, amount, reservationId);
         return RunAsync(
             project,
             (keys: keys.ToArray(), amount, reservationId, expiresAt),
@@ -134,23 +131,21 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Completion(project, reservationId);
-        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        StoreArguments.Settle(project, reservationId, actualCost);
         return RunAsync(project, (reservationId, actualCost, model), static (ledger, s, now) => ledger.Settle(s.reservationId, s.actualCost, s.model, now), cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Completion(project, reservationId);
+        StoreArguments.Release(project, reservationId);
         return RunAsync(project, reservationId, static (ledger, id, now) => ledger.Release(id, now), cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(chargeId);
+        StoreArguments.Charge(project, keys, amount, chargeId);
         return RunAsync(
             project,
             (keys: keys.ToArray(), amount, model, chargeId),

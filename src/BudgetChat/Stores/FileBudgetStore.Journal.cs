@@ -43,20 +43,31 @@ public sealed partial class FileBudgetStore
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!Directory.Exists(state.FolderPath))
+            SafeFileHandle fileLock;
+            try
             {
+                fileLock = await LockAsync(state, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && !Directory.Exists(state.FolderPath))
+            {
+                // The lock file lives in the project's folder, so the folder is looked for only when taking it failed:
+                // the usual call costs no extra file-system call.
                 if (!operation.CanCreateProject)
                 {
-                    // Nothing was ever stored for this project: answer as an empty ledger would, without creating files.
+                    // Nothing was ever stored for this project, or its folder was deleted: answer as an empty ledger
+                    // would, without creating files.
                     state.Invalidate();
                     return (T)operation.Apply(new BudgetLedger(project, _ledgerOptions), Now)!;
                 }
 
                 Directory.CreateDirectory(state.FolderPath);
+                fileLock = await LockAsync(state, cancellationToken).ConfigureAwait(false);
             }
 
-            using SafeFileHandle fileLock = await LockAsync(state, cancellationToken).ConfigureAwait(false);
-            return (T)Execute(state, operation)!;
+            using (fileLock)
+            {
+                return (T)Execute(state, operation)!;
+            }
         }
         finally
         {

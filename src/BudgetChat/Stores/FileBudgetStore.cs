@@ -104,16 +104,14 @@ public sealed partial class FileBudgetStore : IBudgetStore, IDisposable
     /// <inheritdoc/>
     public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
-        ArgumentNullException.ThrowIfNull(definition);
+        StoreArguments.Budget(project, key, definition);
         return RunAsync<BudgetState>(project, new Operation { Kind = OperationKind.Set, Key = key, Definition = definition, CreatedAt = createdAt }, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
-        ArgumentNullException.ThrowIfNull(definition);
+        StoreArguments.Budget(project, key, definition);
         return RunAsync<BudgetState>(project, new Operation { Kind = OperationKind.GetOrCreate, Key = key, Definition = definition }, cancellationToken);
     }
 
@@ -127,15 +125,14 @@ public sealed partial class FileBudgetStore : IBudgetStore, IDisposable
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        StoreArguments.Project(project);
         return RunAsync<IReadOnlyList<BudgetState>>(project, new Operation { Kind = OperationKind.List }, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        StoreArguments.Reserve(project, keys, amount, reservationId);
         var operation = new Operation
         {
             Kind = OperationKind.Reserve,
@@ -150,23 +147,21 @@ public sealed partial class FileBudgetStore : IBudgetStore, IDisposable
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Completion(project, reservationId);
-        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        StoreArguments.Settle(project, reservationId, actualCost);
         return RunAsync<BudgetCompletion>(project, new Operation { Kind = OperationKind.Settle, Id = reservationId, Amount = actualCost, Model = model }, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Completion(project, reservationId);
+        StoreArguments.Release(project, reservationId);
         return RunAsync<BudgetCompletion>(project, new Operation { Kind = OperationKind.Release, Id = reservationId }, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(chargeId);
+        StoreArguments.Charge(project, keys, amount, chargeId);
         var operation = new Operation { Kind = OperationKind.Charge, Keys = [.. keys], Amount = amount, Model = model, Id = chargeId };
         return RunAsync<BudgetCompletion>(project, operation, cancellationToken);
     }

@@ -51,8 +51,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
-        ArgumentNullException.ThrowIfNull(definition);
+        StoreArguments.Budget(project, key, definition);
         cancellationToken.ThrowIfCancellationRequested();
         Project p = GetProject(project);
         lock (p.Gate)
@@ -64,8 +63,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
-        ArgumentNullException.ThrowIfNull(definition);
+        StoreArguments.Budget(project, key, definition);
         cancellationToken.ThrowIfCancellationRequested();
         Project p = GetProject(project);
         lock (p.Gate)
@@ -93,7 +91,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        StoreArguments.Project(project);
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryGetProject(project, out Project? p))
         {
@@ -109,8 +107,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        StoreArguments.Reserve(project, keys, amount, reservationId);
         cancellationToken.ThrowIfCancellationRequested();
         Project p = GetProject(project);
         lock (p.Gate)
@@ -122,8 +119,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Completion(project, reservationId);
-        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        StoreArguments.Settle(project, reservationId, actualCost);
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryGetProject(project, out Project? p))
         {
@@ -139,7 +135,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Completion(project, reservationId);
+        StoreArguments.Release(project, reservationId);
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryGetProject(project, out Project? p))
         {
@@ -155,8 +151,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(chargeId);
+        StoreArguments.Charge(project, keys, amount, chargeId);
         cancellationToken.ThrowIfCancellationRequested();
         Project p = GetProject(project);
         lock (p.Gate)

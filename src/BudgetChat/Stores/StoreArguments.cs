@@ -1,15 +1,59 @@
 namespace BudgetChat;
 
 /// <summary>Argument checks every store makes at its public edge, so that all stores reject the same input the same way.</summary>
+/// <remarks>
+/// One method per shape of <see cref="IBudgetStore"/> operation, checking everything that operation takes, in the order
+/// of its parameters; a store calls exactly the one for the operation and checks nothing itself.
+/// </remarks>
 internal static class StoreArguments
 {
+    /// <summary>Checks the arguments of <see cref="IBudgetStore.ListBudgetsAsync"/>.</summary>
+    public static void Project(string project) => ArgumentException.ThrowIfNullOrWhiteSpace(project);
+
+    /// <summary>Checks the arguments of the operations on one budget: get, delete and reset.</summary>
     public static void Key(string project, string key)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
     }
 
-    public static void Keys(string project, IReadOnlyList<string> keys, decimal amount)
+    /// <summary>Checks the arguments of the operations that define a budget: set and get-or-create.</summary>
+    public static void Budget(string project, string key, BudgetDefinition definition)
+    {
+        Key(project, key);
+        ArgumentNullException.ThrowIfNull(definition);
+    }
+
+    /// <summary>Checks the arguments of <see cref="IBudgetStore.ReserveAsync"/>.</summary>
+    public static void Reserve(string project, IReadOnlyList<string> keys, decimal amount, string reservationId)
+    {
+        Keys(project, keys, amount);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+    }
+
+    /// <summary>Checks the arguments of <see cref="IBudgetStore.SettleAsync"/>.</summary>
+    public static void Settle(string project, string reservationId, decimal actualCost)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+    }
+
+    /// <summary>Checks the arguments of <see cref="IBudgetStore.ReleaseAsync"/>.</summary>
+    public static void Release(string project, string reservationId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+    }
+
+    /// <summary>Checks the arguments of <see cref="IBudgetStore.ChargeAsync"/>.</summary>
+    public static void Charge(string project, IReadOnlyList<string> keys, decimal amount, string chargeId)
+    {
+        Keys(project, keys, amount);
+        ArgumentException.ThrowIfNullOrWhiteSpace(chargeId);
+    }
+
+    private static void Keys(string project, IReadOnlyList<string> keys, decimal amount)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
         ArgumentNullException.ThrowIfNull(keys);
@@ -34,11 +78,5 @@ internal static class StoreArguments
                 }
             }
         }
-    }
-
-    public static void Completion(string project, string reservationId)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
-        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
     }
 }

@@ -603,6 +603,34 @@ public sealed class FileBudgetStoreTests : DirectoryBudgetStoreConformanceTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(directory));
     }
 
+    [Fact]
+    public async Task ProjectFolderDeletedWhileInUse_ReadsAsAnEmptyProject_UntilABudgetIsSetAgain()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        using FileBudgetStore store = Open(directory, time);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(5m));
+        await store.ChargeAsync(Project, ["user:1"], 1m, null, "c1");
+        Assert.True((await store.ReserveAsync(Project, ["user:1"], 1m, "r1", Epoch.AddHours(1))).IsReserved);
+
+        Directory.Delete(Path.Combine(directory, Project), recursive: true);
+
+        // What this instance held before is not answered from memory, and nothing is written back.
+        Assert.Null(await store.GetBudgetAsync(Project, "user:1"));
+        Assert.Empty(await store.ListBudgetsAsync(Project));
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.SettleAsync(Project, "r1", 1m, null)).Status);
+        Assert.Equal(BudgetReservationStatus.BudgetNotFound, (await store.ReserveAsync(Project, ["user:1"], 1m, "r2", Epoch.AddHours(1))).Status);
+        await Assert.ThrowsAsync<BudgetNotFoundException>(() => store.ChargeAsync(Project, ["user:1"], 1m, null, "c2").AsTask());
+        Assert.False(Directory.Exists(Path.Combine(directory, Project)));
+
+        BudgetState created = await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(2m));
+
+        Assert.True(File.Exists(ProjectFile(directory) + ".lock"));
+        Assert.Equal(0m, created.Spent);
+        Assert.Equal(0m, created.Reserved);
+        Assert.Equal(2m, (await store.GetBudgetAsync(Project, "user:1"))!.Limit);
+    }
+
     public static TheoryData<string, Action<FileBudgetStoreOptions>> InvalidOptions() => new()
     {
         { nameof(FileBudgetStoreOptions.Directory), o => o.Directory = " " },
