@@ -426,7 +426,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Log.SettleFailed(_logger, admission.ReservationId, cost, ex);
+            CompletionFailed(admission, cost, ex);
             return default;
         }
 
@@ -445,11 +445,23 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The model has answered and its cost is incurred; losing the answer too would not help the caller.
-            Log.SettleFailed(_logger, admission.ReservationId, cost, ex);
+            CompletionFailed(admission, cost, ex);
             return;
         }
 
         await Settled(admission, modelId, cost, completion).ConfigureAwait(false);
+    }
+
+    private void CompletionFailed(Admission admission, decimal cost, Exception exception)
+    {
+        if (admission.HoldsReservation)
+        {
+            Log.SettleFailed(_logger, admission.ReservationId, cost, exception);
+        }
+        else
+        {
+            Log.ChargeFailed(_logger, admission.ReservationId, cost, exception);
+        }
     }
 
     private ValueTask Settled(Admission admission, string modelId, decimal cost, BudgetCompletion completion)

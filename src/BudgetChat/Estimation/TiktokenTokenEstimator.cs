@@ -21,8 +21,6 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
     private static readonly Lazy<Tokenizer> O200k = new(() => Load("o200k_base", "Microsoft.ML.Tokenizers.Data.O200kBase", O200kPattern()));
     private static readonly Lazy<Tokenizer> Cl100k = new(() => Load("cl100k_base", "Microsoft.ML.Tokenizers.Data.Cl100kBase", Cl100kPattern()));
 
-    private TokenizerChoice? _lastChoice;
-
     /// <summary>Initializes a new instance of the <see cref="TiktokenTokenEstimator"/> class.</summary>
     /// <param name="tokensPerImage">Tokens counted for each image or other binary input part.</param>
     public TiktokenTokenEstimator(int tokensPerImage = DefaultTokensPerImage)
@@ -43,27 +41,7 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
             return 0;
         }
 
-        return GetTokenizer(modelId).CountTokens(text);
-    }
-
-    // A request's pieces are counted one by one with the same model id, so the last choice is kept. The choice is one
-    // immutable object in one field: a thread reads a whole pair or replaces it, and a lost replacement costs only a miss.
-    private Tokenizer GetTokenizer(string? modelId)
-    {
-        if (modelId is null)
-        {
-            return O200k.Value;
-        }
-
-        TokenizerChoice? last = _lastChoice;
-        if (last is not null && string.Equals(last.ModelId, modelId, StringComparison.Ordinal))
-        {
-            return last.Tokenizer;
-        }
-
-        Tokenizer tokenizer = IsCl100k(modelId) ? Cl100k.Value : O200k.Value;
-        _lastChoice = new TokenizerChoice(modelId, tokenizer);
-        return tokenizer;
+        return (IsCl100k(modelId) ? Cl100k.Value : O200k.Value).CountTokens(text);
     }
 
     private static bool IsCl100k(string? modelId)
@@ -99,6 +77,4 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
 
     [GeneratedRegex(@"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
     private static partial Regex Cl100kPattern();
-
-    private sealed record TokenizerChoice(string ModelId, Tokenizer Tokenizer);
 }

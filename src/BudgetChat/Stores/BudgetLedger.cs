@@ -16,7 +16,8 @@ internal sealed class BudgetLedger
     private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
     // Only reservations in flight are watched for expiry, so the work and memory of watching follow the calls in
     // flight rather than the call rate; _nextExpiry is the earliest expiry among them. Null when completed ids are
-    // fingerprinted (see ReclaimExpired).
+    // fingerprinted: _reservations then holds only active and reclaimed reservations and serves as the watch list
+    // (see ReclaimExpired).
     private readonly Dictionary<string, Reservation>? _active;
     private DateTimeOffset _nextExpiry = DateTimeOffset.MaxValue;
     private readonly Queue<(Reservation Reservation, DateTimeOffset ForgetAt)> _completed = new();
@@ -371,13 +372,7 @@ internal sealed class BudgetLedger
                 continue;
             }
 
-            bool[] holds = new bool[reservation.Keys.Length];
-            for (int i = 0; i < holds.Length; i++)
-            {
-                holds[i] = HeldBudget(reservation, i) is not null;
-            }
-
-            reservations.Add(new ReservationRecord(reservation.Id, reservation.State, reservation.Keys, holds, reservation.Amount, reservation.ExpiresAt));
+            reservations.Add(ToRecord(reservation));
         }
 
         var forget = new List<(string Id, DateTimeOffset ForgetAt)>(_completed.Count);
@@ -413,15 +408,20 @@ internal sealed class BudgetLedger
             return false;
         }
 
+        record = ToRecord(reservation);
+        forgetAt = reservation.State == ReservationState.Active ? null : reservation.ForgetAt;
+        return true;
+    }
+
+    private static ReservationRecord ToRecord(Reservation reservation)
+    {
         bool[] holds = new bool[reservation.Keys.Length];
         for (int i = 0; i < holds.Length; i++)
         {
             holds[i] = HeldBudget(reservation, i) is not null;
         }
 
-        record = new ReservationRecord(reservation.Id, reservation.State, reservation.Keys, holds, reservation.Amount, reservation.ExpiresAt);
-        forgetAt = reservation.State == ReservationState.Active ? null : reservation.ForgetAt;
-        return true;
+        return new ReservationRecord(reservation.Id, reservation.State, reservation.Keys, holds, reservation.Amount, reservation.ExpiresAt);
     }
 
     /// <summary>Rebuilds a ledger from what <see cref="Export"/> returned, so that it behaves exactly as the exported one.</summary>
@@ -572,7 +572,8 @@ internal sealed class BudgetLedger
         }
     }
 
-    // Runs only when an expiry has come due: a scan of the calls in flight, which are few.
+    // Runs only when an expiry has come due: a scan of the calls in flight, which are few, and, when completed ids are
+    // fingerprinted, of the reclaimed reservations not yet forgotten (those of callers that died, also few).
     private void ReclaimExpired(DateTimeOffset now)
     {
         List<Reservation>? expired = null;

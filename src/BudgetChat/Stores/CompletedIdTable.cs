@@ -47,7 +47,6 @@ internal sealed class CompletedIdTable : ISequenceEvictionTarget
     private int _used;
     private readonly IdSequenceWatermarks _watermarks = new();
     private readonly Dictionary<ulong, SequenceWindow> _windows = [];
-    private bool _windowsFull;
 
     /// <summary>Gets how many slots hold an id, remembered or forgotten; for tests.</summary>
     internal int UsedSlots => _used;
@@ -73,20 +72,12 @@ internal sealed class CompletedIdTable : ISequenceEvictionTarget
     {
         if (ReservationIds.TryParse(id, out ulong source, out ulong sequence))
         {
-            ref SequenceWindow? window = ref CollectionsMarshal.GetValueRefOrAddDefault(_windows, source, out bool exists);
-            if (!exists)
+            // A client gets its window at its first id or never (windows are never removed, so once they are full no
+            // client gets one again): none of its ids is in the hash table at or above the window's first.
+            if (!_windows.TryGetValue(source, out SequenceWindow? window) && _windows.Count < IdSequenceWatermarks.MaxSources)
             {
-                // A client gets its window at its first id or never (once the windows are full), so none of its ids is
-                // in the hash table at or above the window's first.
-                if (_windowsFull || _windows.Count > IdSequenceWatermarks.MaxSources)
-                {
-                    _windowsFull = true;
-                    _windows.Remove(source);
-                }
-                else
-                {
-                    window = new SequenceWindow(source, sequence);
-                }
+                window = new SequenceWindow(source, sequence);
+                _windows.Add(source, window);
             }
 
             if (window is not null && sequence >= window.First)

@@ -26,7 +26,6 @@ internal sealed class IdSequenceWatermarks
     internal const int MaxSources = 4096;
 
     private readonly Dictionary<ulong, ulong> _highest = [];
-    private bool _full;
 
     /// <summary>Records an id; tells whether it cannot have been recorded before.</summary>
     /// <returns>
@@ -52,8 +51,9 @@ internal sealed class IdSequenceWatermarks
             return true;
         }
 
-        // A source not known yet is new only while every source has been recorded from its first id.
-        if (_full || (_full = _highest.Count == MaxSources))
+        // A source not known yet is new only while every source has been recorded from its first id: sources are
+        // never removed, so once the map is full no source is added again.
+        if (_highest.Count >= MaxSources)
         {
             return false;
         }

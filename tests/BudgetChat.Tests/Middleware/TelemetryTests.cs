@@ -63,9 +63,27 @@ public sealed class TelemetryTests : BudgetingChatClientFixture, IDisposable
         Assert.Contains("user:alice", refused.Message, StringComparison.Ordinal);
     }
 
-    private BudgetingChatClient CreateInstrumentedClient()
+    [Theory]
+    [InlineData(false, "Could not settle reservation")]
+    [InlineData(true, "which held no reservation")]
+    public async Task LogsAnError_WhenTheCostCannotBeRecorded_SayingWhetherAReservationWasHeld(bool failOpen, string expected)
     {
+        await Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m));
+        var outage = new OutageStore(Store) { Down = failOpen };
+        Answer("ok", Usage(10, 2), _ => outage.Down = true); // the store goes (or stays) down while the model runs
+        using BudgetingChatClient client = CreateInstrumentedClient(outage, o => o.StoreFailureMode = BudgetStoreFailureMode.FailOpen);
+
+        await client.GetResponseAsync("hi", ForUser("alice"));
+
+        FakeLogRecord error = Assert.Single(_logs.GetSnapshot(), r => r.Level == LogLevel.Error);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    private BudgetingChatClient CreateInstrumentedClient(IBudgetStore? store = null, Action<BudgetingChatClientOptions>? configure = null)
+    {
+        var options = new BudgetingChatClientOptions();
+        configure?.Invoke(options);
         using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new FakeLoggerProvider(_logs)).SetMinimumLevel(LogLevel.Information));
-        return new BudgetingChatClient(Inner, Store, null, Prices, Estimator, loggerFactory, Time, _services.GetRequiredService<IMeterFactory>());
+        return new BudgetingChatClient(Inner, store ?? Store, options, Prices, Estimator, loggerFactory, Time, _services.GetRequiredService<IMeterFactory>());
     }
 }
