@@ -1,5 +1,6 @@
 using BudgetChat.Server;
 using BudgetChat.Server.Tests;
+using BudgetChat.Tests;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BudgetChat.Http.Tests;
@@ -24,8 +25,10 @@ internal sealed class BudgetService : IAsyncDisposable
         _apiKeys = apiKeys;
     }
 
+    private readonly TempDirectory _dataDirectory = new();
+
     /// <summary>Gets the folder of the SQLite file; deleted with the service.</summary>
-    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "budgetchat-tests", Guid.NewGuid().ToString("N"));
+    public string DataDirectory => _dataDirectory.Path;
 
     /// <summary>Gets the service's address.</summary>
     public Uri BaseAddress => _host.BaseAddress;
@@ -80,13 +83,7 @@ internal sealed class BudgetService : IAsyncDisposable
         }
 
         await StopHostAsync();
-        try
-        {
-            Directory.Delete(DataDirectory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
+        _dataDirectory.Dispose();
     }
 
     private async Task StartHostAsync()

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using BudgetChat.Tests;
@@ -294,5 +293,5 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
     }
 
     private static decimal Seconds(DateTimeOffset time) =>
-        decimal.Parse(((time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (decimal)TimeSpan.TicksPerSecond).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        (time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (decimal)TimeSpan.TicksPerSecond;
 }

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using BudgetChat.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -21,9 +22,9 @@ public sealed class BudgetServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly List<HttpClient> _clients = [];
 
-    private readonly string? _dataDirectory;
+    private readonly TempDirectory? _dataDirectory;
 
-    private BudgetServerHost(WebApplication app, Uri baseAddress, string? dataDirectory)
+    private BudgetServerHost(WebApplication app, Uri baseAddress, TempDirectory? dataDirectory)
     {
         _app = app;
         BaseAddress = baseAddress;
@@ -52,11 +53,11 @@ public sealed class BudgetServerHost : IAsyncDisposable
         var settings = new Dictionary<string, string?>(options.Configuration, StringComparer.OrdinalIgnoreCase);
 
         // The default store is SQLite in BudgetServer:DataDirectory: each host gets its own folder, deleted with it.
-        string? dataDirectory = null;
+        TempDirectory? dataDirectory = null;
         if (options.Store is null && !settings.ContainsKey("BudgetServer:DataDirectory"))
         {
-            dataDirectory = Path.Combine(Path.GetTempPath(), "budgetchat-tests", Guid.NewGuid().ToString("N"));
-            settings["BudgetServer:DataDirectory"] = dataDirectory;
+            dataDirectory = new TempDirectory();
+            settings["BudgetServer:DataDirectory"] = dataDirectory.Path;
         }
 
         for (int i = 0; i < options.ApiKeys.Count; i++)
@@ -88,7 +89,7 @@ public sealed class BudgetServerHost : IAsyncDisposable
         catch
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            DeleteDirectory(dataDirectory);
+            dataDirectory?.Dispose();
             throw;
         }
     }
@@ -130,21 +131,7 @@ public sealed class BudgetServerHost : IAsyncDisposable
         finally
         {
             await _app.DisposeAsync().ConfigureAwait(false);
-            DeleteDirectory(_dataDirectory);
-        }
-    }
-
-    private static void DeleteDirectory(string? directory)
-    {
-        try
-        {
-            if (directory is not null)
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
-        catch (DirectoryNotFoundException)
-        {
+            _dataDirectory?.Dispose();
         }
     }
 }
