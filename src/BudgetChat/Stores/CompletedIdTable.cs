@@ -15,9 +15,9 @@ namespace BudgetChat;
 /// <para>
 /// The middleware's ids (<see cref="ReservationIds"/>) count up per client, so they are remembered by sequence number
 /// in a window that moves up with them (8 bytes an id, memory touched in order), and one counting above its client's
-/// last is known to be new without a lookup (<see cref="IdSequenceWatermarks"/>). Up to
-/// <see cref="IdSequenceWatermarks.MaxSources"/> clients get a window; ids of other clients, ids below a window (a
-/// call that took longer than those after it) and ids of any other shape go to the hash table.
+/// last is known to be new without a lookup (the window's <see cref="SequenceWindow.Highest"/>). Up to
+/// <see cref="MaxSources"/> clients get a window; ids of other clients, ids below a window (a call that took longer
+/// than those after it) and ids of any other shape go to the hash table.
 /// </para>
 /// <para>
 /// The hash table is built for the call rate: an open-addressing table of plain structs, so no string or object per id outlives its call
@@ -32,6 +32,9 @@ namespace BudgetChat;
 /// </remarks>
 internal sealed class CompletedIdTable : ISequenceEvictionTarget
 {
+    /// <summary>The most clients that get a window; one per <see cref="BudgetingChatClient"/> instance that used the store.</summary>
+    internal const int MaxSources = 4096;
+
     private const int MinimumCapacity = 16;
 
     // Slot.ForgetAt: 0 for a slot never used since the last rebuild (it ends a probe), a time at or before now for an
@@ -45,8 +48,12 @@ internal sealed class CompletedIdTable : ISequenceEvictionTarget
     private byte[] _tags = new byte[MinimumCapacity];
     private byte[]? _spareTags;
     private int _used;
-    private readonly IdSequenceWatermarks _watermarks = new();
+
+    // A window per client, made at the client's first id (asked about or added) while fewer than MaxSources exist, and
+    // never removed: a window must see every id of its client from its first on (see RecordIsUnseen). The last one
+    // used is kept at hand, since one client usually makes most of a store's calls.
     private readonly Dictionary<ulong, SequenceWindow> _windows = [];
+    private SequenceWindow? _lastWindow;
 
     /// <summary>Gets how many slots hold an id, remembered or forgotten; for tests.</summary>
     internal int UsedSlots => _used;
@@ -59,27 +66,40 @@ internal sealed class CompletedIdTable : ISequenceEvictionTarget
 
     /// <summary>
     /// Tells whether an id about to be used is remembered at a time, and records it as seen. An id that counts up from
-    /// the last of its client (see <see cref="IdSequenceWatermarks"/>) is answered without a lookup.
+    /// the last of its client is answered without a lookup (see <see cref="RecordIsUnseen(string)"/>).
     /// </summary>
-    public bool ContainsNew(string id, long nowTicks) => !_watermarks.RecordIsUnseen(id) && Contains(id, nowTicks);
+    public bool ContainsNew(string id, long nowTicks)
+    {
+        if (!ReservationIds.TryParse(id, out ulong source, out ulong sequence))
+        {
+            return Contains(Fingerprint(id), nowTicks);
+        }
+
+        if (RecordIsUnseen(source, sequence, out SequenceWindow? window))
+        {
+            return false;
+        }
+
+        return window is not null && sequence >= window.First ? window.Contains(sequence, nowTicks) : Contains(Fingerprint(id), nowTicks);
+    }
 
     /// <summary>Tells whether an id is remembered at a time.</summary>
-    public bool Contains(string id, long nowTicks) =>
-        WindowOf(id, out ulong sequence) is { } window ? window.Contains(sequence, nowTicks) : Contains(Fingerprint(id), nowTicks);
+    public bool Contains(string id, long nowTicks)
+    {
+        if (ReservationIds.TryParse(id, out ulong source, out ulong sequence) && WindowOf(source) is { } window && sequence >= window.First)
+        {
+            return window.Contains(sequence, nowTicks);
+        }
+
+        return Contains(Fingerprint(id), nowTicks);
+    }
 
     /// <summary>Remembers an id until a time (later than <paramref name="nowTicks"/>), replacing any time it had.</summary>
     public void Add(string id, long forgetAtTicks, long nowTicks)
     {
         if (ReservationIds.TryParse(id, out ulong source, out ulong sequence))
         {
-            // A client gets its window at its first id or never (windows are never removed, so once they are full no
-            // client gets one again): none of its ids is in the hash table at or above the window's first.
-            if (!_windows.TryGetValue(source, out SequenceWindow? window) && _windows.Count < IdSequenceWatermarks.MaxSources)
-            {
-                window = new SequenceWindow(source, sequence);
-                _windows.Add(source, window);
-            }
-
+            RecordIsUnseen(source, sequence, out SequenceWindow? window);
             if (window is not null && sequence >= window.First)
             {
                 window.Add(sequence, forgetAtTicks, nowTicks, this);
@@ -89,6 +109,15 @@ internal sealed class CompletedIdTable : ISequenceEvictionTarget
 
         Add(Fingerprint(id), forgetAtTicks, nowTicks);
     }
+
+    /// <summary>
+    /// Records an id as seen; tells whether it cannot have been recorded before: its client is new, or it counts above
+    /// every id of its client recorded so far. Only a hint that an id is new, never that it is not: an id of another
+    /// shape, of a client past <see cref="MaxSources"/>, or that does not count up (calls of one client
+    /// that reach the store out of order) says nothing.
+    /// </summary>
+    internal bool RecordIsUnseen(string id) =>
+        ReservationIds.TryParse(id, out ulong source, out ulong sequence) && RecordIsUnseen(source, sequence, out _);
 
     /// <inheritdoc/>
     void ISequenceEvictionTarget.Evict(ulong source, ulong sequence, long forgetAtTicks, long nowTicks) =>
@@ -220,11 +249,40 @@ internal sealed class CompletedIdTable : ISequenceEvictionTarget
         }
     }
 
-    // The window that holds an id of the middleware's shape, when its client has one and the id is not below it.
-    private SequenceWindow? WindowOf(string id, out ulong sequence) =>
-        ReservationIds.TryParse(id, out ulong source, out sequence) && _windows.TryGetValue(source, out SequenceWindow? window) && sequence >= window.First
-            ? window
-            : null;
+    // The client's window, made at its first id while there is room; null for a client that has none.
+    private bool RecordIsUnseen(ulong source, ulong sequence, out SequenceWindow? window)
+    {
+        window = WindowOf(source);
+        if (window is not null)
+        {
+            return window.RecordIsUnseen(sequence);
+        }
+
+        if (_windows.Count >= MaxSources)
+        {
+            return false;
+        }
+
+        window = new SequenceWindow(source, sequence);
+        _windows.Add(source, window);
+        _lastWindow = window;
+        return true;
+    }
+
+    private SequenceWindow? WindowOf(ulong source)
+    {
+        if (_lastWindow is { } last && last.Source == source)
+        {
+            return last;
+        }
+
+        if (_windows.TryGetValue(source, out SequenceWindow? window))
+        {
+            _lastWindow = window;
+        }
+
+        return window;
+    }
 
     private static int IndexOf(UInt128 fingerprint, int mask) => (int)(ulong)fingerprint & mask;
 

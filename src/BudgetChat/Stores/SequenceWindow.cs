@@ -39,8 +39,26 @@ internal sealed class SequenceWindow(ulong source, ulong first)
     /// <summary>Gets the lowest sequence number the window covers.</summary>
     public ulong First { get; private set; } = first;
 
+    /// <summary>
+    /// Gets the highest sequence number of the client recorded (asked about or added) since the window was made; a
+    /// number above it cannot have been recorded. Never lowered, however the window moves.
+    /// </summary>
+    public ulong Highest { get; private set; } = first;
+
     /// <summary>Gets the number of sequence numbers the window covers; for tests.</summary>
     internal int Capacity => _times.Length;
+
+    /// <summary>Records a sequence number of the client; tells whether it counts above every one recorded before.</summary>
+    public bool RecordIsUnseen(ulong sequence)
+    {
+        if (sequence <= Highest)
+        {
+            return false;
+        }
+
+        Highest = sequence;
+        return true;
+    }
 
     /// <summary>Tells whether a sequence number at or above <see cref="First"/> is remembered at a time.</summary>
     public bool Contains(ulong sequence, long nowTicks)

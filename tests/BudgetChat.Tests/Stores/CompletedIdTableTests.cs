@@ -34,12 +34,15 @@ public sealed class CompletedIdTableTests
         // The table's precondition is that every id it holds was asked about first; this breaks it on purpose to show
         // the answer comes from the count alone.
         var table = new CompletedIdTable();
-        string id = ReservationIds.Create(5, 1);
+        string first = ReservationIds.Create(5, 1);
+        string id = ReservationIds.Create(5, 2);
+        table.Add(CompletedIdTable.Fingerprint(first), forgetAtTicks: 1_000, nowTicks: 10);
         table.Add(CompletedIdTable.Fingerprint(id), forgetAtTicks: 1_000, nowTicks: 10);
 
-        Assert.False(table.ContainsNew(id, 10));
-        Assert.True(table.ContainsNew(id, 10)); // no longer counting up: looked up
-        Assert.True(table.Contains(id, 10));
+        Assert.False(table.ContainsNew(first, 10)); // the client's first id
+        Assert.False(table.ContainsNew(id, 10));    // counts up from it
+        Assert.True(table.Contains(CompletedIdTable.Fingerprint(first), 10));
+        Assert.True(table.Contains(CompletedIdTable.Fingerprint(id), 10));
     }
 
     [Fact]

@@ -30,6 +30,9 @@ public sealed class ReservationIdsTests
     [InlineData("0123456789abcdef- 000000000000001")]
     [InlineData("0123456789ABCDEF-0000000000000001")] // one id per pair of numbers: upper case is another id
     [InlineData("0123456789abcdef-00000000000000fF")]
+    [InlineData("0123456789abcdef-000000000000000\u0130")] // its low seven bits are those of '0'
+    [InlineData("0123456789abcde\u00e1-0000000000000001")] // its low seven bits are those of 'a'
+    [InlineData("0123456789abcdef-000000000000000\u0661")] // a digit, but not an ASCII one
     public void TryParse_RefusesEveryOtherShape(string id)
     {
         Assert.False(ReservationIds.TryParse(id, out _, out _));
