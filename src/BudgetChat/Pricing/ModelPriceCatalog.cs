@@ -90,8 +90,16 @@ public sealed partial class ModelPriceCatalog
     /// <returns><see langword="true"/> when the model has a price or a fallback price is set.</returns>
     public bool TryGetPrice(string modelId, [NotNullWhen(true)] out ModelPrice? price)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
-        price = _table.Resolve(modelId) ?? FallbackPrice;
+        Table table = _table;
+
+        // An id equal to one of the last two looked up was checked then.
+        if (!table.TryResolveRecent(modelId, out price))
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
+            price = table.Resolve(modelId);
+        }
+
+        price ??= FallbackPrice;
         return price is not null;
     }
 
@@ -227,27 +235,57 @@ public sealed partial class ModelPriceCatalog
     // from an older table into a newer one.
     private sealed class Table(FrozenDictionary<string, ModelPrice> prices)
     {
-        private readonly ConcurrentDictionary<string, ModelPrice?> _resolved = new(StringComparer.OrdinalIgnoreCase);
+        private readonly ConcurrentDictionary<string, Resolved> _resolved = new(StringComparer.OrdinalIgnoreCase);
+
+        // The last two ids resolved, compared before hashing: a client usually asks for one model and is answered by
+        // a dated variant of it, so these two answer most lookups. Each is replaced whole, so a reader racing a
+        // writer sees one complete answer or the other.
+        private Resolved? _last;
+        private Resolved? _beforeLast;
 
         public FrozenDictionary<string, ModelPrice> Prices { get; } = prices;
 
+        public bool TryResolveRecent(string modelId, out ModelPrice? price)
+        {
+            if (_last is { } last && string.Equals(last.Id, modelId, StringComparison.Ordinal))
+            {
+                price = last.Price;
+                return true;
+            }
+
+            if (_beforeLast is { } beforeLast && string.Equals(beforeLast.Id, modelId, StringComparison.Ordinal))
+            {
+                price = beforeLast.Price;
+                return true;
+            }
+
+            price = null;
+            return false;
+        }
+
         public ModelPrice? Resolve(string modelId)
         {
-            if (_resolved.TryGetValue(modelId, out ModelPrice? price))
+            if (!_resolved.TryGetValue(modelId, out Resolved? resolved))
             {
-                return price;
+                resolved = new Resolved(modelId, ResolveUncached(Prices, modelId));
+
+                // Model ids can come from provider responses; bound the cache so odd ids cannot grow it forever.
+                if (_resolved.Count < MaxCachedLookups)
+                {
+                    _resolved.TryAdd(modelId, resolved);
+                }
             }
 
-            price = ResolveUncached(Prices, modelId);
-
-            // Model ids can come from provider responses; bound the cache so odd ids cannot grow it forever.
-            if (_resolved.Count < MaxCachedLookups)
+            if (!ReferenceEquals(_last, resolved))
             {
-                _resolved.TryAdd(modelId, price);
+                _beforeLast = _last;
+                _last = resolved;
             }
 
-            return price;
+            return resolved.Price;
         }
+
+        private sealed record Resolved(string Id, ModelPrice? Price);
     }
 
     // -2024-08-06, -20241022, -0613 and -2407 style suffixes (dates and YYMM or MMDD versions).

@@ -85,6 +85,28 @@ public sealed class ModelPriceCatalogTests
     }
 
     [Fact]
+    public void RepeatedLookups_AnswerEachIdWithItsOwnPrice_InAnyOrder()
+    {
+        ModelPriceCatalog catalog = ModelPriceCatalog.CreateDefault();
+        string[] ids = ["gpt-4o", "gpt-4o-mini", "gpt-4o", "GPT-4O-MINI", "openai/gpt-4o", "gpt-4o-mini", "gpt-4o-mini", "gpt-4o"];
+        decimal[] expected = [0.0000025m, 0.00000015m, 0.0000025m, 0.00000015m, 0.0000025m, 0.00000015m, 0.00000015m, 0.0000025m];
+
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < ids.Length; i++)
+            {
+                Assert.Equal(expected[i], catalog.GetPrice(ids[i]).InputCostPerToken);
+            }
+        }
+
+        Assert.Throws<ArgumentException>(() => catalog.GetPrice(" "));
+        Assert.Throws<ArgumentNullException>(() => catalog.GetPrice(null!));
+        Assert.Throws<ModelPriceNotFoundException>(() => catalog.GetPrice("acme-llm-9000"));
+        catalog.FallbackPrice = new ModelPrice(0.5m, 0.5m);
+        Assert.Equal(0.5m, catalog.GetPrice("acme-llm-9000").InputCostPerToken);
+    }
+
+    [Fact]
     public void SetPrice_OverridesOneModel_WithoutChangingOtherCatalogs()
     {
         ModelPriceCatalog catalog = ModelPriceCatalog.CreateDefault();
