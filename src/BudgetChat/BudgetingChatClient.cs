@@ -84,15 +84,71 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     public string ProjectName => _options.ProjectName;
 
     /// <inheritdoc/>
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(messages);
-        Admission admission = await AdmitAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        // Where the store and the provider answer at once, no state machine runs and the provider's own task is
+        // returned; anything that has to wait, or fails, continues in RespondSlowAsync exactly as if it had run there.
+        ValueTask<Admission> admitting;
+        try
+        {
+            ArgumentNullException.ThrowIfNull(messages);
+            admitting = AdmitAsync(messages, options, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return RespondSlowAsync(messages, ValueTask.FromException<Admission>(ex), null, cancellationToken);
+        }
+
+        if (!admitting.IsCompletedSuccessfully)
+        {
+            return RespondSlowAsync(messages, admitting, null, cancellationToken);
+        }
+
+        Admission admission = admitting.Result;
+        Task<ChatResponse> responding;
+        try
+        {
+            responding = base.GetResponseAsync(messages, admission.Options, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            responding = Task.FromException<ChatResponse>(ex);
+        }
+
+        if (!responding.IsCompletedSuccessfully)
+        {
+            return RespondSlowAsync(messages, new ValueTask<Admission>(admission), responding, cancellationToken);
+        }
+
+        ChatResponse response = responding.Result;
+        ValueTask settling;
+        try
+        {
+            settling = SettleResponseAsync(admission, response);
+        }
+        catch (Exception ex)
+        {
+            settling = ValueTask.FromException(ex);
+        }
+
+        if (!settling.IsCompletedSuccessfully)
+        {
+            return SettledAsync(settling, response);
+        }
+
+        settling.GetAwaiter().GetResult();
+        return responding;
+    }
+
+    // responding: the provider's task when it was already called.
+    private async Task<ChatResponse> RespondSlowAsync(IEnumerable<ChatMessage> messages, ValueTask<Admission> admitting, Task<ChatResponse>? responding, CancellationToken cancellationToken)
+    {
+        Admission admission = await admitting.ConfigureAwait(false);
 
         ChatResponse response;
         try
         {
-            response = await base.GetResponseAsync(messages, admission.Options, cancellationToken).ConfigureAwait(false);
+            response = await (responding ?? base.GetResponseAsync(messages, admission.Options, cancellationToken)).ConfigureAwait(false);
         }
         catch
         {
@@ -100,9 +156,20 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             throw;
         }
 
-        int receivedTokens = response.Usage.HasTokenCounts() ? 0 : CountTokens(response.Text, response.ModelId ?? admission.ModelId);
-        await SettleAsync(admission, response.Usage, response.ModelId, receivedTokens, UsageMissingReason.NotReported).ConfigureAwait(false);
+        await SettleResponseAsync(admission, response).ConfigureAwait(false);
         return response;
+    }
+
+    private static async Task<ChatResponse> SettledAsync(ValueTask settling, ChatResponse response)
+    {
+        await settling.ConfigureAwait(false);
+        return response;
+    }
+
+    private ValueTask SettleResponseAsync(Admission admission, ChatResponse response)
+    {
+        int receivedTokens = response.Usage.HasTokenCounts() ? 0 : CountTokens(response.Text, response.ModelId ?? admission.ModelId);
+        return SettleAsync(admission, response.Usage, response.ModelId, receivedTokens, UsageMissingReason.NotReported);
     }
 
     /// <inheritdoc/>
