@@ -35,10 +35,13 @@ public sealed partial class BudgetingChatClient
         private Admission? _admission;
         private IAsyncEnumerator<ChatResponseUpdate>? _inner;
 
-        // What arrived, for when no usage does: counted piece by piece when the estimator is additive, else kept.
+        // What arrived, for when no usage does. The last few pieces are only held, since usage usually arrives at the
+        // end and makes counting them needless; older ones are counted when the estimator is additive, else copied.
         private bool _additive;
         private int _additiveTokens;
         private StringBuilder? _text;
+        private HeldPieces _held;
+        private int _heldCount;
         private UsageDetails? _usage;
         private string? _modelId;
         private bool _produced;
@@ -266,10 +269,44 @@ public sealed partial class BudgetingChatClient
                 return client.ReleaseAsync(admission);
             }
 
-            int receivedTokens = _usage.HasTokenCounts() ? 0
-                : _additive ? _additiveTokens
-                : client.CountTokens(_text?.ToString(), _modelId ?? admission.ModelId);
+            int receivedTokens = 0;
+            if (!_usage.HasTokenCounts())
+            {
+                TakeHeldPieces();
+                receivedTokens = _additive ? _additiveTokens : client.CountTokens(_text?.ToString(), _modelId ?? admission.ModelId);
+            }
+
             return client.SettleAsync(admission, _usage, _modelId, receivedTokens, reason);
+        }
+
+        private void Hold(string piece)
+        {
+            if (_heldCount == HeldPieces.Length)
+            {
+                TakeHeldPieces();
+            }
+
+            _held[_heldCount++] = piece;
+        }
+
+        // Counts the pieces held, or adds them to the text.
+        private void TakeHeldPieces()
+        {
+            for (int i = 0; i < _heldCount; i++)
+            {
+                string piece = _held[i]!;
+                _held[i] = null;
+                if (_additive)
+                {
+                    _additiveTokens += client._estimator.CountTokens(piece, _admission!.ModelId);
+                }
+                else
+                {
+                    (_text ??= new StringBuilder()).Append(piece);
+                }
+            }
+
+            _heldCount = 0;
         }
 
         private void Take(ChatResponseUpdate update)
@@ -293,22 +330,21 @@ public sealed partial class BudgetingChatClient
                         break;
                 }
 
-                if (piece is null)
+                if (piece is not null)
                 {
-                    continue;
-                }
-
-                if (_additive)
-                {
-                    _additiveTokens += client._estimator.CountTokens(piece, _admission!.ModelId);
-                }
-                else
-                {
-                    (_text ??= new StringBuilder()).Append(piece);
+                    Hold(piece);
                 }
             }
 
             Current = update;
+        }
+
+        [InlineArray(Length)]
+        private struct HeldPieces
+        {
+            public const int Length = 4;
+
+            private string? _first;
         }
     }
 }

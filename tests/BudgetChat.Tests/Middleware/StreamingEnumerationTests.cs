@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
+using NSubstitute;
+using NSubstitute.Extensions;
 
 namespace BudgetChat.Tests.Middleware;
 
@@ -107,6 +109,53 @@ public sealed class StreamingEnumerationTests : BudgetingChatClientFixture
         Assert.Equal(sent, received);
         Assert.Equal(Cost(10, 2), (await UserBudgetAsync("alice")).Spent);
         await AssertNothingHeldAsync();
+    }
+
+    // Pieces are held and counted only when no usage arrives: an additive estimator counts each piece (here one token
+    // more than its length, to tell the two apart), any other counts the text as a whole.
+    [Theory]
+    [InlineData(false, 3)]
+    [InlineData(true, 3)]
+    [InlineData(false, 11)]
+    [InlineData(true, 11)]
+    public async Task WithoutUsage_EveryPieceThatArrived_IsCountedOnce(bool additive, int pieces)
+    {
+        Estimator.IsAdditive.Returns(additive);
+        Estimator.Configure().CountTokens(default!, default).ReturnsForAnyArgs(call => call.ArgAt<string>(0).Length + 1);
+        string[] texts = Enumerable.Range(0, pieces).Select(i => new string((char)('a' + i), i + 1)).ToArray();
+        Inner.GetStreamingResponseAsyncCallback = (_, _, _) => texts
+            .Select((t, i) => i % 3 == 2
+                ? new ChatResponseUpdate(null, [new TextReasoningContent(t)]) { ModelId = Model }
+                : new ChatResponseUpdate(ChatRole.Assistant, t) { ModelId = Model })
+            .ToAsyncEnumerable();
+        using var client = CreateClient();
+
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync("hello", ForUser("alice")))
+        {
+        }
+
+        int length = texts.Sum(t => t.Length);
+        int expected = additive ? length + pieces : length + 1;
+        Assert.Equal(Cost(InputTokens, expected), (await UserBudgetAsync("alice")).Spent);
+    }
+
+    [Fact]
+    public async Task WithUsage_TheTextThatArrived_IsNotCounted()
+    {
+        Inner.GetStreamingResponseAsyncCallback = (_, _, _) => new ChatResponseUpdate[]
+        {
+            new(ChatRole.Assistant, "Hi ") { ModelId = Model },
+            new(null, "there") { ModelId = Model },
+            new(null, [new UsageContent(Usage(10, 2))]) { ModelId = Model },
+        }.ToAsyncEnumerable();
+        using var client = CreateClient();
+
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync("hello", ForUser("alice")))
+        {
+        }
+
+        Estimator.DidNotReceiveWithAnyArgs().CountTokens(default!, default);
+        Assert.Equal(Cost(10, 2), (await UserBudgetAsync("alice")).Spent);
     }
 
     [Theory]
