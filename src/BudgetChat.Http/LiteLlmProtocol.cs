@@ -11,8 +11,11 @@ namespace BudgetChat.Http;
 /// </summary>
 /// <remarks>
 /// Not atomic across processes: each change reads the project, changes it and writes it back, and reservations are
-/// held only in this process (the API has no place for them). Periods follow LiteLLM: <c>duration</c> is a number
-/// of days, and a window counts from <c>created_at</c> and lasts 1, 7, 28 or 365 days. Alerts are not raised. Within one process, changes are serialised.
+/// held only in this process (the API has no place for them). Periods follow LiteLLM's <c>BudgetManager</c>:
+/// <c>duration</c> is a number of days, and a window starts at <c>last_updated_at</c> (or <c>created_at</c> when an
+/// entry has none), which only a reset moves: a charge leaves it alone, and once the duration has passed the spend is
+/// cleared and <c>last_updated_at</c> set to now, as LiteLLM's <c>reset_on_duration</c> does. <c>created_at</c> is
+/// written once, when a budget is created. Alerts are not raised. Within one process, changes are serialised.
 /// </remarks>
 internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimeProvider timeProvider) : IBudgetStore, IDisposable
 {
@@ -39,10 +42,11 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
             entry["duration"] = Duration(definition.Period);
             if (createdAt is { } start)
             {
-                entry["created_at"] = UnixSeconds(start);
+                // A new budget was created then; an existing one keeps its creation time and counts its windows from
+                // then, as the other stores do.
+                entry["last_updated_at"] = UnixSeconds(start);
             }
 
-            entry["last_updated_at"] = UnixSeconds(now);
             return (true, ToState(project, key, entry));
         }, cancellationToken);
 
@@ -272,14 +276,13 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
 
     private static JsonTypeInfo<JsonNode> JsonNodeType => (JsonTypeInfo<JsonNode>)JsonSerializerOptions.Default.GetTypeInfo(typeof(JsonNode));
 
-    private void AddCost(JsonObject users, IEnumerable<string> keys, decimal amount, string? model)
+    private static void AddCost(JsonObject users, IEnumerable<string> keys, decimal amount, string? model)
     {
-        double now = UnixSeconds(_timeProvider.GetUtcNow());
+        // LiteLLM's update_cost: last_updated_at is the start of the window, which a charge does not move.
         foreach (string key in keys)
         {
             var entry = (JsonObject)users[LiteLlmUserDict.ToName(key)]!;
             entry["current_cost"] = Number(entry, "current_cost") + amount;
-            entry["last_updated_at"] = now;
             if (model is not null)
             {
                 JsonObject models = entry["model_cost"] as JsonObject ?? [];
@@ -307,7 +310,8 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     private BudgetState ToState(string project, string key, JsonObject entry)
     {
         BudgetPeriod period = Period(entry["duration"]);
-        DateTimeOffset created = Time(entry, "created_at") ?? _timeProvider.GetUtcNow();
+        DateTimeOffset windowStart = WindowStart(entry) ?? _timeProvider.GetUtcNow();
+        DateTimeOffset created = Time(entry, "created_at") ?? windowStart;
         var spendByModel = new Dictionary<string, decimal>(StringComparer.Ordinal);
         if (entry["model_cost"] is JsonObject models)
         {
@@ -322,13 +326,13 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
             Project = project,
             Key = key,
             Definition = new BudgetDefinition(Math.Max(0m, Number(entry, "total_budget")), period, BudgetWindowAlignment.Rolling),
-            WindowStart = created,
+            WindowStart = windowStart,
             WindowEnd = WindowEnd(entry),
             Spent = Number(entry, "current_cost"),
             Reserved = HeldOn(project, key),
             SpendByModel = spendByModel,
             CreatedAt = created,
-            UpdatedAt = Time(entry, "last_updated_at") ?? created,
+            UpdatedAt = windowStart, // LiteLLM keeps no time of the last charge: its last reset, as the file store reads it
         };
     }
 
@@ -346,18 +350,20 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     {
         entry["current_cost"] = 0m;
         entry["model_cost"] = new JsonObject();
-        entry["created_at"] = UnixSeconds(now);
-        entry["last_updated_at"] = UnixSeconds(now);
+        entry["last_updated_at"] = UnixSeconds(now); // a new window; created_at stays the budget's creation
     }
+
+    // LiteLLM's window start: reset_on_duration counts from last_updated_at, which create_budget sets to created_at.
+    private static DateTimeOffset? WindowStart(JsonObject entry) => Time(entry, "last_updated_at") ?? Time(entry, "created_at");
 
     private static DateTimeOffset? WindowEnd(JsonObject entry) =>
         Period(entry["duration"]) switch
         {
             BudgetPeriod.None => null,
-            BudgetPeriod.Daily => Time(entry, "created_at")?.AddDays(1),
-            BudgetPeriod.Weekly => Time(entry, "created_at")?.AddDays(7),
-            BudgetPeriod.Monthly => Time(entry, "created_at")?.AddDays(28),
-            _ => Time(entry, "created_at")?.AddDays(365),
+            BudgetPeriod.Daily => WindowStart(entry)?.AddDays(1),
+            BudgetPeriod.Weekly => WindowStart(entry)?.AddDays(7),
+            BudgetPeriod.Monthly => WindowStart(entry)?.AddDays(28),
+            _ => WindowStart(entry)?.AddDays(365),
         };
 
     // LiteLLM keeps a duration as days (1, 7, 28, 365) and multiplies it by 86,400; null or absent means no period.
