@@ -15,7 +15,10 @@ namespace BudgetChat.Http;
 /// <c>duration</c> is a number of days, and a window starts at <c>last_updated_at</c> (or <c>created_at</c> when an
 /// entry has none), which only a reset moves: a charge leaves it alone, and once the duration has passed the spend is
 /// cleared and <c>last_updated_at</c> set to now, as LiteLLM's <c>reset_on_duration</c> does. <c>created_at</c> is
-/// written once, when a budget is created. Alerts are not raised. Within one process, changes are serialised.
+/// written once, when a budget is created. A duration is read by <see cref="LiteLlmUserDict.PeriodOfDays"/>, as the
+/// file store and the budget service read it; an answer with one LiteLLM never writes (2 days, say) is refused with
+/// an exception naming the user, not read as a budget that never resets. Alerts are not raised. Within one process,
+/// changes are serialised.
 /// </remarks>
 internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimeProvider timeProvider) : IBudgetStore, IDisposable
 {
@@ -253,7 +256,26 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
         DateTimeOffset now = _timeProvider.GetUtcNow();
         foreach (KeyValuePair<string, JsonNode?> user in data)
         {
-            if (user.Value is JsonObject entry && WindowEnd(entry) is { } end && end <= now)
+            if (user.Key == LiteLlmUserDict.MetadataName || user.Value is not JsonObject entry)
+            {
+                continue;
+            }
+
+            DateTimeOffset? end;
+            try
+            {
+                // Every field a state is read from that can be invalid (money that is not a number reads as 0), so
+                // that an invalid entry is reported here, with its name.
+                _ = Time(entry, "created_at");
+                _ = Time(entry, "last_updated_at");
+                end = WindowEnd(entry);
+            }
+            catch (FormatException ex)
+            {
+                throw new InvalidOperationException($"The budget server's /get_budget answer for project '{project}' has an invalid entry '{user.Key}': {ex.Message}", ex);
+            }
+
+            if (end <= now)
             {
                 ClearSpend(entry, now); // LiteLLM's reset_on_duration: the window restarts now
             }
@@ -356,39 +378,30 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     // LiteLLM's window start: reset_on_duration counts from last_updated_at, which create_budget sets to created_at.
     private static DateTimeOffset? WindowStart(JsonObject entry) => Time(entry, "last_updated_at") ?? Time(entry, "created_at");
 
-    private static DateTimeOffset? WindowEnd(JsonObject entry) =>
-        Period(entry["duration"]) switch
-        {
-            BudgetPeriod.None => null,
-            BudgetPeriod.Daily => WindowStart(entry)?.AddDays(1),
-            BudgetPeriod.Weekly => WindowStart(entry)?.AddDays(7),
-            BudgetPeriod.Monthly => WindowStart(entry)?.AddDays(28),
-            _ => WindowStart(entry)?.AddDays(365),
-        };
+    private static DateTimeOffset? WindowEnd(JsonObject entry) => Period(entry["duration"]) is var period && period != BudgetPeriod.None
+        ? WindowStart(entry)?.AddDays(LiteLlmUserDict.DurationDays(period))
+        : null;
 
     // LiteLLM keeps a duration as days (1, 7, 28, 365) and multiplies it by 86,400; null or absent means no period.
     private static int? Duration(BudgetPeriod period) => period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(period);
 
-    // Days as LiteLLM writes them, or the period's name as some servers do.
+    // Days as LiteLLM writes them, by the rule the file store and the budget service read them with, or the
+    // period's name as some servers keep it. Anything else is refused: read as no period, it would never reset.
     private static BudgetPeriod Period(JsonNode? duration) => duration?.GetValueKind() switch
     {
-        JsonValueKind.Number => (int)Math.Round(Double(duration)) switch
-        {
-            1 => BudgetPeriod.Daily,
-            7 => BudgetPeriod.Weekly,
-            >= 28 and <= 31 => BudgetPeriod.Monthly,
-            365 or 366 => BudgetPeriod.Yearly,
-            _ => BudgetPeriod.None,
-        },
-        JsonValueKind.String => duration.GetValue<string>() switch
-        {
-            "daily" => BudgetPeriod.Daily,
-            "weekly" => BudgetPeriod.Weekly,
-            "monthly" => BudgetPeriod.Monthly,
-            "yearly" => BudgetPeriod.Yearly,
-            _ => BudgetPeriod.None,
-        },
-        _ => BudgetPeriod.None,
+        null => BudgetPeriod.None,
+        JsonValueKind.Number when ParseDecimal(duration) is { } days && LiteLlmUserDict.PeriodOfDays(days) is { } period => period,
+        JsonValueKind.String when duration.GetValue<string>() is var name && PeriodOfName(name) is { } period => period,
+        _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31, or 365 days, or are daily, weekly, monthly or yearly."),
+    };
+
+    private static BudgetPeriod? PeriodOfName(string name) => name switch
+    {
+        "daily" => BudgetPeriod.Daily,
+        "weekly" => BudgetPeriod.Weekly,
+        "monthly" => BudgetPeriod.Monthly,
+        "yearly" => BudgetPeriod.Yearly,
+        _ => null,
     };
 
     private static decimal Number(JsonObject entry, string name) => entry[name] switch
@@ -398,13 +411,14 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     };
 
     private static DateTimeOffset? Time(JsonObject entry, string name) => entry[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number
-        ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(Double(v) * 1000))
+        ? (ParseDecimal(v) is { } seconds ? LiteLlmUserDict.FromUnixSeconds(seconds) : null) ?? throw new FormatException($"'{name}' is not a time in Unix seconds: {v.ToJsonString()}.")
         : null;
 
-    // A node parsed from JSON and one this class set from an int or a double read the same way.
-    private static double Double(JsonNode number) => double.Parse(number.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
+    // A node parsed from JSON and one this class set from a number read the same way; null if beyond a decimal.
+    private static decimal? ParseDecimal(JsonNode number) =>
+        decimal.TryParse(number.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out decimal value) ? value : null;
 
-    private static double UnixSeconds(DateTimeOffset instant) => instant.ToUnixTimeMilliseconds() / 1000.0;
+    private static decimal UnixSeconds(DateTimeOffset instant) => LiteLlmUserDict.ToUnixSeconds(instant);
 
     public void Dispose() => _gate.Dispose();
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
 using BudgetChat.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -366,6 +368,56 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
         Assert.True(admitted.IsReserved);
     }
 
+    [Theory]
+    [InlineData("2")]
+    [InlineData("10")]
+    [InlineData("0.5")]
+    [InlineData("29.5")]
+    [InlineData("\"fortnightly\"")]
+    public async Task LiteLlmProtocol_RefusesADurationLiteLlmNeverWrites_AsTheServiceDoes(string duration)
+    {
+        HostedBudgetStore native = _service.CreateStore();
+        await native.SetBudgetAsync(Project, Key, new BudgetDefinition(5m, BudgetPeriod.Daily));
+        await native.ChargeAsync(Project, [Key], 1m, null, "c1");
+
+        // A LiteLLM-style server that keeps user_dict as it was written, holding a duration LiteLLM never writes.
+        var handler = new EditGetBudgetHandler(data => data["alice"]!["duration"] = JsonNode.Parse(duration));
+        HostedBudgetStore compat = _service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm, configure: s => SendThrough(s, handler));
+        var read = await Assert.ThrowsAsync<InvalidOperationException>(() => compat.GetBudgetAsync(Project, Key).AsTask());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => compat.ChargeAsync(Project, [Key], 1m, null, "c2").AsTask());
+        using var http = new HttpClient { BaseAddress = _service.BaseAddress };
+        using HttpResponseMessage written = await http.PostAsync("set_budget", new StringContent(
+            $$"""{ "project_name": "{{Project}}", "user_dict": { "alice": { "total_budget": 5, "duration": {{duration}} } } }""", Encoding.UTF8, "application/json"));
+
+        Assert.Contains("'alice'", read.Message, StringComparison.Ordinal);
+        Assert.Contains(duration, read.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, written.StatusCode);
+        BudgetState kept = (await native.GetBudgetAsync(Project, Key))!;
+        Assert.Equal(1m, kept.Spent);
+        Assert.Equal(BudgetPeriod.Daily, kept.Definition.Period);
+    }
+
+    [Fact]
+    public async Task LiteLlmProtocol_ReadsAndWritesTimesExactToTheTick()
+    {
+        DateTimeOffset start = new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero).AddTicks(1_234_567);
+        var time = new FakeTimeProvider(start.AddHours(1));
+        await using BudgetService service = await BudgetService.StartAsync(time);
+        HostedBudgetStore native = service.CreateStore();
+        HostedBudgetStore compat = service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
+        await native.SetBudgetAsync(Project, Key, new BudgetDefinition(1m, BudgetPeriod.Daily, BudgetWindowAlignment.Rolling), start);
+
+        BudgetState seen = (await compat.GetBudgetAsync(Project, Key))!;
+        await compat.ChargeAsync(Project, [Key], 0.25m, null, "c1");
+        BudgetState afterTheCharge = (await native.GetBudgetAsync(Project, Key))!;
+
+        Assert.Equal(start, seen.WindowStart);
+        Assert.Equal(start, seen.CreatedAt);
+        Assert.Equal(start.AddDays(1), seen.WindowEnd);
+        Assert.Equal(start, afterTheCharge.WindowStart);
+        Assert.Equal(0.25m, afterTheCharge.Spent);
+    }
+
     [Fact]
     public async Task LiteLlmProtocol_SeesAnUnknownProjectAsEmpty_AndRefusesChargesToMissingBudgets()
     {
@@ -462,6 +514,29 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
                 throw new HttpRequestException("The connection was reset before the response arrived (simulated).");
             }
 
+            return response;
+        }
+    }
+
+    /// <summary>Edits the data of every <c>/get_budget</c> answer, as a server holding other data would answer.</summary>
+    private sealed class EditGetBudgetHandler(Action<JsonObject> edit) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            if (!request.RequestUri!.AbsolutePath.EndsWith("/get_budget", StringComparison.Ordinal))
+            {
+                return response;
+            }
+
+            JsonObject answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!.AsObject();
+            if (answer["data"] is JsonObject data)
+            {
+                edit(data);
+            }
+
+            response.Content.Dispose();
+            response.Content = new StringContent(answer.ToJsonString(), Encoding.UTF8, "application/json");
             return response;
         }
     }
