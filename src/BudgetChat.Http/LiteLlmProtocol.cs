@@ -11,8 +11,14 @@ namespace BudgetChat.Http;
 /// </summary>
 /// <remarks>
 /// Not atomic across processes: each change reads the project, changes it and writes it back, and reservations are
-/// held only in this process (the API has no place for them). Periods follow LiteLLM: <c>duration</c> is a number
-/// of days, and a window counts from <c>created_at</c> and lasts 1, 7, 28 or 365 days. Alerts are not raised. Within one process, changes are serialised.
+/// held only in this process (the API has no place for them). Periods follow LiteLLM's <c>BudgetManager</c>:
+/// <c>duration</c> is a number of days, and a window starts at <c>last_updated_at</c> (or <c>created_at</c> when an
+/// entry has none), which only a reset moves: a charge leaves it alone, and once the duration has passed the spend is
+/// cleared and <c>last_updated_at</c> set to now, as LiteLLM's <c>reset_on_duration</c> does. <c>created_at</c> is
+/// written once, when a budget is created. A duration is read by <see cref="LiteLlmUserDict.PeriodOfDays"/>, as the
+/// file store and the budget service read it; an answer with one LiteLLM never writes (2 days, say) is refused with
+/// an exception naming the user, not read as a budget that never resets. Alerts are not raised. Within one process,
+/// changes are serialised.
 /// </remarks>
 internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimeProvider timeProvider) : IBudgetStore, IDisposable
 {
@@ -39,10 +45,11 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
             entry["duration"] = Duration(definition.Period);
             if (createdAt is { } start)
             {
-                entry["created_at"] = UnixSeconds(start);
+                // A new budget was created then; an existing one keeps its creation time and counts its windows from
+                // then, as the other stores do.
+                entry["last_updated_at"] = UnixSeconds(start);
             }
 
-            entry["last_updated_at"] = UnixSeconds(now);
             return (true, ToState(project, key, entry));
         }, cancellationToken);
 
@@ -249,7 +256,26 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
         DateTimeOffset now = _timeProvider.GetUtcNow();
         foreach (KeyValuePair<string, JsonNode?> user in data)
         {
-            if (user.Value is JsonObject entry && WindowEnd(entry) is { } end && end <= now)
+            if (user.Key == LiteLlmUserDict.MetadataName || user.Value is not JsonObject entry)
+            {
+                continue;
+            }
+
+            DateTimeOffset? end;
+            try
+            {
+                // Every field a state is read from that can be invalid (money that is not a number reads as 0), so
+                // that an invalid entry is reported here, with its name.
+                _ = Time(entry, "created_at");
+                _ = Time(entry, "last_updated_at");
+                end = WindowEnd(entry);
+            }
+            catch (FormatException ex)
+            {
+                throw new InvalidOperationException($"The budget server's /get_budget answer for project '{project}' has an invalid entry '{user.Key}': {ex.Message}", ex);
+            }
+
+            if (end <= now)
             {
                 ClearSpend(entry, now); // LiteLLM's reset_on_duration: the window restarts now
             }
@@ -272,14 +298,13 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
 
     private static JsonTypeInfo<JsonNode> JsonNodeType => (JsonTypeInfo<JsonNode>)JsonSerializerOptions.Default.GetTypeInfo(typeof(JsonNode));
 
-    private void AddCost(JsonObject users, IEnumerable<string> keys, decimal amount, string? model)
+    private static void AddCost(JsonObject users, IEnumerable<string> keys, decimal amount, string? model)
     {
-        double now = UnixSeconds(_timeProvider.GetUtcNow());
+        // LiteLLM's update_cost: last_updated_at is the start of the window, which a charge does not move.
         foreach (string key in keys)
         {
             var entry = (JsonObject)users[LiteLlmUserDict.ToName(key)]!;
             entry["current_cost"] = Number(entry, "current_cost") + amount;
-            entry["last_updated_at"] = now;
             if (model is not null)
             {
                 JsonObject models = entry["model_cost"] as JsonObject ?? [];
@@ -307,7 +332,8 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     private BudgetState ToState(string project, string key, JsonObject entry)
     {
         BudgetPeriod period = Period(entry["duration"]);
-        DateTimeOffset created = Time(entry, "created_at") ?? _timeProvider.GetUtcNow();
+        DateTimeOffset windowStart = WindowStart(entry) ?? _timeProvider.GetUtcNow();
+        DateTimeOffset created = Time(entry, "created_at") ?? windowStart;
         var spendByModel = new Dictionary<string, decimal>(StringComparer.Ordinal);
         if (entry["model_cost"] is JsonObject models)
         {
@@ -322,13 +348,13 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
             Project = project,
             Key = key,
             Definition = new BudgetDefinition(Math.Max(0m, Number(entry, "total_budget")), period, BudgetWindowAlignment.Rolling),
-            WindowStart = created,
+            WindowStart = windowStart,
             WindowEnd = WindowEnd(entry),
             Spent = Number(entry, "current_cost"),
             Reserved = HeldOn(project, key),
             SpendByModel = spendByModel,
             CreatedAt = created,
-            UpdatedAt = Time(entry, "last_updated_at") ?? created,
+            UpdatedAt = windowStart, // LiteLLM keeps no time of the last charge: its last reset, as the file store reads it
         };
     }
 
@@ -346,43 +372,36 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     {
         entry["current_cost"] = 0m;
         entry["model_cost"] = new JsonObject();
-        entry["created_at"] = UnixSeconds(now);
-        entry["last_updated_at"] = UnixSeconds(now);
+        entry["last_updated_at"] = UnixSeconds(now); // a new window; created_at stays the budget's creation
     }
 
-    private static DateTimeOffset? WindowEnd(JsonObject entry) =>
-        Period(entry["duration"]) switch
-        {
-            BudgetPeriod.None => null,
-            BudgetPeriod.Daily => Time(entry, "created_at")?.AddDays(1),
-            BudgetPeriod.Weekly => Time(entry, "created_at")?.AddDays(7),
-            BudgetPeriod.Monthly => Time(entry, "created_at")?.AddDays(28),
-            _ => Time(entry, "created_at")?.AddDays(365),
-        };
+    // LiteLLM's window start: reset_on_duration counts from last_updated_at, which create_budget sets to created_at.
+    private static DateTimeOffset? WindowStart(JsonObject entry) => Time(entry, "last_updated_at") ?? Time(entry, "created_at");
+
+    private static DateTimeOffset? WindowEnd(JsonObject entry) => Period(entry["duration"]) is var period && period != BudgetPeriod.None
+        ? WindowStart(entry)?.AddDays(LiteLlmUserDict.DurationDays(period))
+        : null;
 
     // LiteLLM keeps a duration as days (1, 7, 28, 365) and multiplies it by 86,400; null or absent means no period.
     private static int? Duration(BudgetPeriod period) => period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(period);
 
-    // Days as LiteLLM writes them, or the period's name as some servers do.
+    // Days as LiteLLM writes them, by the rule the file store and the budget service read them with, or the
+    // period's name as some servers keep it. Anything else is refused: read as no period, it would never reset.
     private static BudgetPeriod Period(JsonNode? duration) => duration?.GetValueKind() switch
     {
-        JsonValueKind.Number => (int)Math.Round(Double(duration)) switch
-        {
-            1 => BudgetPeriod.Daily,
-            7 => BudgetPeriod.Weekly,
-            >= 28 and <= 31 => BudgetPeriod.Monthly,
-            365 or 366 => BudgetPeriod.Yearly,
-            _ => BudgetPeriod.None,
-        },
-        JsonValueKind.String => duration.GetValue<string>() switch
-        {
-            "daily" => BudgetPeriod.Daily,
-            "weekly" => BudgetPeriod.Weekly,
-            "monthly" => BudgetPeriod.Monthly,
-            "yearly" => BudgetPeriod.Yearly,
-            _ => BudgetPeriod.None,
-        },
-        _ => BudgetPeriod.None,
+        null => BudgetPeriod.None,
+        JsonValueKind.Number when ParseDecimal(duration) is { } days && LiteLlmUserDict.PeriodOfDays(days) is { } period => period,
+        JsonValueKind.String when duration.GetValue<string>() is var name && PeriodOfName(name) is { } period => period,
+        _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31, or 365 days, or are daily, weekly, monthly or yearly."),
+    };
+
+    private static BudgetPeriod? PeriodOfName(string name) => name switch
+    {
+        "daily" => BudgetPeriod.Daily,
+        "weekly" => BudgetPeriod.Weekly,
+        "monthly" => BudgetPeriod.Monthly,
+        "yearly" => BudgetPeriod.Yearly,
+        _ => null,
     };
 
     private static decimal Number(JsonObject entry, string name) => entry[name] switch
@@ -392,13 +411,14 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     };
 
     private static DateTimeOffset? Time(JsonObject entry, string name) => entry[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number
-        ? DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(Double(v) * 1000))
+        ? (ParseDecimal(v) is { } seconds ? LiteLlmUserDict.FromUnixSeconds(seconds) : null) ?? throw new FormatException($"'{name}' is not a time in Unix seconds: {v.ToJsonString()}.")
         : null;
 
-    // A node parsed from JSON and one this class set from an int or a double read the same way.
-    private static double Double(JsonNode number) => double.Parse(number.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
+    // A node parsed from JSON and one this class set from a number read the same way; null if beyond a decimal.
+    private static decimal? ParseDecimal(JsonNode number) =>
+        decimal.TryParse(number.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out decimal value) ? value : null;
 
-    private static double UnixSeconds(DateTimeOffset instant) => instant.ToUnixTimeMilliseconds() / 1000.0;
+    private static decimal UnixSeconds(DateTimeOffset instant) => LiteLlmUserDict.ToUnixSeconds(instant);
 
     public void Dispose() => _gate.Dispose();
 

@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
 using BudgetChat.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace BudgetChat.Http.Tests;
 
@@ -280,6 +283,142 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LiteLlmProtocol_KeepsTheWindowStart_WhileCharging_SoTheSpendResetsOnceTheDurationHasPassed()
+    {
+        DateTimeOffset start = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
+        var time = new FakeTimeProvider(start);
+        await using BudgetService service = await BudgetService.StartAsync(time);
+        HostedBudgetStore compat = service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
+        HostedBudgetStore native = service.CreateStore();
+        await compat.SetBudgetAsync(Project, Key, new BudgetDefinition(10m, BudgetPeriod.Daily));
+
+        for (int i = 1; i <= 5; i++)
+        {
+            time.Advance(TimeSpan.FromHours(4));
+            await compat.ChargeAsync(Project, [Key], 1m, "gpt-4o", $"c{i}");
+        }
+
+        BudgetState during = (await native.GetBudgetAsync(Project, Key))!;
+        time.Advance(TimeSpan.FromHours(4)); // a day after the window started, with charges arriving all along
+        await compat.ChargeAsync(Project, [Key], 1m, "gpt-4o", "c6");
+        BudgetState next = (await native.GetBudgetAsync(Project, Key))!;
+        BudgetState nextSeenByCompat = (await compat.GetBudgetAsync(Project, Key))!;
+
+        Assert.Equal(start, during.WindowStart);
+        Assert.Equal(5m, during.Spent);
+        Assert.Equal(start.AddDays(1), next.WindowStart);
+        Assert.Equal(1m, next.Spent);
+        Assert.Equal(start.AddDays(1), nextSeenByCompat.WindowStart);
+        Assert.Equal(1m, nextSeenByCompat.Spent);
+    }
+
+    [Fact]
+    public async Task LiteLlmProtocol_KeepsTheWindowStart_WhenTheLimitChanges()
+    {
+        DateTimeOffset start = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
+        var time = new FakeTimeProvider(start);
+        await using BudgetService service = await BudgetService.StartAsync(time);
+        HostedBudgetStore compat = service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
+        HostedBudgetStore native = service.CreateStore();
+        await compat.SetBudgetAsync(Project, Key, new BudgetDefinition(1m, BudgetPeriod.Daily));
+        await compat.ChargeAsync(Project, [Key], 0.5m, null, "c1");
+        time.Advance(TimeSpan.FromHours(3));
+
+        BudgetState changed = await compat.SetBudgetAsync(Project, Key, new BudgetDefinition(2m, BudgetPeriod.Daily));
+        BudgetState seenByTheService = (await native.GetBudgetAsync(Project, Key))!;
+
+        Assert.Equal(start, changed.WindowStart);
+        Assert.Equal(start, seenByTheService.WindowStart);
+        Assert.Equal(2m, seenByTheService.Limit);
+        Assert.Equal(0.5m, seenByTheService.Spent);
+    }
+
+    [Fact]
+    public async Task LiteLlmProtocol_CountsTheWindowFromLastUpdatedAt_WrittenByAnotherWriter()
+    {
+        DateTimeOffset now = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
+        var serviceTime = new FakeTimeProvider(now);
+        var clientTime = new FakeTimeProvider(now);
+        await using BudgetService service = await BudgetService.StartAsync(serviceTime);
+        HostedBudgetStore native = service.CreateStore();
+        HostedBudgetStore compat = service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm, configure: s => s.AddSingleton<TimeProvider>(clientTime));
+
+        // Created ten days ago; its window started two hours ago, which /get_budget says as last_updated_at.
+        var daily = new BudgetDefinition(1m, BudgetPeriod.Daily, BudgetWindowAlignment.Rolling);
+        await native.SetBudgetAsync(Project, Key, daily, now.AddDays(-10));
+        await native.SetBudgetAsync(Project, Key, daily, now.AddHours(-2));
+        await native.ChargeAsync(Project, [Key], 0.7m, "gpt-4o", "c1");
+
+        BudgetState within = (await compat.GetBudgetAsync(Project, Key))!;
+        BudgetReservationResult refused = await compat.ReserveAsync(Project, [Key], 0.5m, "r1", clientTime.GetUtcNow().AddMinutes(5));
+
+        // The service's clock is behind this client's: it has not rolled the window over, so the client has to.
+        clientTime.Advance(TimeSpan.FromHours(22));
+        BudgetState after = (await compat.GetBudgetAsync(Project, Key))!;
+        BudgetReservationResult admitted = await compat.ReserveAsync(Project, [Key], 0.5m, "r2", clientTime.GetUtcNow().AddMinutes(5));
+
+        Assert.Equal(0.7m, within.Spent);
+        Assert.Equal(now.AddHours(-2), within.WindowStart);
+        Assert.Equal(now.AddHours(22), within.WindowEnd);
+        Assert.Equal(now.AddDays(-10), within.CreatedAt);
+        Assert.Equal(BudgetReservationStatus.InsufficientBudget, refused.Status);
+        Assert.Equal(0m, after.Spent);
+        Assert.Equal(clientTime.GetUtcNow(), after.WindowStart);
+        Assert.Equal(now.AddDays(-10), after.CreatedAt);
+        Assert.True(admitted.IsReserved);
+    }
+
+    [Theory]
+    [InlineData("2")]
+    [InlineData("10")]
+    [InlineData("0.5")]
+    [InlineData("29.5")]
+    [InlineData("\"fortnightly\"")]
+    public async Task LiteLlmProtocol_RefusesADurationLiteLlmNeverWrites_AsTheServiceDoes(string duration)
+    {
+        HostedBudgetStore native = _service.CreateStore();
+        await native.SetBudgetAsync(Project, Key, new BudgetDefinition(5m, BudgetPeriod.Daily));
+        await native.ChargeAsync(Project, [Key], 1m, null, "c1");
+
+        // A LiteLLM-style server that keeps user_dict as it was written, holding a duration LiteLLM never writes.
+        var handler = new EditGetBudgetHandler(data => data["alice"]!["duration"] = JsonNode.Parse(duration));
+        HostedBudgetStore compat = _service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm, configure: s => SendThrough(s, handler));
+        var read = await Assert.ThrowsAsync<InvalidOperationException>(() => compat.GetBudgetAsync(Project, Key).AsTask());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => compat.ChargeAsync(Project, [Key], 1m, null, "c2").AsTask());
+        using var http = new HttpClient { BaseAddress = _service.BaseAddress };
+        using HttpResponseMessage written = await http.PostAsync("set_budget", new StringContent(
+            $$"""{ "project_name": "{{Project}}", "user_dict": { "alice": { "total_budget": 5, "duration": {{duration}} } } }""", Encoding.UTF8, "application/json"));
+
+        Assert.Contains("'alice'", read.Message, StringComparison.Ordinal);
+        Assert.Contains(duration, read.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, written.StatusCode);
+        BudgetState kept = (await native.GetBudgetAsync(Project, Key))!;
+        Assert.Equal(1m, kept.Spent);
+        Assert.Equal(BudgetPeriod.Daily, kept.Definition.Period);
+    }
+
+    [Fact]
+    public async Task LiteLlmProtocol_ReadsAndWritesTimesExactToTheTick()
+    {
+        DateTimeOffset start = new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.Zero).AddTicks(1_234_567);
+        var time = new FakeTimeProvider(start.AddHours(1));
+        await using BudgetService service = await BudgetService.StartAsync(time);
+        HostedBudgetStore native = service.CreateStore();
+        HostedBudgetStore compat = service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
+        await native.SetBudgetAsync(Project, Key, new BudgetDefinition(1m, BudgetPeriod.Daily, BudgetWindowAlignment.Rolling), start);
+
+        BudgetState seen = (await compat.GetBudgetAsync(Project, Key))!;
+        await compat.ChargeAsync(Project, [Key], 0.25m, null, "c1");
+        BudgetState afterTheCharge = (await native.GetBudgetAsync(Project, Key))!;
+
+        Assert.Equal(start, seen.WindowStart);
+        Assert.Equal(start, seen.CreatedAt);
+        Assert.Equal(start.AddDays(1), seen.WindowEnd);
+        Assert.Equal(start, afterTheCharge.WindowStart);
+        Assert.Equal(0.25m, afterTheCharge.Spent);
+    }
+
+    [Fact]
     public async Task LiteLlmProtocol_SeesAnUnknownProjectAsEmpty_AndRefusesChargesToMissingBudgets()
     {
         HostedBudgetStore compat = _service.CreateStore(protocol: HostedBudgetProtocol.LiteLlm);
@@ -375,6 +514,29 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
                 throw new HttpRequestException("The connection was reset before the response arrived (simulated).");
             }
 
+            return response;
+        }
+    }
+
+    /// <summary>Edits the data of every <c>/get_budget</c> answer, as a server holding other data would answer.</summary>
+    private sealed class EditGetBudgetHandler(Action<JsonObject> edit) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            if (!request.RequestUri!.AbsolutePath.EndsWith("/get_budget", StringComparison.Ordinal))
+            {
+                return response;
+            }
+
+            JsonObject answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))!.AsObject();
+            if (answer["data"] is JsonObject data)
+            {
+                edit(data);
+            }
+
+            response.Content.Dispose();
+            response.Content = new StringContent(answer.ToJsonString(), Encoding.UTF8, "application/json");
             return response;
         }
     }

@@ -23,7 +23,6 @@ namespace BudgetChat.Server.Endpoints;
 /// </remarks>
 internal sealed class LiteLlmEndpoints
 {
-    private const decimal MaxUnixSeconds = 100_000_000_000m;
     private static readonly TimeSpan SameInstant = TimeSpan.FromMilliseconds(1);
 
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _projectGates = new(StringComparer.Ordinal);
@@ -355,20 +354,9 @@ internal sealed class LiteLlmEndpoints
             return named;
         }
 
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal days))
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal days) && LiteLlmUserDict.PeriodOfDays(days) is { } period)
         {
-            BudgetPeriod? period = days switch
-            {
-                1m => BudgetPeriod.Daily,
-                7m => BudgetPeriod.Weekly,
-                >= 28m and <= 31m when days == decimal.Truncate(days) => BudgetPeriod.Monthly,
-                365m or 366m => BudgetPeriod.Yearly,
-                _ => null,
-            };
-            if (period is not null)
-            {
-                return period;
-            }
+            return period;
         }
 
         entry.Fail("duration", $"'{entry.Name("duration")}' must be LiteLLM's number of days (1, 7, 28 to 31, 365) or one of daily, weekly, monthly, yearly; it is {value.GetRawText()}.");
@@ -382,9 +370,10 @@ internal sealed class LiteLlmEndpoints
             return null;
         }
 
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal seconds) && seconds >= 0m && seconds <= MaxUnixSeconds)
+        // Before 1970 is a time, but not one the service takes: CheckTime says so.
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal seconds) && LiteLlmUserDict.FromUnixSeconds(seconds) is { } time)
         {
-            return entry.CheckTime(entry.Name(field), new DateTimeOffset((long)decimal.Round(seconds * TimeSpan.TicksPerSecond) + DateTimeOffset.UnixEpoch.UtcTicks, TimeSpan.Zero), field);
+            return entry.CheckTime(entry.Name(field), time, field);
         }
 
         entry.Fail(field, $"'{entry.Name(field)}' must be a time in Unix seconds; it is {value.GetRawText()}.");

@@ -218,15 +218,9 @@ public sealed partial class FileBudgetStore
             throw new FormatException($"'total_budget' is negative: {limit}.");
         }
 
-        BudgetPeriod period = LiteLlmNumber(entry, "duration") switch
-        {
-            null => BudgetPeriod.None,
-            1m => BudgetPeriod.Daily,
-            7m => BudgetPeriod.Weekly,
-            >= 28m and <= 31m and var d when d == decimal.Truncate(d) => BudgetPeriod.Monthly,
-            365m or 366m => BudgetPeriod.Yearly,
-            decimal d => throw new FormatException($"'duration' is {d} days; LiteLLM budgets last 1, 7, 28 to 31, or 365 days."),
-        };
+        BudgetPeriod period = LiteLlmNumber(entry, "duration") is not { } days
+            ? BudgetPeriod.None
+            : LiteLlmUserDict.PeriodOfDays(days) ?? throw new FormatException($"'duration' is {days} days; LiteLLM budgets last 1, 7, 28 to 31, or 365 days.");
 
         DateTimeOffset? liteCreatedAt = LiteLlmTime(entry, "created_at");
         DateTimeOffset? liteUpdatedAt = LiteLlmTime(entry, "last_updated_at");
@@ -358,23 +352,9 @@ public sealed partial class FileBudgetStore
             : throw new FormatException($"'{name}' is not a number: {value.GetRawText()}.");
     }
 
-    private static DateTimeOffset? LiteLlmTime(JsonElement entry, string name)
-    {
-        if (LiteLlmNumber(entry, name) is not { } seconds)
-        {
-            return null;
-        }
-
-        if (Math.Abs(seconds) > 100_000_000_000m)
-        {
-            throw new FormatException($"'{name}' is not a time in Unix seconds: {seconds}.");
-        }
-
-        decimal ticks = decimal.Round(seconds * TimeSpan.TicksPerSecond) + DateTimeOffset.UnixEpoch.UtcTicks;
-        return ticks >= DateTimeOffset.MinValue.UtcTicks && ticks <= DateTimeOffset.MaxValue.UtcTicks
-            ? new DateTimeOffset((long)ticks, TimeSpan.Zero)
-            : throw new FormatException($"'{name}' is not a time in Unix seconds: {seconds}.");
-    }
+    private static DateTimeOffset? LiteLlmTime(JsonElement entry, string name) => LiteLlmNumber(entry, name) is not { } seconds
+        ? null
+        : LiteLlmUserDict.FromUnixSeconds(seconds) ?? throw new FormatException($"'{name}' is not a time in Unix seconds: {seconds}.");
 
     private static DateTimeOffset OwnTime(JsonElement own, string name) =>
         own.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out DateTimeOffset time)

@@ -22,6 +22,9 @@ internal static class LiteLlmUserDict
     /// </summary>
     public const string MetadataName = "budgetchat";
 
+    /// <summary>The largest number of seconds <see cref="FromUnixSeconds"/> reads as a time: about 3,170 years.</summary>
+    public const decimal MaxUnixSeconds = 100_000_000_000m;
+
     /// <summary>Gets the user name of a budget key.</summary>
     /// <param name="key">The budget key.</param>
     /// <returns>The name; never blank, never <see cref="MetadataName"/>.</returns>
@@ -54,6 +57,45 @@ internal static class LiteLlmUserDict
         BudgetPeriod.Monthly => 28, // LiteLLM's create_budget("monthly")
         _ => 365,
     };
+
+    /// <summary>Gets the period of a LiteLLM <c>duration</c> in days, by the one rule every reader of a <c>user_dict</c> follows.</summary>
+    /// <param name="days">The number of days.</param>
+    /// <returns>
+    /// <see cref="BudgetPeriod.Daily"/> for 1, <see cref="BudgetPeriod.Weekly"/> for 7, <see cref="BudgetPeriod.Monthly"/>
+    /// for a whole number from 28 to 31 (LiteLLM's <c>create_budget</c> writes 28; other writers count a month's
+    /// days), <see cref="BudgetPeriod.Yearly"/> for 365 or 366; <see langword="null"/> for any other number (2, 29.5,
+    /// 0, negative), which is no duration LiteLLM writes and is refused rather than guessed: read as no period, such a
+    /// budget would never reset. No <c>duration</c> at all is <see cref="BudgetPeriod.None"/>, which the caller
+    /// decides before asking.
+    /// </returns>
+    public static BudgetPeriod? PeriodOfDays(decimal days) => days switch
+    {
+        1m => BudgetPeriod.Daily,
+        7m => BudgetPeriod.Weekly,
+        >= 28m and <= 31m when days == decimal.Truncate(days) => BudgetPeriod.Monthly,
+        365m or 366m => BudgetPeriod.Yearly,
+        _ => null,
+    };
+
+    /// <summary>Gets the instant of one of LiteLLM's times (<c>created_at</c>, <c>last_updated_at</c>): Unix seconds, to the tick.</summary>
+    /// <param name="seconds">The seconds since the Unix epoch, fractions included.</param>
+    /// <returns>
+    /// The instant, rounded to the nearest tick; <see langword="null"/> when <paramref name="seconds"/> is more than
+    /// <see cref="MaxUnixSeconds"/> either way (milliseconds written by mistake, for one) or names no instant a
+    /// <see cref="DateTimeOffset"/> holds.
+    /// </returns>
+    public static DateTimeOffset? FromUnixSeconds(decimal seconds)
+    {
+        if (Math.Abs(seconds) > MaxUnixSeconds)
+        {
+            return null;
+        }
+
+        decimal ticks = decimal.Round(seconds * TimeSpan.TicksPerSecond) + DateTimeOffset.UnixEpoch.UtcTicks;
+        return ticks >= DateTimeOffset.MinValue.UtcTicks && ticks <= DateTimeOffset.MaxValue.UtcTicks
+            ? new DateTimeOffset((long)ticks, TimeSpan.Zero)
+            : null;
+    }
 
     /// <summary>Gets an instant as LiteLLM's times: Unix seconds, exact to the tick.</summary>
     /// <param name="instant">The instant.</param>

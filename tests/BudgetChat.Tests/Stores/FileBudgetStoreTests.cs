@@ -231,9 +231,11 @@ public sealed class FileBudgetStoreTests : DirectoryBudgetStoreConformanceTests
     }
 
     [Theory]
+    [InlineData("2")]
     [InlineData("3")]
     [InlineData("14")]
     [InlineData("1.5")]
+    [InlineData("29.5")]
     public async Task LiteLlmDuration_OtherThanItsPeriods_ThrowsNamingTheFileTheUserAndTheValue(string duration)
     {
         string directory = NewDirectory();
