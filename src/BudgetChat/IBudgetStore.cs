@@ -34,8 +34,9 @@ public interface IBudgetStore
     /// <param name="key">The budget's key.</param>
     /// <param name="definition">The limit and period.</param>
     /// <param name="createdAt">
-    /// When the budget counts from: its creation time when new, and the start its rolling windows are counted from
-    /// (LiteLLM's <c>created_at</c>). <see langword="null"/> for now when new, and to keep the existing start otherwise.
+    /// When the budget counts from: its creation time when new, and the start its rolling windows are counted from (in
+    /// LiteLLM's terms, <c>created_at</c> of a new budget and <c>last_updated_at</c>, the window start, of an existing
+    /// one). <see langword="null"/> for now when new, and to keep the existing start otherwise.
     /// </param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The budget after the change.</returns>
