@@ -35,6 +35,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
 
+    // Reservation expiry, minutes away, from a cheaper clock than the system's when the system's is the one in use.
+    private readonly CoarseUtcClock? _expiryClock;
+
     // Reservation ids: a random number per client and a counter, unique without a system call per request.
     private readonly ulong _idSource = (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
     private long _idCounter;
@@ -71,6 +74,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         _estimator = tokenEstimator ?? new TiktokenTokenEstimator();
         _logger = (ILogger?)loggerFactory?.CreateLogger<BudgetingChatClient>() ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _expiryClock = _timeProvider == TimeProvider.System ? new CoarseUtcClock() : null;
         _metrics = new BudgetChatMetrics(meterFactory);
         _innerDefaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _globalBudget = _options.MaxBudget is { } max ? new BudgetDefinition(max, _options.GlobalBudgetPeriod) : null;
@@ -311,7 +315,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     }
 
     private ValueTask<BudgetReservationResult> ReserveOnceAsync(Admission admission, CancellationToken cancellationToken) =>
-        _store.ReserveAsync(_options.ProjectName, admission.Keys, admission.Amount, admission.ReservationId, _timeProvider.GetUtcNow() + _options.ReservationTimeout, cancellationToken);
+        _store.ReserveAsync(_options.ProjectName, admission.Keys, admission.Amount, admission.ReservationId, (_expiryClock?.GetUtcNow() ?? _timeProvider.GetUtcNow()) + _options.ReservationTimeout, cancellationToken);
 
     private async ValueTask<Admission> ReserveAsync(Admission admission, Quote quote, ValueTask<BudgetReservationResult>? firstAttempt, CancellationToken cancellationToken)
     {

@@ -103,7 +103,8 @@ public sealed class BudgetingChatClientOptions
 
     /// <summary>
     /// Gets or sets how long a reservation lives if the process dies before settling it; the store reclaims it
-    /// after that. Longer than the slowest call. Defaults to 10 minutes.
+    /// after that. Longer than the slowest call. Defaults to 10 minutes. With the system clock, it is counted from a
+    /// time read to within a few milliseconds.
     /// </summary>
     public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
