@@ -42,6 +42,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly ulong _idSource = (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
     private long _idCounter;
     private Task? _globalBudgetReady;
+    private string[]? _lastUserKeys;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetingChatClient"/> class.</summary>
     /// <param name="innerClient">The client that calls the model.</param>
@@ -388,8 +389,24 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 "This chat client requires a user for every call (BudgetingChatClientOptions.RequireUser) and the call names none. Set one with ChatOptions.WithBudgetUser(userId).");
         }
 
+        // Without a keys resolver a call's keys follow from its user alone, so the last user's are used again (they
+        // are never changed: stores take them read-only).
+        bool byUserAlone = _options.AdditionalKeysResolver is null && userId is not null;
+        if (byUserAlone && _lastUserKeys is { } last && IsKeyOf(last[0], userId!))
+        {
+            return last;
+        }
+
         string[] keys = BudgetCallKeys.Resolve(userId, _globalBudget is not null, _options, messages, options, strict: true);
+        if (byUserAlone)
+        {
+            _lastUserKeys = keys;
+        }
+
         return keys.Length > 0 ? keys : throw NoBudget();
+
+        static bool IsKeyOf(string userKey, string userId) =>
+            userKey.Length == BudgetKeys.UserPrefix.Length + userId.Length && userKey.AsSpan(BudgetKeys.UserPrefix.Length).SequenceEqual(userId);
 
         static InvalidOperationException NoBudget() => new(
             "The call names no user and the client has no global budget, so there is no budget to charge it to. Set a user with ChatOptions.WithBudgetUser(userId), or set BudgetingChatClientOptions.MaxBudget.");

@@ -298,6 +298,33 @@ public class BudgetingChatClientTests : BudgetingChatClientFixture
 
     [Theory]
     [MemberData(nameof(Streaming))]
+    public async Task EachCall_IsChargedToItsOwnUser_WhenUsersAlternate(bool streaming)
+    {
+        string[] users = ["alice", "alicia", "alice", "alice ", "alicia", "alice", "alice", "al", "alicia"];
+        foreach (string user in users.Distinct())
+        {
+            await Store.SetBudgetAsync("default", BudgetKeys.ForUser(user), new BudgetDefinition(10m));
+        }
+
+        Answer("ok", Usage(20, 10));
+        using var client = CreateClient(o => o.MaxBudget = 5m);
+
+        foreach (string user in users)
+        {
+            // A new string each time, equal to an earlier one or not.
+            await CallAsync(client, streaming, ForUser(new string(user.AsSpan())));
+        }
+
+        foreach (string user in users.Distinct())
+        {
+            Assert.Equal(users.Count(u => u == user) * Cost(20, 10), (await UserBudgetAsync(user)).Spent);
+        }
+
+        Assert.Equal(users.Length * Cost(20, 10), await client.GetGlobalSpendAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(Streaming))]
     public async Task GlobalBudget_RefusesTheSecondCall_OnceSpent(bool streaming)
     {
         // The first call costs 0.19 of 0.2; the 0.01 left pays for the second call's input and no output.
