@@ -207,7 +207,7 @@ internal sealed class BudgetLedger
             MarkBudget(keys[i]);
         }
 
-        var reservation = new Reservation(reservationId, [.. keys], entries, amount, expiresAt);
+        var reservation = new Reservation(reservationId, entries, amount, expiresAt);
         place = reservation;
         Watch(reservation);
         Version++;
@@ -230,20 +230,20 @@ internal sealed class BudgetLedger
 
         bool holds = reservation.State == ReservationState.Active;
         List<BudgetAlert>? alerts = null;
-        for (int i = 0; i < reservation.Keys.Length; i++)
+        foreach (Entry entry in reservation.Budgets)
         {
-            if (HeldBudget(reservation, i) is not { } entry)
+            if (entry.Deleted)
             {
                 continue;
             }
 
-            Touch(reservation.Keys[i], entry, now);
+            Touch(entry.Key, entry, now);
             if (holds)
             {
                 entry.Reserved -= reservation.Amount;
             }
 
-            ChargeEntry(entry, reservation.Keys[i], actualCost, model, now, ref alerts);
+            ChargeEntry(entry, entry.Key, actualCost, model, now, ref alerts);
         }
 
         Complete(reservation, now);
@@ -308,7 +308,7 @@ internal sealed class BudgetLedger
         }
         else
         {
-            var record = new Reservation(chargeId, [], [], amount, now);
+            var record = new Reservation(chargeId, [], amount, now);
             _reservations.Add(chargeId, record);
             Complete(record, now);
         }
@@ -415,13 +415,15 @@ internal sealed class BudgetLedger
 
     private static ReservationRecord ToRecord(Reservation reservation)
     {
-        bool[] holds = new bool[reservation.Keys.Length];
-        for (int i = 0; i < holds.Length; i++)
+        string[] keys = new string[reservation.Budgets.Length];
+        bool[] holds = new bool[keys.Length];
+        for (int i = 0; i < keys.Length; i++)
         {
-            holds[i] = HeldBudget(reservation, i) is not null;
+            keys[i] = reservation.Budgets[i].Key;
+            holds[i] = !reservation.Budgets[i].Deleted;
         }
 
-        return new ReservationRecord(reservation.Id, reservation.State, reservation.Keys, holds, reservation.Amount, reservation.ExpiresAt);
+        return new ReservationRecord(reservation.Id, reservation.State, keys, holds, reservation.Amount, reservation.ExpiresAt);
     }
 
     /// <summary>Rebuilds a ledger from what <see cref="Export"/> returned, so that it behaves exactly as the exported one.</summary>
@@ -444,13 +446,13 @@ internal sealed class BudgetLedger
                 throw new FormatException($"The reservation '{record.Id}' is malformed.");
             }
 
-            var budgets = new Entry?[record.Keys.Length];
+            var budgets = new Entry[record.Keys.Length];
             for (int i = 0; i < budgets.Length; i++)
             {
-                budgets[i] = record.Holds[i] ? ledger._budgets.GetValueOrDefault(record.Keys[i]) : null;
+                budgets[i] = (record.Holds[i] ? ledger._budgets.GetValueOrDefault(record.Keys[i]) : null) ?? Entry.Detached(record.Keys[i]);
             }
 
-            var reservation = new Reservation(record.Id, record.Keys, budgets, record.Amount, record.ExpiresAt) { State = record.State };
+            var reservation = new Reservation(record.Id, budgets, record.Amount, record.ExpiresAt) { State = record.State };
             if (!ledger._reservations.TryAdd(record.Id, reservation))
             {
                 throw new FormatException($"The reservation '{record.Id}' appears twice.");
@@ -466,7 +468,7 @@ internal sealed class BudgetLedger
         {
             if (!ledger._reservations.TryGetValue(id, out Reservation? reservation))
             {
-                reservation = new Reservation(id, [], [], 0m, forgetAt) { State = ReservationState.Completed };
+                reservation = new Reservation(id, [], 0m, forgetAt) { State = ReservationState.Completed };
                 ledger._reservations.Add(id, reservation);
             }
             else if (reservation.State == ReservationState.Active)
@@ -484,7 +486,7 @@ internal sealed class BudgetLedger
 
     private BudgetState Create(string key, BudgetDefinition definition, DateTimeOffset createdAt, DateTimeOffset now)
     {
-        var entry = new Entry(definition, createdAt);
+        var entry = new Entry(key, definition, createdAt);
         entry.SetWindow(definition, now, _options.TimeZone);
         _budgets.Add(key, entry);
         Version++;
@@ -529,23 +531,20 @@ internal sealed class BudgetLedger
         }
     }
 
+    // A budget deleted while the call ran is no longer held on (a budget created under the same key since is a new
+    // entry, which never held this reservation).
     private void Unhold(Reservation reservation, DateTimeOffset now)
     {
-        for (int i = 0; i < reservation.Keys.Length; i++)
+        foreach (Entry entry in reservation.Budgets)
         {
-            if (HeldBudget(reservation, i) is { } entry)
+            if (!entry.Deleted)
             {
                 entry.Reserved -= reservation.Amount;
                 entry.UpdatedAt = now;
-                MarkBudget(reservation.Keys[i]);
+                MarkBudget(entry.Key);
             }
         }
     }
-
-    // The budget a reservation still holds on: none when it was deleted while the call ran (a budget created under
-    // the same key since is a new entry, which never held this reservation).
-    private static Entry? HeldBudget(Reservation reservation, int index) =>
-        reservation.Budgets[index] is { Deleted: false } entry ? entry : null;
 
     private void ChargeEntry(Entry entry, string key, decimal amount, string? model, DateTimeOffset now, ref List<BudgetAlert>? alerts)
     {
@@ -639,7 +638,6 @@ internal sealed class BudgetLedger
         }
 
         // Only the id is remembered from here on; dropping the rest keeps idempotency cheap at high call rates.
-        reservation.Keys = [];
         reservation.Budgets = [];
         Forget(reservation, now);
     }
@@ -714,15 +712,13 @@ internal sealed class BudgetLedger
     /// </summary>
     internal sealed record SavedLedger(IReadOnlyList<BudgetRecord> Budgets, IReadOnlyList<ReservationRecord> Reservations, IReadOnlyList<(string Id, DateTimeOffset ForgetAt)> ForgetQueue);
 
-    // A null budget is one the reservation no longer holds on (restored from a saved ledger after its budget was
-    // deleted or re-created).
-    private sealed class Reservation(string id, string[] keys, Entry?[] budgets, decimal amount, DateTimeOffset expiresAt)
+    // The budgets of the keys reserved on, in order; one that is deleted is no longer held on (deleted while the call
+    // ran, or already when restored from a saved ledger).
+    private sealed class Reservation(string id, Entry[] budgets, decimal amount, DateTimeOffset expiresAt)
     {
         public string Id { get; } = id;
 
-        public string[] Keys { get; set; } = keys;
-
-        public Entry?[] Budgets { get; set; } = budgets;
+        public Entry[] Budgets { get; set; } = budgets;
 
         public decimal Amount { get; } = amount;
 
@@ -733,9 +729,12 @@ internal sealed class BudgetLedger
         public DateTimeOffset ForgetAt { get; set; }
     }
 
-    private sealed class Entry(BudgetDefinition definition, DateTimeOffset createdAt)
+    private sealed class Entry(string key, BudgetDefinition definition, DateTimeOffset createdAt)
     {
         private Dictionary<string, decimal>? _byModel;
+
+        /// <summary>Gets the key the budget is kept under (or was, once deleted).</summary>
+        public string Key { get; } = key;
 
         public BudgetDefinition Definition { get; set; } = definition;
 
@@ -798,7 +797,10 @@ internal sealed class BudgetLedger
             UpdatedAt = now;
         }
 
-        public static Entry Restore(BudgetRecord record) => new(record.Definition, record.CreatedAt)
+        /// <summary>Stands for a budget that no longer exists under its key, in a reservation restored from a saved ledger.</summary>
+        public static Entry Detached(string key) => new(key, new BudgetDefinition(0m), DateTimeOffset.UnixEpoch) { Deleted = true };
+
+        public static Entry Restore(BudgetRecord record) => new(record.Key, record.Definition, record.CreatedAt)
         {
             Anchor = record.Anchor,
             WindowStart = record.WindowStart,
