@@ -96,15 +96,24 @@ public sealed partial class BudgetingChatClient
             return new ValueTask<bool>(true);
         }
 
-        public async ValueTask DisposeAsync()
+        public ValueTask DisposeAsync()
+        {
+            if (_state == State.Streaming)
+            {
+                // The caller stopped early: charge what arrived.
+                return StopEarlyAsync();
+            }
+
+            _state = State.Ended;
+            _linked?.Dispose();
+            return default;
+        }
+
+        private async ValueTask StopEarlyAsync()
         {
             try
             {
-                if (_state == State.Streaming)
-                {
-                    // The caller stopped early: charge what arrived.
-                    await FinishAsync(UsageMissingReason.StoppedEarly, failed: false).ConfigureAwait(false);
-                }
+                await FinishAsync(UsageMissingReason.StoppedEarly, failed: false).ConfigureAwait(false);
             }
             finally
             {
@@ -319,11 +328,11 @@ public sealed partial class BudgetingChatClient
                 string? piece = null;
                 switch (contents[i])
                 {
-                    case UsageContent { Details: { } details }:
-                        _usage = _usage is null ? details : Sum(_usage, details);
-                        break;
                     case TextContent { Text: { Length: > 0 } t }:
                         piece = t;
+                        break;
+                    case UsageContent { Details: { } details }:
+                        _usage = _usage is null ? details : Sum(_usage, details);
                         break;
                     case TextReasoningContent { Text: { Length: > 0 } r }:
                         piece = r;

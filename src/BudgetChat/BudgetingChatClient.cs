@@ -75,7 +75,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         _estimator = tokenEstimator ?? new TiktokenTokenEstimator();
         _logger = (ILogger?)loggerFactory?.CreateLogger<BudgetingChatClient>() ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _expiryClock = _timeProvider == TimeProvider.System ? new CoarseUtcClock() : null;
+        _expiryClock = _timeProvider == TimeProvider.System ? CoarseUtcClock.Shared : null;
         _metrics = new BudgetChatMetrics(meterFactory);
         _innerDefaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _globalBudget = _options.MaxBudget is { } max ? new BudgetDefinition(max, _options.GlobalBudgetPeriod) : null;

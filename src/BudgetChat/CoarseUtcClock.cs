@@ -13,6 +13,9 @@ internal sealed class CoarseUtcClock
 {
     private const long ResampleMilliseconds = 1_000;
 
+    /// <summary>Gets the clock shared by everything in the process that reads the system's time this way.</summary>
+    public static CoarseUtcClock Shared { get; } = new();
+
     // Replaced whole, so a reader racing a writer sees one consistent pair or the other.
     private Sample _sample = new(Environment.TickCount64, DateTimeOffset.UtcNow);
 

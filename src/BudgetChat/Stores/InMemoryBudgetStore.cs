@@ -18,18 +18,26 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     private readonly BudgetStoreOptions _options;
     private readonly TimeProvider _timeProvider;
 
+    // With the system clock, time is read to within a few milliseconds for a third of the cost (see CoarseUtcClock).
+    private readonly CoarseUtcClock? _coarseClock;
+
     // The project of the last call, found by the name's reference: a client passes the same string on every call, so
     // this saves hashing it. Projects are never removed, so a stale one is still right.
     private Project? _lastProject;
 
     /// <summary>Initializes a new instance of the <see cref="InMemoryBudgetStore"/> class.</summary>
     /// <param name="options">The options, or <see langword="null"/> for the defaults (UTC calendar).</param>
-    /// <param name="timeProvider">The clock, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="timeProvider">
+    /// The clock, or <see langword="null"/> for <see cref="TimeProvider.System"/>. The system clock is read to within a
+    /// few milliseconds (once a second exactly, the tick count in between): windows roll over, and
+    /// <see cref="BudgetState.UpdatedAt"/> is stamped, that close to the exact time. Any other clock is read as it is.
+    /// </param>
     public InMemoryBudgetStore(BudgetStoreOptions? options = null, TimeProvider? timeProvider = null)
     {
         _options = options ?? new BudgetStoreOptions();
         _options.Validate();
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _coarseClock = _timeProvider == TimeProvider.System ? CoarseUtcClock.Shared : null;
     }
 
     /// <inheritdoc/>
@@ -192,7 +200,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
         return ValueTask.FromResult(rolled);
     }
 
-    private DateTimeOffset Now => _timeProvider.GetUtcNow();
+    private DateTimeOffset Now => _coarseClock?.GetUtcNow() ?? _timeProvider.GetUtcNow();
 
     private Project GetProject(string name)
     {
