@@ -28,6 +28,11 @@ public sealed partial class BudgetingChatClient
     private sealed class BudgetedStream(BudgetingChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken callToken)
         : IAsyncEnumerable<ChatResponseUpdate>, IAsyncEnumerator<ChatResponseUpdate>
     {
+        // Copied from memory rather than built field by field on the stack, which the caller then reads back whole
+        // before the writes have landed (a store-forwarding stall on every update).
+        private static readonly ValueTask<bool> More = new(true);
+        private static readonly ValueTask<bool> NoMore = new(false);
+
         private int _enumerated;
         private CancellationToken _token;
         private CancellationTokenSource? _linked;
@@ -69,7 +74,7 @@ public sealed partial class BudgetingChatClient
         {
             if (_state != State.Streaming)
             {
-                return _state == State.NotStarted ? StartAsync() : new ValueTask<bool>(false);
+                return _state == State.NotStarted ? StartAsync() : NoMore;
             }
 
             ValueTask<bool> next;
@@ -93,7 +98,7 @@ public sealed partial class BudgetingChatClient
             }
 
             Take(_inner.Current);
-            return new ValueTask<bool>(true);
+            return More;
         }
 
         public ValueTask DisposeAsync()
@@ -217,7 +222,7 @@ public sealed partial class BudgetingChatClient
             }
 
             finishing.GetAwaiter().GetResult();
-            return new ValueTask<bool>(false);
+            return NoMore;
         }
 
         private static async ValueTask<bool> EndSlowAsync(ValueTask finishing)
