@@ -1,3 +1,9 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace BudgetChat;
 
 /// <summary>
@@ -50,9 +56,44 @@ internal static class ReservationIds
         }
     }
 
-    // Branch-free, by table: the source half of an id is random, so a digit-or-letter branch per character would be
-    // mispredicted about a third of the time.
+    // Sixteen digits at once where the processor has 128-bit vectors, else one by one: either way without a branch
+    // per digit, which the random half of an id would mispredict about a third of the time.
     private static bool TryReadHex(ReadOnlySpan<char> digits, out ulong value)
+    {
+        Debug.Assert(digits.Length == Digits, "An id's halves are 16 digits each.");
+        if (Vector128.IsHardwareAccelerated)
+        {
+            ref ushort first = ref Unsafe.As<char, ushort>(ref MemoryMarshal.GetReference(digits));
+            Vector128<ushort> low = Vector128.LoadUnsafe(ref first);
+            Vector128<ushort> high = Vector128.LoadUnsafe(ref first, 8);
+            Vector128<byte> chars = Vector128.Narrow(low, high);
+            Vector128<byte> fromDigit = chars - Vector128.Create((byte)'0');
+            Vector128<byte> fromLetter = chars - Vector128.Create((byte)'a');
+            Vector128<byte> isDigit = Vector128.LessThan(fromDigit, Vector128.Create((byte)10));
+            Vector128<byte> isLetter = Vector128.LessThan(fromLetter, Vector128.Create((byte)6));
+
+            // A character above 0xFF narrows to its low byte: it is caught by its high byte.
+            if (((low | high) & Vector128.Create((ushort)0xFF00)) != Vector128<ushort>.Zero || (isDigit | isLetter) != Vector128<byte>.AllBitsSet)
+            {
+                value = 0;
+                return false;
+            }
+
+            Vector128<byte> nibbles = Vector128.ConditionalSelect(isDigit, fromDigit, fromLetter + Vector128.Create((byte)10));
+            Vector128<byte> highNibbles = Vector128.Shuffle(nibbles, Vector128.Create((byte)0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0));
+            Vector128<byte> lowNibbles = Vector128.Shuffle(nibbles, Vector128.Create((byte)1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0));
+            Vector128<byte> bytes = Vector128.ShiftLeft(highNibbles, 4) | lowNibbles;
+
+            // The first digits are the most significant: the bytes are big-endian.
+            value = BinaryPrimitives.ReverseEndianness(bytes.AsUInt64().ToScalar());
+            return true;
+        }
+
+        return TryReadHexByTable(digits, out value);
+    }
+
+    /// <summary>Reads hex digits one by one, by table; for processors without 128-bit vectors, and for tests.</summary>
+    internal static bool TryReadHexByTable(ReadOnlySpan<char> digits, out ulong value)
     {
         ReadOnlySpan<byte> table = HexDigitValues;
         ulong result = 0;

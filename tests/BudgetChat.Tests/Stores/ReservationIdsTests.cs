@@ -37,4 +37,75 @@ public sealed class ReservationIdsTests
     {
         Assert.False(ReservationIds.TryParse(id, out _, out _));
     }
+
+    // Against a plain reading of the digits: random numbers round-trip, and any one character changed to something
+    // other than a lower-case hex digit (or to another digit) is refused (or read as that other number).
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void TryParse_AgreesWithAPlainReading(int seed)
+    {
+        var random = new Random(seed);
+        for (int step = 0; step < 20_000; step++)
+        {
+            ulong source = (ulong)random.NextInt64(long.MinValue, long.MaxValue);
+            ulong sequence = random.Next(3) == 0 ? (ulong)random.Next(1000) : (ulong)random.NextInt64(long.MinValue, long.MaxValue);
+            char[] id = ReservationIds.Create(source, sequence).ToCharArray();
+            int position = random.Next(id.Length);
+            id[position] = (char)(random.Next(4) switch
+            {
+                0 => random.Next(0x80),
+                1 => random.Next(0x80, 0x800),
+                2 => random.Next(0x10000),
+                _ => "0123456789abcdef"[random.Next(16)],
+            });
+            string changed = new(id);
+
+            bool expected = PlainParse(changed, out ulong expectedSource, out ulong expectedSequence);
+
+            Assert.Equal(expected, ReservationIds.TryParse(changed, out ulong readSource, out ulong readSequence));
+            if (expected)
+            {
+                Assert.Equal(expectedSource, readSource);
+                Assert.Equal(expectedSequence, readSequence);
+            }
+
+            // The path taken without 128-bit vectors reads each half the same way.
+            bool sourceRead = ReservationIds.TryReadHexByTable(changed.AsSpan(0, 16), out ulong tableSource);
+            bool sequenceRead = ReservationIds.TryReadHexByTable(changed.AsSpan(17), out ulong tableSequence);
+            Assert.Equal(expected, sourceRead && sequenceRead && changed[16] == '-');
+            if (expected)
+            {
+                Assert.Equal(expectedSource, tableSource);
+                Assert.Equal(expectedSequence, tableSequence);
+            }
+        }
+    }
+
+    private static bool PlainParse(string id, out ulong source, out ulong sequence)
+    {
+        source = 0;
+        sequence = 0;
+        if (id.Length != 33 || id[16] != '-' || !IsLowerHex(id.AsSpan(0, 16)) || !IsLowerHex(id.AsSpan(17)))
+        {
+            return false;
+        }
+
+        source = Convert.ToUInt64(id[..16], 16);
+        sequence = Convert.ToUInt64(id[17..], 16);
+        return true;
+
+        static bool IsLowerHex(ReadOnlySpan<char> digits)
+        {
+            foreach (char c in digits)
+            {
+                if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
 }
