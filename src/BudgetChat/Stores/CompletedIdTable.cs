@@ -249,7 +249,8 @@ internal sealed class CompletedIdTable : ISequenceEvictionTarget
         }
     }
 
-    // The client's window, made at its first id while there is room; null for a client that has none.
+    // Records an id of the middleware's shape: tells whether it is unseen, and gives its client's window (made at the
+    // client's first id while there is room; null for a client that has none).
     private bool RecordIsUnseen(ulong source, ulong sequence, out SequenceWindow? window)
     {
         window = WindowOf(source);
