@@ -35,9 +35,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
 
-    // Reservation expiry, minutes away, from a cheaper clock than the system's when the system's is the one in use.
-    private readonly CoarseUtcClock? _expiryClock;
-
     // Reservation ids: a random number per client and a counter, unique without a system call per request.
     private readonly ulong _idSource = (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
     private long _idCounter;
@@ -74,8 +71,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         _prices = prices ?? ModelPriceCatalog.CreateDefault();
         _estimator = tokenEstimator ?? new TiktokenTokenEstimator();
         _logger = (ILogger?)loggerFactory?.CreateLogger<BudgetingChatClient>() ?? NullLogger.Instance;
-        _timeProvider = timeProvider ?? TimeProvider.System;
-        _expiryClock = _timeProvider == TimeProvider.System ? CoarseUtcClock.Shared : null;
+        // Reservation expiry is minutes away: with the system clock, a cheaper reading of it will do.
+        _timeProvider = CoarseUtcClock.For(timeProvider ?? TimeProvider.System);
         _metrics = new BudgetChatMetrics(meterFactory);
         _innerDefaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _globalBudget = _options.MaxBudget is { } max ? new BudgetDefinition(max, _options.GlobalBudgetPeriod) : null;
@@ -316,7 +313,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     }
 
     private ValueTask<BudgetReservationResult> ReserveOnceAsync(Admission admission, CancellationToken cancellationToken) =>
-        _store.ReserveAsync(_options.ProjectName, admission.Keys, admission.Amount, admission.ReservationId, (_expiryClock?.GetUtcNow() ?? _timeProvider.GetUtcNow()) + _options.ReservationTimeout, cancellationToken);
+        _store.ReserveAsync(_options.ProjectName, admission.Keys, admission.Amount, admission.ReservationId, _timeProvider.GetUtcNow() + _options.ReservationTimeout, cancellationToken);
 
     private async ValueTask<Admission> ReserveAsync(Admission admission, Quote quote, ValueTask<BudgetReservationResult>? firstAttempt, CancellationToken cancellationToken)
     {

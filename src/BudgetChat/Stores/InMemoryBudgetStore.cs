@@ -18,9 +18,6 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     private readonly BudgetStoreOptions _options;
     private readonly TimeProvider _timeProvider;
 
-    // With the system clock, time is read to within a few milliseconds for a third of the cost (see CoarseUtcClock).
-    private readonly CoarseUtcClock? _coarseClock;
-
     // The project of the last call, found by the name's reference: a client passes the same string on every call, so
     // this saves hashing it. Projects are never removed, so a stale one is still right.
     private Project? _lastProject;
@@ -36,8 +33,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     {
         _options = options ?? new BudgetStoreOptions();
         _options.Validate();
-        _timeProvider = timeProvider ?? TimeProvider.System;
-        _coarseClock = _timeProvider == TimeProvider.System ? CoarseUtcClock.Shared : null;
+        _timeProvider = CoarseUtcClock.For(timeProvider ?? TimeProvider.System);
     }
 
     /// <inheritdoc/>
@@ -200,7 +196,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
         return ValueTask.FromResult(rolled);
     }
 
-    private DateTimeOffset Now => _coarseClock?.GetUtcNow() ?? _timeProvider.GetUtcNow();
+    private DateTimeOffset Now => _timeProvider.GetUtcNow();
 
     private Project GetProject(string name)
     {

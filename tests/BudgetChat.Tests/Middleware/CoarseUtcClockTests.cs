@@ -6,7 +6,7 @@ public sealed class CoarseUtcClockTests
     [Fact]
     public void GetUtcNow_IsTheSystemTime_ToWithinItsResolution()
     {
-        var clock = new CoarseUtcClock();
+        TimeProvider clock = CoarseUtcClock.For(TimeProvider.System);
         TimeSpan tolerance = TimeSpan.FromMilliseconds(100);
         DateTimeOffset started = DateTimeOffset.UtcNow;
         int reads = 0;
@@ -22,5 +22,14 @@ public sealed class CoarseUtcClockTests
         }
 
         Assert.True(reads > 100, $"Only {reads} reads.");
+    }
+
+    [Fact]
+    public void For_AnyOtherClock_IsThatClock()
+    {
+        var fake = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+
+        Assert.Same(fake, CoarseUtcClock.For(fake));
+        Assert.IsType<CoarseUtcClock>(CoarseUtcClock.For(TimeProvider.System));
     }
 }
