@@ -391,17 +391,8 @@ internal sealed class LiteLlmProtocol(BudgetServiceConnection connection, TimePr
     {
         null => BudgetPeriod.None,
         JsonValueKind.Number when ParseDecimal(duration) is { } days && LiteLlmUserDict.PeriodOfDays(days) is { } period => period,
-        JsonValueKind.String when duration.GetValue<string>() is var name && PeriodOfName(name) is { } period => period,
+        JsonValueKind.String when BudgetPeriodNames.TryParse(duration.GetValue<string>(), out BudgetPeriod named) && named != BudgetPeriod.None => named,
         _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31, or 365 days, or are daily, weekly, monthly or yearly."),
-    };
-
-    private static BudgetPeriod? PeriodOfName(string name) => name switch
-    {
-        "daily" => BudgetPeriod.Daily,
-        "weekly" => BudgetPeriod.Weekly,
-        "monthly" => BudgetPeriod.Monthly,
-        "yearly" => BudgetPeriod.Yearly,
-        _ => null,
     };
 
     private static decimal Number(JsonObject entry, string name) => entry[name] switch

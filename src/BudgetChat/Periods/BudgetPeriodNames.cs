@@ -17,15 +17,25 @@ internal static class BudgetPeriodNames
     };
 
     /// <exception cref="FormatException">The name is not one of ours.</exception>
-    public static BudgetPeriod Parse(string name) => name switch
+    public static BudgetPeriod Parse(string name) =>
+        TryParse(name, out BudgetPeriod period) ? period : throw new FormatException($"Unknown period '{name}'.");
+
+    /// <summary>Reads a period's name, as <see cref="ToName(BudgetPeriod)"/> writes it.</summary>
+    /// <returns><see langword="false"/> when the name is not one of ours.</returns>
+    public static bool TryParse(string name, out BudgetPeriod period)
     {
-        "none" => BudgetPeriod.None,
-        "daily" => BudgetPeriod.Daily,
-        "weekly" => BudgetPeriod.Weekly,
-        "monthly" => BudgetPeriod.Monthly,
-        "yearly" => BudgetPeriod.Yearly,
-        _ => throw new FormatException($"Unknown period '{name}'."),
-    };
+        BudgetPeriod? read = name switch
+        {
+            "none" => BudgetPeriod.None,
+            "daily" => BudgetPeriod.Daily,
+            "weekly" => BudgetPeriod.Weekly,
+            "monthly" => BudgetPeriod.Monthly,
+            "yearly" => BudgetPeriod.Yearly,
+            _ => null,
+        };
+        period = read.GetValueOrDefault();
+        return read is not null;
+    }
 
     public static string ToName(BudgetWindowAlignment alignment) =>
         alignment == BudgetWindowAlignment.Rolling ? "rolling" : "calendar";
