@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.AI;
 
@@ -33,7 +34,10 @@ public sealed partial class BudgetingChatClient
         private static readonly ValueTask<bool> More = new(true);
         private static readonly ValueTask<bool> NoMore = new(false);
 
-        private int _enumerated;
+        // The first enumeration on the thread that made the stream is this object, as with a compiler-made iterator;
+        // any other is a new one.
+        private readonly int _threadId = Environment.CurrentManagedThreadId;
+        private bool _enumerated;
         private CancellationToken _token;
         private CancellationTokenSource? _linked;
         private State _state;
@@ -62,10 +66,11 @@ public sealed partial class BudgetingChatClient
 
         public IAsyncEnumerator<ChatResponseUpdate> GetAsyncEnumerator(CancellationToken cancellationToken = default)
         {
-            // Each enumeration is a call of its own; the first one is this object.
-            BudgetedStream stream = Interlocked.Exchange(ref _enumerated, 1) == 0
+            // Each enumeration is a call of its own.
+            BudgetedStream stream = !_enumerated && _threadId == Environment.CurrentManagedThreadId
                 ? this
-                : new BudgetedStream(client, messages, options, callToken) { _enumerated = 1 };
+                : new BudgetedStream(client, messages, options, callToken);
+            stream._enumerated = true;
             stream.UseToken(cancellationToken);
             return stream;
         }
@@ -328,29 +333,45 @@ public sealed partial class BudgetingChatClient
             _produced = true;
             _modelId ??= update.ModelId;
             IList<AIContent> contents = update.Contents;
-            for (int i = 0; i < contents.Count; i++)
+            if (contents is List<AIContent> list)
             {
-                string? piece = null;
-                switch (contents[i])
+                // Updates usually carry the list they were made with: read without an interface call per item.
+                foreach (AIContent content in CollectionsMarshal.AsSpan(list))
                 {
-                    case TextContent { Text: { Length: > 0 } t }:
-                        piece = t;
-                        break;
-                    case UsageContent { Details: { } details }:
-                        _usage = _usage is null ? details : Sum(_usage, details);
-                        break;
-                    case TextReasoningContent { Text: { Length: > 0 } r }:
-                        piece = r;
-                        break;
+                    Take(content);
                 }
-
-                if (piece is not null)
+            }
+            else
+            {
+                for (int i = 0; i < contents.Count; i++)
                 {
-                    Hold(piece);
+                    Take(contents[i]);
                 }
             }
 
             Current = update;
+        }
+
+        private void Take(AIContent content)
+        {
+            string? piece = null;
+            switch (content)
+            {
+                case TextContent { Text: { Length: > 0 } t }:
+                    piece = t;
+                    break;
+                case UsageContent { Details: { } details }:
+                    _usage = _usage is null ? details : Sum(_usage, details);
+                    break;
+                case TextReasoningContent { Text: { Length: > 0 } r }:
+                    piece = r;
+                    break;
+            }
+
+            if (piece is not null)
+            {
+                Hold(piece);
+            }
         }
 
         [InlineArray(Length)]

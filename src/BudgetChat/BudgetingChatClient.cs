@@ -226,18 +226,16 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         string modelId = options?.ModelId ?? _innerDefaultModelId ?? _options.DefaultModelId ?? throw ModelPriceNotFoundException.ForModel(null);
         ModelPrice price = _prices.GetPrice(modelId);
         int inputTokens = _estimator.CountInputTokens(messages, options, modelId);
-        decimal inputCost = price.GetCost(inputTokens, 0);
-
-        // Reasoning tokens are output too; where they cost more, the worst case is all output at that price.
-        decimal outputPrice = Math.Max(price.OutputCostPerToken, price.ReasoningCostPerToken ?? 0m);
         int outputTokens = options?.MaxOutputTokens ?? price.MaxOutputTokens ?? _options.MaxOutputTokensCap;
         bool limitOutput = options?.MaxOutputTokens is null && price.MaxOutputTokens is null;
-        decimal worstCase = inputCost + (outputTokens * outputPrice);
+
+        // Reasoning tokens are output too; where they cost more, the worst case is all output at that price.
+        decimal worstCase = price.GetWorstCaseCost(inputTokens, outputTokens);
         var admission = new Admission(NewReservationId(), keys, modelId, price, inputTokens, worstCase, options)
         {
             HoldsReservation = _options.Mode == BudgetEnforcementMode.Reservation,
         };
-        var quote = new Quote(inputCost, outputPrice, outputTokens, limitOutput);
+        var quote = new Quote(outputTokens, limitOutput);
 
         if (_options.Mode == BudgetEnforcementMode.CheckThenCharge || (_globalBudget is not null && _globalBudgetReady?.IsCompletedSuccessfully != true))
         {
@@ -318,6 +316,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private async ValueTask<Admission> ReserveAsync(Admission admission, Quote quote, ValueTask<BudgetReservationResult>? firstAttempt, CancellationToken cancellationToken)
     {
         int outputTokens = quote.OutputTokens;
+        decimal inputCost = admission.Price.GetCost(admission.InputTokens, 0);
+        decimal outputPrice = admission.Price.MaxOutputCostPerToken;
         bool createdUser = false;
         bool reduced = false;
         BudgetState? refusing = null;
@@ -344,7 +344,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             }
 
             refusing = result.Budget!;
-            decimal affordable = quote.OutputPrice == 0m ? decimal.MaxValue : decimal.Floor((refusing.Remaining - quote.InputCost) / quote.OutputPrice);
+            decimal affordable = outputPrice == 0m ? decimal.MaxValue : decimal.Floor((refusing.Remaining - inputCost) / outputPrice);
             if (!_options.ReduceMaxOutputTokensToFit || affordable < _options.MinimumOutputTokens || affordable >= outputTokens)
             {
                 break;
@@ -352,7 +352,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
             Log.Reduced(_logger, refusing.Key, outputTokens, (int)affordable);
             outputTokens = (int)affordable;
-            admission.Amount = quote.InputCost + (outputTokens * quote.OutputPrice);
+            admission.Amount = admission.Price.GetWorstCaseCost(admission.InputTokens, outputTokens);
             reduced = true;
         }
 
@@ -590,8 +590,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
     }
 
-    // The worst case's parts, for lowering MaxOutputTokens until it fits.
-    private readonly record struct Quote(decimal InputCost, decimal OutputPrice, int OutputTokens, bool LimitOutput);
+    // The output the worst case allows for, and whether the model must be told of the limit.
+    private readonly record struct Quote(int OutputTokens, bool LimitOutput);
 
     private sealed class Admission(string reservationId, string[] keys, string modelId, ModelPrice price, int inputTokens, decimal amount, ChatOptions? options)
     {

@@ -176,7 +176,8 @@ internal sealed class BudgetLedger
             throw IdEnded(reservationId);
         }
 
-        var entries = new Entry[keys.Count];
+        // A reservation on one budget, the usual kind, shares that budget's array of itself.
+        Entry[]? entries = keys.Count == 1 ? null : new Entry[keys.Count];
         Entry? tightest = null;
         string? tightestKey = null;
         for (int i = 0; i < keys.Count; i++)
@@ -186,7 +187,16 @@ internal sealed class BudgetLedger
                 return BudgetReservationResult.NotFound(keys[i]);
             }
 
-            entries[i] = Touch(keys[i], entry, now);
+            Touch(keys[i], entry, now);
+            if (entries is null)
+            {
+                entries = entry.Alone;
+            }
+            else
+            {
+                entries[i] = entry;
+            }
+
             if (entry.Spent + entry.Reserved + amount > entry.Definition.Limit &&
                 (tightest is null || entry.Available < tightest.Available))
             {
@@ -200,7 +210,7 @@ internal sealed class BudgetLedger
             return BudgetReservationResult.Insufficient(tightest.Snapshot(_project, tightestKey!));
         }
 
-        for (int i = 0; i < entries.Length; i++)
+        for (int i = 0; i < entries!.Length; i++)
         {
             entries[i].Reserved += amount;
             entries[i].UpdatedAt = now;
@@ -732,9 +742,13 @@ internal sealed class BudgetLedger
     private sealed class Entry(string key, BudgetDefinition definition, DateTimeOffset createdAt)
     {
         private Dictionary<string, decimal>? _byModel;
+        private Entry[]? _alone;
 
         /// <summary>Gets the key the budget is kept under (or was, once deleted).</summary>
         public string Key { get; } = key;
+
+        /// <summary>Gets an array of this entry alone, for every reservation on it alone to share (reservations never change theirs).</summary>
+        public Entry[] Alone => _alone ??= [this];
 
         public BudgetDefinition Definition { get; set; } = definition;
 

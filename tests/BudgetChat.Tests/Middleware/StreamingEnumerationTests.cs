@@ -31,6 +31,30 @@ public sealed class StreamingEnumerationTests : BudgetingChatClientFixture
     }
 
     [Fact]
+    public async Task EnumerationsOnOtherThreads_AtTheSameTime_AreCallsOfTheirOwn()
+    {
+        Answer("Hi there", Usage(10, 2));
+        using var client = CreateClient();
+        IAsyncEnumerable<ChatResponseUpdate> stream = client.GetStreamingResponseAsync("hello", ForUser("alice"));
+
+        using var start = new Barrier(8);
+        ChatResponse[] responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait();
+                return stream.ToChatResponseAsync();
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default).Unwrap()));
+
+        Assert.All(responses, response => Assert.Equal("Hi there", response.Text));
+        Assert.Equal(8, InnerCalls);
+        Assert.Equal(8 * Cost(10, 2), (await UserBudgetAsync("alice")).Spent);
+        await AssertNothingHeldAsync();
+    }
+
+    [Fact]
     public async Task MoveNext_AfterTheEnd_ReturnsFalse_AndNothingIsChargedTwice()
     {
         Answer("Hi", Usage(10, 2));
@@ -156,6 +180,35 @@ public sealed class StreamingEnumerationTests : BudgetingChatClientFixture
 
         Estimator.DidNotReceiveWithAnyArgs().CountTokens(default!, default);
         Assert.Equal(Cost(10, 2), (await UserBudgetAsync("alice")).Spent);
+    }
+
+    // Contents are read from the list an update was made with, or through IList<AIContent> when it is anything else.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ContentsInAnyList_AreCharged(bool withUsage)
+    {
+        Estimator.Configure().CountTokens(default!, default).ReturnsForAnyArgs(call => call.ArgAt<string>(0).Length + 1);
+        var updates = new List<ChatResponseUpdate>
+        {
+            new() { Role = ChatRole.Assistant, ModelId = Model, Contents = new AIContent[] { new TextContent("Hi "), new TextContent("there") } },
+            new() { ModelId = Model, Contents = new System.Collections.ObjectModel.Collection<AIContent> { new TextReasoningContent("hmm") } },
+        };
+        if (withUsage)
+        {
+            updates.Add(new() { ModelId = Model, Contents = new AIContent[] { new UsageContent(Usage(10, 2)) } });
+        }
+
+        Inner.GetStreamingResponseAsyncCallback = (_, _, _) => updates.ToAsyncEnumerable();
+        using var client = CreateClient();
+
+        await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync("hello", ForUser("alice")))
+        {
+        }
+
+        decimal expected = withUsage ? Cost(10, 2) : Cost(InputTokens, "Hi therehmm".Length + 1);
+        Assert.Equal(expected, (await UserBudgetAsync("alice")).Spent);
+        await AssertNothingHeldAsync();
     }
 
     [Theory]
