@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 
@@ -55,8 +56,16 @@ public abstract class TokenEstimatorBase : ITokenEstimator
             }
         }
 
-        // Index loops where possible: an enumerator object per list adds up on the per-call path.
-        if (messages is IList<ChatMessage> list)
+        // Spans and index loops where possible: an enumerator object, or an interface call per item, adds up on the
+        // per-call path.
+        if (messages is List<ChatMessage> messageList)
+        {
+            foreach (ChatMessage message in CollectionsMarshal.AsSpan(messageList))
+            {
+                total += CountMessage(message, modelId);
+            }
+        }
+        else if (messages is IList<ChatMessage> list)
         {
             for (int i = 0; i < list.Count; i++)
             {
@@ -83,9 +92,19 @@ public abstract class TokenEstimatorBase : ITokenEstimator
         }
 
         IList<AIContent> contents = message.Contents;
-        for (int i = 0; i < contents.Count; i++)
+        if (contents is List<AIContent> contentList)
         {
-            total += CountContent(contents[i], modelId);
+            foreach (AIContent content in CollectionsMarshal.AsSpan(contentList))
+            {
+                total += CountContent(content, modelId);
+            }
+        }
+        else
+        {
+            for (int i = 0; i < contents.Count; i++)
+            {
+                total += CountContent(contents[i], modelId);
+            }
         }
 
         return total;

@@ -153,10 +153,10 @@ public sealed record ModelPrice
     public override int GetHashCode() =>
         HashCode.Combine(InputCostPerToken, OutputCostPerToken, CachedInputCostPerToken, ReasoningCostPerToken, MaxOutputTokens, MaxInputTokens);
 
-    private static decimal? NonNegative(decimal? value, [System.Runtime.CompilerServices.CallerMemberName] string? name = null) =>
+    private static decimal? NonNegative(decimal? value, [CallerMemberName] string? name = null) =>
         value < 0 ? throw new ArgumentOutOfRangeException(name, value, "A price cannot be negative.") : value;
 
-    private static int? Positive(int? value, [System.Runtime.CompilerServices.CallerMemberName] string? name = null) =>
+    private static int? Positive(int? value, [CallerMemberName] string? name = null) =>
         value <= 0 ? throw new ArgumentOutOfRangeException(name, value, "A token limit must be positive.") : value;
 
     /// <summary>

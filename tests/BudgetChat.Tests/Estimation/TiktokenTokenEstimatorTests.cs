@@ -112,6 +112,25 @@ public sealed class TiktokenTokenEstimatorTests
     }
 
     [Fact]
+    public void CountInputTokens_IsTheSame_WhateverCollectionsHoldTheMessagesAndTheirContents()
+    {
+        ChatMessage[] messages =
+        [
+            new(ChatRole.System, "You are a helpful assistant."),
+            new(ChatRole.User, [new TextContent("Hey, "), new TextContent("how's it going?")]),
+            new(ChatRole.User, new AIContent[] { new TextContent("Still there?") }),
+            new(ChatRole.User, new System.Collections.ObjectModel.Collection<AIContent> { new TextContent("Hello?") }),
+        ];
+        int expected = Estimator.CountInputTokens(messages, null, "gpt-4o");
+
+        Assert.Equal(expected, Estimator.CountInputTokens(messages.ToList(), null, "gpt-4o"));
+        Assert.Equal(expected, Estimator.CountInputTokens(new System.Collections.ObjectModel.Collection<ChatMessage>(messages), null, "gpt-4o"));
+        Assert.Equal(expected, Estimator.CountInputTokens(messages.Select(m => m), null, "gpt-4o"));
+        int text = new[] { "You are a helpful assistant.", "Hey, ", "how's it going?", "Still there?", "Hello?" }.Sum(t => Estimator.CountTokens(t, "gpt-4o"));
+        Assert.Equal(text + (4 * (3 + 1)) + 3, expected);
+    }
+
+    [Fact]
     public void CountInputTokens_CountsInstructionsToolsAndFunctionCalls()
     {
         ChatMessage[] plain = [new(ChatRole.User, "What's the weather?")];
