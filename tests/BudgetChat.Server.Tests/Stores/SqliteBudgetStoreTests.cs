@@ -41,20 +41,6 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         command.ExecuteNonQuery();
     }
 
-    private static void AssertSameBudget(BudgetState expected, BudgetState actual)
-    {
-        Assert.Equal(expected.Key, actual.Key);
-        Assert.Equal(expected.Definition, actual.Definition);
-        Assert.Equal(expected.WindowStart, actual.WindowStart);
-        Assert.Equal(expected.WindowStart.Offset, actual.WindowStart.Offset);
-        Assert.Equal(expected.WindowEnd, actual.WindowEnd);
-        Assert.Equal(expected.Spent, actual.Spent);
-        Assert.Equal(expected.Reserved, actual.Reserved);
-        Assert.Equal(expected.SpendByModel.OrderBy(p => p.Key), actual.SpendByModel.OrderBy(p => p.Key));
-        Assert.Equal(expected.CreatedAt, actual.CreatedAt);
-        Assert.Equal(expected.UpdatedAt, actual.UpdatedAt);
-    }
-
     // ---------------------------------------------------------------- durability across reopening
 
     [Fact]

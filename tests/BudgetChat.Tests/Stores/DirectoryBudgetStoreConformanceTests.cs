@@ -24,6 +24,22 @@ public abstract class DirectoryBudgetStoreConformanceTests : BudgetStoreConforma
         return directory.Path;
     }
 
+    /// <summary>Asserts that a budget read back from the folder is the one that was written, times' offsets included.</summary>
+    protected static void AssertSameBudget(BudgetState expected, BudgetState actual)
+    {
+        Assert.Equal(expected.Key, actual.Key);
+        Assert.Equal(expected.Definition, actual.Definition);
+        Assert.Equal(expected.WindowStart, actual.WindowStart);
+        Assert.Equal(expected.WindowStart.Offset, actual.WindowStart.Offset);
+        Assert.Equal(expected.WindowEnd, actual.WindowEnd);
+        Assert.Equal(expected.Spent, actual.Spent);
+        Assert.Equal(expected.Reserved, actual.Reserved);
+        Assert.Equal(expected.SpendByModel.OrderBy(p => p.Key), actual.SpendByModel.OrderBy(p => p.Key));
+        Assert.Equal(expected.CreatedAt, actual.CreatedAt);
+        Assert.Equal(expected.CreatedAt.Offset, actual.CreatedAt.Offset);
+        Assert.Equal(expected.UpdatedAt, actual.UpdatedAt);
+    }
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();

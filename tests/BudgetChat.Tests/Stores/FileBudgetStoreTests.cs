@@ -24,21 +24,6 @@ public sealed class FileBudgetStoreTests : DirectoryBudgetStoreConformanceTests
 
     private static long UnixSeconds(string iso) => DateTimeOffset.Parse(iso, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds();
 
-    private static void AssertSameBudget(BudgetState expected, BudgetState actual)
-    {
-        Assert.Equal(expected.Key, actual.Key);
-        Assert.Equal(expected.Definition, actual.Definition);
-        Assert.Equal(expected.WindowStart, actual.WindowStart);
-        Assert.Equal(expected.WindowStart.Offset, actual.WindowStart.Offset);
-        Assert.Equal(expected.WindowEnd, actual.WindowEnd);
-        Assert.Equal(expected.Spent, actual.Spent);
-        Assert.Equal(expected.Reserved, actual.Reserved);
-        Assert.Equal(expected.SpendByModel.OrderBy(p => p.Key), actual.SpendByModel.OrderBy(p => p.Key));
-        Assert.Equal(expected.CreatedAt, actual.CreatedAt);
-        Assert.Equal(expected.CreatedAt.Offset, actual.CreatedAt.Offset);
-        Assert.Equal(expected.UpdatedAt, actual.UpdatedAt);
-    }
-
     // What LiteLLM's BudgetManager writes (json.dump of its user_dict): create_budget(10, "alice"),
     // create_budget(5, "bob", "daily"), create_budget(20, "carol", "monthly") then update_cost twice for carol.
     private const string LiteLlmFile =
