@@ -2,11 +2,13 @@
 //
 //   dotnet run --project samples/BudgetManagerSample
 //
-// Budgets are kept in ./test_project/user_cost.json, the file LiteLLM's local client writes (per project here).
+// Budgets are kept in ./budgetchat.db (SQLite). A LiteLLM user_cost.json in this folder is imported the first time the
+// project is used, and SaveDataAsync writes the budgets back to it in LiteLLM's shape.
 // Runs on the offline demo model unless OPENAI_API_KEY is set.
 using System.Globalization;
-using BudgetChat;
+using BudgetChat.LiteLlm;
 using BudgetChat.Samples;
+using BudgetChat.Sqlite;
 using Microsoft.Extensions.AI;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -14,7 +16,7 @@ IChatClient model = SampleChatClient.Create("gpt-3.5-turbo");
 Console.WriteLine(SampleChatClient.Description);
 
 using var budgetManager = new BudgetManager("test_project");
-Console.WriteLine($"Budgets file: {((FileBudgetStore)budgetManager.Store).GetFilePath(budgetManager.ProjectName)}");
+Console.WriteLine($"Budgets database: {((SqliteBudgetStore)budgetManager.Store).DatabasePath}");
 
 // The per-user example: create a $10 budget for a new user, call the model while the user is within it.
 string user = "1234";

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BudgetChat.Http.Wire;
+using BudgetChat.Stores;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -22,13 +23,11 @@ namespace BudgetChat.Http;
 /// <see cref="BudgetingChatClient"/> fails closed on it unless told to fail open. A refused API key throws
 /// <see cref="UnauthorizedAccessException"/>; a request the service rejects throws <see cref="ArgumentException"/>.
 /// </para>
-/// <para>With <see cref="HostedBudgetProtocol.LiteLlm"/> it talks to a server that has only LiteLLM's <c>/get_budget</c> and
-/// <c>/set_budget</c>; that protocol is not atomic (see its documentation).</para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
 public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
 {
-    private readonly IBudgetStore _protocol;
+    private readonly BudgetServiceProtocol _protocol;
     private readonly HybridCache? _cache;
     private readonly HybridCacheEntryOptions? _cacheEntry;
     private readonly string _cachePrefix;
@@ -53,9 +52,7 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
         copy.Validate();
 
         var connection = new BudgetServiceConnection(httpClient, copy);
-        _protocol = copy.Protocol == HostedBudgetProtocol.LiteLlm
-            ? new LiteLlmProtocol(connection, timeProvider ?? TimeProvider.System)
-            : new BudgetServiceProtocol(connection);
+        _protocol = new BudgetServiceProtocol(connection);
         if (cache is not null && copy.DefinitionCacheDuration > TimeSpan.Zero)
         {
             _cache = cache;
@@ -65,14 +62,11 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
         _cachePrefix = $"budgetchat:{connection.BaseAddress}:";
         _logger = (ILogger?)loggerFactory?.CreateLogger<HostedBudgetStore>() ?? NullLogger.Instance;
         BaseAddress = connection.BaseAddress;
-        Protocol = copy.Protocol;
     }
 
     /// <summary>Gets the budget service's address.</summary>
     public Uri BaseAddress { get; }
 
-    /// <summary>Gets the protocol the store speaks.</summary>
-    public HostedBudgetProtocol Protocol { get; }
 
     /// <summary>
     /// Creates a store for the budget service at <paramref name="apiBase"/> with the default timeouts and retries, and the
@@ -112,14 +106,14 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <inheritdoc/>
     public ValueTask<BudgetState?> GetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
+        BudgetStoreArguments.Key(project, key);
         return _protocol.GetBudgetAsync(project, key, cancellationToken);
     }
 
     /// <inheritdoc/>
     public async ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Budget(project, key, definition);
+        BudgetStoreArguments.Budget(project, key, definition);
         BudgetState budget = await _protocol.SetBudgetAsync(project, key, definition, createdAt, cancellationToken).ConfigureAwait(false);
         await ForgetAsync(project, key).ConfigureAwait(false);
         return budget;
@@ -129,7 +123,7 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <remarks>With a definition cache, a budget already seen is answered from the cache (its spend may be stale).</remarks>
     public async ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Budget(project, key, definition);
+        BudgetStoreArguments.Budget(project, key, definition);
         if (_cache is null)
         {
             return await _protocol.GetOrCreateBudgetAsync(project, key, definition, cancellationToken).ConfigureAwait(false);
@@ -149,7 +143,7 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <inheritdoc/>
     public async ValueTask<bool> DeleteBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
+        BudgetStoreArguments.Key(project, key);
         bool deleted = await _protocol.DeleteBudgetAsync(project, key, cancellationToken).ConfigureAwait(false);
         await ForgetAsync(project, key).ConfigureAwait(false);
         return deleted;
@@ -158,42 +152,42 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Project(project);
+        BudgetStoreArguments.Project(project);
         return _protocol.ListBudgetsAsync(project, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Reserve(project, keys, amount, reservationId);
+        BudgetStoreArguments.Reserve(project, keys, amount, reservationId);
         return _protocol.ReserveAsync(project, keys, amount, reservationId, expiresAt, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Settle(project, reservationId, actualCost);
+        BudgetStoreArguments.Settle(project, reservationId, actualCost);
         return _protocol.SettleAsync(project, reservationId, actualCost, model, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Release(project, reservationId);
+        BudgetStoreArguments.Release(project, reservationId);
         return _protocol.ReleaseAsync(project, reservationId, cancellationToken);
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Charge(project, keys, amount, chargeId);
+        BudgetStoreArguments.Charge(project, keys, amount, chargeId);
         return _protocol.ChargeAsync(project, keys, amount, model, chargeId, cancellationToken);
     }
 
     /// <inheritdoc/>
     public async ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
+        BudgetStoreArguments.Key(project, key);
         BudgetState? budget = await _protocol.ResetBudgetAsync(project, key, cancellationToken).ConfigureAwait(false);
         await ForgetAsync(project, key).ConfigureAwait(false);
         return budget;
@@ -206,7 +200,6 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <summary>Releases the store's resources, and the HTTP resources of a store made by <see cref="Create(Uri)"/>; an <see cref="HttpClient"/> passed in is left to its owner.</summary>
     public void Dispose()
     {
-        (_protocol as IDisposable)?.Dispose();
         Interlocked.Exchange(ref _owned, null)?.Dispose();
     }
 

@@ -15,9 +15,6 @@ public sealed class HostedBudgetStoreOptions
     /// </summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>Gets or sets the protocol. Defaults to <see cref="HostedBudgetProtocol.BudgetService"/>.</summary>
-    public HostedBudgetProtocol Protocol { get; set; }
-
     /// <summary>Gets or sets how long one attempt of a request may take. Defaults to 5 seconds.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -52,11 +49,6 @@ public sealed class HostedBudgetStoreOptions
         if (ApiKey is not null && (string.IsNullOrWhiteSpace(ApiKey) || ApiKey.Any(char.IsControl)))
         {
             throw new ArgumentException("The API key must be null or a non-empty key without control characters.", nameof(ApiKey));
-        }
-
-        if (!Enum.IsDefined(Protocol))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Protocol), Protocol, "Unknown protocol. Use BudgetService or LiteLlm.");
         }
 
         if (AttemptTimeout <= TimeSpan.Zero)

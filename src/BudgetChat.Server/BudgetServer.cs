@@ -4,6 +4,7 @@ using BudgetChat.Server.Authentication;
 using BudgetChat.Server.Endpoints;
 using BudgetChat.Server.Hosting;
 using BudgetChat.Server.Http;
+using BudgetChat.Sqlite;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;

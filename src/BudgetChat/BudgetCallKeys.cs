@@ -6,14 +6,20 @@ namespace BudgetChat;
 /// Who pays for a call, by the rules of <see cref="BudgetingChatClientOptions"/>: the user (named by the call, else by
 /// <see cref="BudgetingChatClientOptions.UserIdResolver"/>), the global budget when there is one, and the keys of
 /// <see cref="BudgetingChatClientOptions.AdditionalKeysResolver"/>. Shared by the middleware and the integrations that
-/// look budgets up ahead of it, so both name the same keys.
+/// look budgets up ahead of it (the Semantic Kernel tool-loop filter, say), so both name the same keys.
 /// </summary>
 /// <remarks>This type is thread-safe.</remarks>
-internal static class BudgetCallKeys
+public static class BudgetCallKeys
 {
     /// <summary>Gets the user a call is charged to: <paramref name="namedUser"/>, else the resolver's answer (blank counts as none).</summary>
+    /// <param name="namedUser">The user the call names (<see cref="ChatOptionsBudgetExtensions.GetBudgetUser"/>), or <see langword="null"/>.</param>
+    /// <param name="options">The options with the user resolver.</param>
+    /// <param name="messages">The call's messages.</param>
+    /// <param name="chatOptions">The call's options.</param>
+    /// <returns>The user id, or <see langword="null"/> for none.</returns>
     public static string? ResolveUser(string? namedUser, BudgetingChatClientOptions options, IEnumerable<ChatMessage> messages, ChatOptions? chatOptions)
     {
+        ArgumentNullException.ThrowIfNull(options);
         if (namedUser is not null || options.UserIdResolver is not { } resolveUser)
         {
             return namedUser;
@@ -34,8 +40,10 @@ internal static class BudgetCallKeys
     /// <see langword="false"/> to skip it (a check ahead of the middleware, which will refuse the call itself).
     /// </param>
     /// <returns>The keys; empty when there is no user, no global budget and no resolver key.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="strict"/> and the resolver returned a blank key.</exception>
     public static string[] Resolve(string? userId, bool hasGlobalBudget, BudgetingChatClientOptions options, IEnumerable<ChatMessage> messages, ChatOptions? chatOptions, bool strict)
     {
+        ArgumentNullException.ThrowIfNull(options);
         IEnumerable<string>? extra = options.AdditionalKeysResolver?.Invoke(new BudgetCallContext(messages, chatOptions, userId));
         if (extra is null)
         {

@@ -1,4 +1,5 @@
 using BudgetChat.Server;
+using BudgetChat.Sqlite;
 using BudgetChat.Server.Tests;
 using BudgetChat.Tests;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,6 +31,9 @@ internal sealed class BudgetService : IAsyncDisposable
     /// <summary>Gets the folder of the SQLite file; deleted with the service.</summary>
     public string DataDirectory => _dataDirectory.Path;
 
+    /// <summary>Gets the service's clock.</summary>
+    public TimeProvider TimeProvider => _time;
+
     /// <summary>Gets the service's address.</summary>
     public Uri BaseAddress => _host.BaseAddress;
 
@@ -42,7 +46,7 @@ internal sealed class BudgetService : IAsyncDisposable
 
     /// <summary>Creates a store on this service, the way <c>AddHostedBudgetStore</c> registers one.</summary>
     public HostedBudgetStore CreateStore(
-        string? apiKey = null, HostedBudgetProtocol protocol = HostedBudgetProtocol.BudgetService, Action<IServiceCollection>? configure = null, TimeSpan? cacheFor = null)
+        string? apiKey = null, Action<IServiceCollection>? configure = null, TimeSpan? cacheFor = null)
     {
         var services = new ServiceCollection();
         services.AddSingleton(_time);
@@ -50,7 +54,6 @@ internal sealed class BudgetService : IAsyncDisposable
         {
             o.BaseAddress = BaseAddress;
             o.ApiKey = apiKey;
-            o.Protocol = protocol;
             o.DefinitionCacheDuration = cacheFor ?? TimeSpan.Zero;
         });
         configure?.Invoke(services);

@@ -1,3 +1,4 @@
+using BudgetChat.Testing;
 using System.Collections.Concurrent;
 using BudgetChat.Tests;
 using Microsoft.Extensions.Time.Testing;

@@ -1,3 +1,4 @@
+using BudgetChat.LiteLlm;
 using System.Net;
 using System.Text.Json;
 using BudgetChat.Tests;
@@ -185,22 +186,20 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GetBudget_NamesEveryBudget_AsTheFileStoreNamesItInUserCostJson()
+    public async Task GetBudget_NamesEveryBudget_AsUserCostJsonNamesIt()
     {
         string[] keys = ["user:alice", "user:budgetchat", "user:budgetchat:odd", "user:", "user: ", "global", "team:a"];
         using var folder = new TempDirectory();
-        using (var file = new FileBudgetStore(new FileBudgetStoreOptions { Directory = folder.Path }, _time))
+        var local = new InMemoryBudgetStore(timeProvider: _time);
+        foreach (string key in keys)
         {
-            foreach (string key in keys)
-            {
-                await file.SetBudgetAsync("acme", key, new BudgetDefinition(1m));
-                await _host.Store.SetBudgetAsync("acme", key, new BudgetDefinition(1m));
-            }
-
-            await file.SaveAsync("acme");
+            await local.SetBudgetAsync("acme", key, new BudgetDefinition(1m));
+            await _host.Store.SetBudgetAsync("acme", key, new BudgetDefinition(1m));
         }
 
-        using JsonDocument written = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(folder.Path, "acme", "user_cost.json")));
+        string path = Path.Combine(folder.Path, "user_cost.json");
+        await LiteLlmUserCostFile.ExportAsync(local, "acme", path);
+        using JsonDocument written = JsonDocument.Parse(await File.ReadAllBytesAsync(path));
         var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
 
         string[] fileNames = [.. written.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];

@@ -1,12 +1,12 @@
 using System.Globalization;
 using BudgetChat;
 using BudgetChat.Http;
-using BudgetChat.Server;
+using BudgetChat.Sqlite;
 
-// Usage: BudgetChat.StoreWorker <directory | sqlite:directory | budget service URL> <project> <worker> <operations> <go-file>
+// Usage: BudgetChat.StoreWorker <sqlite:directory | budget service URL> <project> <worker> <operations> <go-file>
 //
-// A directory means a FileBudgetStore there; sqlite:directory a SqliteBudgetStore on budgets.db there; an http(s) URL
-// a HostedBudgetStore on that budget service (API key from BUDGETCHAT_API_KEY).
+// sqlite:directory means a SqliteBudgetStore on budgets.db there; an http(s) URL a HostedBudgetStore on that budget
+// service (API key from BUDGETCHAT_API_KEY).
 //
 // Waits for <go-file> so that every worker starts charging at the same time, then makes <operations> calls on the
 // "global" budget of <project>: mostly reserve 0.05 and settle 0.01 to 0.05 (model "reserved"), and every tenth a
@@ -14,7 +14,7 @@ using BudgetChat.Server;
 // a call returned something the contract rules out.
 if (args.Length != 5)
 {
-    Console.Error.WriteLine("usage: BudgetChat.StoreWorker <directory | sqlite:directory | url> <project> <worker> <operations> <go-file>");
+    Console.Error.WriteLine("usage: BudgetChat.StoreWorker <sqlite:directory | url> <project> <worker> <operations> <go-file>");
     return 64;
 }
 
@@ -44,7 +44,7 @@ IBudgetStore store = directory.StartsWith("sqlite:", StringComparison.Ordinal)
     ? new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = directory["sqlite:".Length..] })
     : Uri.TryCreate(directory, UriKind.Absolute, out Uri? url) && url.Scheme.StartsWith("http", StringComparison.Ordinal)
         ? HostedBudgetStore.Create(url)
-        : new FileBudgetStore(new FileBudgetStoreOptions { Directory = directory });
+        : throw new ArgumentException($"Not a store: '{directory}'. Use sqlite:<directory> or a budget service URL.");
 using (store as IDisposable)
 {
     for (int i = 0; i < operations; i++)

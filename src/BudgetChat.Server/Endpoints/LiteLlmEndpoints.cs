@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Text.Json;
+using BudgetChat.LiteLlm;
 using BudgetChat.Server.Authentication;
 using BudgetChat.Server.Hosting;
 using BudgetChat.Server.Http;

@@ -1,3 +1,5 @@
+using BudgetChat.Stores;
+
 namespace BudgetChat.Server.Endpoints;
 
 /// <summary>The wire names of the enums a request may carry (camelCase; read case-insensitively).</summary>

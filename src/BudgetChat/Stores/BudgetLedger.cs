@@ -1,71 +1,66 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 
-namespace BudgetChat;
+namespace BudgetChat.Stores;
 
 /// <summary>
 /// The budgets and reservations of one project, and the rules of the store contract applied to them: atomic
 /// reservation across keys, idempotent completion by id, reclaim on expiry, lazy window rollover.
 /// </summary>
 /// <remarks>Not thread-safe: the owning store serializes access. Every operation takes the current time.</remarks>
-internal sealed class BudgetLedger
+public sealed class BudgetLedger
 {
     private readonly string _project;
     private readonly BudgetStoreOptions _options;
     private readonly Dictionary<string, Entry> _budgets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
-    // Only reservations in flight are watched for expiry, so the work and memory of watching follow the calls in
-    // flight rather than the call rate; _nextExpiry is the earliest expiry among them. Null when completed ids are
-    // fingerprinted: _reservations then holds only active and reclaimed reservations and serves as the watch list
-    // (see ReclaimExpired).
-    private readonly Dictionary<string, Reservation>? _active;
+    // Only reservations in flight are watched for expiry, so the work of watching follows the calls in flight rather
+    // than the call rate; _nextExpiry is the earliest expiry among them.
+    private readonly Dictionary<string, Reservation> _active = new(StringComparer.Ordinal);
     private DateTimeOffset _nextExpiry = DateTimeOffset.MaxValue;
     private readonly Queue<(Reservation Reservation, DateTimeOffset ForgetAt)> _completed = new();
-    private readonly CompletedIdTable? _completedIds;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetLedger"/> class.</summary>
     /// <param name="project">The project whose budgets it keeps.</param>
     /// <param name="options">The time zone and the retention of completed ids.</param>
-    /// <param name="fingerprintCompletedIds">
-    /// <see langword="true"/> to remember completed ids in a <see cref="CompletedIdTable"/> (by sequence number for the
-    /// middleware's ids, otherwise by a 128-bit fingerprint), for a store that keeps the ledger in memory only: nothing
-    /// per id stays on the managed heap for the garbage collector to trace, but the ids can no longer be exported
-    /// (<see cref="Export"/> and <see cref="TryExportReservation"/> throw). <see langword="false"/> (the default) keeps
-    /// each completed id as a record a persistent store can save.
-    /// </param>
-    public BudgetLedger(string project, BudgetStoreOptions options, bool fingerprintCompletedIds = false)
+    /// <exception cref="ArgumentException">The project is empty or an option is invalid.</exception>
+    public BudgetLedger(string project, BudgetStoreOptions options)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         _project = project;
         _options = options;
-        _completedIds = fingerprintCompletedIds ? new CompletedIdTable() : null;
-        _active = fingerprintCompletedIds ? null : new(StringComparer.Ordinal);
-    }
-
-    internal enum ReservationState
-    {
-        Active,
-        Reclaimed,
-        Completed,
     }
 
     /// <summary>
     /// Gets a number that changes whenever the ledger's state does (including lazy rollover and reclaim during reads),
     /// so a store that persists operations can tell whether one changed anything.
     /// </summary>
-    internal long Version { get; private set; }
+    public long Version { get; private set; }
 
     /// <summary>
     /// Gets or sets where the ledger records the keys of the budgets and the ids of the reservations it changes, so a
     /// store that persists them can write only those; <see langword="null"/> (the default) records nothing.
     /// </summary>
-    internal ChangeSet? Changes { get; set; }
+    public BudgetLedgerChanges? Changes { get; set; }
 
+    /// <summary>Gets a budget, rolling its window over first if it has ended.</summary>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>The budget, or <see langword="null"/> when the key has none.</returns>
     public BudgetState? Get(string key, DateTimeOffset now)
     {
         Maintain(now);
         return _budgets.TryGetValue(key, out Entry? entry) ? Touch(key, entry, now).Snapshot(_project, key) : null;
     }
 
+    /// <summary>Creates a budget, or changes an existing one's definition keeping its spend (<see cref="IBudgetStore.SetBudgetAsync"/>).</summary>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="definition">The limit and period.</param>
+    /// <param name="createdAt">The creation time of a new budget, or the window start of an existing one; <see langword="null"/> for now or to keep it.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>The budget after the change.</returns>
     public BudgetState Set(string key, BudgetDefinition definition, DateTimeOffset? createdAt, DateTimeOffset now)
     {
         Maintain(now);
@@ -89,6 +84,11 @@ internal sealed class BudgetLedger
         return entry.Snapshot(_project, key);
     }
 
+    /// <summary>Creates a budget unless the key has one already (<see cref="IBudgetStore.GetOrCreateBudgetAsync"/>).</summary>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="definition">The definition of a new budget.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>The existing or the new budget.</returns>
     public BudgetState GetOrCreate(string key, BudgetDefinition definition, DateTimeOffset now)
     {
         Maintain(now);
@@ -97,6 +97,10 @@ internal sealed class BudgetLedger
             : Create(key, definition, now, now);
     }
 
+    /// <summary>Deletes a budget; reservations that held on it no longer do.</summary>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns><see langword="true"/> when a budget was deleted.</returns>
     public bool Delete(string key, DateTimeOffset now)
     {
         Maintain(now);
@@ -124,6 +128,9 @@ internal sealed class BudgetLedger
         return true;
     }
 
+    /// <summary>Lists the budgets, ordered by key.</summary>
+    /// <param name="now">The current time.</param>
+    /// <returns>The budgets.</returns>
     public IReadOnlyList<BudgetState> List(DateTimeOffset now)
     {
         Maintain(now);
@@ -137,6 +144,14 @@ internal sealed class BudgetLedger
         return list;
     }
 
+    /// <summary>Holds an amount on every key, or on none (<see cref="IBudgetStore.ReserveAsync"/>).</summary>
+    /// <param name="keys">The keys, checked by <see cref="BudgetStoreArguments.Reserve"/>.</param>
+    /// <param name="amount">The amount, in US dollars.</param>
+    /// <param name="reservationId">The caller's id for the reservation.</param>
+    /// <param name="expiresAt">When the reservation is reclaimed.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>Whether the amount is held, and if not, which key refused.</returns>
+    /// <exception cref="ArgumentException">The id was used before and has ended.</exception>
     public BudgetReservationResult Reserve(IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now)
     {
         Maintain(now);
@@ -171,11 +186,6 @@ internal sealed class BudgetLedger
     // place: the reservation's entry in the table, still null; set when the reservation is made.
     private BudgetReservationResult ReserveNew(IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now, ref Reservation? place)
     {
-        if (_completedIds?.ContainsNew(reservationId, now.UtcTicks) == true)
-        {
-            throw IdEnded(reservationId);
-        }
-
         // A reservation on one budget, the usual kind, shares that budget's array of itself.
         Entry[]? entries = keys.Count == 1 ? null : new Entry[keys.Count];
         Entry? tightest = null;
@@ -225,12 +235,18 @@ internal sealed class BudgetLedger
         return BudgetReservationResult.Reserved;
     }
 
+    /// <summary>Ends a reservation, charging the actual cost (<see cref="IBudgetStore.SettleAsync"/>).</summary>
+    /// <param name="reservationId">The reservation's id.</param>
+    /// <param name="actualCost">What the call cost, in US dollars.</param>
+    /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>What happened, and the alerts the charge raised.</returns>
     public BudgetCompletion Settle(string reservationId, decimal actualCost, string? model, DateTimeOffset now)
     {
         Maintain(now);
-        if (!TakeForCompletion(reservationId, out Reservation? reservation))
+        if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
-            return NotFoundOrCompleted(reservationId, now);
+            return BudgetCompletion.NotFound;
         }
 
         if (reservation.State == ReservationState.Completed)
@@ -260,12 +276,16 @@ internal sealed class BudgetLedger
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
 
+    /// <summary>Ends a reservation without charging (<see cref="IBudgetStore.ReleaseAsync"/>).</summary>
+    /// <param name="reservationId">The reservation's id.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>What happened.</returns>
     public BudgetCompletion Release(string reservationId, DateTimeOffset now)
     {
         Maintain(now);
-        if (!TakeForCompletion(reservationId, out Reservation? reservation))
+        if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
-            return NotFoundOrCompleted(reservationId, now);
+            return BudgetCompletion.NotFound;
         }
 
         if (reservation.State == ReservationState.Completed)
@@ -282,6 +302,14 @@ internal sealed class BudgetLedger
         return BudgetCompletion.Completed;
     }
 
+    /// <summary>Charges every key without a reservation, even past a limit (<see cref="IBudgetStore.ChargeAsync"/>).</summary>
+    /// <param name="keys">The keys.</param>
+    /// <param name="amount">The amount, in US dollars.</param>
+    /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
+    /// <param name="chargeId">The caller's id; a second charge with it charges nothing.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>What happened, and the alerts the charge raised.</returns>
+    /// <exception cref="BudgetNotFoundException">A key has no budget; nothing was charged.</exception>
     public BudgetCompletion Charge(IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, DateTimeOffset now)
     {
         Maintain(now);
@@ -290,11 +318,6 @@ internal sealed class BudgetLedger
             return existing.State == ReservationState.Completed
                 ? BudgetCompletion.AlreadyCompleted
                 : throw new ArgumentException($"Charge id '{chargeId}' is the id of an open reservation; settle the reservation instead.", nameof(chargeId));
-        }
-
-        if (_completedIds?.ContainsNew(chargeId, now.UtcTicks) == true)
-        {
-            return BudgetCompletion.AlreadyCompleted;
         }
 
         foreach (string key in keys)
@@ -311,21 +334,17 @@ internal sealed class BudgetLedger
             ChargeEntry(Touch(key, _budgets[key], now), key, amount, model, now, ref alerts);
         }
 
-        if (_completedIds is not null)
-        {
-            _completedIds.Add(chargeId, (now + _options.CompletedIdRetention).UtcTicks, now.UtcTicks);
-            Version++;
-        }
-        else
-        {
-            var record = new Reservation(chargeId, [], amount, now);
-            _reservations.Add(chargeId, record);
-            Complete(record, now);
-        }
+        var record = new Reservation(chargeId, [], amount, now);
+        _reservations.Add(chargeId, record);
+        Complete(record, now);
 
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
 
+    /// <summary>Sets a budget's spend to zero and starts a new window (<see cref="IBudgetStore.ResetBudgetAsync"/>).</summary>
+    /// <param name="key">The budget's key.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>The budget after the reset, or <see langword="null"/> when the key has none.</returns>
     public BudgetState? Reset(string key, DateTimeOffset now)
     {
         Maintain(now);
@@ -342,6 +361,9 @@ internal sealed class BudgetLedger
         return entry.Snapshot(_project, key);
     }
 
+    /// <summary>Rolls over every budget whose window has ended and reclaims expired reservations.</summary>
+    /// <param name="now">The current time.</param>
+    /// <returns>How many budgets rolled over.</returns>
     public int Sweep(DateTimeOffset now)
     {
         Maintain(now);
@@ -363,9 +385,9 @@ internal sealed class BudgetLedger
     /// Copies the whole state out, for a store that saves it: budgets ordered by key, the reservations that are active or
     /// reclaimed, and the queue of ids to forget in its order. Changes nothing, so saving is not an operation.
     /// </summary>
-    internal SavedLedger Export()
+    /// <returns>The saved state.</returns>
+    public SavedLedger Export()
     {
-        ThrowIfFingerprinted();
         var budgets = new List<BudgetRecord>(_budgets.Count);
         foreach (KeyValuePair<string, Entry> pair in _budgets)
         {
@@ -398,8 +420,10 @@ internal sealed class BudgetLedger
         return new SavedLedger(budgets, reservations, forget);
     }
 
-    /// <summary>Copies one budget out, as <see cref="Export"/> would; <see langword="null"/> when the key has none.</summary>
-    internal BudgetRecord? ExportBudget(string key) =>
+    /// <summary>Copies one budget out, as <see cref="Export"/> would.</summary>
+    /// <param name="key">The budget's key.</param>
+    /// <returns>The record, or <see langword="null"/> when the key has none.</returns>
+    public BudgetRecord? ExportBudget(string key) =>
         _budgets.TryGetValue(key, out Entry? entry) ? entry.ToRecord(key) : null;
 
     /// <summary>
@@ -407,10 +431,12 @@ internal sealed class BudgetLedger
     /// completed one (without keys) that is only remembered; <paramref name="forgetAt"/> is when its id is forgotten,
     /// <see langword="null"/> while it is active.
     /// </summary>
+    /// <param name="id">The reservation or charge id.</param>
+    /// <param name="record">The record.</param>
+    /// <param name="forgetAt">When the id is forgotten.</param>
     /// <returns><see langword="false"/> when the ledger has no record of the id.</returns>
-    internal bool TryExportReservation(string id, [NotNullWhen(true)] out ReservationRecord? record, out DateTimeOffset? forgetAt)
+    public bool TryExportReservation(string id, [NotNullWhen(true)] out ReservationRecord? record, out DateTimeOffset? forgetAt)
     {
-        ThrowIfFingerprinted();
         if (!_reservations.TryGetValue(id, out Reservation? reservation))
         {
             record = null;
@@ -437,8 +463,12 @@ internal sealed class BudgetLedger
     }
 
     /// <summary>Rebuilds a ledger from what <see cref="Export"/> returned, so that it behaves exactly as the exported one.</summary>
+    /// <param name="project">The project whose budgets it keeps.</param>
+    /// <param name="options">The time zone and the retention of completed ids.</param>
+    /// <param name="saved">What <see cref="Export"/> returned.</param>
+    /// <returns>The ledger.</returns>
     /// <exception cref="FormatException">The saved state contradicts itself (a key twice, an active reservation queued to be forgotten).</exception>
-    internal static BudgetLedger Import(string project, BudgetStoreOptions options, SavedLedger saved)
+    public static BudgetLedger Import(string project, BudgetStoreOptions options, SavedLedger saved)
     {
         var ledger = new BudgetLedger(project, options);
         foreach (BudgetRecord budget in saved.Budgets)
@@ -451,12 +481,12 @@ internal sealed class BudgetLedger
 
         foreach (ReservationRecord record in saved.Reservations)
         {
-            if (record.State == ReservationState.Completed || record.Keys.Length != record.Holds.Length)
+            if (record.State == ReservationState.Completed || record.Keys.Count != record.Holds.Count)
             {
                 throw new FormatException($"The reservation '{record.Id}' is malformed.");
             }
 
-            var budgets = new Entry[record.Keys.Length];
+            var budgets = new Entry[record.Keys.Count];
             for (int i = 0; i < budgets.Length; i++)
             {
                 budgets[i] = (record.Holds[i] ? ledger._budgets.GetValueOrDefault(record.Keys[i]) : null) ?? Entry.Detached(record.Keys[i]);
@@ -574,29 +604,21 @@ internal sealed class BudgetLedger
 
     private void Watch(Reservation reservation)
     {
-        _active?.Add(reservation.Id, reservation);
+        _active.Add(reservation.Id, reservation);
         if (reservation.ExpiresAt < _nextExpiry)
         {
             _nextExpiry = reservation.ExpiresAt;
         }
     }
 
-    // Runs only when an expiry has come due: a scan of the calls in flight, which are few, and, when completed ids are
-    // fingerprinted, of the reclaimed reservations not yet forgotten (those of callers that died, also few).
+    // Runs only when an expiry has come due: a scan of the calls in flight, which are few.
     private void ReclaimExpired(DateTimeOffset now)
     {
         List<Reservation>? expired = null;
         DateTimeOffset next = DateTimeOffset.MaxValue;
 
-        // With completed ids fingerprinted, the table of reservations holds only those active or reclaimed: it is the
-        // watch list itself, and keeping a second one would cost two more dictionary operations per call.
-        foreach (Reservation reservation in (_active ?? _reservations).Values)
+        foreach (Reservation reservation in _active.Values)
         {
-            if (reservation.State != ReservationState.Active)
-            {
-                continue;
-            }
-
             if (reservation.ExpiresAt <= now)
             {
                 (expired ??= []).Add(reservation);
@@ -617,7 +639,7 @@ internal sealed class BudgetLedger
         expired.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt) is var c and not 0 ? c : string.CompareOrdinal(a.Id, b.Id));
         foreach (Reservation reservation in expired)
         {
-            _active?.Remove(reservation.Id);
+            _active.Remove(reservation.Id);
             Unhold(reservation, now);
             reservation.State = ReservationState.Reclaimed;
             Forget(reservation, now);
@@ -625,28 +647,15 @@ internal sealed class BudgetLedger
         }
     }
 
-    // Finds a reservation that is about to be settled or released. With ids fingerprinted it also leaves the table: a
-    // reservation there is active or reclaimed, never completed, and completing it forgets the object.
-    private bool TakeForCompletion(string reservationId, [NotNullWhen(true)] out Reservation? reservation) =>
-        _completedIds is not null ? _reservations.Remove(reservationId, out reservation) : _reservations.TryGetValue(reservationId, out reservation);
-
     private void Complete(Reservation reservation, DateTimeOffset now)
     {
         if (reservation.State == ReservationState.Active)
         {
-            _active?.Remove(reservation.Id);
+            _active.Remove(reservation.Id);
         }
 
         Version++;
         reservation.State = ReservationState.Completed;
-        if (_completedIds is not null)
-        {
-            // The reservation object and its id string are gone (TakeForCompletion); the fingerprint answers every later
-            // call with this id.
-            _completedIds.Add(reservation.Id, (now + _options.CompletedIdRetention).UtcTicks, now.UtcTicks);
-            return;
-        }
-
         // Only the id is remembered from here on; dropping the rest keeps idempotency cheap at high call rates.
         reservation.Budgets = [];
         Forget(reservation, now);
@@ -664,63 +673,9 @@ internal sealed class BudgetLedger
     private static ArgumentException IdEnded(string reservationId) =>
         new($"Reservation id '{reservationId}' was already used and has ended; use a new id for a new reservation.", nameof(reservationId));
 
-    private BudgetCompletion NotFoundOrCompleted(string reservationId, DateTimeOffset now) =>
-        _completedIds?.Contains(reservationId, now.UtcTicks) == true ? BudgetCompletion.AlreadyCompleted : BudgetCompletion.NotFound;
-
-    private void ThrowIfFingerprinted()
-    {
-        if (_completedIds is not null)
-        {
-            throw new InvalidOperationException("This ledger remembers completed ids by fingerprint only, so it cannot be exported.");
-        }
-    }
-
     private void MarkBudget(string key) => Changes?.Budgets.Add(key);
 
     private void MarkReservation(string id) => Changes?.Reservations.Add(id);
-
-    /// <summary>The budget keys and reservation ids whose records changed since the set was last cleared.</summary>
-    internal sealed class ChangeSet
-    {
-        public HashSet<string> Budgets { get; } = new(StringComparer.Ordinal);
-
-        public HashSet<string> Reservations { get; } = new(StringComparer.Ordinal);
-
-        public bool IsEmpty => Budgets.Count == 0 && Reservations.Count == 0;
-
-        public void Clear()
-        {
-            Budgets.Clear();
-            Reservations.Clear();
-        }
-    }
-
-    /// <summary>A budget as a persistent store saves it.</summary>
-    internal sealed record BudgetRecord(
-        string Key,
-        BudgetDefinition Definition,
-        DateTimeOffset Anchor,
-        DateTimeOffset WindowStart,
-        DateTimeOffset? WindowEnd,
-        decimal Spent,
-        decimal Reserved,
-        IReadOnlyDictionary<string, decimal> SpendByModel,
-        int AlertsRaised,
-        DateTimeOffset CreatedAt,
-        DateTimeOffset UpdatedAt);
-
-    /// <summary>
-    /// A reservation that is active or was reclaimed (or, from <see cref="TryExportReservation"/>, completed: an id remembered
-    /// without keys). <see cref="Holds"/> says, per key, whether it still holds on the
-    /// budget now under that key (false once that budget was deleted or re-created).
-    /// </summary>
-    internal sealed record ReservationRecord(string Id, ReservationState State, string[] Keys, bool[] Holds, decimal Amount, DateTimeOffset ExpiresAt);
-
-    /// <summary>
-    /// Everything a ledger holds. Completed reservations appear only in <see cref="ForgetQueue"/>, which lists the ids
-    /// to forget in the order the ledger forgets them (an id reclaimed and later settled appears twice).
-    /// </summary>
-    internal sealed record SavedLedger(IReadOnlyList<BudgetRecord> Budgets, IReadOnlyList<ReservationRecord> Reservations, IReadOnlyList<(string Id, DateTimeOffset ForgetAt)> ForgetQueue);
 
     // The budgets of the keys reserved on, in order; one that is deleted is no longer held on (deleted while the call
     // ran, or already when restored from a saved ledger).

@@ -16,7 +16,9 @@ public sealed class BudgetStoreOptions
     /// </remarks>
     public TimeSpan CompletedIdRetention { get; set; } = TimeSpan.FromMinutes(10);
 
-    internal void Validate()
+    /// <summary>Checks the options, naming the first invalid one.</summary>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public void Validate()
     {
         if (TimeZone is null)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using BudgetChat.Stores;
 
 namespace BudgetChat;
 
@@ -18,28 +19,20 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     private readonly BudgetStoreOptions _options;
     private readonly TimeProvider _timeProvider;
 
-    // The project of the last call, found by the name's reference: a client passes the same string on every call, so
-    // this saves hashing it. Projects are never removed, so a stale one is still right.
-    private Project? _lastProject;
-
     /// <summary>Initializes a new instance of the <see cref="InMemoryBudgetStore"/> class.</summary>
     /// <param name="options">The options, or <see langword="null"/> for the defaults (UTC calendar).</param>
-    /// <param name="timeProvider">
-    /// The clock, or <see langword="null"/> for <see cref="TimeProvider.System"/>. The system clock is read to within a
-    /// few milliseconds (once a second exactly, the tick count in between): windows roll over, and
-    /// <see cref="BudgetState.UpdatedAt"/> is stamped, that close to the exact time. Any other clock is read as it is.
-    /// </param>
+    /// <param name="timeProvider">The clock, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     public InMemoryBudgetStore(BudgetStoreOptions? options = null, TimeProvider? timeProvider = null)
     {
         _options = options ?? new BudgetStoreOptions();
         _options.Validate();
-        _timeProvider = CoarseUtcClock.For(timeProvider ?? TimeProvider.System);
+        _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
     /// <inheritdoc/>
     public ValueTask<BudgetState?> GetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
+        BudgetStoreArguments.Key(project, key);
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryGetProject(project, out Project? p))
         {
@@ -55,7 +48,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Budget(project, key, definition);
+        BudgetStoreArguments.Budget(project, key, definition);
         cancellationToken.ThrowIfCancellationRequested();
         Project p = GetProject(project);
         lock (p.Gate)
@@ -67,7 +60,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Budget(project, key, definition);
+        BudgetStoreArguments.Budget(project, key, definition);
         cancellationToken.ThrowIfCancellationRequested();
         Project p = GetProject(project);
         lock (p.Gate)
@@ -79,7 +72,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<bool> DeleteBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
+        BudgetStoreArguments.Key(project, key);
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryGetProject(project, out Project? p))
         {
@@ -95,7 +88,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Project(project);
+        BudgetStoreArguments.Project(project);
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryGetProject(project, out Project? p))
         {
@@ -111,7 +104,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Reserve(project, keys, amount, reservationId);
+        BudgetStoreArguments.Reserve(project, keys, amount, reservationId);
         cancellationToken.ThrowIfCancellationRequested();
         Project p = GetProject(project);
         lock (p.Gate)
@@ -123,7 +116,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Settle(project, reservationId, actualCost);
+        BudgetStoreArguments.Settle(project, reservationId, actualCost);
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryGetProject(project, out Project? p))
         {
@@ -139,7 +132,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Release(project, reservationId);
+        BudgetStoreArguments.Release(project, reservationId);
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryGetProject(project, out Project? p))
         {
@@ -155,7 +148,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Charge(project, keys, amount, chargeId);
+        BudgetStoreArguments.Charge(project, keys, amount, chargeId);
         cancellationToken.ThrowIfCancellationRequested();
         Project p = GetProject(project);
         lock (p.Gate)
@@ -167,7 +160,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     /// <inheritdoc/>
     public ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
     {
-        StoreArguments.Key(project, key);
+        BudgetStoreArguments.Key(project, key);
         cancellationToken.ThrowIfCancellationRequested();
         if (!TryGetProject(project, out Project? p))
         {
@@ -198,33 +191,13 @@ public sealed class InMemoryBudgetStore : IBudgetStore
 
     private DateTimeOffset Now => _timeProvider.GetUtcNow();
 
-    private Project GetProject(string name)
+    private Project GetProject(string name) =>
+        _projects.GetOrAdd(name, static (n, options) => new Project(new BudgetLedger(n, options)), _options);
+
+    private bool TryGetProject(string name, [NotNullWhen(true)] out Project? project) => _projects.TryGetValue(name, out project);
+
+    private sealed class Project(BudgetLedger ledger)
     {
-        if (_lastProject is { } last && ReferenceEquals(last.Name, name))
-        {
-            return last;
-        }
-
-        Project p = _projects.GetOrAdd(name, static (n, options) => new Project(n, new BudgetLedger(n, options, fingerprintCompletedIds: true)), _options);
-        _lastProject = p;
-        return p;
-    }
-
-    private bool TryGetProject(string name, [NotNullWhen(true)] out Project? project)
-    {
-        if (_lastProject is { } last && ReferenceEquals(last.Name, name))
-        {
-            project = last;
-            return true;
-        }
-
-        return _projects.TryGetValue(name, out project);
-    }
-
-    private sealed class Project(string name, BudgetLedger ledger)
-    {
-        public string Name { get; } = name;
-
         public Lock Gate { get; } = new();
 
         public BudgetLedger Ledger { get; } = ledger;

@@ -1,3 +1,4 @@
+using BudgetChat.Stores;
 namespace BudgetChat.Tests;
 
 /// <summary>The names of periods and window alignments in the file store's files and the SQLite store's rows.</summary>

@@ -1,4 +1,4 @@
-using static BudgetChat.BudgetLedger;
+using BudgetChat.Stores;
 
 namespace BudgetChat.Tests;
 
@@ -22,7 +22,7 @@ public sealed class BudgetLedgerChangeTrackingTests
     {
         var random = new Random(seed);
         var options = new BudgetStoreOptions { CompletedIdRetention = TimeSpan.FromMinutes(30) };
-        var ledger = new BudgetLedger("acme", options) { Changes = new ChangeSet() };
+        var ledger = new BudgetLedger("acme", options) { Changes = new BudgetLedgerChanges() };
         var budgets = new Dictionary<string, BudgetRecord>(StringComparer.Ordinal);
         var reservations = new Dictionary<string, (ReservationRecord Record, DateTimeOffset? ForgetAt)>(StringComparer.Ordinal);
         DateTimeOffset now = Epoch;
@@ -83,7 +83,7 @@ public sealed class BudgetLedgerChangeTrackingTests
     [Fact]
     public void DeletingABudget_NamesTheReservationsThatHeldOnIt()
     {
-        var ledger = new BudgetLedger("acme", new BudgetStoreOptions()) { Changes = new ChangeSet() };
+        var ledger = new BudgetLedger("acme", new BudgetStoreOptions()) { Changes = new BudgetLedgerChanges() };
         ledger.Set("k0", new BudgetDefinition(1m), null, Epoch);
         ledger.Set("k1", new BudgetDefinition(1m), null, Epoch);
         Assert.True(ledger.Reserve(["k0", "k1"], 0.1m, "both", Epoch.AddHours(1), Epoch).IsReserved);

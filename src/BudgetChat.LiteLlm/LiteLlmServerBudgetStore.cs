@@ -1,0 +1,529 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using BudgetChat.Stores;
+
+namespace BudgetChat.LiteLlm;
+
+/// <summary>
+/// An <see cref="IBudgetStore"/> over LiteLLM's hosted budget API, for servers that speak only that: <c>/get_budget</c>
+/// reads a project's user dictionary and <c>/set_budget</c> writes it back whole. A BudgetChat budget service speaks it
+/// too, but is better used through <c>HostedBudgetStore</c> (package BudgetChat.Http), which is atomic.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Not atomic across processes: each change reads the project, changes it and writes it back, and reservations are
+/// held only in this process (the API has no place for them). Periods follow LiteLLM's <c>BudgetManager</c>:
+/// <c>duration</c> is a number of days, and a window starts at <c>last_updated_at</c> (or <c>created_at</c> when an
+/// entry has none), which only a reset moves: a charge leaves it alone, and once the duration has passed the spend is
+/// cleared and <c>last_updated_at</c> set to now, as LiteLLM's <c>reset_on_duration</c> does. <c>created_at</c> is
+/// written once, when a budget is created. A duration is read by <see cref="LiteLlmUserDict.PeriodOfDays"/>, as the
+/// budget service reads it; an answer with one LiteLLM never writes (2 days, say) is refused with an exception naming
+/// the user, not read as a budget that never resets. Alerts are not raised.
+/// </para>
+/// <para>
+/// When the server cannot be reached the store throws <see cref="BudgetStoreUnavailableException"/>; a refused key
+/// throws <see cref="UnauthorizedAccessException"/>; a request the server rejects throws <see cref="ArgumentException"/>.
+/// This type is thread-safe: within one instance, changes are serialised.
+/// </para>
+/// </remarks>
+public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly Uri _baseAddress;
+    private readonly AuthenticationHeaderValue? _authorization;
+    private readonly TimeProvider _timeProvider;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<(string Project, string Id), Hold> _holds = [];
+    private readonly Dictionary<(string Project, string Id), DateTimeOffset> _completed = [];
+
+    /// <summary>Initializes a new instance of the <see cref="LiteLlmServerBudgetStore"/> class.</summary>
+    /// <param name="httpClient">The client to send requests with; timeouts and retries are its handlers' business.</param>
+    /// <param name="baseAddress">The server's address, for example <c>https://api.litellm.ai/</c>.</param>
+    /// <param name="apiKey">Sent as a bearer token, or <see langword="null"/> for none.</param>
+    /// <param name="timeProvider">The clock of periods and in-process holds, or <see langword="null"/> for the system clock.</param>
+    /// <exception cref="ArgumentException"><paramref name="baseAddress"/> is not an absolute http or https URI, or the key is blank.</exception>
+    public LiteLlmServerBudgetStore(HttpClient httpClient, Uri baseAddress, string? apiKey = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        ArgumentNullException.ThrowIfNull(baseAddress);
+        if (!baseAddress.IsAbsoluteUri || (baseAddress.Scheme != Uri.UriSchemeHttp && baseAddress.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException("The budget server's address must be an absolute http or https URI.", nameof(baseAddress));
+        }
+
+        if (apiKey is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
+        }
+
+        _http = httpClient;
+        _baseAddress = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
+        _authorization = apiKey is null ? null : new AuthenticationHeaderValue("Bearer", apiKey);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>Gets the server's address.</summary>
+    public Uri BaseAddress => _baseAddress;
+
+    /// <inheritdoc/>
+    public async ValueTask<BudgetState?> GetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Key(project, key);
+        JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+        return users[LiteLlmUserDict.ToName(key)] is JsonObject entry ? ToState(project, key, entry) : null;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Budget(project, key, definition);
+        return ChangeAsync(project, users =>
+        {
+            DateTimeOffset now = _timeProvider.GetUtcNow();
+            string user = LiteLlmUserDict.ToName(key);
+            JsonObject entry = users[user] as JsonObject ?? NewEntry(createdAt ?? now);
+            users[user] = entry;
+            entry["total_budget"] = definition.Limit;
+            entry["duration"] = Duration(definition.Period);
+            if (createdAt is { } start)
+            {
+                // A new budget was created then; an existing one keeps its creation time and counts its windows from
+                // then, as the other stores do.
+                entry["last_updated_at"] = UnixSeconds(start);
+            }
+
+            return (true, ToState(project, key, entry));
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Budget(project, key, definition);
+        return ChangeAsync(project, users =>
+        {
+            string user = LiteLlmUserDict.ToName(key);
+            if (users[user] is JsonObject existing)
+            {
+                return (false, ToState(project, key, existing));
+            }
+
+            JsonObject entry = NewEntry(_timeProvider.GetUtcNow());
+            entry["total_budget"] = definition.Limit;
+            entry["duration"] = Duration(definition.Period);
+            users[user] = entry;
+            return (true, ToState(project, key, entry));
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<bool> DeleteBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Key(project, key);
+        return ChangeAsync(project, users =>
+        {
+            bool removed = users.Remove(LiteLlmUserDict.ToName(key));
+            return (removed, removed);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Project(project);
+        JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+        return users
+            .Where(u => u.Key != LiteLlmUserDict.MetadataName && u.Value is JsonObject)
+            .Select(u => ToState(project, LiteLlmUserDict.ToKey(u.Key), (JsonObject)u.Value!))
+            .OrderBy(b => b.Key, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Reserve(project, keys, amount, reservationId);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            DateTimeOffset now = _timeProvider.GetUtcNow();
+            foreach (var expired in _holds.Where(h => h.Value.ExpiresAt <= now).Select(h => h.Key).ToArray())
+            {
+                _holds.Remove(expired);
+            }
+
+            if (_holds.ContainsKey((project, reservationId)))
+            {
+                return BudgetReservationResult.Reserved;
+            }
+
+            JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+            foreach (string key in keys)
+            {
+                if (users[LiteLlmUserDict.ToName(key)] is not JsonObject entry)
+                {
+                    return BudgetReservationResult.NotFound(key);
+                }
+
+                BudgetState budget = ToState(project, key, entry);
+                if (budget.Limit - budget.Spent - budget.Reserved < amount)
+                {
+                    return BudgetReservationResult.Insufficient(budget);
+                }
+            }
+
+            _holds[(project, reservationId)] = new Hold([.. keys], amount, expiresAt);
+            return BudgetReservationResult.Reserved;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Settle(project, reservationId, actualCost);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_completed.ContainsKey((project, reservationId)))
+            {
+                return BudgetCompletion.AlreadyCompleted;
+            }
+
+            if (!_holds.TryGetValue((project, reservationId), out Hold? hold))
+            {
+                return BudgetCompletion.NotFound;
+            }
+
+            JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+            AddCost(users, hold.Keys.Where(k => users[LiteLlmUserDict.ToName(k)] is JsonObject), actualCost, model);
+            await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
+            _holds.Remove((project, reservationId));
+            Remember(project, reservationId);
+            return BudgetCompletion.Completed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Release(project, reservationId);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_completed.ContainsKey((project, reservationId)))
+            {
+                return BudgetCompletion.AlreadyCompleted;
+            }
+
+            if (!_holds.Remove((project, reservationId)))
+            {
+                return BudgetCompletion.NotFound;
+            }
+
+            Remember(project, reservationId);
+            return BudgetCompletion.Completed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Charge(project, keys, amount, chargeId);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_completed.ContainsKey((project, chargeId)))
+            {
+                return BudgetCompletion.AlreadyCompleted;
+            }
+
+            JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+            if (keys.FirstOrDefault(k => users[LiteLlmUserDict.ToName(k)] is not JsonObject) is { } missing)
+            {
+                throw new BudgetNotFoundException(project, missing, null);
+            }
+
+            AddCost(users, keys, amount, model);
+            await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
+            Remember(project, chargeId);
+            return BudgetCompletion.Completed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Key(project, key);
+        return ChangeAsync<BudgetState?>(project, users =>
+        {
+            if (users[LiteLlmUserDict.ToName(key)] is not JsonObject entry)
+            {
+                return (false, null);
+            }
+
+            ClearSpend(entry, _timeProvider.GetUtcNow());
+            return (true, ToState(project, key, entry));
+        }, cancellationToken);
+    }
+
+    /// <summary>Does nothing: LiteLLM's API cannot list projects, so windows roll over when a project is next read.</summary>
+    /// <param name="cancellationToken">Not used.</param>
+    /// <returns>Zero.</returns>
+    public ValueTask<int> SweepAsync(CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
+
+    private async ValueTask<T> ChangeAsync<T>(string project, Func<JsonObject, (bool Changed, T Result)> change, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+            (bool changed, T result) = change(users);
+            if (changed)
+            {
+                await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
+            }
+
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<JsonObject> LoadAsync(string project, CancellationToken cancellationToken)
+    {
+        JsonObject answer = await PostAsync("get_budget", new JsonObject { ["project_name"] = project }, project, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("The budget server's /get_budget answer is not a JSON object.");
+
+        // LiteLLM answers an unknown project with an error status: a project without budgets.
+        if (answer["status"]?.GetValue<string>() != "success" || answer["data"] is not JsonObject data)
+        {
+            return [];
+        }
+
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        foreach (KeyValuePair<string, JsonNode?> user in data)
+        {
+            if (user.Key == LiteLlmUserDict.MetadataName || user.Value is not JsonObject entry)
+            {
+                continue;
+            }
+
+            DateTimeOffset? end;
+            try
+            {
+                // Every field a state is read from that can be invalid (money that is not a number reads as 0), so
+                // that an invalid entry is reported here, with its name.
+                _ = Time(entry, "created_at");
+                _ = Time(entry, "last_updated_at");
+                end = WindowEnd(entry);
+            }
+            catch (FormatException ex)
+            {
+                throw new InvalidOperationException($"The budget server's /get_budget answer for project '{project}' has an invalid entry '{user.Key}': {ex.Message}", ex);
+            }
+
+            if (end <= now)
+            {
+                ClearSpend(entry, now); // LiteLLM's reset_on_duration: the window restarts now
+            }
+        }
+
+        return data;
+    }
+
+    private async Task SaveAsync(string project, JsonObject users, CancellationToken cancellationToken)
+    {
+        users.Parent?.AsObject().Remove("data");
+        JsonObject? answer = await PostAsync("set_budget", new JsonObject { ["project_name"] = project, ["user_dict"] = users }, project, cancellationToken).ConfigureAwait(false);
+        if (answer?["status"]?.GetValue<string>() != "success")
+        {
+            throw new InvalidOperationException($"The budget server did not save project '{project}': {answer?["message"]?.ToJsonString() ?? "no message"}");
+        }
+    }
+
+    // Sends one request; what goes wrong becomes the exceptions a store throws (see the class remarks). LiteLLM answers
+    // an unknown project with 404 or an error body, which the callers read as a project without budgets.
+    private async Task<JsonObject?> PostAsync(string route, JsonObject body, string project, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseAddress, route)) { Content = JsonContent.Create<JsonNode>(body, JsonNodeType) };
+        request.Headers.Authorization = _authorization;
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BudgetStoreUnavailableException($"The budget server at {_baseAddress} cannot be reached: {ex.Message}", ex);
+        }
+
+        using (response)
+        {
+            int status = (int)response.StatusCode;
+            if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
+            {
+                string detail = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                throw response.StatusCode switch
+                {
+                    HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new UnauthorizedAccessException(
+                        $"The budget server at {_baseAddress} did not accept the API key for project '{project}' ({status})."),
+                    HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError => new BudgetStoreUnavailableException(
+                        $"The budget server at {_baseAddress} answered {status} {response.ReasonPhrase} to /{route}: {detail}"),
+                    _ => new ArgumentException($"The budget server rejected /{route} for project '{project}' ({status}): {detail}"),
+                };
+            }
+
+            try
+            {
+                return await response.Content.ReadFromJsonAsync(JsonNodeType, cancellationToken).ConfigureAwait(false) as JsonObject;
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidOperationException($"The budget server at {_baseAddress} answered /{route} with JSON this client cannot read: {ex.Message}", ex);
+            }
+        }
+    }
+
+    private static JsonTypeInfo<JsonNode> JsonNodeType => (JsonTypeInfo<JsonNode>)JsonSerializerOptions.Default.GetTypeInfo(typeof(JsonNode));
+
+    private static void AddCost(JsonObject users, IEnumerable<string> keys, decimal amount, string? model)
+    {
+        // LiteLLM's update_cost: last_updated_at is the start of the window, which a charge does not move.
+        foreach (string key in keys)
+        {
+            var entry = (JsonObject)users[LiteLlmUserDict.ToName(key)]!;
+            entry["current_cost"] = Number(entry, "current_cost") + amount;
+            if (model is not null)
+            {
+                JsonObject models = entry["model_cost"] as JsonObject ?? [];
+                models[model] = Number(models, model) + amount;
+                entry["model_cost"] = models;
+            }
+        }
+    }
+
+    private void Remember(string project, string id)
+    {
+        // Ids are remembered for an hour: long enough for any retry of the same call.
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        foreach (var old in _completed.Where(c => c.Value <= now).Select(c => c.Key).ToArray())
+        {
+            _completed.Remove(old);
+        }
+
+        _completed[(project, id)] = now.AddHours(1);
+    }
+
+    private decimal HeldOn(string project, string key) =>
+        _holds.Where(h => h.Key.Project == project && h.Value.Keys.Contains(key)).Sum(h => h.Value.Amount);
+
+    private BudgetState ToState(string project, string key, JsonObject entry)
+    {
+        BudgetPeriod period = Period(entry["duration"]);
+        DateTimeOffset windowStart = WindowStart(entry) ?? _timeProvider.GetUtcNow();
+        DateTimeOffset created = Time(entry, "created_at") ?? windowStart;
+        var spendByModel = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        if (entry["model_cost"] is JsonObject models)
+        {
+            foreach (KeyValuePair<string, JsonNode?> m in models)
+            {
+                spendByModel[m.Key] = Number(models, m.Key);
+            }
+        }
+
+        return new BudgetState
+        {
+            Project = project,
+            Key = key,
+            Definition = new BudgetDefinition(Math.Max(0m, Number(entry, "total_budget")), period, BudgetWindowAlignment.Rolling),
+            WindowStart = windowStart,
+            WindowEnd = WindowEnd(entry),
+            Spent = Number(entry, "current_cost"),
+            Reserved = HeldOn(project, key),
+            SpendByModel = spendByModel,
+            CreatedAt = created,
+            UpdatedAt = windowStart, // LiteLLM keeps no time of the last charge: its last reset, as the file store reads it
+        };
+    }
+
+    private static JsonObject NewEntry(DateTimeOffset createdAt) => new()
+    {
+        ["total_budget"] = 0m,
+        ["duration"] = null,
+        ["created_at"] = UnixSeconds(createdAt),
+        ["last_updated_at"] = UnixSeconds(createdAt),
+        ["current_cost"] = 0m,
+        ["model_cost"] = new JsonObject(),
+    };
+
+    private static void ClearSpend(JsonObject entry, DateTimeOffset now)
+    {
+        entry["current_cost"] = 0m;
+        entry["model_cost"] = new JsonObject();
+        entry["last_updated_at"] = UnixSeconds(now); // a new window; created_at stays the budget's creation
+    }
+
+    // LiteLLM's window start: reset_on_duration counts from last_updated_at, which create_budget sets to created_at.
+    private static DateTimeOffset? WindowStart(JsonObject entry) => Time(entry, "last_updated_at") ?? Time(entry, "created_at");
+
+    private static DateTimeOffset? WindowEnd(JsonObject entry) => Period(entry["duration"]) is var period && period != BudgetPeriod.None
+        ? WindowStart(entry)?.AddDays(LiteLlmUserDict.DurationDays(period))
+        : null;
+
+    // LiteLLM keeps a duration as days (1, 7, 28, 365) and multiplies it by 86,400; null or absent means no period.
+    private static int? Duration(BudgetPeriod period) => period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(period);
+
+    // Days as LiteLLM writes them, by the rule the file store and the budget service read them with, or the
+    // period's name as some servers keep it. Anything else is refused: read as no period, it would never reset.
+    private static BudgetPeriod Period(JsonNode? duration) => duration?.GetValueKind() switch
+    {
+        null => BudgetPeriod.None,
+        JsonValueKind.Number when ParseDecimal(duration) is { } days && LiteLlmUserDict.PeriodOfDays(days) is { } period => period,
+        JsonValueKind.String when BudgetPeriodNames.TryParse(duration.GetValue<string>(), out BudgetPeriod named) && named != BudgetPeriod.None => named,
+        _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31, or 365 days, or are daily, weekly, monthly or yearly."),
+    };
+
+    private static decimal Number(JsonObject entry, string name) => entry[name] switch
+    {
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => decimal.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
+        _ => 0m,
+    };
+
+    private static DateTimeOffset? Time(JsonObject entry, string name) => entry[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+        ? (ParseDecimal(v) is { } seconds ? LiteLlmUserDict.FromUnixSeconds(seconds) : null) ?? throw new FormatException($"'{name}' is not a time in Unix seconds: {v.ToJsonString()}.")
+        : null;
+
+    // A node parsed from JSON and one this class set from a number read the same way; null if beyond a decimal.
+    private static decimal? ParseDecimal(JsonNode number) =>
+        decimal.TryParse(number.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out decimal value) ? value : null;
+
+    private static decimal UnixSeconds(DateTimeOffset instant) => LiteLlmUserDict.ToUnixSeconds(instant);
+
+    /// <inheritdoc/>
+    public void Dispose() => _gate.Dispose();
+
+    private sealed record Hold(string[] Keys, decimal Amount, DateTimeOffset ExpiresAt);
+}

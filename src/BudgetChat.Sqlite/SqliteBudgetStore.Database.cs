@@ -1,0 +1,213 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using BudgetChat.Stores;
+
+namespace BudgetChat.Sqlite;
+
+// The database: created on first open, recognised by its application id, versioned by user_version.
+//
+//   projects(name, version)            version: bumped by every transaction that changed the project's rows, so an instance
+//                                      that holds the project's ledger at that version knows it is current
+//   budgets(project, budget_key, ...)  one row per budget; money as invariant decimal text, times as ISO 8601 ("O")
+//   reservations(project, id, ...)     active and reclaimed reservations, and completed ids remembered until forget_at
+public sealed partial class SqliteBudgetStore
+{
+    /// <summary>SQLite's <c>PRAGMA application_id</c> of a BudgetChat database: "BCHT".</summary>
+    internal const int ApplicationId = 0x42434854;
+
+    /// <summary>The schema version this store writes (<c>PRAGMA user_version</c>).</summary>
+    internal const int SchemaVersion = 1;
+
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
+
+    private const string CreateSchemaSql = """
+        CREATE TABLE projects (
+            name TEXT NOT NULL PRIMARY KEY,
+            version INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE budgets (
+            project TEXT NOT NULL,
+            budget_key TEXT NOT NULL,
+            limit_usd TEXT NOT NULL,
+            period TEXT NOT NULL,
+            alignment TEXT NOT NULL,
+            alert_thresholds TEXT NOT NULL,
+            anchor TEXT NOT NULL,
+            window_start TEXT NOT NULL,
+            window_end TEXT,
+            spent TEXT NOT NULL,
+            reserved TEXT NOT NULL,
+            spend_by_model TEXT NOT NULL,
+            alerts_raised INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (project, budget_key)
+        ) WITHOUT ROWID;
+        CREATE TABLE reservations (
+            project TEXT NOT NULL,
+            id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            budget_keys TEXT NOT NULL,
+            holds TEXT NOT NULL,
+            amount TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            forget_at TEXT,
+            PRIMARY KEY (project, id)
+        ) WITHOUT ROWID;
+        """;
+
+    private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
+
+    private enum SchemaState
+    {
+        Empty,
+        Current,
+    }
+
+    private SqliteConnection Open(string path, SqliteBudgetStoreOptions options)
+    {
+        CheckIsSqliteFile(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+
+            // Closing the store closes the file, rather than parking the connection in a pool.
+            Pooling = false,
+
+            // Microsoft.Data.Sqlite retries a busy database for this long, on top of SQLite's own busy handler.
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, null, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};"));
+
+            // Only reads until the file is known to be empty or ours: a foreign database is never changed.
+            bool created = ReadSchemaState(connection, null, path) == SchemaState.Empty && CreateSchema(connection, path);
+            string? mode = Convert.ToString(Scalar(connection, null, "PRAGMA journal_mode = WAL;"), CultureInfo.InvariantCulture);
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                LogWalUnavailable(_logger, path, mode);
+            }
+
+            Execute(connection, null, options.Synchronous == SqliteSynchronousMode.Full ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
+            if (created)
+            {
+                LogDatabaseCreated(_logger, path);
+            }
+
+            return connection;
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteNotADatabase or SqliteCorrupt)
+        {
+            connection.Dispose();
+            throw new InvalidDataException($"The budget database '{path}' is not a SQLite database, or is corrupt ({ex.Message}). It was left as it is.", ex);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    // Garbage is refused before SQLite sees it, so that nothing at all is written next to or into it.
+    private static void CheckIsSqliteFile(string path)
+    {
+        var file = new FileInfo(path);
+        if (!file.Exists || file.Length == 0)
+        {
+            return;
+        }
+
+        Span<byte> header = stackalloc byte[16];
+        int read;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        }
+
+        if (file.Length < 100 || read < header.Length || !header.SequenceEqual(SqliteHeader))
+        {
+            throw new InvalidDataException(
+                $"The file '{path}' is not a SQLite database, so it cannot be a BudgetChat budget database. It was left as it is; " +
+                "point SqliteBudgetStoreOptions.DatabasePath or DataDirectory at another file.");
+        }
+    }
+
+    private static SchemaState ReadSchemaState(SqliteConnection connection, SqliteTransaction? transaction, string path)
+    {
+        long applicationId = Convert.ToInt64(Scalar(connection, transaction, "PRAGMA application_id;"), CultureInfo.InvariantCulture);
+        long userVersion = Convert.ToInt64(Scalar(connection, transaction, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+        if (applicationId == ApplicationId)
+        {
+            return userVersion switch
+            {
+                SchemaVersion => SchemaState.Current,
+                > SchemaVersion => throw new InvalidDataException(
+                    $"The budget database '{path}' has schema version {userVersion}, written by a newer BudgetChat; this version reads schema version {SchemaVersion}. It was left as it is."),
+                _ => throw new InvalidDataException(
+                    $"The budget database '{path}' is marked as BudgetChat's but has schema version {userVersion}, which no BudgetChat writes. It was left as it is."),
+            };
+        }
+
+        long objects = Convert.ToInt64(Scalar(connection, transaction, "SELECT count(*) FROM sqlite_master;"), CultureInfo.InvariantCulture);
+        if (applicationId == 0 && userVersion == 0 && objects == 0)
+        {
+            return SchemaState.Empty;
+        }
+
+        throw new InvalidDataException(
+            $"The file '{path}' is a SQLite database of another application (application_id {applicationId}, user_version {userVersion}, " +
+            $"{objects} tables and indexes), not a BudgetChat budget database. It was left as it is; point SqliteBudgetStoreOptions.DatabasePath " +
+            "or DataDirectory at another file.");
+    }
+
+    /// <returns><see langword="true"/> when this call created the schema; <see langword="false"/> when another connection did first.</returns>
+    private static bool CreateSchema(SqliteConnection connection, string path)
+    {
+        using SqliteTransaction transaction = connection.BeginTransaction(deferred: false);
+        if (ReadSchemaState(connection, transaction, path) == SchemaState.Current)
+        {
+            return false;
+        }
+
+        Execute(connection, transaction, CreateSchemaSql);
+        Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};"));
+        transaction.Commit();
+        return true;
+    }
+
+    private BudgetLedger LoadLedger(SqliteTransaction transaction, string project)
+    {
+        try
+        {
+            return BudgetLedger.Import(project, _ledgerOptions, _statements.ReadProject(transaction, project));
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidDataException($"The budget database '{DatabasePath}' holds a record of project '{project}' that cannot be read: {ex.Message} It was left as it is.", ex);
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}

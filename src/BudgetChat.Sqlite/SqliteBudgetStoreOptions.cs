@@ -1,0 +1,97 @@
+namespace BudgetChat.Sqlite;
+
+/// <summary>Options of <see cref="SqliteBudgetStore"/>.</summary>
+/// <remarks>
+/// <para>
+/// Bind them from configuration with
+/// <c>services.AddSqliteBudgetStore(configuration.GetSection("BudgetServer:Sqlite"))</c>, for example:
+/// <c>{ "DataDirectory": "/var/lib/budgetchat", "Synchronous": "Full", "BusyTimeout": "00:00:30",
+/// "Ledger": { "TimeZone": "Europe/Berlin", "CompletedIdRetention": "00:10:00" } }</c>.
+/// </para>
+/// <para>The store copies these values when it is constructed; changing them afterwards has no effect on it.</para>
+/// </remarks>
+public sealed class SqliteBudgetStoreOptions
+{
+    /// <summary>The file name of the database in <see cref="DataDirectory"/> when <see cref="DatabasePath"/> is not set.</summary>
+    public const string DefaultFileName = "budgets.db";
+
+    /// <summary>
+    /// Gets or sets the folder the database lives in (created when missing), and that a relative
+    /// <see cref="DatabasePath"/> is resolved against. Defaults to the working directory when the options are created.
+    /// </summary>
+    public string DataDirectory { get; set; } = Directory.GetCurrentDirectory();
+
+    /// <summary>
+    /// Gets or sets the path of the database file, absolute or relative to <see cref="DataDirectory"/>;
+    /// <see langword="null"/> (the default) for <see cref="DefaultFileName"/> in <see cref="DataDirectory"/>.
+    /// </summary>
+    public string? DatabasePath { get; set; }
+
+    /// <summary>
+    /// Gets or sets the calendar time zone and id retention of the budgets. Every process sharing a database must use
+    /// the same values, or their windows and remembered ids disagree.
+    /// </summary>
+    public BudgetStoreOptions Ledger { get; set; } = new();
+
+    /// <summary>
+    /// Gets or sets how long an operation waits for another connection (another store instance or process) to finish
+    /// its write before it throws. Defaults to 30 seconds.
+    /// </summary>
+    /// <remarks>Writers hold the database for the few rows of one operation, so waits are short unless one is stuck.</remarks>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how each commit is made durable. Defaults to <see cref="SqliteSynchronousMode.Full"/>.</summary>
+    /// <remarks>
+    /// With <see cref="SqliteSynchronousMode.Full"/> a settled charge is on the disk before the call returns, so not even a
+    /// power loss forgets it; each write operation then costs one fsync, which is what limits its rate on most disks.
+    /// <see cref="SqliteSynchronousMode.Normal"/> skips that fsync (the write-ahead log is flushed at checkpoints): a
+    /// process crash still loses nothing, but a power loss or operating system crash may forget the last acknowledged
+    /// operations, letting those users spend that money again.
+    /// </remarks>
+    public SqliteSynchronousMode Synchronous { get; set; } = SqliteSynchronousMode.Full;
+
+    /// <summary>Gets the full path of the database file these options name.</summary>
+    /// <returns><see cref="DatabasePath"/> resolved against <see cref="DataDirectory"/>, or <see cref="DefaultFileName"/> in it.</returns>
+    /// <exception cref="ArgumentException">The options are invalid; the exception names the option.</exception>
+    public string GetFullDatabasePath()
+    {
+        Validate();
+        return Path.GetFullPath(DatabasePath ?? DefaultFileName, Path.GetFullPath(DataDirectory));
+    }
+
+    /// <summary>Checks every option, throwing an exception that names the first invalid one.</summary>
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            throw new ArgumentException("A data directory for the budget database is required.", nameof(DataDirectory));
+        }
+
+        if (DatabasePath is not null && string.IsNullOrWhiteSpace(DatabasePath))
+        {
+            throw new ArgumentException("The database path must not be empty; leave it null for the default file in the data directory.", nameof(DatabasePath));
+        }
+
+        if (DatabasePath is not null && (DatabasePath.StartsWith(':') || DatabasePath.Contains('\0', StringComparison.Ordinal) ||
+            DatabasePath.StartsWith("file:", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException($"The database path '{DatabasePath}' must be a file path, not an in-memory database or a URI.", nameof(DatabasePath));
+        }
+
+        if (Ledger is null)
+        {
+            throw new ArgumentException("Ledger options are required.", nameof(Ledger));
+        }
+
+        Ledger.Validate();
+        if (BusyTimeout <= TimeSpan.Zero || BusyTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BusyTimeout), BusyTimeout, "The busy timeout must be positive and at most 24 days.");
+        }
+
+        if (!Enum.IsDefined(Synchronous))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Synchronous), Synchronous, "Unknown synchronous mode. Use Full or Normal.");
+        }
+    }
+}

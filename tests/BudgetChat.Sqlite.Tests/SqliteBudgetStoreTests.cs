@@ -1,0 +1,460 @@
+using BudgetChat.Tests;
+using BudgetChat.Sqlite;
+
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BudgetChat.Sqlite.Tests;
+
+public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTests
+{
+    protected override IBudgetStore CreateStore(string directory, FakeTimeProvider time, BudgetStoreOptions options) =>
+        new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = directory, Ledger = options }, time);
+
+    // ---------------------------------------------------------------- helpers
+
+    private static SqliteBudgetStore Open(string directory, TimeProvider time, Action<SqliteBudgetStoreOptions>? configure = null)
+    {
+        var options = new SqliteBudgetStoreOptions { DataDirectory = directory };
+        configure?.Invoke(options);
+        return new SqliteBudgetStore(options, time);
+    }
+
+    private static string DatabaseFile(string directory) => Path.Combine(directory, SqliteBudgetStoreOptions.DefaultFileName);
+
+    private static SqliteConnection OpenRaw(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    // ---------------------------------------------------------------- durability across reopening
+
+    [Fact]
+    public async Task BudgetsSpendReservationsAndIds_SurviveClosingAndReopening()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        var options = new BudgetStoreOptions { TimeZone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin") };
+        IReadOnlyList<BudgetState> before;
+        await using (SqliteBudgetStore store = Open(directory, time, o => o.Ledger = options))
+        {
+            await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(5m, BudgetPeriod.Daily, alertThresholds: [0.5m, 1m]));
+            await store.SetBudgetAsync(Project, "global", new BudgetDefinition(100m, BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling));
+            await store.SetBudgetAsync(OtherProject, "user:2", new BudgetDefinition(1m));
+            await store.ChargeAsync(Project, ["user:1", "global"], 0.123456789012345678m, "gpt-4o", "c1");
+            Assert.True((await store.ReserveAsync(Project, ["user:1", "global"], 0.50m, "active", Epoch.AddHours(1))).IsReserved);
+            Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.25m, "settled", Epoch.AddHours(1))).IsReserved);
+            Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.75m, "expiring", Epoch.AddMinutes(1))).IsReserved);
+            Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "settled", 0.20m, "gpt-4o-mini")).Status);
+            time.Advance(TimeSpan.FromMinutes(2)); // "expiring" is reclaimed by the next operation
+            before = await store.ListBudgetsAsync(Project);
+        }
+
+        await using SqliteBudgetStore reopened = Open(directory, time, o => o.Ledger = options);
+
+        IReadOnlyList<BudgetState> after = await reopened.ListBudgetsAsync(Project);
+        Assert.Equal(before.Count, after.Count);
+        for (int i = 0; i < before.Count; i++)
+        {
+            AssertSameBudget(before[i], after[i]);
+        }
+
+        Assert.Equal(0.50m, after.Single(b => b.Key == "user:1").Reserved); // "active" still holds, "expiring" no longer does
+        Assert.Equal(1m, (await GetExisting(reopened, "user:2", OtherProject)).Limit);
+
+        // Completed ids are remembered: retries change nothing.
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await reopened.SettleAsync(Project, "settled", 0.20m, "gpt-4o-mini")).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await reopened.ChargeAsync(Project, ["user:1", "global"], 0.123456789012345678m, "gpt-4o", "c1")).Status);
+
+        // The active reservation settles once; the reclaimed one still charges what it cost, once.
+        Assert.Equal(BudgetCompletionStatus.Completed, (await reopened.SettleAsync(Project, "active", 0.40m, "gpt-4o")).Status);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await reopened.SettleAsync(Project, "expiring", 0.05m, null)).Status);
+        BudgetState user = await GetExisting(reopened, "user:1");
+        Assert.Equal(0.123456789012345678m + 0.20m + 0.40m + 0.05m, user.Spent);
+        Assert.Equal(0m, user.Reserved);
+        Assert.Equal(0.123456789012345678m + 0.40m, user.SpendByModel["gpt-4o"]);
+        Assert.Equal(0.20m, user.SpendByModel["gpt-4o-mini"]);
+    }
+
+    [Fact]
+    public async Task SettleRetriedAfterReopening_ChargesOnce()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using (SqliteBudgetStore store = Open(directory, time))
+        {
+            await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+            Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.30m, "r1", Epoch.AddHours(1))).IsReserved);
+            Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.25m, "gpt-4o")).Status);
+        }
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        await using SqliteBudgetStore reopened = Open(directory, time);
+
+        BudgetCompletion retry = await reopened.SettleAsync(Project, "r1", 0.25m, "gpt-4o");
+
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, retry.Status);
+        BudgetState state = await GetExisting(reopened, "user:1");
+        Assert.Equal(0.25m, state.Spent);
+        Assert.Equal(0m, state.Reserved);
+    }
+
+    [Fact]
+    public async Task RememberedIds_AreForgottenAfterTheRetention_AlsoInTheFile()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        await store.ChargeAsync(Project, ["user:1"], 0.10m, null, "c1");
+        using (SqliteConnection raw = OpenRaw(DatabaseFile(directory)))
+        {
+            Assert.Equal(1L, Scalar(raw, "SELECT count(*) FROM reservations WHERE id = 'c1';"));
+        }
+
+        time.Advance(new BudgetStoreOptions().CompletedIdRetention + TimeSpan.FromSeconds(1));
+        await store.GetBudgetAsync(Project, "user:1");
+
+        using (SqliteConnection raw = OpenRaw(DatabaseFile(directory)))
+        {
+            Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM reservations;"));
+        }
+    }
+
+    [Fact]
+    public async Task Sweep_RollsOverTheBudgetsOfEveryProjectInTheDatabase_EvenOnesThisInstanceNeverTouched()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using (SqliteBudgetStore store = Open(directory, time))
+        {
+            await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m, BudgetPeriod.Daily));
+            await store.SetBudgetAsync(OtherProject, "user:2", new BudgetDefinition(1m, BudgetPeriod.Daily));
+            await store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c1");
+            await store.ChargeAsync(OtherProject, ["user:2"], 0.5m, null, "c1");
+        }
+
+        time.Advance(TimeSpan.FromDays(1));
+        await using SqliteBudgetStore reopened = Open(directory, time);
+
+        Assert.Equal(2, await reopened.SweepAsync());
+
+        using SqliteConnection raw = OpenRaw(DatabaseFile(directory));
+        Assert.Equal(2L, Scalar(raw, "SELECT count(*) FROM budgets WHERE spent = '0';"));
+    }
+
+    // ---------------------------------------------------------------- several instances on one file
+
+    [Fact]
+    public async Task AChangeByOneInstance_IsSeenByTheNextOperationOfAnother()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore first = Open(directory, time);
+        await using SqliteBudgetStore second = Open(directory, time);
+        await first.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        Assert.Equal(0m, (await GetExisting(second, "user:1")).Spent);
+
+        await first.ChargeAsync(Project, ["user:1"], 0.75m, null, "c1");
+
+        Assert.Equal(0.75m, (await GetExisting(second, "user:1")).Spent);
+        Assert.Equal(BudgetReservationStatus.InsufficientBudget, (await second.ReserveAsync(Project, ["user:1"], 0.50m, "r1", Epoch.AddHours(1))).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await second.ChargeAsync(Project, ["user:1"], 0.75m, null, "c1")).Status);
+        Assert.Equal(0.75m, (await GetExisting(first, "user:1")).Spent);
+    }
+
+    [Fact]
+    public async Task TwoInstancesOnOneFile_RacingReserves_AdmitNoMoreThanTheLimit_AndLoseNoCharge()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore first = Open(directory, time);
+        await using SqliteBudgetStore second = Open(directory, time);
+        await first.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1.00m));
+        await first.SetBudgetAsync(Project, "global", new BudgetDefinition(100m));
+        SqliteBudgetStore[] stores = [first, second];
+
+        // 60 reservations of 0.10 against a limit of 1.00, from both instances at once.
+        bool[] admitted = await Task.WhenAll(Enumerable.Range(0, 60).Select(i => Task.Run(async () =>
+            (await stores[i % 2].ReserveAsync(Project, ["user:1", "global"], 0.10m, $"r{i}", Epoch.AddHours(1))).IsReserved)));
+
+        int[] winners = [.. Enumerable.Range(0, 60).Where(i => admitted[i])];
+        Assert.Equal(10, winners.Length);
+        Assert.Equal(1.00m, (await GetExisting(second, "user:1")).Reserved);
+
+        // Settle each through the other instance, plus racing charges without reservation through both.
+        await Task.WhenAll(winners.Select(i => Task.Run(async () =>
+            Assert.Equal(BudgetCompletionStatus.Completed, (await stores[(i + 1) % 2].SettleAsync(Project, $"r{i}", 0.10m, "gpt-4o")).Status)))
+            .Concat(Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
+                await stores[i % 2].ChargeAsync(Project, ["global"], 0.01m, "gpt-4o-mini", $"c{i}")))));
+
+        await using SqliteBudgetStore third = Open(directory, time);
+        foreach (IBudgetStore store in new IBudgetStore[] { first, second, third })
+        {
+            BudgetState user = await GetExisting(store, "user:1");
+            Assert.Equal(1.00m, user.Spent);
+            Assert.Equal(0m, user.Reserved);
+            BudgetState global = await GetExisting(store, "global");
+            Assert.Equal(1.00m + 0.40m, global.Spent);
+            Assert.Equal(0.40m, global.SpendByModel["gpt-4o-mini"]);
+        }
+    }
+
+    [Fact]
+    public async Task AWriterThatHoldsTheDatabaseLongerThanTheBusyTimeout_MakesOperationsThrowTimeout_NamingTheFile()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time, o => o.BusyTimeout = TimeSpan.FromSeconds(1));
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        using SqliteConnection raw = OpenRaw(store.DatabasePath);
+        Execute(raw, "BEGIN IMMEDIATE;");
+
+        TimeoutException ex = await Assert.ThrowsAsync<TimeoutException>(() => store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c1").AsTask());
+
+        Assert.Contains(store.DatabasePath, ex.Message, StringComparison.Ordinal);
+        Execute(raw, "ROLLBACK;");
+        Assert.Equal(0m, (await GetExisting(store, "user:1")).Spent);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c1")).Status);
+    }
+
+    // ---------------------------------------------------------------- what is written
+
+    [Fact]
+    public async Task Database_IsInWalMode_MarkedAsBudgetChats_AndKeepsMoneyAsExactText()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(10m));
+        await store.ChargeAsync(Project, ["user:1"], 0.1234567890123456789012345678m, null, "c1");
+        await store.ChargeAsync(Project, ["user:1"], 0.1000000000000000000000000001m, null, "c2");
+
+        Assert.Equal(DatabaseFile(directory), store.DatabasePath);
+        using SqliteConnection raw = OpenRaw(store.DatabasePath);
+        Assert.Equal("wal", Scalar(raw, "PRAGMA journal_mode;"));
+        Assert.Equal(0x42434854L, Scalar(raw, "PRAGMA application_id;")); // "BCHT"
+        Assert.Equal(1L, Scalar(raw, "PRAGMA user_version;"));
+        Assert.Equal("text", Scalar(raw, "SELECT typeof(spent) FROM budgets;"));
+        Assert.Equal("0.2234567890123456789012345679", Scalar(raw, "SELECT spent FROM budgets;"));
+    }
+
+    [Fact]
+    public async Task AChargeAmongManyUsers_WritesOnlyTheRowsItChanged()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time);
+        for (int i = 0; i < 500; i++)
+        {
+            await store.SetBudgetAsync(Project, $"user:{i}", new BudgetDefinition(1m, BudgetPeriod.Daily));
+        }
+
+        await store.SetBudgetAsync(Project, "global", new BudgetDefinition(1000m));
+        using SqliteConnection raw = OpenRaw(store.DatabasePath);
+        Execute(raw, """
+            CREATE TABLE test_writes (tbl TEXT NOT NULL);
+            CREATE TRIGGER test_budget_writes AFTER INSERT ON budgets BEGIN INSERT INTO test_writes VALUES ('budgets'); END;
+            CREATE TRIGGER test_reservation_writes AFTER INSERT ON reservations BEGIN INSERT INTO test_writes VALUES ('reservations'); END;
+            """);
+
+        Assert.True((await store.ReserveAsync(Project, ["user:7", "global"], 0.10m, "r1", Epoch.AddHours(1))).IsReserved);
+        await store.SettleAsync(Project, "r1", 0.05m, "gpt-4o");
+        await store.ChargeAsync(Project, ["user:8"], 0.05m, "gpt-4o", "c1");
+
+        // Reserve: 2 budgets + 1 reservation; settle: the same; charge: 1 budget + 1 id.
+        Assert.Equal(2L + 2L + 1L, Scalar(raw, "SELECT count(*) FROM test_writes WHERE tbl = 'budgets';"));
+        Assert.Equal(3L, Scalar(raw, "SELECT count(*) FROM test_writes WHERE tbl = 'reservations';"));
+    }
+
+    [Fact]
+    public async Task AFailedWrite_IsRolledBack_AndTheStoreReadsTheDatabaseAgain()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        using (SqliteConnection raw = OpenRaw(store.DatabasePath))
+        {
+            Execute(raw, "CREATE TRIGGER test_poison BEFORE INSERT ON reservations WHEN NEW.id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END;");
+        }
+
+        await Assert.ThrowsAsync<SqliteException>(() => store.ReserveAsync(Project, ["user:1"], 0.40m, "poison", Epoch.AddHours(1)).AsTask());
+
+        BudgetState state = await GetExisting(store, "user:1");
+        Assert.Equal(0m, state.Reserved);
+        Assert.True((await store.ReserveAsync(Project, ["user:1"], 1m, "r1", Epoch.AddHours(1))).IsReserved);
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.ReleaseAsync(Project, "poison")).Status);
+    }
+
+    // ---------------------------------------------------------------- files that are not ours
+
+    public static TheoryData<string, byte[]> NotSqliteFiles() => new()
+    {
+        { "text", "{\"alice\": {\"total_budget\": 10.0}}"u8.ToArray() },
+        { "random bytes", Enumerable.Range(0, 8192).Select(i => (byte)(i * 7919 % 251)).ToArray() },
+        { "short SQLite header", "SQLite format 3\0"u8.ToArray() },
+        { "SQLite header, garbage after", [.. "SQLite format 3\0"u8.ToArray(), .. Enumerable.Range(0, 8192).Select(i => (byte)(i * 31 % 253))] },
+    };
+
+    [Theory]
+    [MemberData(nameof(NotSqliteFiles))]
+    public void AFileThatIsNotSqlite_IsReportedNamingIt_AndLeftUnchanged(string what, byte[] content)
+    {
+        string directory = NewDirectory();
+        string path = DatabaseFile(directory);
+        File.WriteAllBytes(path, content);
+
+        InvalidDataException ex = Assert.Throws<InvalidDataException>(() => Open(directory, TimeProvider.System));
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(path)), $"The {what} file was changed.");
+    }
+
+    [Fact]
+    public void TheSqliteDatabaseOfAnotherApplication_IsReportedNamingIt_AndLeftUnchanged()
+    {
+        string directory = NewDirectory();
+        string path = Path.Combine(directory, "app.db");
+        using (SqliteConnection raw = OpenRaw(path))
+        {
+            Execute(raw, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes (text) VALUES ('keep me');");
+        }
+
+        byte[] before = File.ReadAllBytes(path);
+
+        InvalidDataException ex = Assert.Throws<InvalidDataException>(() => Open(directory, TimeProvider.System, o => o.DatabasePath = "app.db"));
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("another application", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public async Task ADatabaseOfANewerSchema_IsReportedNamingIt_AndLeftUnchanged()
+    {
+        string directory = NewDirectory();
+        await using (SqliteBudgetStore store = Open(directory, TimeProvider.System))
+        {
+            await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        }
+
+        string path = DatabaseFile(directory);
+        using (SqliteConnection raw = OpenRaw(path))
+        {
+            Execute(raw, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 99;");
+        }
+
+        byte[] before = File.ReadAllBytes(path);
+
+        InvalidDataException ex = Assert.Throws<InvalidDataException>(() => Open(directory, TimeProvider.System));
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("newer", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public async Task AnEmptyFile_BecomesANewDatabase()
+    {
+        string directory = NewDirectory();
+        await File.WriteAllBytesAsync(DatabaseFile(directory), []);
+
+        await using SqliteBudgetStore store = Open(directory, TimeProvider.System);
+
+        Assert.Equal(1m, (await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m))).Limit);
+    }
+
+    // ---------------------------------------------------------------- options and lifetime
+
+    public static TheoryData<string, Action<SqliteBudgetStoreOptions>> InvalidOptions() => new()
+    {
+        { nameof(SqliteBudgetStoreOptions.DataDirectory), o => o.DataDirectory = " " },
+        { nameof(SqliteBudgetStoreOptions.DatabasePath), o => o.DatabasePath = "" },
+        { nameof(SqliteBudgetStoreOptions.DatabasePath), o => o.DatabasePath = ":memory:" },
+        { nameof(SqliteBudgetStoreOptions.DatabasePath), o => o.DatabasePath = "file:budgets.db?mode=memory" },
+        { nameof(SqliteBudgetStoreOptions.Ledger), o => o.Ledger = null! },
+        { nameof(BudgetStoreOptions.TimeZone), o => o.Ledger.TimeZone = null! },
+        { nameof(BudgetStoreOptions.CompletedIdRetention), o => o.Ledger.CompletedIdRetention = TimeSpan.Zero },
+        { nameof(SqliteBudgetStoreOptions.BusyTimeout), o => o.BusyTimeout = TimeSpan.Zero },
+        { nameof(SqliteBudgetStoreOptions.BusyTimeout), o => o.BusyTimeout = TimeSpan.FromDays(30) },
+        { nameof(SqliteBudgetStoreOptions.Synchronous), o => o.Synchronous = (SqliteSynchronousMode)7 },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidOptions))]
+    public void Constructor_RejectsInvalidOptions_NamingThem_AndCreatesNoFile(string option, Action<SqliteBudgetStoreOptions> configure)
+    {
+        string directory = NewDirectory();
+
+        ArgumentException ex = Assert.ThrowsAny<ArgumentException>(() => Open(directory, TimeProvider.System, o =>
+        {
+            o.DataDirectory = directory;
+            configure(o);
+        }));
+
+        Assert.Equal(option, ex.ParamName);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(directory));
+    }
+
+    [Fact]
+    public void Options_Default_ToBudgetsDbInTheWorkingDirectory_WithFullSync()
+    {
+        var options = new SqliteBudgetStoreOptions();
+
+        Assert.Equal(Path.Combine(Directory.GetCurrentDirectory(), "budgets.db"), options.GetFullDatabasePath());
+        Assert.Equal(SqliteSynchronousMode.Full, options.Synchronous);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.BusyTimeout);
+    }
+
+    [Fact]
+    public async Task DatabasePath_IsRelativeToTheDataDirectory_WhichIsCreated()
+    {
+        string directory = Path.Combine(NewDirectory(), "nested", "data");
+
+        await using SqliteBudgetStore store = Open(directory, TimeProvider.System, o =>
+        {
+            o.DatabasePath = "sub/mine.sqlite";
+            o.Synchronous = SqliteSynchronousMode.Normal;
+        });
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+
+        Assert.Equal(Path.Combine(directory, "sub", "mine.sqlite"), store.DatabasePath);
+        Assert.True(File.Exists(store.DatabasePath));
+    }
+
+    [Fact]
+    public async Task Disposed_StoreThrowsObjectDisposed_AndDisposingTwiceIsHarmless()
+    {
+        string directory = NewDirectory();
+        SqliteBudgetStore store = Open(directory, TimeProvider.System);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+
+        await store.DisposeAsync();
+        store.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.GetBudgetAsync(Project, "user:1").AsTask());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.SweepAsync().AsTask());
+
+        // Closed means closed: the file can be deleted and created afresh by another store.
+        File.Delete(store.DatabasePath);
+        await using SqliteBudgetStore fresh = Open(directory, TimeProvider.System);
+        Assert.Null(await fresh.GetBudgetAsync(Project, "user:1"));
+    }
+}
