@@ -19,7 +19,7 @@ public static class BudgetChatAspNetCoreServiceCollectionExtensions
     /// <para>
     /// It calls <c>AddBudgetChat()</c> (configure the budgets with your own <c>AddBudgetChat(options => ...)</c>, before
     /// or after), <c>AddHttpContextAccessor()</c> and <c>AddProblemDetails()</c>, and registers
-    /// <see cref="BudgetExceptionHandler"/>; add <c>app.UseExceptionHandler()</c> to the pipeline for it to run. Exception
+    /// an exception handler that turns budget exceptions into 429 and 503 ProblemDetails; add <c>app.UseExceptionHandler()</c> to the pipeline for it to run. Exception
     /// handlers run in the order they are registered: call this before registering a handler that handles every exception.
     /// </para>
     /// <para>

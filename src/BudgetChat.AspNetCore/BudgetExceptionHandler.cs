@@ -19,7 +19,7 @@ namespace BudgetChat.AspNetCore;
 /// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-public sealed class BudgetExceptionHandler : IExceptionHandler
+internal sealed class BudgetExceptionHandler : IExceptionHandler
 {
     private const string TooManyRequestsType = "https://tools.ietf.org/html/rfc6585#section-4";
     private const int MaxInnerDepth = 8;

@@ -4,7 +4,7 @@ namespace BudgetChat;
 /// <remarks>
 /// Each threshold alerts once per budget window, in the process whose charge crossed it. Register sinks in DI
 /// (<c>services.AddSingleton&lt;IBudgetAlertSink, MySink&gt;()</c>); <c>AddBudgetChat</c> adds a
-/// <see cref="LoggingBudgetAlertSink"/>. A sink that throws is logged and does not affect the call.
+/// sink that logs each alert as a warning. A sink that throws is logged and does not affect the call.
 /// Implementations are thread-safe.
 /// </remarks>
 public interface IBudgetAlertSink

@@ -5,7 +5,7 @@ namespace BudgetChat;
 
 /// <summary>Writes budget alerts to the log at Warning level.</summary>
 /// <remarks>This type is thread-safe.</remarks>
-public sealed partial class LoggingBudgetAlertSink : IBudgetAlertSink
+internal sealed partial class LoggingBudgetAlertSink : IBudgetAlertSink
 {
     private readonly ILogger _logger;
 

@@ -12,7 +12,7 @@ public static class BudgetChatServiceCollectionExtensions
     /// Registers what <c>UseBudget()</c> needs: validated <see cref="BudgetingChatClientOptions"/>, an
     /// <see cref="IBudgetStore"/> (an <see cref="InMemoryBudgetStore"/> unless one is registered already), the
     /// built-in <see cref="ModelPriceCatalog"/>, a <see cref="TiktokenTokenEstimator"/>, <see cref="TimeProvider.System"/>,
-    /// a <see cref="LoggingBudgetAlertSink"/> and the <see cref="BudgetResetService"/> (configure it with
+    /// an alert sink that logs each alert as a warning, and the <see cref="BudgetResetService"/> (configure it with
     /// <c>services.Configure&lt;BudgetResetServiceOptions&gt;</c>).
     /// </summary>
     /// <param name="services">The services.</param>
