@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BudgetChat.Testing;
@@ -571,6 +572,50 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         BudgetState state = await GetExisting(store, "global");
         Assert.Equal(1.00m, state.Reserved);
         Assert.True(state.Spent + state.Reserved <= state.Limit);
+    }
+
+    // The case that breaks check-then-charge (LiteLLM's BudgetManager admits all 64): the middleware over this store,
+    // 64 calls at once against a budget for exactly 10 worst cases. Output costs $1 per million tokens and input
+    // nothing, so a call's worst case is its 1,000 output tokens: $0.001, however its input is counted.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Middleware_64ParallelCalls_AgainstABudgetFor10_AdmitExactly10(bool streaming)
+    {
+        const int calls = 64;
+        var (store, time) = NewStore();
+        await store.SetBudgetAsync(Project, "user:alice", new BudgetDefinition(0.010m));
+        var prices = new ModelPriceCatalog();
+        prices.SetPrice("test-model", ModelPrice.PerMillionTokens(0m, 1m));
+        var model = new ParallelCallsChatClient(calls);
+        using var client = new BudgetingChatClient(
+            model,
+            store,
+            new BudgetingChatClientOptions { ProjectName = Project, ReduceMaxOutputTokensToFit = false },
+            prices,
+            timeProvider: time);
+        var options = new ChatOptions { ModelId = "test-model", MaxOutputTokens = 1_000 }.WithBudgetUser("alice");
+
+        Task[] running = [.. Enumerable.Range(0, calls).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                ChatResponse response = streaming
+                    ? await client.GetStreamingResponseAsync("hello", options).ToChatResponseAsync()
+                    : await client.GetResponseAsync("hello", options);
+                Assert.Equal("ok", response.Text);
+            }
+            catch (BudgetExceededException)
+            {
+                model.Refused();
+            }
+        }))];
+        await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(10, model.Admitted);
+        BudgetState budget = await GetExisting(store, "user:alice");
+        Assert.Equal(10 * 0.0005m, budget.Spent); // each admitted call reported 500 output tokens
+        Assert.Equal(0m, budget.Reserved);
     }
 
     [Fact]
@@ -1499,6 +1544,56 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.Equal(anchor.AddDays(1), state.WindowStart);
         Assert.Equal(0.3m, state.Spent);
         Assert.Equal(2m, state.Limit);
+    }
+}
+
+// The model of Middleware_64ParallelCalls...: an admitted call waits until every call is admitted or refused, so no
+// settlement frees money for a later call, then answers with 500 output tokens.
+internal sealed class ParallelCallsChatClient(int calls) : IChatClient
+{
+    private readonly TaskCompletionSource _allDecided = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _admitted;
+    private int _decided;
+
+    public int Admitted => Volatile.Read(ref _admitted);
+
+    public void Refused() => Decide();
+
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        await AdmittedAsync(cancellationToken);
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { ModelId = options?.ModelId, Usage = Usage() };
+    }
+
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await AdmittedAsync(cancellationToken);
+        yield return new ChatResponseUpdate(ChatRole.Assistant, "ok") { ModelId = options?.ModelId };
+        yield return new ChatResponseUpdate(null, [new UsageContent(Usage())]) { ModelId = options?.ModelId };
+    }
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
+    }
+
+    private static UsageDetails Usage() => new() { InputTokenCount = 10, OutputTokenCount = 500, TotalTokenCount = 510 };
+
+    private async Task AdmittedAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _admitted);
+        Decide();
+        await _allDecided.Task.WaitAsync(cancellationToken);
+    }
+
+    private void Decide()
+    {
+        if (Interlocked.Increment(ref _decided) == calls)
+        {
+            _allDecided.SetResult();
+        }
     }
 }
 
