@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BudgetChat.Http.Wire;
 using BudgetChat.Server.Authentication;
 using BudgetChat.Server.Endpoints;
 using BudgetChat.Server.Hosting;
@@ -144,7 +145,8 @@ public static class BudgetServer
 
         services.ConfigureHttpJsonOptions(static options =>
         {
-            options.SerializerOptions.TypeInfoResolverChain.Insert(0, BudgetServerJsonContext.Default);
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default);
+            options.SerializerOptions.TypeInfoResolverChain.Insert(1, LiteLlmJsonContext.Default);
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         });
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<BudgetServerOptions>>(static (kestrel, server) =>
