@@ -108,7 +108,8 @@ public static class BudgetServer
 
             store.CompletedIdRetention = server.Value.CompletedIdRetention;
         });
-        services.AddOptions<BudgetResetServiceOptions>().Bind(configuration.GetSection(ResetServiceSectionName));
+        services.AddOptions<BudgetResetServiceOptions>().Bind(configuration.GetSection(ResetServiceSectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetResetServiceOptions>, ResetServiceOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
         AddDefaultStore(services);
