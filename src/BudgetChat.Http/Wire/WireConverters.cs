@@ -108,7 +108,7 @@ internal sealed class WireKeysConverter : JsonConverter<IReadOnlyList<string>>
         var keys = new List<string>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            string at = $"[{keys.Count}]";
+            string at = $"item {keys.Count}";
             string? key = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
             if (string.IsNullOrWhiteSpace(key))
             {
@@ -158,7 +158,7 @@ internal sealed class WireThresholdsConverter : JsonConverter<IReadOnlyList<deci
         var thresholds = new List<decimal>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            string at = $"[{thresholds.Count}]";
+            string at = $"item {thresholds.Count}";
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDecimal(out decimal threshold))
             {
                 throw new WireValueException($"{at} must be a number.");
