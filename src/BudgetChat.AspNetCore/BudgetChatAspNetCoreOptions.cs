@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 
 namespace BudgetChat.AspNetCore;
@@ -16,8 +17,13 @@ namespace BudgetChat.AspNetCore;
 /// a user), unless <see cref="RequireUser"/> is set, in which case the call is refused with 401 (not signed in)
 /// or 403 (signed in without any of the claims) before the model is called.
 /// </para>
+/// <para>
+/// The rules are the data annotations on the properties and <see cref="IValidatableObject.Validate"/> for those they
+/// cannot express, checked by a source-generated validator at start and by <see cref="Validate()"/>. Not thread-safe
+/// while being configured.
+/// </para>
 /// </remarks>
-public sealed class BudgetChatAspNetCoreOptions
+public sealed class BudgetChatAspNetCoreOptions : IValidatableObject
 {
     /// <summary>The default of <see cref="MaxUserIdLength"/>.</summary>
     public const int DefaultMaxUserIdLength = 256;
@@ -53,33 +59,31 @@ public sealed class BudgetChatAspNetCoreOptions
     public bool RequireUser { get; set; }
 
     /// <summary>Gets or sets the longest user id accepted from <see cref="UserHeaderName"/>. Defaults to 256.</summary>
+    [Range(1, int.MaxValue)]
     public int MaxUserIdLength { get; set; } = DefaultMaxUserIdLength;
 
     /// <summary>Checks the options, naming the first invalid one.</summary>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public void Validate()
+    /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> is the property.</exception>
+    public void Validate() => OptionsValidation.ThrowIfFailed(new BudgetChatAspNetCoreOptionsValidator().Validate(null, this), this);
+
+    /// <inheritdoc/>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        foreach (string claimType in UserClaimTypes)
+        const string Options = nameof(BudgetChatAspNetCoreOptions);
+        if (UserClaimTypes.Any(string.IsNullOrWhiteSpace))
         {
-            if (string.IsNullOrWhiteSpace(claimType))
-            {
-                throw new ArgumentException("A user claim type must not be empty.", nameof(UserClaimTypes));
-            }
+            yield return new ValidationResult($"{Options}.{nameof(UserClaimTypes)} must not contain a blank claim type.", [nameof(UserClaimTypes)]);
         }
 
         if (UserHeaderName is not null && string.IsNullOrWhiteSpace(UserHeaderName))
         {
-            throw new ArgumentException("The user header name must be null or not empty.", nameof(UserHeaderName));
+            yield return new ValidationResult($"{Options}.{nameof(UserHeaderName)} must be null or a header name, not blank.", [nameof(UserHeaderName)]);
         }
 
         if (UserClaimTypes.Count == 0 && UserHeaderName is null)
         {
-            throw new ArgumentException("Set at least one user claim type or a user header name; otherwise no request has a user.", nameof(UserClaimTypes));
-        }
-
-        if (MaxUserIdLength <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxUserIdLength), MaxUserIdLength, "The longest user id must be positive.");
+            yield return new ValidationResult(
+                $"Set at least one of {Options}.{nameof(UserClaimTypes)} or {Options}.{nameof(UserHeaderName)}; otherwise no request has a user.", [nameof(UserClaimTypes)]);
         }
     }
 }

@@ -1,12 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace BudgetChat.Http;
 
 /// <summary>Options of a <see cref="HostedBudgetStore"/>.</summary>
-public sealed class HostedBudgetStoreOptions
+/// <remarks>
+/// The rules are the data annotations on the properties and, for those they cannot express (the address's scheme,
+/// the key's characters, one timeout against the other), <see cref="IValidatableObject.Validate"/>; a source-generated
+/// validator checks them in a container, and <see cref="Validate()"/> runs it. Not thread-safe while being configured.
+/// </remarks>
+public sealed class HostedBudgetStoreOptions : IValidatableObject
 {
     /// <summary>The environment variable <see cref="HostedBudgetStore.Create(Uri)"/> reads the API key from.</summary>
     public const string ApiKeyEnvironmentVariable = "BUDGETCHAT_API_KEY";
 
     /// <summary>Gets or sets the budget service's address, for example <c>http://127.0.0.1:5380/</c>. Required.</summary>
+    [Required]
     public Uri? BaseAddress { get; set; }
 
     /// <summary>
@@ -16,6 +24,7 @@ public sealed class HostedBudgetStoreOptions
     public string? ApiKey { get; set; }
 
     /// <summary>Gets or sets how long one attempt of a request may take. Defaults to 5 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -28,6 +37,7 @@ public sealed class HostedBudgetStoreOptions
     /// Gets or sets how many times a failed request is retried (a connection error, a timeout, 408, 429 or 5xx).
     /// Retrying is safe: reserve, settle, release and charge are idempotent by their id. Defaults to 2.
     /// </summary>
+    [Range(0, 10)]
     public int MaxRetries { get; set; } = 2;
 
     /// <summary>
@@ -35,40 +45,33 @@ public sealed class HostedBudgetStoreOptions
     /// be served from <c>HybridCache</c> (when one is registered) instead of asking the server. Reservations, settlements,
     /// spend and lists are never cached. <see cref="TimeSpan.Zero"/>, the default, turns caching off.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807")]
     public TimeSpan DefinitionCacheDuration { get; set; }
 
     /// <summary>Checks the options, naming the first invalid one.</summary>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public void Validate()
+    /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> is the property.</exception>
+    public void Validate() => OptionsValidation.ThrowIfFailed(new HostedBudgetStoreOptionsValidator().Validate(null, this), this);
+
+    /// <inheritdoc/>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        if (BaseAddress is null || !BaseAddress.IsAbsoluteUri || (BaseAddress.Scheme != Uri.UriSchemeHttp && BaseAddress.Scheme != Uri.UriSchemeHttps))
+        if (BaseAddress is not null && (!BaseAddress.IsAbsoluteUri || (BaseAddress.Scheme != Uri.UriSchemeHttp && BaseAddress.Scheme != Uri.UriSchemeHttps)))
         {
-            throw new ArgumentException("The budget service's address must be an absolute http or https URI, for example http://127.0.0.1:5380/.", nameof(BaseAddress));
+            yield return new ValidationResult(
+                $"{nameof(HostedBudgetStoreOptions)}.{nameof(BaseAddress)} must be an absolute http or https URI, for example http://127.0.0.1:5380/.", [nameof(BaseAddress)]);
         }
 
+        // Never the key itself: only what is wrong with it.
         if (ApiKey is not null && (string.IsNullOrWhiteSpace(ApiKey) || ApiKey.Any(char.IsControl)))
         {
-            throw new ArgumentException("The API key must be null or a non-empty key without control characters.", nameof(ApiKey));
-        }
-
-        if (AttemptTimeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(AttemptTimeout), AttemptTimeout, "The attempt timeout must be positive.");
+            yield return new ValidationResult(
+                $"{nameof(HostedBudgetStoreOptions)}.{nameof(ApiKey)} must be null or a non-empty key without control characters.", [nameof(ApiKey)]);
         }
 
         if (TotalTimeout < AttemptTimeout)
         {
-            throw new ArgumentOutOfRangeException(nameof(TotalTimeout), TotalTimeout, "The total timeout must be at least the attempt timeout.");
-        }
-
-        if (MaxRetries is < 0 or > 10)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxRetries), MaxRetries, "Retries must be between 0 and 10.");
-        }
-
-        if (DefinitionCacheDuration < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(DefinitionCacheDuration), DefinitionCacheDuration, "The cache duration cannot be negative.");
+            yield return new ValidationResult(
+                $"{nameof(HostedBudgetStoreOptions)}.{nameof(TotalTimeout)} ({TotalTimeout}) must be at least {nameof(AttemptTimeout)} ({AttemptTimeout}).", [nameof(TotalTimeout)]);
         }
     }
 

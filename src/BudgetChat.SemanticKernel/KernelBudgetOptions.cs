@@ -1,11 +1,15 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace BudgetChat.SemanticKernel;
 
 /// <summary>Options of BudgetChat's Semantic Kernel integration.</summary>
 /// <remarks>
 /// Configure them with <c>services.Configure&lt;KernelBudgetOptions&gt;(...)</c>; they are validated when first used. Not
-/// thread-safe: set them before the services are built; the filters and the tool-loop stop read them once.
+/// thread-safe: set them before the services are built; the filters and the tool-loop stop read them once. The rules
+/// are the data annotations on the properties (and <see cref="IValidatableObject.Validate"/> for blank names), checked
+/// by a source-generated validator and by <see cref="Validate()"/>.
 /// </remarks>
-public sealed class KernelBudgetOptions
+public sealed class KernelBudgetOptions : IValidatableObject
 {
     /// <summary>The default name of the <c>KernelArguments</c> entry that names the user a call is charged to.</summary>
     public const string DefaultUserArgumentName = "budget_user";
@@ -23,12 +27,14 @@ public sealed class KernelBudgetOptions
     /// message, and charging a budget named after each message would create a budget per message. Add it when your
     /// templates use <c>user</c> for the user id.
     /// </remarks>
+    [MinLength(1, ErrorMessage = "{0} must name at least one KernelArguments entry to read the user from.")]
     public IList<string> UserArgumentNames { get; } = [DefaultUserArgumentName];
 
     /// <summary>
     /// Gets or sets the text of the assistant message that ends a tool loop when the budget refuses a later round
     /// trip (see <see cref="BudgetToolLoopStopChatClient"/>). Defaults to <see cref="DefaultToolLoopStopMessage"/>.
     /// </summary>
+    [Required]
     public string ToolLoopStopMessage { get; set; } = DefaultToolLoopStopMessage;
 
     /// <summary>
@@ -40,34 +46,20 @@ public sealed class KernelBudgetOptions
     /// Set it to roughly what a round trip costs to end a loop that would otherwise be refused (or squeezed to a
     /// few output tokens) on its next call.
     /// </remarks>
+    [Range(typeof(decimal), "0", "79228162514264337593543950335")]
     public decimal StopToolLoopWhenRemainingBelow { get; set; }
 
     /// <summary>Checks the options, naming the first invalid one.</summary>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public void Validate()
+    /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> is the property.</exception>
+    public void Validate() => OptionsValidation.ThrowIfFailed(new KernelBudgetOptionsValidator().Validate(null, this), this);
+
+    /// <inheritdoc/>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        if (UserArgumentNames.Count == 0)
+        if (UserArgumentNames.Any(string.IsNullOrWhiteSpace))
         {
-            throw new ArgumentException("At least one KernelArguments name must be read for the user.", nameof(UserArgumentNames));
-        }
-
-        foreach (string name in UserArgumentNames)
-        {
-            if (string.IsNullOrWhiteSpace(name))
-            {
-                throw new ArgumentException("A KernelArguments name for the user must not be empty.", nameof(UserArgumentNames));
-            }
-        }
-
-        if (string.IsNullOrWhiteSpace(ToolLoopStopMessage))
-        {
-            throw new ArgumentException("The tool loop stop message must not be empty.", nameof(ToolLoopStopMessage));
-        }
-
-        if (StopToolLoopWhenRemainingBelow < 0m)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(StopToolLoopWhenRemainingBelow), StopToolLoopWhenRemainingBelow, "The remaining amount below which a tool loop stops must not be negative.");
+            yield return new ValidationResult(
+                $"{nameof(KernelBudgetOptions)}.{nameof(UserArgumentNames)} must not contain a blank KernelArguments name.", [nameof(UserArgumentNames)]);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BudgetChat.Http.Wire;
 using BudgetChat.Server.Authentication;
 using BudgetChat.Server.Endpoints;
 using BudgetChat.Server.Hosting;
@@ -108,7 +109,8 @@ public static class BudgetServer
 
             store.CompletedIdRetention = server.Value.CompletedIdRetention;
         });
-        services.AddOptions<BudgetResetServiceOptions>().Bind(configuration.GetSection(ResetServiceSectionName));
+        services.AddOptions<BudgetResetServiceOptions>().Bind(configuration.GetSection(ResetServiceSectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetResetServiceOptions>, ResetServiceOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
         AddDefaultStore(services);
@@ -145,7 +147,8 @@ public static class BudgetServer
 
         services.ConfigureHttpJsonOptions(static options =>
         {
-            options.SerializerOptions.TypeInfoResolverChain.Insert(0, BudgetServerJsonContext.Default);
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default);
+            options.SerializerOptions.TypeInfoResolverChain.Insert(1, LiteLlmJsonContext.Default);
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         });
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<BudgetServerOptions>>(static (kestrel, server) =>

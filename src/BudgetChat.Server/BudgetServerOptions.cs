@@ -1,8 +1,17 @@
+using System.ComponentModel.DataAnnotations;
+using BudgetChat.Server.Hosting;
+using Microsoft.Extensions.Options;
+
 namespace BudgetChat.Server;
 
 /// <summary>Options of the budget service, bound from the configuration section <see cref="SectionName"/>.</summary>
-/// <remarks>Validated when the service starts. Instances are not thread-safe while being configured.</remarks>
-public sealed class BudgetServerOptions
+/// <remarks>
+/// Validated when the service starts, by the data annotations on the properties (and on each
+/// <see cref="BudgetServerApiKey"/>) and, for what they cannot express (the time zone, the characters of keys and
+/// projects, one key per project), <see cref="IValidatableObject.Validate"/>; no message ever contains a key.
+/// Instances are not thread-safe while being configured.
+/// </remarks>
+public sealed class BudgetServerOptions : IValidatableObject
 {
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "BudgetServer";
@@ -17,15 +26,18 @@ public sealed class BudgetServerOptions
     /// Gets the API keys, each bound to one project. When there are none the service runs open: every caller may use
     /// every project, which it allows only while every address it listens on is a loopback address.
     /// </summary>
+    [ValidateEnumeratedItems]
     public IList<BudgetServerApiKey> ApiKeys { get; } = [];
 
     /// <summary>
     /// Gets or sets the directory the durable store keeps its data in; a relative path is relative to the content
     /// root. Defaults to <c>data</c>.
     /// </summary>
+    [Required]
     public string DataDirectory { get; set; } = "data";
 
     /// <summary>Gets or sets the largest request body accepted, in bytes; a larger one is answered with 413. Defaults to 64 KiB.</summary>
+    [Range(typeof(long), "1024", "67108864")]
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
     /// <summary>
@@ -38,5 +50,40 @@ public sealed class BudgetServerOptions
     /// Gets or sets how long the store remembers a settled, released or reclaimed reservation id, so that a retry within
     /// that time changes nothing. Defaults to 10 minutes.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan CompletedIdRetention { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <inheritdoc/>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
+        if (!BudgetServerOptionsValidator.TryFindTimeZone(TimeZone, out _))
+        {
+            yield return new ValidationResult($"{SectionName}:{nameof(TimeZone)} '{TimeZone}' is not a time zone known to this machine.", [nameof(TimeZone)]);
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < ApiKeys.Count; i++)
+        {
+            if (ApiKeys[i] is not { } entry)
+            {
+                continue;
+            }
+
+            // Blank, missing and too short are the annotations' (on BudgetServerApiKey); never echo the key.
+            string at = $"{SectionName}:{nameof(ApiKeys)}:{i}";
+            if (entry.Project?.Any(char.IsControl) == true)
+            {
+                yield return new ValidationResult($"{at}:{nameof(BudgetServerApiKey.Project)}: the project name contains control characters.", [nameof(ApiKeys)]);
+            }
+
+            if (entry.Key?.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) == true)
+            {
+                yield return new ValidationResult($"{at}:{nameof(BudgetServerApiKey.Key)} contains white space or control characters.", [nameof(ApiKeys)]);
+            }
+            else if (!string.IsNullOrEmpty(entry.Key) && !seen.Add(entry.Key))
+            {
+                yield return new ValidationResult($"{at}:{nameof(BudgetServerApiKey.Key)} is the same as an earlier key; give every project its own key.", [nameof(ApiKeys)]);
+            }
+        }
+    }
 }

@@ -1,3 +1,6 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
 namespace BudgetChat.Sqlite;
 
 /// <summary>Options of <see cref="SqliteBudgetStore"/>.</summary>
@@ -9,8 +12,12 @@ namespace BudgetChat.Sqlite;
 /// "Ledger": { "TimeZone": "Europe/Berlin", "CompletedIdRetention": "00:10:00" } }</c>.
 /// </para>
 /// <para>The store copies these values when it is constructed; changing them afterwards has no effect on it.</para>
+/// <para>
+/// The rules are the data annotations on the properties and, for the database path, <see cref="IValidatableObject.Validate"/>;
+/// a source-generated validator checks them in a container, and the store's constructor runs the same one.
+/// </para>
 /// </remarks>
-public sealed class SqliteBudgetStoreOptions
+public sealed class SqliteBudgetStoreOptions : IValidatableObject
 {
     /// <summary>The file name of the database in <see cref="DataDirectory"/> when <see cref="DatabasePath"/> is not set.</summary>
     public const string DefaultFileName = "budgets.db";
@@ -19,6 +26,7 @@ public sealed class SqliteBudgetStoreOptions
     /// Gets or sets the folder the database lives in (created when missing), and that a relative
     /// <see cref="DatabasePath"/> is resolved against. Defaults to the working directory when the options are created.
     /// </summary>
+    [Required]
     public string DataDirectory { get; set; } = Directory.GetCurrentDirectory();
 
     /// <summary>
@@ -31,6 +39,8 @@ public sealed class SqliteBudgetStoreOptions
     /// Gets or sets the calendar time zone and id retention of the budgets. Every process sharing a database must use
     /// the same values, or their windows and remembered ids disagree.
     /// </summary>
+    [Required]
+    [ValidateObjectMembers]
     public BudgetStoreOptions Ledger { get; set; } = new();
 
     /// <summary>
@@ -38,6 +48,7 @@ public sealed class SqliteBudgetStoreOptions
     /// its write before it throws. Defaults to 30 seconds.
     /// </summary>
     /// <remarks>Writers hold the database for the few rows of one operation, so waits are short unless one is stuck.</remarks>
+    [Range(typeof(TimeSpan), "00:00:00", "24.20:31:23.647", MinimumIsExclusive = true)]
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how each commit is made durable. Defaults to <see cref="SqliteSynchronousMode.Full"/>.</summary>
@@ -48,6 +59,7 @@ public sealed class SqliteBudgetStoreOptions
     /// process crash still loses nothing, but a power loss or operating system crash may forget the last acknowledged
     /// operations, letting those users spend that money again.
     /// </remarks>
+    [EnumDataType(typeof(SqliteSynchronousMode))]
     public SqliteSynchronousMode Synchronous { get; set; } = SqliteSynchronousMode.Full;
 
     /// <summary>Gets the full path of the database file these options name.</summary>
@@ -60,38 +72,21 @@ public sealed class SqliteBudgetStoreOptions
     }
 
     /// <summary>Checks every option, throwing an exception that names the first invalid one.</summary>
-    internal void Validate()
-    {
-        if (string.IsNullOrWhiteSpace(DataDirectory))
-        {
-            throw new ArgumentException("A data directory for the budget database is required.", nameof(DataDirectory));
-        }
+    internal void Validate() => OptionsValidation.ThrowIfFailed(new SqliteBudgetStoreOptionsValidator().Validate(null, this), this);
 
+    /// <inheritdoc/>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
         if (DatabasePath is not null && string.IsNullOrWhiteSpace(DatabasePath))
         {
-            throw new ArgumentException("The database path must not be empty; leave it null for the default file in the data directory.", nameof(DatabasePath));
+            yield return new ValidationResult(
+                $"{nameof(SqliteBudgetStoreOptions)}.{nameof(DatabasePath)} must not be empty; leave it null for the default file in the data directory.", [nameof(DatabasePath)]);
         }
-
-        if (DatabasePath is not null && (DatabasePath.StartsWith(':') || DatabasePath.Contains('\0', StringComparison.Ordinal) ||
+        else if (DatabasePath is not null && (DatabasePath.StartsWith(':') || DatabasePath.Contains('\0', StringComparison.Ordinal) ||
             DatabasePath.StartsWith("file:", StringComparison.OrdinalIgnoreCase)))
         {
-            throw new ArgumentException($"The database path '{DatabasePath}' must be a file path, not an in-memory database or a URI.", nameof(DatabasePath));
-        }
-
-        if (Ledger is null)
-        {
-            throw new ArgumentException("Ledger options are required.", nameof(Ledger));
-        }
-
-        Ledger.Validate();
-        if (BusyTimeout <= TimeSpan.Zero || BusyTimeout.TotalMilliseconds > int.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(nameof(BusyTimeout), BusyTimeout, "The busy timeout must be positive and at most 24 days.");
-        }
-
-        if (!Enum.IsDefined(Synchronous))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Synchronous), Synchronous, "Unknown synchronous mode. Use Full or Normal.");
+            yield return new ValidationResult(
+                $"{nameof(SqliteBudgetStoreOptions)}.{nameof(DatabasePath)} '{DatabasePath}' must be a file path, not an in-memory database or a URI.", [nameof(DatabasePath)]);
         }
     }
 }

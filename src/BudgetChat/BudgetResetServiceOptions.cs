@@ -1,6 +1,9 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace BudgetChat;
 
 /// <summary>Options of <see cref="BudgetResetService"/>.</summary>
+/// <remarks>Validated by their data annotations when a container first uses them. Not thread-safe while being configured.</remarks>
 public sealed class BudgetResetServiceOptions
 {
     /// <summary>Gets or sets a value indicating whether the service sweeps at all. Defaults to <see langword="true"/>.</summary>
@@ -10,5 +13,6 @@ public sealed class BudgetResetServiceOptions
     /// Gets or sets the time between sweeps. Defaults to one hour. Windows roll over when a budget is touched
     /// anyway; a sweep makes the stored state of untouched budgets current and reclaims reservations of dead processes.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 }

@@ -1,7 +1,14 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace BudgetChat;
 
 /// <summary>Options of <see cref="BudgetingChatClient"/>.</summary>
-public sealed class BudgetingChatClientOptions
+/// <remarks>
+/// The rules are the data annotations on the properties (and <see cref="IValidatableObject.Validate"/> for the one they
+/// cannot express), checked by a source-generated validator: at start in a container, and by <see cref="Validate()"/>.
+/// Not thread-safe while being configured.
+/// </remarks>
+public sealed class BudgetingChatClientOptions : IValidatableObject
 {
     /// <summary>The default of <see cref="ProjectName"/>.</summary>
     public const string DefaultProjectName = "default";
@@ -33,15 +40,18 @@ public sealed class BudgetingChatClientOptions
     /// Gets or sets the project every budget key is scoped to, so that apps sharing a store never see each
     /// other's budgets. The same name <c>BudgetManager</c> takes. Defaults to <c>default</c>.
     /// </summary>
+    [Required]
     public string ProjectName { get; set; } = DefaultProjectName;
 
     /// <summary>
     /// Gets or sets the global budget of the project in US dollars, charged by every call whoever makes it
     /// (LiteLLM's <c>litellm.max_budget</c>), or <see langword="null"/> (the default) for none.
     /// </summary>
+    [Range(typeof(decimal), "0", "79228162514264337593543950335")]
     public decimal? MaxBudget { get; set; }
 
     /// <summary>Gets or sets how often the global budget resets. Defaults to <see cref="BudgetPeriod.None"/>.</summary>
+    [EnumDataType(typeof(BudgetPeriod))]
     public BudgetPeriod GlobalBudgetPeriod { get; set; }
 
     /// <summary>
@@ -70,12 +80,14 @@ public sealed class BudgetingChatClientOptions
     public Func<BudgetCallContext, IEnumerable<string>>? AdditionalKeysResolver { get; set; }
 
     /// <summary>Gets or sets how calls are admitted. Defaults to <see cref="BudgetEnforcementMode.Reservation"/>.</summary>
+    [EnumDataType(typeof(BudgetEnforcementMode))]
     public BudgetEnforcementMode Mode { get; set; }
 
     /// <summary>
     /// Gets or sets what happens to a call when the budget store cannot be reached (it throws
     /// <see cref="BudgetStoreUnavailableException"/>). Defaults to <see cref="BudgetStoreFailureMode.FailClosed"/>.
     /// </summary>
+    [EnumDataType(typeof(BudgetStoreFailureMode))]
     public BudgetStoreFailureMode StoreFailureMode { get; set; }
 
     /// <summary>
@@ -89,6 +101,7 @@ public sealed class BudgetingChatClientOptions
     /// when the price catalog does not know the model's maximum; the call's <c>MaxOutputTokens</c> is set to it so
     /// the bound holds. Defaults to 4,096.
     /// </summary>
+    [Range(1, int.MaxValue)]
     public int MaxOutputTokensCap { get; set; } = 4_096;
 
     /// <summary>
@@ -99,6 +112,7 @@ public sealed class BudgetingChatClientOptions
     public bool ReduceMaxOutputTokensToFit { get; set; } = true;
 
     /// <summary>Gets or sets the fewest output tokens worth sending a reduced call for. Defaults to 16.</summary>
+    [Range(1, int.MaxValue)]
     public int MinimumOutputTokens { get; set; } = 16;
 
     /// <summary>
@@ -106,55 +120,20 @@ public sealed class BudgetingChatClientOptions
     /// after that. Longer than the slowest call. Defaults to 10 minutes. With the system clock, it is counted from a
     /// time read to within a few milliseconds.
     /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Checks the options, naming the first invalid one.</summary>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public void Validate()
+    /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> is the property.</exception>
+    public void Validate() => OptionsValidation.ThrowIfFailed(new BudgetingChatClientOptionsValidator().Validate(null, this), this);
+
+    /// <inheritdoc/>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        if (string.IsNullOrWhiteSpace(ProjectName))
-        {
-            throw new ArgumentException("The project name must not be empty.", nameof(ProjectName));
-        }
-
-        if (MaxBudget < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxBudget), MaxBudget, "The global budget cannot be negative.");
-        }
-
-        if (!Enum.IsDefined(GlobalBudgetPeriod))
-        {
-            throw new ArgumentOutOfRangeException(nameof(GlobalBudgetPeriod), GlobalBudgetPeriod, "Unknown budget period.");
-        }
-
-        if (!Enum.IsDefined(Mode))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown enforcement mode.");
-        }
-
-        if (!Enum.IsDefined(StoreFailureMode))
-        {
-            throw new ArgumentOutOfRangeException(nameof(StoreFailureMode), StoreFailureMode, "Unknown store failure mode. Use FailClosed or FailOpen.");
-        }
-
         if (DefaultModelId is not null && string.IsNullOrWhiteSpace(DefaultModelId))
         {
-            throw new ArgumentException("The default model id must be null or not empty.", nameof(DefaultModelId));
-        }
-
-        if (MaxOutputTokensCap <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxOutputTokensCap), MaxOutputTokensCap, "The output token cap must be positive.");
-        }
-
-        if (MinimumOutputTokens <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MinimumOutputTokens), MinimumOutputTokens, "The minimum output tokens must be positive.");
-        }
-
-        if (ReservationTimeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ReservationTimeout), ReservationTimeout, "The reservation timeout must be positive.");
+            yield return new ValidationResult(
+                $"{nameof(BudgetingChatClientOptions)}.{nameof(DefaultModelId)} must be null or a model id, not blank.", [nameof(DefaultModelId)]);
         }
     }
 

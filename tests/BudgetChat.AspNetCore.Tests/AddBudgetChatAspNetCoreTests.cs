@@ -37,6 +37,35 @@ public sealed class AddBudgetChatAspNetCoreTests
     }
 
     [Fact]
+    public void Validate_Throws_ForABlankClaimType()
+    {
+        var options = new BudgetChatAspNetCoreOptions();
+        options.UserClaimTypes.Add(" ");
+
+        ArgumentException ex = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(nameof(BudgetChatAspNetCoreOptions.UserClaimTypes), ex.ParamName);
+        Assert.Contains("BudgetChatAspNetCoreOptions.UserClaimTypes", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InAContainer_EveryInvalidSetting_IsNamedInOneFailure()
+    {
+        var services = new ServiceCollection();
+        services.AddBudgetChatAspNetCore(o =>
+        {
+            o.UserHeaderName = "";
+            o.MaxUserIdLength = -1;
+        });
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<BudgetChatAspNetCoreOptions>>().Value);
+
+        Assert.Contains("BudgetChatAspNetCoreOptions.UserHeaderName", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("BudgetChatAspNetCoreOptions.MaxUserIdLength", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_Throws_WhenTheLongestUserIdIsNotPositive()
     {
         var options = new BudgetChatAspNetCoreOptions { MaxUserIdLength = 0 };

@@ -87,6 +87,32 @@ public sealed class KernelBudgetRegistrationTests
         Assert.Contains("KernelBudgetOptions.UserArgumentNames", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void InvalidOptions_AreAllNamed_InOneFailure()
+    {
+        var services = new ServiceCollection();
+        services.AddBudgetChatForKernel();
+        services.Configure<KernelBudgetOptions>(o =>
+        {
+            o.ToolLoopStopMessage = " ";
+            o.UserArgumentNames.Add("");
+        });
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<KernelBudgetOptions>>().Value);
+        Assert.Contains("KernelBudgetOptions.ToolLoopStopMessage", error.Message, StringComparison.Ordinal);
+        Assert.Contains("KernelBudgetOptions.UserArgumentNames", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_RefusesANegativeStopAmount_AsOutOfRange()
+    {
+        var options = new KernelBudgetOptions { StopToolLoopWhenRemainingBelow = -1m };
+
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+        Assert.Equal(nameof(KernelBudgetOptions.StopToolLoopWhenRemainingBelow), error.ParamName);
+    }
+
     [Theory]
     [InlineData(null, "ToolLoopStopMessage")]
     [InlineData(" ", "UserArgumentNames")]

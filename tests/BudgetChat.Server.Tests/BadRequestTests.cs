@@ -78,6 +78,25 @@ public sealed class BadRequestTests : IAsyncLifetime
         ["set_budget: missing user_dict"] = ("POST", "set_budget", """{ "project_name": "acme" }""", HttpStatusCode.BadRequest, "user_dict"),
         ["set_budget: unknown field"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5, "max_budget": 1 } } }""", HttpStatusCode.BadRequest, "user_dict.alice.max_budget"),
         ["get_budget: missing project_name"] = ("POST", "get_budget", """{ }""", HttpStatusCode.BadRequest, "project_name"),
+
+        // The serializer's own rules (strict System.Text.Json), each named by its field.
+        ["unknown member in LiteLLM's get_budget"] = ("POST", "get_budget", """{ "project_name": "acme", "user": "alice" }""", HttpStatusCode.BadRequest, "user"),
+        ["unknown member at the top of set_budget"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": {}, "save": true }""", HttpStatusCode.BadRequest, "save"),
+        ["repeated property in a nested object"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "limit": 5, "limit": 6 } }""", HttpStatusCode.BadRequest, "definition.limit"),
+        ["repeated user in user_dict"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": 5 }, "alice": { "total_budget": 6 } } }""", HttpStatusCode.BadRequest, "user_dict.alice"),
+        ["repeated project_name"] = ("POST", "get_budget", """{ "project_name": "acme", "project_name": "globex" }""", HttpStatusCode.BadRequest, "project_name"),
+        ["missing member of a nested object"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "period": "daily" } }""", HttpStatusCode.BadRequest, "definition.limit"),
+        ["missing keys"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "amount": 0.1 }""", HttpStatusCode.BadRequest, "keys"),
+        ["set_budget: missing total_budget"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "current_cost": 1 } } }""", HttpStatusCode.BadRequest, "user_dict.alice.total_budget"),
+        ["null for a required member"] = ("POST", $"{P}/reservations/release", """{ "reservationId": null }""", HttpStatusCode.BadRequest, "reservationId"),
+        ["null definition"] = ("PUT", $"{P}/budget?key=a", """{ "definition": null }""", HttpStatusCode.BadRequest, "definition"),
+        ["definition of the wrong type"] = ("PUT", $"{P}/budget?key=a", """{ "definition": 5 }""", HttpStatusCode.BadRequest, "definition"),
+        ["createdAt as a number"] = ("PUT", $"{P}/budget?key=a", """{ "definition": { "limit": 5 }, "createdAt": 1767225600 }""", HttpStatusCode.BadRequest, "createdAt"),
+        ["alignment as a number"] = ("POST", $"{P}/budget/get-or-create?key=c", """{ "limit": 5, "alignment": 1 }""", HttpStatusCode.BadRequest, "alignment"),
+        ["project_name of the wrong type"] = ("POST", "get_budget", """{ "project_name": 7 }""", HttpStatusCode.BadRequest, "project_name"),
+        ["set_budget: total_budget as a string"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": "5" } } }""", HttpStatusCode.BadRequest, "user_dict.alice.total_budget"),
+        ["set_budget: user_dict entry not an object"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": 5 } }""", HttpStatusCode.BadRequest, "user_dict.alice"),
+        ["body is JSON null"] = ("POST", $"{P}/charges", "null", HttpStatusCode.BadRequest, "body"),
     };
 
     public static TheoryData<string> CaseNames() => [.. Cases.Keys];
@@ -111,6 +130,7 @@ public sealed class BadRequestTests : IAsyncLifetime
             JsonElement errors = body.GetProperty("errors");
             Assert.True(errors.TryGetProperty(field!, out JsonElement messages), $"errors has no '{field}': {body.GetRawText()}");
             Assert.All(messages.EnumerateArray(), m => Assert.False(string.IsNullOrWhiteSpace(m.GetString())));
+            Assert.Contains(field!.Split('.')[^1], messages[0].GetString()!, StringComparison.Ordinal);
             Assert.Contains(messages[0].GetString()!, body.String("detail"), StringComparison.Ordinal);
         }
         else if (field is not null)

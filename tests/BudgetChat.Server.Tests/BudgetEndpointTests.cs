@@ -98,6 +98,19 @@ public sealed class BudgetEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Definition_ReadsEnumsWithoutRegardToCase_AndNullAsLeftOut()
+    {
+        var (status, created, _) = await _client.PutJsonAsync(
+            $"{P}/budget?key=user%3A8", """{ "definition": { "limit": 3, "period": "Daily", "alignment": null, "alertThresholds": null }, "createdAt": null }""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(new BudgetDefinition(3m, BudgetPeriod.Daily, BudgetWindowAlignment.Calendar), (await _host.Store.GetBudgetAsync("acme", "user:8"))!.Definition);
+        Assert.Equal("daily", created.GetProperty("definition").String("period"));
+        Assert.Equal("calendar", created.GetProperty("definition").String("alignment"));
+        Assert.Empty(created.GetProperty("definition").GetProperty("alertThresholds").EnumerateArray());
+    }
+
+    [Fact]
     public async Task ListBudgets_IsOrderedByKey_AndSeesOnlyTheProject()
     {
         foreach (string key in new[] { "user:b", "global", "user:a" })

@@ -91,6 +91,9 @@ public sealed class ServiceTests
     [InlineData("BudgetServer:TimeZone", "Mars/Olympus_Mons", "TimeZone")]
     [InlineData("BudgetServer:DataDirectory", " ", "DataDirectory")]
     [InlineData("BudgetServer:CompletedIdRetention", "-00:01:00", "CompletedIdRetention")]
+    [InlineData("BudgetServer:ApiKeys:0:Project", "project-name-far-too-long-for-the-service-project-name-far-too-long-for-the-service-project-name-far-too-long-for-the-service-abcdefgh", "Project is longer than 128")]
+    [InlineData("BudgetServer:MaxRequestBodyBytes", "70000000", "MaxRequestBodyBytes")]
+    [InlineData("BudgetServer:ResetService:Interval", "00:00:00", "BudgetResetServiceOptions.Interval")]
     public async Task InvalidOptions_StopTheStart_WithAMessageThatNeverShowsAKey(string setting, string value, string named)
     {
         var options = new BudgetServerHostOptions();

@@ -31,21 +31,8 @@ public static class HostedBudgetStoreServiceCollectionExtensions
 
         services.AddOptions<HostedBudgetStoreOptions>()
             .Configure(configure)
-            .Validate(
-                static o =>
-                {
-                    try
-                    {
-                        o.Validate();
-                        return true;
-                    }
-                    catch (ArgumentException)
-                    {
-                        return false;
-                    }
-                },
-                "HostedBudgetStoreOptions are invalid: BaseAddress must be an absolute http(s) URI and timeouts, retries and cache duration in range.")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HostedBudgetStoreOptions>, HostedBudgetStoreOptionsValidator>());
 
         services.AddHttpClient(HttpClientName)
             .AddStandardResilienceHandler()

@@ -1,16 +1,27 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace BudgetChat.Http.Wire;
 
-// The budget service's JSON (docs/budget-service-api.md). Wire types are separate from the public model so the
-// contract cannot change by accident when a public type grows a property.
-internal sealed record DefinitionDto(decimal Limit, BudgetPeriod Period, BudgetWindowAlignment Alignment, IReadOnlyList<decimal> AlertThresholds)
+// The budget service's JSON (docs/budget-service-api.md), compiled into both BudgetChat.Http (the client) and
+// BudgetChat.Server (linked from here), so the two sides cannot drift apart. Wire types are separate from the public
+// model so that the contract cannot change by accident when a public type grows a property. A request's rules (ids,
+// money, times, keys) are its properties' converters (WireConverters.cs): the server checks each value as it reads it.
+// Optional members have a default; every other constructor parameter is required (RespectRequiredConstructorParameters).
+// Requests refuse unknown members; responses do not, so a client keeps reading a newer server's answers.
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record DefinitionDto(
+    [property: JsonConverter(typeof(WireMoneyConverter))] decimal Limit,
+    BudgetPeriod? Period = null,
+    BudgetWindowAlignment? Alignment = null,
+    [property: JsonConverter(typeof(WireThresholdsConverter))] IReadOnlyList<decimal>? AlertThresholds = null)
 {
     public static DefinitionDto From(BudgetDefinition definition) =>
         new(definition.Limit, definition.Period, definition.Alignment, definition.AlertThresholds);
 
-    public BudgetDefinition ToDefinition() => new(Limit, Period, Alignment, AlertThresholds);
+    // "null for an optional field is the same as leaving it out".
+    public BudgetDefinition ToDefinition() =>
+        new(Limit, Period ?? BudgetPeriod.None, Alignment ?? BudgetWindowAlignment.Calendar, AlertThresholds);
 }
 
 internal sealed record BudgetDto(
@@ -21,14 +32,16 @@ internal sealed record BudgetDto(
     DateTimeOffset? WindowEnd,
     decimal Spent,
     decimal Reserved,
-    IReadOnlyDictionary<string, decimal>? SpendByModel,
+    IReadOnlyDictionary<string, decimal> SpendByModel,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    decimal? Remaining = null)
 {
     public static BudgetDto From(BudgetState budget) => new(
         budget.Project, budget.Key, DefinitionDto.From(budget.Definition), budget.WindowStart, budget.WindowEnd, budget.Spent, budget.Reserved,
-        budget.SpendByModel, budget.CreatedAt, budget.UpdatedAt);
+        budget.SpendByModel, budget.CreatedAt, budget.UpdatedAt, budget.Remaining);
 
+    // Remaining is informative: the state computes its own.
     public BudgetState ToState() => new()
     {
         Project = Project,
@@ -38,7 +51,7 @@ internal sealed record BudgetDto(
         WindowEnd = WindowEnd,
         Spent = Spent,
         Reserved = Reserved,
-        SpendByModel = SpendByModel ?? new Dictionary<string, decimal>(),
+        SpendByModel = SpendByModel,
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
     };
@@ -46,25 +59,48 @@ internal sealed record BudgetDto(
 
 internal sealed record BudgetListDto(IReadOnlyList<BudgetDto> Budgets);
 
-internal sealed record SetBudgetRequest(DefinitionDto Definition, DateTimeOffset? CreatedAt);
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record SetBudgetRequest(
+    DefinitionDto Definition,
+    [property: JsonConverter(typeof(WireTimeConverter))] DateTimeOffset? CreatedAt = null);
 
-internal sealed record ReserveRequest(string ReservationId, IReadOnlyList<string> Keys, decimal Amount, DateTimeOffset ExpiresAt);
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record ReserveRequest(
+    [property: JsonConverter(typeof(WireIdConverter))] string ReservationId,
+    [property: JsonConverter(typeof(WireKeysConverter))] IReadOnlyList<string> Keys,
+    [property: JsonConverter(typeof(WireMoneyConverter))] decimal Amount,
+    [property: JsonConverter(typeof(WireTimeConverter))] DateTimeOffset ExpiresAt);
 
-internal sealed record ReserveResponse(BudgetReservationStatus Status, string? Key, BudgetDto? Budget);
+internal sealed record ReserveResponse(BudgetReservationStatus Status, string? Key = null, BudgetDto? Budget = null);
 
-internal sealed record SettleRequest(string ReservationId, decimal ActualCost, string? Model);
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record SettleRequest(
+    [property: JsonConverter(typeof(WireIdConverter))] string ReservationId,
+    [property: JsonConverter(typeof(WireMoneyConverter))] decimal ActualCost,
+    [property: JsonConverter(typeof(WireIdConverter))] string? Model = null);
 
-internal sealed record ReleaseRequest(string ReservationId);
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record ReleaseRequest([property: JsonConverter(typeof(WireIdConverter))] string ReservationId);
 
-internal sealed record ChargeRequest(string ChargeId, IReadOnlyList<string> Keys, decimal Amount, string? Model);
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record ChargeRequest(
+    [property: JsonConverter(typeof(WireIdConverter))] string ChargeId,
+    [property: JsonConverter(typeof(WireKeysConverter))] IReadOnlyList<string> Keys,
+    [property: JsonConverter(typeof(WireMoneyConverter))] decimal Amount,
+    [property: JsonConverter(typeof(WireIdConverter))] string? Model = null);
 
 internal sealed record AlertDto(string Project, string Key, decimal Threshold, decimal Spent, decimal Limit, DateTimeOffset WindowStart, DateTimeOffset? WindowEnd)
 {
+    public static AlertDto From(BudgetAlert alert) =>
+        new(alert.Project, alert.Key, alert.Threshold, alert.Spent, alert.Limit, alert.WindowStart, alert.WindowEnd);
+
     public BudgetAlert ToAlert() => new(Project, Key, Threshold, Spent, Limit, WindowStart, WindowEnd);
 }
 
-internal sealed record CompletionDto(BudgetCompletionStatus Status, IReadOnlyList<AlertDto>? Alerts)
+internal sealed record CompletionDto(BudgetCompletionStatus Status, IReadOnlyList<AlertDto>? Alerts = null)
 {
+    public static CompletionDto From(BudgetCompletion completion) => new(completion.Status, [.. completion.Alerts.Select(AlertDto.From)]);
+
     public BudgetCompletion ToCompletion() => Status switch
     {
         BudgetCompletionStatus.Completed => BudgetCompletion.CompletedWith(Alerts?.Select(a => a.ToAlert()).ToArray() ?? []),
@@ -75,29 +111,10 @@ internal sealed record CompletionDto(BudgetCompletionStatus Status, IReadOnlyLis
 
 internal sealed record SweepResponse(int RolledOver);
 
-internal sealed record ProblemDto(string? Title, string? Detail, int? Status, string? Key, IReadOnlyDictionary<string, string[]>? Errors);
-
-internal sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(JsonNamingPolicy.CamelCase, allowIntegerValues: false)
-    where TEnum : struct, Enum;
-
-[JsonSourceGenerationOptions(
-    JsonSerializerDefaults.Web,
-    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    Converters = [
-        typeof(CamelCaseEnumConverter<BudgetPeriod>),
-        typeof(CamelCaseEnumConverter<BudgetWindowAlignment>),
-        typeof(CamelCaseEnumConverter<BudgetReservationStatus>),
-        typeof(CamelCaseEnumConverter<BudgetCompletionStatus>)])]
-[JsonSerializable(typeof(BudgetDto))]
-[JsonSerializable(typeof(BudgetListDto))]
-[JsonSerializable(typeof(SetBudgetRequest))]
-[JsonSerializable(typeof(DefinitionDto))]
-[JsonSerializable(typeof(ReserveRequest))]
-[JsonSerializable(typeof(ReserveResponse))]
-[JsonSerializable(typeof(SettleRequest))]
-[JsonSerializable(typeof(ReleaseRequest))]
-[JsonSerializable(typeof(ChargeRequest))]
-[JsonSerializable(typeof(CompletionDto))]
-[JsonSerializable(typeof(SweepResponse))]
-[JsonSerializable(typeof(ProblemDto))]
-internal sealed partial class WireJsonContext : JsonSerializerContext;
+// What the client reads of the server's ProblemDetails.
+internal sealed record ProblemDto(
+    string? Title = null,
+    string? Detail = null,
+    int? Status = null,
+    string? Key = null,
+    IReadOnlyDictionary<string, string[]>? Errors = null);

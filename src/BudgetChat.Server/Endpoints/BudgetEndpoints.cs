@@ -1,3 +1,4 @@
+using BudgetChat.Http.Wire;
 using BudgetChat.Server.Authentication;
 using BudgetChat.Server.Hosting;
 using BudgetChat.Server.Http;
@@ -29,21 +30,21 @@ internal static class BudgetEndpoints
 
         group.MapGet("/budgets", ListAsync)
             .WithName("ListBudgets").WithSummary("Lists the project's budgets, ordered by key.")
-            .Produces<BudgetListModel>().ProducesValidationProblem();
+            .Produces<BudgetListDto>().ProducesValidationProblem();
 
         group.MapGet("/budget", GetAsync)
             .WithName("GetBudget").WithSummary("Gets the budget of a key (?key=).")
-            .Produces<BudgetModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<BudgetDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPut("/budget", SetAsync)
             .WithName("SetBudget").WithSummary("Creates a budget, or changes its definition keeping what it has spent.")
             .Accepts<SetBudgetRequest>("application/json")
-            .Produces<BudgetModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<BudgetDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/budget/get-or-create", GetOrCreateAsync)
             .WithName("GetOrCreateBudget").WithSummary("Creates a budget unless the key has one; answers the budget either way.")
-            .Accepts<BudgetDefinitionModel>("application/json")
-            .Produces<BudgetModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Accepts<DefinitionDto>("application/json")
+            .Produces<BudgetDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapDelete("/budget", DeleteAsync)
             .WithName("DeleteBudget").WithSummary("Deletes a budget with its spend.")
@@ -51,7 +52,7 @@ internal static class BudgetEndpoints
 
         group.MapPost("/budget/reset", ResetAsync)
             .WithName("ResetBudget").WithSummary("Sets a budget's spend to zero and starts a new window.")
-            .Produces<BudgetModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
+            .Produces<BudgetDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/reservations", ReserveAsync)
             .WithName("Reserve").WithSummary("Holds an amount on every key, or on none (200 with status insufficientBudget or budgetNotFound).")
@@ -61,17 +62,17 @@ internal static class BudgetEndpoints
         group.MapPost("/reservations/settle", SettleAsync)
             .WithName("Settle").WithSummary("Ends a reservation charging the actual cost; idempotent by id.")
             .Accepts<SettleRequest>("application/json")
-            .Produces<CompletionModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/reservations/release", ReleaseAsync)
             .WithName("Release").WithSummary("Ends a reservation without charging; idempotent by id.")
             .Accepts<ReleaseRequest>("application/json")
-            .Produces<CompletionModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/charges", ChargeAsync)
             .WithName("Charge").WithSummary("Charges every key without a reservation, even past a limit; idempotent by id.")
             .Accepts<ChargeRequest>("application/json")
-            .Produces<CompletionModel>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/sweep", SweepAsync)
             .WithName("Sweep").WithSummary("Rolls over every ended window and reclaims expired reservations.")
@@ -88,7 +89,7 @@ internal static class BudgetEndpoints
         }
 
         IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(project, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new BudgetListModel([.. budgets.Select(BudgetModel.From)]));
+        return TypedResults.Ok(new BudgetListDto([.. budgets.Select(BudgetDto.From)]));
     }
 
     private static async Task<IResult> GetAsync(string project, HttpRequest request, IBudgetStore store, CancellationToken cancellationToken)
@@ -99,7 +100,7 @@ internal static class BudgetEndpoints
         }
 
         BudgetState? budget = await store.GetBudgetAsync(project, key, cancellationToken).ConfigureAwait(false);
-        return budget is null ? NoBudget(project, key) : TypedResults.Ok(BudgetModel.From(budget));
+        return budget is null ? NoBudget(project, key) : TypedResults.Ok(BudgetDto.From(budget));
     }
 
     private static async Task<IResult> SetAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
@@ -109,20 +110,14 @@ internal static class BudgetEndpoints
             return invalid;
         }
 
-        (BudgetDefinition? definition, DateTimeOffset? createdAt, IResult? error) = await ReadAsync(context, static (body, errors) =>
-        {
-            RequestObject? definitionObject = body.Object("definition", required: true);
-            BudgetDefinition? definition = definitionObject is null ? null : ReadDefinition(definitionObject);
-            DateTimeOffset? createdAt = body.Time("createdAt", required: false);
-            return (definition, createdAt);
-        }).ConfigureAwait(false);
+        (SetBudgetRequest? request, IResult? error) = await RequestReader.Wire.ReadAsync(context, WireJsonContext.Default.SetBudgetRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
         }
 
-        BudgetState budget = await store.SetBudgetAsync(project, key, definition!, createdAt, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(BudgetModel.From(budget));
+        BudgetState budget = await store.SetBudgetAsync(project, key, request!.Definition.ToDefinition(), request.CreatedAt, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(BudgetDto.From(budget));
     }
 
     private static async Task<IResult> GetOrCreateAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
@@ -132,14 +127,14 @@ internal static class BudgetEndpoints
             return invalid;
         }
 
-        (BudgetDefinition? definition, IResult? error) = await ReadAsync(context, static (body, _) => ReadDefinition(body)).ConfigureAwait(false);
+        (DefinitionDto? definition, IResult? error) = await RequestReader.Wire.ReadAsync(context, WireJsonContext.Default.DefinitionDto).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
         }
 
-        BudgetState budget = await store.GetOrCreateBudgetAsync(project, key, definition!, cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(BudgetModel.From(budget));
+        BudgetState budget = await store.GetOrCreateBudgetAsync(project, key, definition!.ToDefinition(), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(BudgetDto.From(budget));
     }
 
     private static async Task<IResult> DeleteAsync(string project, HttpRequest request, IBudgetStore store, CancellationToken cancellationToken)
@@ -162,7 +157,7 @@ internal static class BudgetEndpoints
         }
 
         BudgetState? budget = await store.ResetBudgetAsync(project, key, cancellationToken).ConfigureAwait(false);
-        return budget is null ? NoBudget(project, key) : TypedResults.Ok(BudgetModel.From(budget));
+        return budget is null ? NoBudget(project, key) : TypedResults.Ok(BudgetDto.From(budget));
     }
 
     private static async Task<IResult> ReserveAsync(string project, HttpContext context, IBudgetStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -172,14 +167,7 @@ internal static class BudgetEndpoints
             return invalid;
         }
 
-        (ReserveRequest? request, IResult? error) = await ReadAsync(context, static (body, _) =>
-        {
-            string? id = body.String("reservationId", required: true);
-            IReadOnlyList<string>? keys = body.Keys("keys");
-            decimal? amount = body.Money("amount", required: true);
-            DateTimeOffset? expiresAt = body.Time("expiresAt", required: true);
-            return id is null || keys is null || amount is null || expiresAt is null ? null : new ReserveRequest(id, keys, amount.Value, expiresAt.Value);
-        }).ConfigureAwait(false);
+        (ReserveRequest? request, IResult? error) = await RequestReader.Wire.ReadAsync(context, WireJsonContext.Default.ReserveRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
@@ -195,7 +183,7 @@ internal static class BudgetEndpoints
             return StoreRefused(loggers, "a reservation", project, ex);
         }
 
-        return TypedResults.Ok(new ReserveResponse(result.Status, result.Key, result.Budget is null ? null : BudgetModel.From(result.Budget)));
+        return TypedResults.Ok(new ReserveResponse(result.Status, result.Key, result.Budget is null ? null : BudgetDto.From(result.Budget)));
     }
 
     private static async Task<IResult> SettleAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
@@ -205,13 +193,7 @@ internal static class BudgetEndpoints
             return invalid;
         }
 
-        (SettleRequest? request, IResult? error) = await ReadAsync(context, static (body, _) =>
-        {
-            string? id = body.String("reservationId", required: true);
-            decimal? cost = body.Money("actualCost", required: true);
-            string? model = body.String("model", required: false);
-            return id is null || cost is null ? null : new SettleRequest(id, cost.Value, model);
-        }).ConfigureAwait(false);
+        (SettleRequest? request, IResult? error) = await RequestReader.Wire.ReadAsync(context, WireJsonContext.Default.SettleRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
@@ -228,14 +210,14 @@ internal static class BudgetEndpoints
             return invalid;
         }
 
-        (string? id, IResult? error) = await ReadAsync(context, static (body, _) => body.String("reservationId", required: true)).ConfigureAwait(false);
+        (ReleaseRequest? request, IResult? error) = await RequestReader.Wire.ReadAsync(context, WireJsonContext.Default.ReleaseRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
         }
 
-        BudgetCompletion completion = await store.ReleaseAsync(project, id!, cancellationToken).ConfigureAwait(false);
-        return Completion(completion, project, id!);
+        BudgetCompletion completion = await store.ReleaseAsync(project, request!.ReservationId, cancellationToken).ConfigureAwait(false);
+        return Completion(completion, project, request.ReservationId);
     }
 
     private static async Task<IResult> ChargeAsync(string project, HttpContext context, IBudgetStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -245,14 +227,7 @@ internal static class BudgetEndpoints
             return invalid;
         }
 
-        (ChargeRequest? request, IResult? error) = await ReadAsync(context, static (body, _) =>
-        {
-            string? id = body.String("chargeId", required: true);
-            IReadOnlyList<string>? keys = body.Keys("keys");
-            decimal? amount = body.Money("amount", required: true);
-            string? model = body.String("model", required: false);
-            return id is null || keys is null || amount is null ? null : new ChargeRequest(id, keys, amount.Value, model);
-        }).ConfigureAwait(false);
+        (ChargeRequest? request, IResult? error) = await RequestReader.Wire.ReadAsync(context, WireJsonContext.Default.ChargeRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
@@ -261,7 +236,7 @@ internal static class BudgetEndpoints
         try
         {
             BudgetCompletion completion = await store.ChargeAsync(project, request!.Keys, request.Amount, request.Model, request.ChargeId, cancellationToken).ConfigureAwait(false);
-            return TypedResults.Ok(CompletionModel.From(completion));
+            return TypedResults.Ok(CompletionDto.From(completion));
         }
         catch (BudgetNotFoundException ex)
         {
@@ -292,46 +267,6 @@ internal static class BudgetEndpoints
 
     // ---------------------------------------------------------------- helpers
 
-    internal static BudgetDefinition? ReadDefinition(RequestObject body)
-    {
-        decimal? limit = body.Money("limit", required: true);
-        BudgetPeriod period = body.Enum("period", WireNames.Periods, BudgetPeriod.None);
-        BudgetWindowAlignment alignment = body.Enum("alignment", WireNames.Alignments, BudgetWindowAlignment.Calendar);
-        IReadOnlyList<decimal>? thresholds = body.Thresholds("alertThresholds");
-        body.Finish();
-        return limit is null || thresholds is null ? null : new BudgetDefinition(limit.Value, period, alignment, thresholds);
-    }
-
-    /// <summary>Reads the body and its fields; any error (413, malformed, any field) answers for all of them, unread by the store.</summary>
-    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpContext context, Func<RequestObject, ValidationErrors, T?> read)
-    {
-        (System.Text.Json.JsonDocument? document, IResult? error) = await RequestBody.ReadAsync(context).ConfigureAwait(false);
-        if (error is not null)
-        {
-            return (default, error);
-        }
-
-        using (document)
-        {
-            var errors = new ValidationErrors();
-            RequestObject? body = RequestObject.Root(document!, errors);
-            T? value = default;
-            if (body is not null)
-            {
-                value = read(body, errors);
-                body.Finish();
-            }
-
-            return errors.HasErrors || value is null ? (default, errors.ToResult()) : (value, null);
-        }
-    }
-
-    private static async Task<(T1? First, T2? Second, IResult? Error)> ReadAsync<T1, T2>(HttpContext context, Func<RequestObject, ValidationErrors, (T1?, T2?)> read)
-    {
-        ((T1?, T2?) value, IResult? error) = await ReadAsync<(T1?, T2?)>(context, (body, errors) => read(body, errors)).ConfigureAwait(false);
-        return (value.Item1, value.Item2, error);
-    }
-
     internal static IResult? CheckProject(string project) =>
         ProjectName.Validate(project) is { } problem ? Problems.Validation("project", $"The project is not valid: {problem}") : null;
 
@@ -349,7 +284,7 @@ internal static class BudgetEndpoints
             0 => "The query parameter 'key' is required (?key=user%3A1234).",
             > 1 => "The query parameter 'key' appears more than once.",
             _ when string.IsNullOrWhiteSpace(values[0]) => "The query parameter 'key' must not be blank.",
-            _ when values[0]!.Length > RequestObject.MaxIdLength => $"The query parameter 'key' is longer than {RequestObject.MaxIdLength} characters.",
+            _ when values[0]!.Length > WireLimits.MaxIdLength => $"The query parameter 'key' is longer than {WireLimits.MaxIdLength} characters.",
             _ => null,
         };
         if (problem is not null)
@@ -367,13 +302,13 @@ internal static class BudgetEndpoints
     private static IResult Completion(BudgetCompletion completion, string project, string reservationId) =>
         completion.Status == BudgetCompletionStatus.NotFound
             ? Problems.NotFound($"No reservation '{reservationId}' is known in project '{project}' (never made, or forgotten after its retention); nothing changed.", "reservationId", reservationId)
-            : TypedResults.Ok(CompletionModel.From(completion));
+            : TypedResults.Ok(CompletionDto.From(completion));
 
     private static IResult StoreRefused(ILoggerFactory loggers, string operation, string project, ArgumentException ex)
     {
         // Input the fields allowed but the store's state does not (an ended reservation id reused, a charge id that is an
         // open reservation's): a 400 naming the field, and, as the store guarantees, nothing changed.
-        string message = ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal);
+        string message = ex.ParamName is null ? ex.Message : $"'{ex.ParamName}': " + ex.Message.Replace($" (Parameter '{ex.ParamName}')", string.Empty, StringComparison.Ordinal);
         BudgetServerLog.StoreRefused(loggers.CreateLogger(typeof(BudgetEndpoints).FullName!), operation, project, message);
         return Problems.Validation(ex.ParamName ?? "body", message);
     }

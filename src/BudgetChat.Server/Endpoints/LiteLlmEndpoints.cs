@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
-using System.Text.Json;
+using BudgetChat.Http.Wire;
 using BudgetChat.LiteLlm;
 using BudgetChat.Server.Authentication;
 using BudgetChat.Server.Hosting;
@@ -51,19 +51,18 @@ internal sealed class LiteLlmEndpoints
 
     private static async Task<IResult> GetBudgetAsync(HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
     {
-        (JsonDocument? document, IResult? error) = await RequestBody.ReadAsync(context).ConfigureAwait(false);
+        (LiteLlmProjectRequest? request, IResult? error) = await RequestReader.LiteLlm.ReadAsync(context, LiteLlmJsonContext.Default.LiteLlmProjectRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
         }
 
-        string? project;
         var errors = new ValidationErrors();
-        using (document)
+        string project = request!.ProjectName;
+        CheckProject(project, errors);
+        if (errors.HasErrors)
         {
-            RequestObject? body = RequestObject.Root(document!, errors);
-            project = body is null ? null : ReadProject(body);
-            body?.Finish();
+            return errors.ToResult();
         }
 
         if (Refuse(context.User, project) is { } forbidden)
@@ -71,12 +70,7 @@ internal sealed class LiteLlmEndpoints
             return forbidden;
         }
 
-        if (errors.HasErrors)
-        {
-            return errors.ToResult();
-        }
-
-        IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(project!, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(project, cancellationToken).ConfigureAwait(false);
         if (budgets.Count == 0)
         {
             return TypedResults.Ok(new LiteLlmStatusResponse("error", $"Project '{project}' has no budgets."));
@@ -99,43 +93,32 @@ internal sealed class LiteLlmEndpoints
 
     private async Task<IResult> SetBudgetAsync(HttpContext context, IBudgetStore store, ILogger logger, CancellationToken cancellationToken)
     {
-        (JsonDocument? document, IResult? error) = await RequestBody.ReadAsync(context).ConfigureAwait(false);
+        (LiteLlmSetBudgetRequest? request, IResult? error) = await RequestReader.LiteLlm.ReadAsync(context, LiteLlmJsonContext.Default.LiteLlmSetBudgetRequest).ConfigureAwait(false);
         if (error is not null)
         {
             return error;
         }
 
-        string? project;
-        List<UserEntry>? entries = null;
         var errors = new ValidationErrors();
-        using (document)
-        {
-            RequestObject? body = RequestObject.Root(document!, errors);
-            project = body is null ? null : ReadProject(body);
-            if (body?.Object("user_dict", required: true) is { } userDict)
-            {
-                entries = ReadUsers(userDict);
-            }
-
-            body?.Finish();
-        }
-
-        if (Refuse(context.User, project) is { } forbidden)
+        string project = request!.ProjectName;
+        CheckProject(project, errors);
+        if (!errors.HasErrors && Refuse(context.User, project) is { } forbidden)
         {
             return forbidden;
         }
 
-        if (errors.HasErrors || entries is null)
+        List<UserEntry> entries = ReadUsers(request.UserDict, errors);
+        if (errors.HasErrors)
         {
             return errors.ToResult();
         }
 
-        SemaphoreSlim gate = _projectGates.GetOrAdd(project!, static _ => new SemaphoreSlim(1, 1));
+        SemaphoreSlim gate = _projectGates.GetOrAdd(project, static _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            (int written, int unchanged, int deleted) = await ApplyAsync(store, project!, entries).ConfigureAwait(false);
-            BudgetServerLog.LiteLlmSetBudget(logger, project!, written, unchanged, deleted);
+            (int written, int unchanged, int deleted) = await ApplyAsync(store, project, entries).ConfigureAwait(false);
+            BudgetServerLog.LiteLlmSetBudget(logger, project, written, unchanged, deleted);
         }
         finally
         {
@@ -269,148 +252,60 @@ internal sealed class LiteLlmEndpoints
         }
     }
 
-    private static string? ReadProject(RequestObject body)
+    private static void CheckProject(string project, ValidationErrors errors)
     {
-        string? project = body.String("project_name", required: true, maxLength: int.MaxValue);
-        if (project is not null && ProjectName.Validate(project) is { } problem)
+        if (ProjectName.Validate(project) is { } problem)
         {
-            body.Fail("project_name", $"'project_name' is not valid: {problem}");
-            return null;
+            errors.Add("project_name", $"'project_name' is not valid: {problem}");
         }
-
-        return project;
     }
 
-    private static IResult? Refuse(ClaimsPrincipal user, string? project) =>
-        project is not null && !ProjectAccess.Allows(user, project)
-            ? Problems.Forbidden($"The API key is not valid for project '{project}'.")
-            : null;
+    private static IResult? Refuse(ClaimsPrincipal user, string project) =>
+        !ProjectAccess.Allows(user, project) ? Problems.Forbidden($"The API key is not valid for project '{project}'.") : null;
 
-    private static List<UserEntry>? ReadUsers(RequestObject userDict)
+    /// <summary>Checks the names the serializer cannot (user names, their budget keys, model ids) and maps the entries to budgets.</summary>
+    private static List<UserEntry> ReadUsers(IReadOnlyDictionary<string, LiteLlmUserEntry> userDict, ValidationErrors errors)
     {
-        var entries = new List<UserEntry>();
+        var entries = new List<UserEntry>(userDict.Count);
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        bool valid = true;
-        foreach (string name in userDict.PropertyNames.ToArray())
+        foreach ((string name, LiteLlmUserEntry entry) in userDict)
         {
-            string field = userDict.Name(name);
-            RequestObject? entry = userDict.Object(name, required: true);
-            if (entry is null)
-            {
-                valid = false;
-                continue;
-            }
-
+            string field = $"user_dict.{name}";
             string key = LiteLlmUserDict.ToKey(name);
             if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(key))
             {
-                userDict.Fail(name, $"'{field}': a user name must not be blank.");
-                valid = false;
+                errors.Add(field, $"'{field}': a user name must not be blank.");
             }
             else if (name == LiteLlmUserDict.MetadataName)
             {
                 // As in user_cost.json, where this name holds the file store's own state: the user is written escaped.
-                userDict.Fail(name, $"'{field}': the name '{name}' is reserved; the user '{name}' is '{LiteLlmUserDict.ToName(BudgetKeys.UserPrefix + name)}'.");
-                valid = false;
+                errors.Add(field, $"'{field}': the name '{name}' is reserved; the user '{name}' is '{LiteLlmUserDict.ToName(BudgetKeys.UserPrefix + name)}'.");
             }
-            else if (key.Length > RequestObject.MaxIdLength)
+            else if (key.Length > WireLimits.MaxIdLength)
             {
-                userDict.Fail(name, $"'{field}': the budget key of this user is longer than {RequestObject.MaxIdLength} characters.");
-                valid = false;
+                errors.Add(field, $"'{field}': the budget key of this user is longer than {WireLimits.MaxIdLength} characters.");
             }
             else if (!keys.Add(key))
             {
-                userDict.Fail(name, $"'{field}' is the budget '{key}', which another user of 'user_dict' is too.");
-                valid = false;
+                errors.Add(field, $"'{field}' is the budget '{key}', which another user of 'user_dict' is too.");
             }
 
-            decimal? limit = entry.Money("total_budget", required: true);
-            BudgetPeriod? period = ReadDuration(entry);
-            DateTimeOffset? createdAt = ReadUnixTime(entry, "created_at");
-            DateTimeOffset? lastUpdatedAt = ReadUnixTime(entry, "last_updated_at");
-            decimal currentCost = entry.Money("current_cost", required: false) ?? 0m;
-            List<(string, decimal)>? modelCost = ReadModelCost(entry);
-            entry.Finish();
-            if (limit is null || period is null || modelCost is null)
+            var modelCost = new List<(string, decimal)>();
+            foreach ((string model, decimal cost) in entry.ModelCost ?? new Dictionary<string, decimal>())
             {
-                valid = false;
-                continue;
+                if (string.IsNullOrWhiteSpace(model) || model.Length > WireLimits.MaxIdLength)
+                {
+                    string at = $"{field}.model_cost.{model}";
+                    errors.Add(at, $"'{at}': a model id must be 1 to {WireLimits.MaxIdLength} characters.");
+                }
+
+                modelCost.Add((model, cost));
             }
 
-            entries.Add(new UserEntry(key, limit.Value, period.Value, createdAt, lastUpdatedAt, currentCost, modelCost));
+            entries.Add(new UserEntry(key, entry.TotalBudget, entry.Duration ?? BudgetPeriod.None, entry.CreatedAt, entry.LastUpdatedAt, entry.CurrentCost ?? 0m, modelCost));
         }
 
-        return valid ? entries : null;
-    }
-
-    private static BudgetPeriod? ReadDuration(RequestObject entry)
-    {
-        if (entry.Raw("duration", required: false) is not { } value)
-        {
-            return BudgetPeriod.None;
-        }
-
-        if (value.ValueKind == JsonValueKind.String && WireNames.Periods.TryGetValue(value.GetString()!, out BudgetPeriod named) && named != BudgetPeriod.None)
-        {
-            return named;
-        }
-
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal days) && LiteLlmUserDict.PeriodOfDays(days) is { } period)
-        {
-            return period;
-        }
-
-        entry.Fail("duration", $"'{entry.Name("duration")}' must be LiteLLM's number of days (1, 7, 28 to 31, 365) or one of daily, weekly, monthly, yearly; it is {value.GetRawText()}.");
-        return null;
-    }
-
-    private static DateTimeOffset? ReadUnixTime(RequestObject entry, string field)
-    {
-        if (entry.Raw(field, required: false) is not { } value)
-        {
-            return null;
-        }
-
-        // Before 1970 is a time, but not one the service takes: CheckTime says so.
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out decimal seconds) && LiteLlmUserDict.FromUnixSeconds(seconds) is { } time)
-        {
-            return entry.CheckTime(entry.Name(field), time, field);
-        }
-
-        entry.Fail(field, $"'{entry.Name(field)}' must be a time in Unix seconds; it is {value.GetRawText()}.");
-        return null;
-    }
-
-    private static List<(string, decimal)>? ReadModelCost(RequestObject entry)
-    {
-        RequestObject? models = entry.Object("model_cost", required: false);
-        if (models is null)
-        {
-            return entry.Raw("model_cost", required: false) is null ? [] : null;
-        }
-
-        var costs = new List<(string, decimal)>();
-        bool valid = true;
-        foreach (string model in models.PropertyNames.ToArray())
-        {
-            if (string.IsNullOrWhiteSpace(model) || model.Length > RequestObject.MaxIdLength)
-            {
-                models.Fail(model, $"'{models.Name(model)}': a model id must be 1 to {RequestObject.MaxIdLength} characters.");
-                valid = false;
-            }
-
-            if (models.Money(model, required: true) is { } cost)
-            {
-                costs.Add((model, cost));
-            }
-            else
-            {
-                valid = false;
-            }
-        }
-
-        models.Finish();
-        return valid ? costs : null;
+        return entries;
     }
 
     private sealed record UserEntry(string Key, decimal Limit, BudgetPeriod Period, DateTimeOffset? CreatedAt, DateTimeOffset? LastUpdatedAt, decimal CurrentCost, List<(string Model, decimal Cost)> ModelCost);

@@ -35,12 +35,14 @@ public static class BudgetChatServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetingChatClientOptions>, BudgetingChatClientOptionsValidator>());
         services.AddOptions<BudgetStoreOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetStoreOptions>, BudgetStoreOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IBudgetStore>(sp => new InMemoryBudgetStore(sp.GetRequiredService<IOptions<BudgetStoreOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(_ => ModelPriceCatalog.CreateDefault());
         services.TryAddSingleton<ITokenEstimator>(_ => new TiktokenTokenEstimator());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IBudgetAlertSink, LoggingBudgetAlertSink>());
         services.AddOptions<BudgetResetServiceOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetResetServiceOptions>, BudgetResetServiceOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BudgetResetService>());
         return services;
     }

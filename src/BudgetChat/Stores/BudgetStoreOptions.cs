@@ -1,9 +1,12 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace BudgetChat;
 
 /// <summary>Options shared by the budget stores that keep their own ledger (in-memory, file).</summary>
 public sealed class BudgetStoreOptions
 {
     /// <summary>Gets or sets the time zone whose calendar aligns daily, weekly, monthly and yearly windows. Defaults to UTC.</summary>
+    [Required]
     public TimeZoneInfo TimeZone { get; set; } = TimeZoneInfo.Utc;
 
     /// <summary>
@@ -14,20 +17,10 @@ public sealed class BudgetStoreOptions
     /// Every id is kept this long, so memory (and a file store's snapshot) grows with call rate × retention: about
     /// 600,000 ids at 1,000 calls per second with the default. Retries of a lost settlement come within seconds.
     /// </remarks>
+    [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan CompletedIdRetention { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Checks the options, naming the first invalid one.</summary>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public void Validate()
-    {
-        if (TimeZone is null)
-        {
-            throw new ArgumentException("A time zone is required.", nameof(TimeZone));
-        }
-
-        if (CompletedIdRetention <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(CompletedIdRetention), CompletedIdRetention, "The retention of completed reservation ids must be positive.");
-        }
-    }
+    /// <summary>Checks the options (their data annotations), naming the first invalid one.</summary>
+    /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> is the property.</exception>
+    internal void Validate() => OptionsValidation.ThrowIfFailed(new BudgetStoreOptionsValidator().Validate(null, this), this);
 }

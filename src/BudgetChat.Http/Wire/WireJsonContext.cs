@@ -1,0 +1,36 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace BudgetChat.Http.Wire;
+
+/// <summary>
+/// The one serializer context of the wire contract, for the client and the server. Strict: names are matched
+/// exactly (camelCase), a property may appear once, every member without a default is required, <c>null</c> only
+/// where the type allows it, numbers are never read from strings.
+/// </summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    PropertyNameCaseInsensitive = false,
+    NumberHandling = JsonNumberHandling.Strict,
+    AllowDuplicateProperties = false,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    Converters = [
+        typeof(CamelCaseEnumConverter<BudgetPeriod>),
+        typeof(CamelCaseEnumConverter<BudgetWindowAlignment>),
+        typeof(CamelCaseEnumConverter<BudgetReservationStatus>),
+        typeof(CamelCaseEnumConverter<BudgetCompletionStatus>)])]
+[JsonSerializable(typeof(BudgetDto))]
+[JsonSerializable(typeof(BudgetListDto))]
+[JsonSerializable(typeof(SetBudgetRequest))]
+[JsonSerializable(typeof(DefinitionDto))]
+[JsonSerializable(typeof(ReserveRequest))]
+[JsonSerializable(typeof(ReserveResponse))]
+[JsonSerializable(typeof(SettleRequest))]
+[JsonSerializable(typeof(ReleaseRequest))]
+[JsonSerializable(typeof(ChargeRequest))]
+[JsonSerializable(typeof(CompletionDto))]
+[JsonSerializable(typeof(SweepResponse))]
+[JsonSerializable(typeof(ProblemDto))]
+internal sealed partial class WireJsonContext : JsonSerializerContext;
