@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 
@@ -29,9 +28,6 @@ public abstract class TokenEstimatorBase : ITokenEstimator
     public int TokensPerImage { get; }
 
     /// <inheritdoc/>
-    public virtual bool IsAdditive => false;
-
-    /// <inheritdoc/>
     public abstract int CountTokens(string text, string? modelId);
 
     /// <inheritdoc/>
@@ -56,28 +52,9 @@ public abstract class TokenEstimatorBase : ITokenEstimator
             }
         }
 
-        // Spans and index loops where possible: an enumerator object, or an interface call per item, adds up on the
-        // per-call path.
-        if (messages is List<ChatMessage> messageList)
+        foreach (ChatMessage message in messages)
         {
-            foreach (ChatMessage message in CollectionsMarshal.AsSpan(messageList))
-            {
-                total += CountMessage(message, modelId);
-            }
-        }
-        else if (messages is IList<ChatMessage> list)
-        {
-            for (int i = 0; i < list.Count; i++)
-            {
-                total += CountMessage(list[i], modelId);
-            }
-        }
-        else
-        {
-            foreach (ChatMessage message in messages)
-            {
-                total += CountMessage(message, modelId);
-            }
+            total += CountMessage(message, modelId);
         }
 
         return total;
@@ -91,20 +68,9 @@ public abstract class TokenEstimatorBase : ITokenEstimator
             total += 1 + CountTokens(name, modelId);
         }
 
-        IList<AIContent> contents = message.Contents;
-        if (contents is List<AIContent> contentList)
+        foreach (AIContent content in message.Contents)
         {
-            foreach (AIContent content in CollectionsMarshal.AsSpan(contentList))
-            {
-                total += CountContent(content, modelId);
-            }
-        }
-        else
-        {
-            for (int i = 0; i < contents.Count; i++)
-            {
-                total += CountContent(contents[i], modelId);
-            }
+            total += CountContent(content, modelId);
         }
 
         return total;

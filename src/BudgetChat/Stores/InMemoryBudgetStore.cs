@@ -33,7 +33,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     {
         _options = options ?? new BudgetStoreOptions();
         _options.Validate();
-        _timeProvider = CoarseUtcClock.For(timeProvider ?? TimeProvider.System);
+        _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
     /// <inheritdoc/>
