@@ -73,6 +73,10 @@ public abstract class BudgetLease : IAsyncDisposable
     /// <param name="amount">The amount, in US dollars: the most the call can cost.</param>
     /// <param name="expiresAfter">How long the store holds the amount if the lease is neither settled nor released (the process died, say).</param>
     /// <param name="timeProvider">The clock the expiry is counted from, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="reservationId">
+    /// The reservation's id, unique within the project (so that a retry after a lost answer is recognised), or
+    /// <see langword="null"/> for a new random one.
+    /// </param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>An acquired lease, or a refused one that says which budget refused and why; dispose either.</returns>
     /// <exception cref="ArgumentException">An argument is invalid.</exception>
@@ -84,6 +88,7 @@ public abstract class BudgetLease : IAsyncDisposable
         decimal amount,
         TimeSpan expiresAfter,
         TimeProvider? timeProvider = null,
+        string? reservationId = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -92,8 +97,12 @@ public abstract class BudgetLease : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfZero(keys.Count, nameof(keys));
         ArgumentOutOfRangeException.ThrowIfNegative(amount);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(expiresAfter, TimeSpan.Zero);
+        if (reservationId is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        }
 
-        string id = Guid.NewGuid().ToString("N");
+        string id = reservationId ?? NewId();
         DateTimeOffset expiresAt = (timeProvider ?? TimeProvider.System).GetUtcNow() + expiresAfter;
         BudgetReservationResult result = await store.ReserveAsync(project, keys, amount, id, expiresAt, cancellationToken).ConfigureAwait(false);
         return result.IsReserved
@@ -105,8 +114,8 @@ public abstract class BudgetLease : IAsyncDisposable
     /// Creates a lease that holds nothing and charges the actual cost when settled: for a call admitted by a check of
     /// spend (check-then-charge) or without any check because the store could not be reached (fail open).
     /// </summary>
-    internal static BudgetLease Unreserved(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal estimate) =>
-        new ChargeLease(store, project, keys, estimate, Guid.NewGuid().ToString("N"));
+    internal static BudgetLease Unreserved(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal estimate, string chargeId) =>
+        new ChargeLease(store, project, keys, estimate, chargeId);
 
     /// <summary>Ends the lease, charging <paramref name="actualCost"/> to every key instead of the amount held.</summary>
     /// <param name="actualCost">What the call really cost, in US dollars; it may exceed <see cref="Amount"/>.</param>
@@ -169,6 +178,8 @@ public abstract class BudgetLease : IAsyncDisposable
             // Disposal runs in finally blocks, where a caller's own exception matters more; the reservation expires.
         }
     }
+
+    private static string NewId() => Guid.NewGuid().ToString("N");
 
     private protected abstract ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken);
 

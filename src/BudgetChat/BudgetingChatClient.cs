@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,10 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly BudgetDefinition? _globalBudget;
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
+
+    // Ids: random per client, then counted, so that one call does not cost the system call a new Guid does.
+    private readonly string _idPrefix = Guid.NewGuid().ToString("N");
+    private long _idCounter;
     private Task? _globalBudgetReady;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetingChatClient"/> class.</summary>
@@ -331,7 +336,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         {
             decimal amount = admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens);
             BudgetLease lease = await BudgetLease.AcquireAsync(
-                _store, _options.ProjectName, admission.Keys, amount, _options.ReservationTimeout, _timeProvider, cancellationToken).ConfigureAwait(false);
+                _store, _options.ProjectName, admission.Keys, amount, _options.ReservationTimeout, _timeProvider, NewId(), cancellationToken).ConfigureAwait(false);
             if (lease.IsAcquired)
             {
                 admission.Lease = lease;
@@ -399,7 +404,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             }
         }
 
-        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, admission.Keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens));
+        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, admission.Keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
         _metrics.Reservations.Add(1, new("budgetchat.outcome", "checked"), _projectTag);
     }
 
@@ -416,9 +421,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
         Log.FailedOpen(_logger, _options.ProjectName, ex);
-        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, admission.Keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens));
+        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, admission.Keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
         admission.HoldsReservation = false;
     }
+
+    private string NewId() => string.Create(CultureInfo.InvariantCulture, $"{_idPrefix}-{Interlocked.Increment(ref _idCounter)}");
 
     private void CountInputExactly(Admission admission)
     {
