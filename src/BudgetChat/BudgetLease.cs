@@ -64,6 +64,9 @@ public abstract class BudgetLease : IAsyncDisposable
     /// <summary>Gets the reservation's id, by which the store settles or releases it.</summary>
     public string Id { get; }
 
+    /// <summary>Gets a value indicating whether the store holds <see cref="Amount"/> under <see cref="Id"/>, rather than the lease holding nothing.</summary>
+    internal abstract bool HoldsReservation { get; }
+
     private protected IBudgetStore Store { get; }
 
     /// <summary>Reserves <paramref name="amount"/> on every key, or on none when one of them cannot hold it.</summary>
@@ -193,6 +196,8 @@ public abstract class BudgetLease : IAsyncDisposable
 
         public override BudgetReservationStatus Status => BudgetReservationStatus.Reserved;
 
+        internal override bool HoldsReservation => true;
+
         private protected override ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken) =>
             Store.SettleAsync(Project, Id, actualCost, model, cancellationToken);
 
@@ -208,6 +213,8 @@ public abstract class BudgetLease : IAsyncDisposable
 
         public override BudgetReservationStatus Status => BudgetReservationStatus.Reserved;
 
+        internal override bool HoldsReservation => false;
+
         private protected override ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken) =>
             Store.ChargeAsync(Project, Keys, actualCost, model, Id, cancellationToken);
 
@@ -222,6 +229,8 @@ public abstract class BudgetLease : IAsyncDisposable
         public override bool IsAcquired => false;
 
         public override BudgetReservationStatus Status => refusal.Status;
+
+        internal override bool HoldsReservation => false;
 
         public override string? RefusingKey => refusal.Key;
 

@@ -42,9 +42,10 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly BudgetAlertPublisher _alerts;
 
     // Ids: random per client, then counted, so that one call does not cost the system call a new Guid does.
-    private readonly string _idPrefix = Guid.NewGuid().ToString("N");
+    private readonly string _idPrefix = Random.Shared.NextInt64().ToString("x16", CultureInfo.InvariantCulture);
     private long _idCounter;
     private Task? _globalBudgetReady;
+    private string[]? _lastUserKeys;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetingChatClient"/> class.</summary>
     /// <param name="innerClient">The client that calls the model.</param>
@@ -340,7 +341,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             if (lease.IsAcquired)
             {
                 admission.Lease = lease;
-                admission.HoldsReservation = true;
                 _metrics.Reservations.Add(1, new("budgetchat.outcome", admission.Reduced ? "reduced" : "reserved"), _projectTag);
                 return;
             }
@@ -422,7 +422,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
         Log.FailedOpen(_logger, _options.ProjectName, ex);
         admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, admission.Keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
-        admission.HoldsReservation = false;
     }
 
     private string NewId() => string.Create(CultureInfo.InvariantCulture, $"{_idPrefix}-{Interlocked.Increment(ref _idCounter)}");
@@ -445,7 +444,21 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 "This chat client requires a user for every call (BudgetingChatClientOptions.RequireUser) and the call names none. Set one with ChatOptions.WithBudgetUser(userId).");
         }
 
+        // Without a keys resolver a call's keys follow from its user alone, so the last user's are used again (stores
+        // take keys read-only).
+        bool byUserAlone = _options.AdditionalKeysResolver is null && userId is not null;
+        if (byUserAlone && _lastUserKeys is { } last
+            && last[0].Length == BudgetKeys.UserPrefix.Length + userId!.Length && last[0].EndsWith(userId, StringComparison.Ordinal))
+        {
+            return last;
+        }
+
         string[] keys = BudgetCallKeys.Resolve(userId, _globalBudget is not null, _options, messages, options, strict: true);
+        if (byUserAlone)
+        {
+            _lastUserKeys = keys;
+        }
+
         return keys.Length > 0 ? keys : throw new InvalidOperationException(
             "The call names no user and the client has no global budget, so there is no budget to charge it to. Set a user with ChatOptions.WithBudgetUser(userId), or set BudgetingChatClientOptions.MaxBudget.");
     }
@@ -523,7 +536,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The model has answered and its cost is incurred; losing the answer too would not help the caller.
-            if (admission.HoldsReservation)
+            if (lease.HoldsReservation)
             {
                 Log.SettleFailed(_logger, lease.Id, cost, ex);
             }
@@ -542,7 +555,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
 
         _metrics.Spend.Add((double)cost, new("budgetchat.model", modelId), _projectTag);
-        if (admission.HoldsReservation)
+        if (lease.HoldsReservation)
         {
             _metrics.EstimateError.Record((double)(lease.Amount - cost), _projectTag);
         }
@@ -554,7 +567,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private async ValueTask ReleaseAsync(Admission admission)
     {
         BudgetLease lease = admission.Lease!;
-        if (!admission.HoldsReservation)
+        if (!lease.HoldsReservation)
         {
             return;
         }
@@ -595,10 +608,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         public ChatOptions? SentOptions { get; set; }
 
+        // A reservation, or (check-then-charge, fail open) a lease that holds nothing and charges when settled.
         public BudgetLease? Lease { get; set; }
-
-        // Whether the lease holds a reservation in the store: not in check-then-charge mode, nor for a call admitted
-        // without one because the store could not be reached (fail open). Such a lease charges when settled.
-        public bool HoldsReservation { get; set; }
     }
 }

@@ -52,9 +52,19 @@ public abstract class TokenEstimatorBase : ITokenEstimator
             }
         }
 
-        foreach (ChatMessage message in messages)
+        if (messages is IList<ChatMessage> list)
         {
-            total += CountMessage(message, modelId);
+            for (int i = 0; i < list.Count; i++)
+            {
+                total += CountMessage(list[i], modelId);
+            }
+        }
+        else
+        {
+            foreach (ChatMessage message in messages)
+            {
+                total += CountMessage(message, modelId);
+            }
         }
 
         return total;
@@ -68,9 +78,11 @@ public abstract class TokenEstimatorBase : ITokenEstimator
             total += 1 + CountTokens(name, modelId);
         }
 
-        foreach (AIContent content in message.Contents)
+        // Index loops where there is a list: an enumerator through the interface is an object per loop.
+        IList<AIContent> contents = message.Contents;
+        for (int i = 0; i < contents.Count; i++)
         {
-            total += CountContent(content, modelId);
+            total += CountContent(contents[i], modelId);
         }
 
         return total;
