@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -10,13 +12,16 @@ namespace BudgetChat;
 /// <para>For each call it:</para>
 /// <list type="number">
 /// <item><description>finds who pays: the user from <see cref="ChatOptions"/>, the global budget, and resolved keys;</description></item>
-/// <item><description>estimates the worst case: input tokens counted by the tokenizer, plus <see cref="ChatOptions.MaxOutputTokens"/>
-/// (else the model's maximum, else <see cref="BudgetingChatClientOptions.MaxOutputTokensCap"/>) at the output price;</description></item>
-/// <item><description>reserves it on every key at once; when it does not fit, lowers <c>MaxOutputTokens</c> on a copy of the options
-/// so it does, or throws <see cref="BudgetExceededException"/> without calling the model;</description></item>
-/// <item><description>calls the inner client;</description></item>
+/// <item><description>estimates the worst case: the input, plus <see cref="ChatOptions.MaxOutputTokens"/> (else the model's
+/// maximum, else <see cref="BudgetingChatClientOptions.MaxOutputTokensCap"/>) at the output price. With the default
+/// <see cref="TiktokenTokenEstimator"/> the input is first bounded by its UTF-8 length, which is never below its token
+/// count; the tokenizer counts it only when that bound does not fit the budget;</description></item>
+/// <item><description>reserves it on every key at once (a <see cref="BudgetLease"/>); when it does not fit, lowers
+/// <c>MaxOutputTokens</c> on a copy of the options so it does, or throws <see cref="BudgetExceededException"/> without
+/// calling the model;</description></item>
+/// <item><description>calls the inner client, with options that no longer carry <see cref="ChatOptionsBudgetExtensions.UserIdKey"/>;</description></item>
 /// <item><description>settles to the real cost from <see cref="ChatResponse.Usage"/> or the streamed <see cref="UsageContent"/>, or,
-/// when the provider reports none, to an estimate from the input and the text received (logged); when the inner
+/// when the provider reports none, to the counted input and the text received (logged); when the inner
 /// client fails before producing anything, or the call is cancelled, it releases the reservation and charges nothing.</description></item>
 /// </list>
 /// <para>The caller's <see cref="ChatOptions"/> are never changed. This type is thread-safe.</para>
@@ -26,6 +31,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly IBudgetStore _store;
     private readonly ModelPriceCatalog _prices;
     private readonly ITokenEstimator _estimator;
+    private readonly ITokenEstimator? _inputBound;
     private readonly BudgetingChatClientOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -35,8 +41,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
 
-    // Reservation ids: a random number per client and a counter, unique without a system call per request.
-    private readonly ulong _idSource = (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
+    // Ids: random per client, then counted, so that one call does not cost the system call a new Guid does.
+    private readonly string _idPrefix = Random.Shared.NextInt64().ToString("x16", CultureInfo.InvariantCulture);
     private long _idCounter;
     private Task? _globalBudgetReady;
     private string[]? _lastUserKeys;
@@ -70,9 +76,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         _store = store;
         _prices = prices ?? ModelPriceCatalog.CreateDefault();
         _estimator = tokenEstimator ?? new TiktokenTokenEstimator();
+        _inputBound = (_estimator as TiktokenTokenEstimator)?.UpperBound;
         _logger = (ILogger?)loggerFactory?.CreateLogger<BudgetingChatClient>() ?? NullLogger.Instance;
-        // Reservation expiry is minutes away: with the system clock, a cheaper reading of it will do.
-        _timeProvider = CoarseUtcClock.For(timeProvider ?? TimeProvider.System);
+        _timeProvider = timeProvider ?? TimeProvider.System;
         _metrics = new BudgetChatMetrics(meterFactory);
         _innerDefaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
         _globalBudget = _options.MaxBudget is { } max ? new BudgetDefinition(max, _options.GlobalBudgetPeriod) : null;
@@ -86,71 +92,15 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     public string ProjectName => _options.ProjectName;
 
     /// <inheritdoc/>
-    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        // Where the store and the provider answer at once, no state machine runs and the provider's own task is
-        // returned; anything that has to wait, or fails, continues in RespondSlowAsync exactly as if it had run there.
-        ValueTask<Admission> admitting;
-        try
-        {
-            ArgumentNullException.ThrowIfNull(messages);
-            admitting = AdmitAsync(messages, options, cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            return RespondSlowAsync(messages, ValueTask.FromException<Admission>(ex), null, cancellationToken);
-        }
-
-        if (!admitting.IsCompletedSuccessfully)
-        {
-            return RespondSlowAsync(messages, admitting, null, cancellationToken);
-        }
-
-        Admission admission = admitting.Result;
-        Task<ChatResponse> responding;
-        try
-        {
-            responding = base.GetResponseAsync(messages, admission.Options, cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            responding = Task.FromException<ChatResponse>(ex);
-        }
-
-        if (!responding.IsCompletedSuccessfully)
-        {
-            return RespondSlowAsync(messages, new ValueTask<Admission>(admission), responding, cancellationToken);
-        }
-
-        ChatResponse response = responding.Result;
-        ValueTask settling;
-        try
-        {
-            settling = SettleResponseAsync(admission, response);
-        }
-        catch (Exception ex)
-        {
-            settling = ValueTask.FromException(ex);
-        }
-
-        if (!settling.IsCompletedSuccessfully)
-        {
-            return SettledAsync(settling, response);
-        }
-
-        settling.GetAwaiter().GetResult();
-        return responding;
-    }
-
-    // responding: the provider's task when it was already called.
-    private async Task<ChatResponse> RespondSlowAsync(IEnumerable<ChatMessage> messages, ValueTask<Admission> admitting, Task<ChatResponse>? responding, CancellationToken cancellationToken)
-    {
-        Admission admission = await admitting.ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(messages);
+        Admission admission = await AdmitAsync(messages, options, cancellationToken).ConfigureAwait(false);
 
         ChatResponse response;
         try
         {
-            response = await (responding ?? base.GetResponseAsync(messages, admission.Options, cancellationToken)).ConfigureAwait(false);
+            response = await base.GetResponseAsync(messages, admission.SentOptions, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -158,20 +108,100 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             throw;
         }
 
-        await SettleResponseAsync(admission, response).ConfigureAwait(false);
+        string? received = response.Usage.HasTokenCounts() ? null : response.Text;
+        await SettleAsync(admission, response.Usage, response.ModelId, received, UsageMissingReason.NotReported).ConfigureAwait(false);
         return response;
     }
 
-    private static async Task<ChatResponse> SettledAsync(ValueTask settling, ChatResponse response)
+    /// <inheritdoc/>
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await settling.ConfigureAwait(false);
-        return response;
-    }
+        ArgumentNullException.ThrowIfNull(messages);
+        Admission admission = await AdmitAsync(messages, options, cancellationToken).ConfigureAwait(false);
 
-    private ValueTask SettleResponseAsync(Admission admission, ChatResponse response)
-    {
-        int receivedTokens = response.Usage.HasTokenCounts() ? 0 : CountTokens(response.Text, response.ModelId ?? admission.ModelId);
-        return SettleAsync(admission, response.Usage, response.ModelId, receivedTokens, UsageMissingReason.NotReported);
+        IAsyncEnumerator<ChatResponseUpdate> updates;
+        try
+        {
+            updates = base.GetStreamingResponseAsync(messages, admission.SentOptions, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        }
+        catch
+        {
+            await ReleaseAsync(admission).ConfigureAwait(false);
+            throw;
+        }
+
+        // What arrived, for when no usage does: the text is only kept, and counted once at the end if needed.
+        UsageDetails? usage = null;
+        string? modelId = null;
+        List<string>? text = null;
+        bool produced = false;
+        bool failed = false;
+        UsageMissingReason reason = UsageMissingReason.StoppedEarly;
+        try
+        {
+            while (true)
+            {
+                ChatResponseUpdate update;
+                try
+                {
+                    if (!await updates.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        reason = UsageMissingReason.NotReported;
+                        break;
+                    }
+
+                    update = updates.Current;
+                }
+                catch
+                {
+                    failed = true;
+                    reason = UsageMissingReason.StreamFailed;
+                    throw;
+                }
+
+                produced = true;
+                modelId ??= update.ModelId;
+                IList<AIContent> contents = update.Contents;
+                for (int i = 0; i < contents.Count; i++)
+                {
+                    switch (contents[i])
+                    {
+                        case TextContent { Text.Length: > 0 } t:
+                            (text ??= []).Add(t.Text);
+                            break;
+                        case TextReasoningContent { Text.Length: > 0 } r:
+                            (text ??= []).Add(r.Text);
+                            break;
+                        case UsageContent { Details: { } details }:
+                            usage = usage is null ? details : Sum(usage, details);
+                            break;
+                    }
+                }
+
+                yield return update;
+            }
+        }
+        finally
+        {
+            // The provider's stream is closed first; the call is settled (or released) even when that fails.
+            try
+            {
+                await updates.DisposeAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                if (failed && !produced && usage is null)
+                {
+                    await ReleaseAsync(admission).ConfigureAwait(false);
+                }
+                else
+                {
+                    string? received = usage.HasTokenCounts() || text is null ? null : string.Concat(text);
+                    await SettleAsync(admission, usage, modelId, received, reason).ConfigureAwait(false);
+                }
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -218,63 +248,59 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         base.Dispose(disposing);
     }
 
-    // Completes synchronously when the store does and the reservation fits as asked: no state machine on the common path.
-    private ValueTask<Admission> AdmitAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    // The provider's objects are never changed: a second usage report is added into a new one.
+    private static UsageDetails Sum(UsageDetails first, UsageDetails second)
     {
-        string[] keys = ResolveKeys(messages, options);
-
-        string modelId = options?.ModelId ?? _innerDefaultModelId ?? _options.DefaultModelId ?? throw ModelPriceNotFoundException.ForModel(null);
-        ModelPrice price = _prices.GetPrice(modelId);
-        int inputTokens = _estimator.CountInputTokens(messages, options, modelId);
-        int outputTokens = options?.MaxOutputTokens ?? price.MaxOutputTokens ?? _options.MaxOutputTokensCap;
-        bool limitOutput = options?.MaxOutputTokens is null && price.MaxOutputTokens is null;
-
-        // Reasoning tokens are output too; where they cost more, the worst case is all output at that price.
-        decimal worstCase = price.GetWorstCaseCost(inputTokens, outputTokens);
-        var admission = new Admission(NewReservationId(), keys, modelId, price, inputTokens, worstCase, options)
-        {
-            HoldsReservation = _options.Mode == BudgetEnforcementMode.Reservation,
-        };
-        var quote = new Quote(outputTokens, limitOutput);
-
-        if (_options.Mode == BudgetEnforcementMode.CheckThenCharge || (_globalBudget is not null && _globalBudgetReady?.IsCompletedSuccessfully != true))
-        {
-            return AdmitSlowAsync(admission, quote, null, cancellationToken);
-        }
-
-        ValueTask<BudgetReservationResult> first;
-        try
-        {
-            first = ReserveOnceAsync(admission, cancellationToken);
-        }
-        catch (BudgetStoreUnavailableException ex)
-        {
-            return ValueTask.FromResult(FailOpenOrThrow(admission, ex));
-        }
-
-        if (!first.IsCompletedSuccessfully)
-        {
-            return AdmitSlowAsync(admission, quote, first, cancellationToken);
-        }
-
-        // A ValueTask is read once: the slow path gets a new one holding the result, not the store's again.
-        BudgetReservationResult result = first.Result;
-        if (result.IsReserved)
-        {
-            return ValueTask.FromResult(Reserved(admission, quote, reduced: false));
-        }
-
-#pragma warning disable CA2012 // A completed ValueTask made here from a value and consumed once, by AdmitSlowAsync.
-        return AdmitSlowAsync(admission, quote, ValueTask.FromResult(result), cancellationToken);
-#pragma warning restore CA2012
+        var sum = new UsageDetails();
+        sum.Add(first);
+        sum.Add(second);
+        return sum;
     }
 
-    // firstAttempt: a reservation already asked of the store and not yet known to have succeeded.
-    private async ValueTask<Admission> AdmitSlowAsync(Admission admission, Quote quote, ValueTask<BudgetReservationResult>? firstAttempt, CancellationToken cancellationToken)
+    // What the inner client gets: the caller's options, or a copy without this middleware's own user entry (an
+    // adapter that copies additional properties onto the wire would send it) and with the output limit reserved for.
+    private static ChatOptions? OptionsToSend(ChatOptions? options, int? maxOutputTokens)
     {
+        bool namesUser = options?.AdditionalProperties?.ContainsKey(ChatOptionsBudgetExtensions.UserIdKey) == true;
+        if (!namesUser && maxOutputTokens is null)
+        {
+            return options;
+        }
+
+        // Clone copies the additional properties too.
+        ChatOptions sent = options?.Clone() ?? new ChatOptions();
+        if (namesUser)
+        {
+            sent.AdditionalProperties!.Remove(ChatOptionsBudgetExtensions.UserIdKey);
+            if (sent.AdditionalProperties.Count == 0)
+            {
+                sent.AdditionalProperties = null;
+            }
+        }
+
+        if (maxOutputTokens is not null)
+        {
+            sent.MaxOutputTokens = maxOutputTokens;
+        }
+
+        return sent;
+    }
+
+    private async ValueTask<Admission> AdmitAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        string[] keys = ResolveKeys(messages, options);
+        string modelId = options?.ModelId ?? _innerDefaultModelId ?? _options.DefaultModelId ?? throw ModelPriceNotFoundException.ForModel(null);
+        ModelPrice price = _prices.GetPrice(modelId);
+        var admission = new Admission(keys, modelId, price, messages, options)
+        {
+            InputTokens = (_inputBound ?? _estimator).CountInputTokens(messages, options, modelId),
+            InputIsExact = _inputBound is null,
+            OutputTokens = options?.MaxOutputTokens ?? price.MaxOutputTokens ?? _options.MaxOutputTokensCap,
+        };
+
         try
         {
-            if (firstAttempt is null && _globalBudget is not null)
+            if (_globalBudget is not null)
             {
                 await EnsureGlobalBudgetAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -282,99 +308,131 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             if (_options.Mode == BudgetEnforcementMode.CheckThenCharge)
             {
                 await CheckAsync(admission, cancellationToken).ConfigureAwait(false);
-                return admission;
             }
-
-            return await ReserveAsync(admission, quote, firstAttempt, cancellationToken).ConfigureAwait(false);
+            else
+            {
+                await ReserveAsync(admission, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (BudgetStoreUnavailableException ex)
         {
-            return FailOpenOrThrow(admission, ex);
-        }
-    }
-
-    private Admission FailOpenOrThrow(Admission admission, BudgetStoreUnavailableException ex)
-    {
-        if (_options.StoreFailureMode == BudgetStoreFailureMode.FailOpen)
-        {
-            _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
-            Log.FailedOpen(_logger, _options.ProjectName, ex);
-            admission.HoldsReservation = false;
-            return admission;
+            FailOpenOrThrow(admission, ex);
         }
 
-        throw Refused(
-            new BudgetStoreUnavailableException(
-                $"The call was refused and the model was not called because the budget store cannot be reached (BudgetingChatClientOptions.StoreFailureMode is FailClosed). {ex.Message}",
-                ex),
-            "store_unavailable");
+        // The model is asked for no more output than was reserved for.
+        bool limitOutput = admission.Reduced || (options?.MaxOutputTokens is null && price.MaxOutputTokens is null);
+        admission.SentOptions = OptionsToSend(options, limitOutput ? admission.OutputTokens : null);
+        return admission;
     }
 
-    private ValueTask<BudgetReservationResult> ReserveOnceAsync(Admission admission, CancellationToken cancellationToken) =>
-        _store.ReserveAsync(_options.ProjectName, admission.Keys, admission.Amount, admission.ReservationId, _timeProvider.GetUtcNow() + _options.ReservationTimeout, cancellationToken);
-
-    private async ValueTask<Admission> ReserveAsync(Admission admission, Quote quote, ValueTask<BudgetReservationResult>? firstAttempt, CancellationToken cancellationToken)
+    private async ValueTask ReserveAsync(Admission admission, CancellationToken cancellationToken)
     {
-        int outputTokens = quote.OutputTokens;
-        decimal inputCost = admission.Price.GetCost(admission.InputTokens, 0);
         decimal outputPrice = admission.Price.MaxOutputCostPerToken;
         bool createdUser = false;
-        bool reduced = false;
         BudgetState? refusing = null;
-        for (int attempt = 0; attempt < 4; attempt++)
-        {
-            BudgetReservationResult result = attempt == 0 && firstAttempt is { } first
-                ? await first.ConfigureAwait(false)
-                : await ReserveOnceAsync(admission, cancellationToken).ConfigureAwait(false);
+        decimal refused = 0m;
 
-            if (result.IsReserved)
+        // At most: the bound, the exact count, a smaller output, a new user's budget, and one more after a race.
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            decimal amount = admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens);
+            BudgetLease lease = await BudgetLease.AcquireAsync(
+                _store, _options.ProjectName, admission.Keys, amount, _options.ReservationTimeout, _timeProvider, NewId(), cancellationToken).ConfigureAwait(false);
+            if (lease.IsAcquired)
             {
-                return Reserved(admission, quote with { OutputTokens = outputTokens }, reduced);
+                admission.Lease = lease;
+                _metrics.Reservations.Add(1, new("budgetchat.outcome", admission.Reduced ? "reduced" : "reserved"), _projectTag);
+                return;
             }
 
-            if (result.Status == BudgetReservationStatus.BudgetNotFound)
+            if (lease.Status == BudgetReservationStatus.BudgetNotFound)
             {
-                if (createdUser || await TryCreateUserBudgetAsync(result.Key!, cancellationToken).ConfigureAwait(false) is null)
+                if (createdUser || await TryCreateUserBudgetAsync(lease.RefusingKey!, cancellationToken).ConfigureAwait(false) is null)
                 {
-                    throw Refused(MissingBudget(result.Key!), "not_found");
+                    throw Refused(MissingBudget(lease.RefusingKey!), "not_found");
                 }
 
                 createdUser = true;
                 continue;
             }
 
-            refusing = result.Budget!;
+            // The cheap bound does not fit: what decides is the exact count.
+            bool wasBound = !admission.InputIsExact;
+            CountInputExactly(admission);
+            refusing = lease.RefusingBudget!;
+            refused = admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens);
+            decimal inputCost = admission.Price.GetCost(admission.InputTokens, 0);
             decimal affordable = outputPrice == 0m ? decimal.MaxValue : decimal.Floor((refusing.Remaining - inputCost) / outputPrice);
-            if (!_options.ReduceMaxOutputTokensToFit || affordable < _options.MinimumOutputTokens || affordable >= outputTokens)
+            if (affordable >= admission.OutputTokens)
+            {
+                if (wasBound)
+                {
+                    continue;
+                }
+
+                // The exact amount was refused yet fits what the store reported: it changed in between; refuse.
+                break;
+            }
+
+            if (!_options.ReduceMaxOutputTokensToFit || affordable < _options.MinimumOutputTokens)
             {
                 break;
             }
 
-            Log.Reduced(_logger, refusing.Key, outputTokens, (int)affordable);
-            outputTokens = (int)affordable;
-            admission.Amount = admission.Price.GetWorstCaseCost(admission.InputTokens, outputTokens);
-            reduced = true;
+            Log.Reduced(_logger, refusing.Key, admission.OutputTokens, (int)affordable);
+            admission.OutputTokens = (int)affordable;
+            admission.Reduced = true;
         }
 
-        throw Refused(new BudgetExceededException(refusing!, admission.Amount), "refused");
+        throw refusing is null
+            ? Refused(MissingBudget(admission.Keys[0]), "not_found")
+            : Refused(new BudgetExceededException(refusing, refused), "refused");
     }
 
-    // The reservation holds: the model is asked for no more output than was reserved for.
-    private Admission Reserved(Admission admission, Quote quote, bool reduced)
+    // LiteLLM's semantics: admitted while every budget is below its limit, charged afterwards.
+    private async ValueTask CheckAsync(Admission admission, CancellationToken cancellationToken)
     {
-        if (_metrics.Reservations.Enabled)
+        foreach (string key in admission.Keys)
         {
-            _metrics.Reservations.Add(1, new("budgetchat.outcome", reduced ? "reduced" : "reserved"), _projectTag);
+            BudgetState budget = await _store.GetBudgetAsync(_options.ProjectName, key, cancellationToken).ConfigureAwait(false)
+                ?? await TryCreateUserBudgetAsync(key, cancellationToken).ConfigureAwait(false)
+                ?? throw Refused(MissingBudget(key), "not_found");
+            if (budget.Spent >= budget.Limit)
+            {
+                CountInputExactly(admission);
+                throw Refused(new BudgetExceededException(budget, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens)), "refused");
+            }
         }
 
-        if (reduced || quote.LimitOutput)
+        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, admission.Keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
+        _metrics.Reservations.Add(1, new("budgetchat.outcome", "checked"), _projectTag);
+    }
+
+    private void FailOpenOrThrow(Admission admission, BudgetStoreUnavailableException ex)
+    {
+        if (_options.StoreFailureMode != BudgetStoreFailureMode.FailOpen)
         {
-            ChatOptions sent = admission.Options?.Clone() ?? new ChatOptions();
-            sent.MaxOutputTokens = quote.OutputTokens;
-            admission.Options = sent;
+            throw Refused(
+                new BudgetStoreUnavailableException(
+                    $"The call was refused and the model was not called because the budget store cannot be reached (BudgetingChatClientOptions.StoreFailureMode is FailClosed). {ex.Message}",
+                    ex),
+                "store_unavailable");
         }
 
-        return admission;
+        _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
+        Log.FailedOpen(_logger, _options.ProjectName, ex);
+        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, admission.Keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
+    }
+
+    private string NewId() => string.Create(CultureInfo.InvariantCulture, $"{_idPrefix}-{Interlocked.Increment(ref _idCounter)}");
+
+    private void CountInputExactly(Admission admission)
+    {
+        if (!admission.InputIsExact)
+        {
+            admission.InputTokens = _estimator.CountInputTokens(admission.Messages, admission.CallerOptions, admission.ModelId);
+            admission.InputIsExact = true;
+        }
     }
 
     private string[] ResolveKeys(IEnumerable<ChatMessage> messages, ChatOptions? options)
@@ -386,10 +444,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 "This chat client requires a user for every call (BudgetingChatClientOptions.RequireUser) and the call names none. Set one with ChatOptions.WithBudgetUser(userId).");
         }
 
-        // Without a keys resolver a call's keys follow from its user alone, so the last user's are used again (they
-        // are never changed: stores take them read-only).
+        // Without a keys resolver a call's keys follow from its user alone, so the last user's are used again (stores
+        // take keys read-only).
         bool byUserAlone = _options.AdditionalKeysResolver is null && userId is not null;
-        if (byUserAlone && _lastUserKeys is { } last && IsKeyOf(last[0], userId!))
+        if (byUserAlone && _lastUserKeys is { } last
+            && last[0].Length == BudgetKeys.UserPrefix.Length + userId!.Length && last[0].EndsWith(userId, StringComparison.Ordinal))
         {
             return last;
         }
@@ -400,29 +459,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             _lastUserKeys = keys;
         }
 
-        return keys.Length > 0 ? keys : throw NoBudget();
-
-        static bool IsKeyOf(string userKey, string userId) =>
-            userKey.Length == BudgetKeys.UserPrefix.Length + userId.Length && userKey.AsSpan(BudgetKeys.UserPrefix.Length).SequenceEqual(userId);
-
-        static InvalidOperationException NoBudget() => new(
+        return keys.Length > 0 ? keys : throw new InvalidOperationException(
             "The call names no user and the client has no global budget, so there is no budget to charge it to. Set a user with ChatOptions.WithBudgetUser(userId), or set BudgetingChatClientOptions.MaxBudget.");
-    }
-
-    private async ValueTask CheckAsync(Admission admission, CancellationToken cancellationToken)
-    {
-        foreach (string key in admission.Keys)
-        {
-            BudgetState budget = await _store.GetBudgetAsync(_options.ProjectName, key, cancellationToken).ConfigureAwait(false)
-                ?? await TryCreateUserBudgetAsync(key, cancellationToken).ConfigureAwait(false)
-                ?? throw Refused(MissingBudget(key), "not_found");
-            if (budget.Spent >= budget.Limit)
-            {
-                throw Refused(new BudgetExceededException(budget, admission.Amount), "refused");
-            }
-        }
-
-        _metrics.Reservations.Add(1, new("budgetchat.outcome", "checked"), _projectTag);
     }
 
     private Exception Refused(Exception exception, string outcome)
@@ -462,25 +500,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             _globalBudgetReady = ready;
         }
 
-        return ready.IsCompletedSuccessfully ? Task.CompletedTask : ready.WaitAsync(cancellationToken);
+        return ready.WaitAsync(cancellationToken);
     }
 
-    // The provider's objects are never changed: a second usage report is added into a new one.
-    private static UsageDetails Sum(UsageDetails first, UsageDetails second)
-    {
-        var sum = new UsageDetails();
-        sum.Add(first);
-        sum.Add(second);
-        return sum;
-    }
-
-    private int CountTokens(string? text, string modelId) => string.IsNullOrEmpty(text) ? 0 : _estimator.CountTokens(text, modelId);
-
-    private string NewReservationId() => ReservationIds.Create(_idSource, (ulong)Interlocked.Increment(ref _idCounter));
-
-    // receivedOutputTokens: the tokens of the text received, charged when the provider reported no usage. Completes
-    // synchronously when the store does and there are no alerts to publish.
-    private ValueTask SettleAsync(Admission admission, UsageDetails? usage, string? responseModelId, int receivedOutputTokens, UsageMissingReason reason)
+    // receivedText: what the model wrote, charged when the provider reported no usage (null when it did).
+    private async ValueTask SettleAsync(Admission admission, UsageDetails? usage, string? responseModelId, string? receivedText, UsageMissingReason reason)
     {
         string modelId = responseModelId ?? admission.ModelId;
 
@@ -495,105 +519,73 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
         else
         {
-            // No usage: charge the counted input and the text received, so a silent provider is never free.
-            int outputTokens = receivedOutputTokens;
+            // No usage: charge the input, counted exactly, and the text received, so a silent provider is never free.
+            CountInputExactly(admission);
+            int outputTokens = string.IsNullOrEmpty(receivedText) ? 0 : _estimator.CountTokens(receivedText, modelId);
             cost = price.GetCost(admission.InputTokens, outputTokens);
             _metrics.UsageMissing.Add(1, _projectTag);
             Log.UsageMissing(_logger, modelId, reason, admission.InputTokens, outputTokens, cost);
         }
 
-        ValueTask<BudgetCompletion> pending;
-        try
-        {
-            pending = admission.HoldsReservation
-                ? _store.SettleAsync(_options.ProjectName, admission.ReservationId, cost, modelId, CancellationToken.None)
-                : _store.ChargeAsync(_options.ProjectName, admission.Keys, cost, modelId, admission.ReservationId, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            CompletionFailed(admission, cost, ex);
-            return default;
-        }
-
-        return pending.IsCompletedSuccessfully
-            ? Settled(admission, modelId, cost, pending.Result)
-            : SettleSlowAsync(admission, modelId, cost, pending);
-    }
-
-    private async ValueTask SettleSlowAsync(Admission admission, string modelId, decimal cost, ValueTask<BudgetCompletion> pending)
-    {
+        BudgetLease lease = admission.Lease!;
         BudgetCompletion completion;
         try
         {
-            completion = await pending.ConfigureAwait(false);
+            completion = await lease.SettleAsync(cost, modelId, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The model has answered and its cost is incurred; losing the answer too would not help the caller.
-            CompletionFailed(admission, cost, ex);
+            if (lease.HoldsReservation)
+            {
+                Log.SettleFailed(_logger, lease.Id, cost, ex);
+            }
+            else
+            {
+                Log.ChargeFailed(_logger, lease.Id, cost, ex);
+            }
+
             return;
         }
 
-        await Settled(admission, modelId, cost, completion).ConfigureAwait(false);
-    }
-
-    private void CompletionFailed(Admission admission, decimal cost, Exception exception)
-    {
-        if (admission.HoldsReservation)
-        {
-            Log.SettleFailed(_logger, admission.ReservationId, cost, exception);
-        }
-        else
-        {
-            Log.ChargeFailed(_logger, admission.ReservationId, cost, exception);
-        }
-    }
-
-    private ValueTask Settled(Admission admission, string modelId, decimal cost, BudgetCompletion completion)
-    {
         if (completion.Status == BudgetCompletionStatus.NotFound)
         {
-            Log.SettleFailed(_logger, admission.ReservationId, cost, null);
-            return default;
+            Log.SettleFailed(_logger, lease.Id, cost, null);
+            return;
         }
 
-        if (_metrics.Spend.Enabled)
+        _metrics.Spend.Add((double)cost, new("budgetchat.model", modelId), _projectTag);
+        if (lease.HoldsReservation)
         {
-            _metrics.Spend.Add((double)cost, new("budgetchat.model", modelId), _projectTag);
+            _metrics.EstimateError.Record((double)(lease.Amount - cost), _projectTag);
         }
 
-        if (_metrics.EstimateError.Enabled && admission.HoldsReservation)
-        {
-            _metrics.EstimateError.Record((double)(admission.Amount - cost), _projectTag);
-        }
-
-        Log.Settled(_logger, admission.ReservationId, modelId, cost, admission.Amount);
-        return completion.Alerts.Count > 0 ? _alerts.PublishAsync(completion.Alerts) : default;
+        Log.Settled(_logger, lease.Id, modelId, cost, lease.Amount);
+        await _alerts.PublishAsync(completion.Alerts).ConfigureAwait(false);
     }
 
     private async ValueTask ReleaseAsync(Admission admission)
     {
-        if (!admission.HoldsReservation)
+        BudgetLease lease = admission.Lease!;
+        if (!lease.HoldsReservation)
         {
             return;
         }
 
         try
         {
-            await _store.ReleaseAsync(_options.ProjectName, admission.ReservationId, CancellationToken.None).ConfigureAwait(false);
-            Log.Released(_logger, admission.ReservationId);
+            await lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+            Log.Released(_logger, lease.Id);
         }
         catch (Exception ex)
         {
             // The reservation expires and is reclaimed by the store; the caller's own exception matters more.
-            Log.ReleaseFailed(_logger, admission.ReservationId, ex);
+            Log.ReleaseFailed(_logger, lease.Id, ex);
         }
     }
 
-    // The output the worst case allows for, and whether the model must be told of the limit.
-    private readonly record struct Quote(int OutputTokens, bool LimitOutput);
-
-    private sealed class Admission(string reservationId, string[] keys, string modelId, ModelPrice price, int inputTokens, decimal amount, ChatOptions? options)
+    // One call on its way through: who pays, the estimate, and the lease that admitted it.
+    private sealed class Admission(string[] keys, string modelId, ModelPrice price, IEnumerable<ChatMessage> messages, ChatOptions? callerOptions)
     {
         public string[] Keys { get; } = keys;
 
@@ -601,17 +593,22 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         public ModelPrice Price { get; } = price;
 
-        public int InputTokens { get; } = inputTokens;
+        public IEnumerable<ChatMessage> Messages { get; } = messages;
 
-        public decimal Amount { get; set; } = amount;
+        public ChatOptions? CallerOptions { get; } = callerOptions;
 
-        public ChatOptions? Options { get; set; } = options;
+        // The input's tokens: bounded by its UTF-8 length until the exact count is needed.
+        public int InputTokens { get; set; }
 
-        public string ReservationId { get; } = reservationId;
+        public bool InputIsExact { get; set; }
 
-        // Whether the store holds a reservation under ReservationId to settle or release: not in check-then-charge mode,
-        // nor when the call was admitted without one because the store could not be reached (fail open). Such a call
-        // is charged with ChargeAsync instead.
-        public bool HoldsReservation { get; set; }
+        public int OutputTokens { get; set; }
+
+        public bool Reduced { get; set; }
+
+        public ChatOptions? SentOptions { get; set; }
+
+        // A reservation, or (check-then-charge, fail open) a lease that holds nothing and charges when settled.
+        public BudgetLease? Lease { get; set; }
     }
 }

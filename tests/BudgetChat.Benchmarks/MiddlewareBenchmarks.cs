@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using Microsoft.Extensions.AI;
@@ -5,8 +7,10 @@ using Microsoft.Extensions.AI;
 namespace BudgetChat.Benchmarks;
 
 /// <summary>
-/// The cost <see cref="BudgetingChatClient"/> adds to one call: the bare inner client is the baseline of each
-/// category, so Ratio and Alloc Ratio (and the differences in Mean and Allocated) are the middleware's share.
+/// What <see cref="BudgetingChatClient"/> adds to one call that fits its budget, next to what two of
+/// Microsoft.Extensions.AI's own middlewares add: <c>UseOpenTelemetry()</c> with an activity and a meter listener
+/// attached, as in production, and <c>ConfigureOptions(...)</c>. The bare inner client is the baseline of each
+/// category, so the difference in Mean and Allocated from it is a middleware's share.
 /// </summary>
 [MemoryDiagnoser]
 [CategoriesColumn]
@@ -15,12 +19,16 @@ public class MiddlewareBenchmarks
 {
     private const string NonStreaming = "NonStreaming";
     private const string Streaming = "Streaming";
+    private const string TelemetrySource = "BudgetChat.Benchmarks";
 
     private List<ChatMessage> _messages = null!;
     private ChatOptions _options = null!;
     private PrebuiltChatClient _inner = null!;
-    private BudgetingChatClient _withTiktoken = null!;
-    private BudgetingChatClient _withByteCount = null!;
+    private BudgetingChatClient _budgeted = null!;
+    private IChatClient _openTelemetry = null!;
+    private IChatClient _configureOptions = null!;
+    private ActivityListener _activityListener = null!;
+    private MeterListener _meterListener = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -50,38 +58,76 @@ public class MiddlewareBenchmarks
         ];
         _inner = new PrebuiltChatClient(response, updates);
 
-        _withTiktoken = CreateBudgeted(new TiktokenTokenEstimator());
-        _withByteCount = CreateBudgeted(new ByteCountTokenEstimator());
+        // The in-memory store remembers each completed id for a day by default, so millions of benchmark calls would
+        // grow the heap without bound; one second keeps the live set bounded while the store still does its cleanup.
+        // The middleware's options are the defaults.
+        var store = new InMemoryBudgetStore(new BudgetStoreOptions { CompletedIdRetention = TimeSpan.FromSeconds(1) });
+        store.SetBudgetAsync(BudgetingChatClientOptions.DefaultProjectName, BudgetKeys.ForUser("bench-user"), new BudgetDefinition(1_000_000_000m)).AsTask().GetAwaiter().GetResult();
+        _budgeted = new BudgetingChatClient(_inner, store);
 
-        // Load the tokenizer and price lookups before measuring.
-        _withTiktoken.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
-        _withByteCount.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
+        _openTelemetry = new ChatClientBuilder(_inner).UseOpenTelemetry(sourceName: TelemetrySource).Build();
+        _configureOptions = new ChatClientBuilder(_inner).ConfigureOptions(o => o.Temperature = 0.2f).Build();
+
+        // Listeners as an exporter attaches them: every activity recorded, every instrument of both meters measured.
+        _activityListener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == TelemetrySource,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(_activityListener);
+        _meterListener = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name is TelemetrySource or BudgetChatTelemetry.MeterName)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        _meterListener.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
+        _meterListener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+        _meterListener.SetMeasurementEventCallback<int>(static (_, _, _, _) => { });
+        _meterListener.Start();
+
+        // The price lookups and first-call paths before measuring.
+        _budgeted.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
+        _openTelemetry.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        _withTiktoken.Dispose();
-        _withByteCount.Dispose();
+        _meterListener.Dispose();
+        _activityListener.Dispose();
+        _openTelemetry.Dispose();
+        _configureOptions.Dispose();
+        _budgeted.Dispose();
     }
 
     [BenchmarkCategory(NonStreaming), Benchmark(Baseline = true, Description = "Bare inner client")]
     public Task<ChatResponse> Bare() => _inner.GetResponseAsync(_messages, _options);
 
-    [BenchmarkCategory(NonStreaming), Benchmark(Description = "Budgeted, Tiktoken estimator")]
-    public Task<ChatResponse> Tiktoken() => _withTiktoken.GetResponseAsync(_messages, _options);
+    [BenchmarkCategory(NonStreaming), Benchmark(Description = "UseBudget() (defaults)")]
+    public Task<ChatResponse> Budgeted() => _budgeted.GetResponseAsync(_messages, _options);
 
-    [BenchmarkCategory(NonStreaming), Benchmark(Description = "Budgeted, ByteCount estimator")]
-    public Task<ChatResponse> ByteCount() => _withByteCount.GetResponseAsync(_messages, _options);
+    [BenchmarkCategory(NonStreaming), Benchmark(Description = "UseOpenTelemetry(), listened to")]
+    public Task<ChatResponse> OpenTelemetry() => _openTelemetry.GetResponseAsync(_messages, _options);
+
+    [BenchmarkCategory(NonStreaming), Benchmark(Description = "ConfigureOptions(...)")]
+    public Task<ChatResponse> ConfigureOptions() => _configureOptions.GetResponseAsync(_messages, _options);
 
     [BenchmarkCategory(Streaming), Benchmark(Baseline = true, Description = "Bare inner client")]
     public ValueTask<int> BareStreaming() => Drain(_inner);
 
-    [BenchmarkCategory(Streaming), Benchmark(Description = "Budgeted, Tiktoken estimator")]
-    public ValueTask<int> TiktokenStreaming() => Drain(_withTiktoken);
+    [BenchmarkCategory(Streaming), Benchmark(Description = "UseBudget() (defaults)")]
+    public ValueTask<int> BudgetedStreaming() => Drain(_budgeted);
 
-    [BenchmarkCategory(Streaming), Benchmark(Description = "Budgeted, ByteCount estimator")]
-    public ValueTask<int> ByteCountStreaming() => Drain(_withByteCount);
+    [BenchmarkCategory(Streaming), Benchmark(Description = "UseOpenTelemetry(), listened to")]
+    public ValueTask<int> OpenTelemetryStreaming() => Drain(_openTelemetry);
+
+    [BenchmarkCategory(Streaming), Benchmark(Description = "ConfigureOptions(...)")]
+    public ValueTask<int> ConfigureOptionsStreaming() => Drain(_configureOptions);
 
     private async ValueTask<int> Drain(IChatClient client)
     {
@@ -92,18 +138,5 @@ public class MiddlewareBenchmarks
         }
 
         return count;
-    }
-
-    private BudgetingChatClient CreateBudgeted(ITokenEstimator estimator)
-    {
-        // The in-memory store keeps each reservation until it expires and each completed id for the retention
-        // (10 minutes and 1 day by default), so millions of benchmark calls would grow the heap without bound.
-        // One second of each keeps the live set bounded while the store still does its per-call cleanup.
-        var store = new InMemoryBudgetStore(new BudgetStoreOptions { CompletedIdRetention = TimeSpan.FromSeconds(1) });
-        var options = new BudgetingChatClientOptions { ReservationTimeout = TimeSpan.FromSeconds(1) };
-
-        // A realistic limit that the run never exhausts (decimal.MaxValue / 2 would put every comparison on a rounding path no real budget takes).
-        store.SetBudgetAsync(options.ProjectName, BudgetKeys.ForUser("bench-user"), new BudgetDefinition(1_000_000_000m)).AsTask().GetAwaiter().GetResult();
-        return new BudgetingChatClient(_inner, store, options, ModelPriceCatalog.CreateDefault(), estimator);
     }
 }

@@ -21,10 +21,6 @@ public sealed class ByteCountTokenEstimator : TokenEstimatorBase
     }
 
     /// <inheritdoc/>
-    /// <remarks>Byte counts add up, so streamed text is counted piece by piece and never kept.</remarks>
-    public override bool IsAdditive => true;
-
-    /// <inheritdoc/>
     public override int CountTokens(string text, string? modelId) =>
         string.IsNullOrEmpty(text) ? 0 : Encoding.UTF8.GetByteCount(text);
 }

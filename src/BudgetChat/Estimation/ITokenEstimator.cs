@@ -19,9 +19,4 @@ public interface ITokenEstimator
     /// <returns>The token count.</returns>
     int CountInputTokens(IEnumerable<ChatMessage> messages, ChatOptions? options, string? modelId);
 
-    /// <summary>
-    /// Gets a value indicating whether the count of joined texts is the sum of their counts, so that streamed text
-    /// can be counted piece by piece instead of being kept until the end. <see langword="false"/> by default.
-    /// </summary>
-    bool IsAdditive => false;
 }

@@ -8,6 +8,11 @@ namespace BudgetChat;
 /// <summary>Counts tokens with OpenAI's tokenizers (o200k_base or cl100k_base, chosen by model family), as tiktoken does.</summary>
 /// <remarks>
 /// <para>
+/// The tokenizers are loaded on first use, once per process (a vocabulary takes tens of milliseconds and megabytes to
+/// load). <see cref="BudgetingChatClient"/> asks for an exact count only where it decides whether a call fits: until
+/// then the text's UTF-8 length, which is never below the count, will do.
+/// </para>
+/// <para>
 /// The vocabularies come from the Microsoft.ML.Tokenizers.Data.* NuGet packages; nothing is downloaded. Models of
 /// other providers are counted with o200k_base, an approximation: their own tokenizers are not public.
 /// </para>
@@ -26,7 +31,14 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
     public TiktokenTokenEstimator(int tokensPerImage = DefaultTokensPerImage)
         : base(tokensPerImage)
     {
+        UpperBound = new ByteCountTokenEstimator(tokensPerImage);
     }
+
+    /// <summary>
+    /// Gets an estimator whose counts are never below this one's and need no tokenizer: a byte-level BPE token is at
+    /// least one byte of UTF-8.
+    /// </summary>
+    internal ByteCountTokenEstimator UpperBound { get; }
 
     /// <summary>Gets the name of the encoding used for a model: <c>cl100k_base</c> for gpt-4 and gpt-3.5 models, <c>o200k_base</c> for all others.</summary>
     /// <param name="modelId">The model, or <see langword="null"/>.</param>

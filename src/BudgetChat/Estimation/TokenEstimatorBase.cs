@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 
@@ -29,9 +28,6 @@ public abstract class TokenEstimatorBase : ITokenEstimator
     public int TokensPerImage { get; }
 
     /// <inheritdoc/>
-    public virtual bool IsAdditive => false;
-
-    /// <inheritdoc/>
     public abstract int CountTokens(string text, string? modelId);
 
     /// <inheritdoc/>
@@ -56,16 +52,7 @@ public abstract class TokenEstimatorBase : ITokenEstimator
             }
         }
 
-        // Spans and index loops where possible: an enumerator object, or an interface call per item, adds up on the
-        // per-call path.
-        if (messages is List<ChatMessage> messageList)
-        {
-            foreach (ChatMessage message in CollectionsMarshal.AsSpan(messageList))
-            {
-                total += CountMessage(message, modelId);
-            }
-        }
-        else if (messages is IList<ChatMessage> list)
+        if (messages is IList<ChatMessage> list)
         {
             for (int i = 0; i < list.Count; i++)
             {
@@ -91,20 +78,11 @@ public abstract class TokenEstimatorBase : ITokenEstimator
             total += 1 + CountTokens(name, modelId);
         }
 
+        // Index loops where there is a list: an enumerator through the interface is an object per loop.
         IList<AIContent> contents = message.Contents;
-        if (contents is List<AIContent> contentList)
+        for (int i = 0; i < contents.Count; i++)
         {
-            foreach (AIContent content in CollectionsMarshal.AsSpan(contentList))
-            {
-                total += CountContent(content, modelId);
-            }
-        }
-        else
-        {
-            for (int i = 0; i < contents.Count; i++)
-            {
-                total += CountContent(contents[i], modelId);
-            }
+            total += CountContent(contents[i], modelId);
         }
 
         return total;

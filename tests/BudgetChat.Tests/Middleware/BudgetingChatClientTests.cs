@@ -92,7 +92,7 @@ public class BudgetingChatClientTests : BudgetingChatClientFixture
         Assert.Equal(45, sentMaxOutput);
         Assert.NotSame(callerOptions, sentOptions);
         Assert.Null(callerOptions.MaxOutputTokens);
-        Assert.Equal("alice", sentOptions.GetBudgetUser());
+        Assert.Equal("alice", callerOptions.GetBudgetUser());
         Assert.Equal(Cost(10, 5), (await UserBudgetAsync("alice")).Spent);
     }
 
@@ -114,15 +114,43 @@ public class BudgetingChatClientTests : BudgetingChatClientFixture
     [MemberData(nameof(Streaming))]
     public async Task PassesCallerOptionsThrough_WhenNothingNeedsChanging(bool streaming)
     {
+        // The user named by Semantic Kernel's "user" entry is the provider's own field: it stays.
         await Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m));
         ChatOptions? sent = null;
         Answer("ok", Usage(1, 1), o => sent = o);
         using var client = CreateClient();
-        ChatOptions callerOptions = ForUser("alice");
+        var callerOptions = new ChatOptions { AdditionalProperties = new() { ["user"] = "alice" } };
 
         await CallAsync(client, streaming, callerOptions);
 
         Assert.Same(callerOptions, sent);
+        Assert.Equal(Cost(1, 1), (await UserBudgetAsync("alice")).Spent);
+    }
+
+    [Theory]
+    [MemberData(nameof(Streaming))]
+    public async Task TheInnerClient_DoesNotSeeTheBudgetUserEntry_AndTheCallersOptionsKeepIt(bool streaming)
+    {
+        await Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m));
+        ChatOptions? sent = null;
+        Answer("ok", Usage(1, 1), o => sent = o);
+        using var client = CreateClient();
+        ChatOptions callerOptions = new ChatOptions { Temperature = 0.5f, AdditionalProperties = new() { ["trace"] = "t-1" } }.WithBudgetUser("alice");
+        ChatOptions onlyUser = ForUser("alice");
+
+        await CallAsync(client, streaming, callerOptions);
+        ChatOptions withOthers = sent!;
+        await CallAsync(client, streaming, onlyUser);
+
+        Assert.NotSame(callerOptions, withOthers);
+        Assert.False(withOthers.AdditionalProperties!.ContainsKey(ChatOptionsBudgetExtensions.UserIdKey));
+        Assert.Equal("t-1", withOthers.AdditionalProperties["trace"]);
+        Assert.Equal(0.5f, withOthers.Temperature);
+        Assert.Null(sent!.AdditionalProperties);
+        Assert.Equal("alice", callerOptions.GetBudgetUser());
+        Assert.Equal("alice", onlyUser.GetBudgetUser());
+        Assert.Equal(2, callerOptions.AdditionalProperties!.Count);
+        Assert.Equal(2 * Cost(1, 1), (await UserBudgetAsync("alice")).Spent);
     }
 
     [Theory]
@@ -230,18 +258,18 @@ public class BudgetingChatClientTests : BudgetingChatClientFixture
         await AssertNothingHeldAsync();
     }
 
-    [Fact]
-    public async Task Streaming_WithAnAdditiveEstimator_ChargesTheBytesThatArrived_WithoutKeepingTheText()
+    [Theory]
+    [MemberData(nameof(Streaming))]
+    public async Task WithTheByteCountEstimator_ChargesTheBytesThatArrived_WhenNoUsageDoes(bool streaming)
     {
         await Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m));
         Answer("héllo wörld, ça va?", usage: null);
         var bytes = new ByteCountTokenEstimator();
         using var client = new BudgetingChatClient(Inner, ClientStore, null, Prices, bytes, timeProvider: Time);
 
-        await client.GetStreamingResponseAsync("hi", ForUser("alice")).ToChatResponseAsync();
+        await CallAsync(client, streaming, ForUser("alice"), "hi");
 
         int input = bytes.CountInputTokens([new ChatMessage(ChatRole.User, "hi")], ForUser("alice"), Model);
-        Assert.True(bytes.IsAdditive);
         Assert.Equal(Cost(input, System.Text.Encoding.UTF8.GetByteCount("héllo wörld, ça va?")), (await UserBudgetAsync("alice")).Spent);
     }
 

@@ -1,0 +1,245 @@
+namespace BudgetChat;
+
+/// <summary>
+/// Money held on budgets for one call: acquired or refused, then settled to what the call really cost, or released
+/// (by <see cref="ReleaseAsync"/> or on dispose) when it cost nothing.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Shaped like <c>System.Threading.RateLimiting.RateLimitLease</c>: <see cref="IsAcquired"/> says whether the money is
+/// held, and a refused lease says why (<see cref="Status"/>, <see cref="RefusingKey"/>, <see cref="RefusingBudget"/>).
+/// Get one with <see cref="AcquireAsync"/>, which reserves on every key at once or on none. Unlike a rate-limit
+/// permit, the money is not simply returned: <see cref="SettleAsync"/> charges the actual cost instead of the amount held.
+/// </para>
+/// <para>
+/// A lease ends once: settling or releasing a lease that has ended throws or changes nothing, as each method says, and
+/// a settle that fails (the store cannot be reached) may be tried again. Disposing a lease that has not ended
+/// releases it. This type is thread-safe.
+/// </para>
+/// </remarks>
+public abstract class BudgetLease : IAsyncDisposable
+{
+    private const int Held = 0;
+    private const int Ended = 1;
+
+    // A settle that failed: it may be tried again, and dispose leaves the reservation to the store's expiry rather
+    // than release money that was really spent.
+    private const int SettleFailed = 2;
+
+    private int _state;
+
+    private BudgetLease(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal amount, string id)
+    {
+        Store = store;
+        Project = project;
+        Keys = keys;
+        Amount = amount;
+        Id = id;
+    }
+
+    /// <summary>Gets a value indicating whether the lease holds what it asked for (or, for a call admitted without a reservation, may go ahead).</summary>
+    public abstract bool IsAcquired { get; }
+
+    /// <summary>Gets the outcome of the reservation: <see cref="BudgetReservationStatus.Reserved"/> for an acquired lease, else why it was refused.</summary>
+    public abstract BudgetReservationStatus Status { get; }
+
+    /// <summary>Gets the key that refused, or <see langword="null"/> when the lease is acquired.</summary>
+    public virtual string? RefusingKey => null;
+
+    /// <summary>
+    /// Gets the budget that could not hold <see cref="Amount"/>, as it was then (its limit, spend, reservations and when its
+    /// window resets), for <see cref="BudgetReservationStatus.InsufficientBudget"/>; otherwise <see langword="null"/>.
+    /// </summary>
+    public virtual BudgetState? RefusingBudget => null;
+
+    /// <summary>Gets the project of the budgets.</summary>
+    public string Project { get; }
+
+    /// <summary>Gets the keys the amount is held on, and the actual cost charged to.</summary>
+    public IReadOnlyList<string> Keys { get; }
+
+    /// <summary>Gets the amount asked for, in US dollars.</summary>
+    public decimal Amount { get; }
+
+    /// <summary>Gets the reservation's id, by which the store settles or releases it.</summary>
+    public string Id { get; }
+
+    /// <summary>Gets a value indicating whether the store holds <see cref="Amount"/> under <see cref="Id"/>, rather than the lease holding nothing.</summary>
+    internal abstract bool HoldsReservation { get; }
+
+    private protected IBudgetStore Store { get; }
+
+    /// <summary>Reserves <paramref name="amount"/> on every key, or on none when one of them cannot hold it.</summary>
+    /// <param name="store">The store that keeps the budgets.</param>
+    /// <param name="project">The project of the budgets.</param>
+    /// <param name="keys">The keys to hold the amount on; at least one, no duplicates. The lease keeps this list: do not change it.</param>
+    /// <param name="amount">The amount, in US dollars: the most the call can cost.</param>
+    /// <param name="expiresAfter">How long the store holds the amount if the lease is neither settled nor released (the process died, say).</param>
+    /// <param name="timeProvider">The clock the expiry is counted from, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="reservationId">
+    /// The reservation's id, unique within the project (so that a retry after a lost answer is recognised), or
+    /// <see langword="null"/> for a new random one.
+    /// </param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>An acquired lease, or a refused one that says which budget refused and why; dispose either.</returns>
+    /// <exception cref="ArgumentException">An argument is invalid.</exception>
+    /// <exception cref="BudgetStoreUnavailableException">The store cannot be reached; nothing is held.</exception>
+    public static async ValueTask<BudgetLease> AcquireAsync(
+        IBudgetStore store,
+        string project,
+        IReadOnlyList<string> keys,
+        decimal amount,
+        TimeSpan expiresAfter,
+        TimeProvider? timeProvider = null,
+        string? reservationId = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentOutOfRangeException.ThrowIfZero(keys.Count, nameof(keys));
+        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(expiresAfter, TimeSpan.Zero);
+        if (reservationId is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        }
+
+        string id = reservationId ?? NewId();
+        DateTimeOffset expiresAt = (timeProvider ?? TimeProvider.System).GetUtcNow() + expiresAfter;
+        BudgetReservationResult result = await store.ReserveAsync(project, keys, amount, id, expiresAt, cancellationToken).ConfigureAwait(false);
+        return result.IsReserved
+            ? new ReservationLease(store, project, keys, amount, id)
+            : new RefusedLease(store, project, keys, amount, id, result);
+    }
+
+    /// <summary>
+    /// Creates a lease that holds nothing and charges the actual cost when settled: for a call admitted by a check of
+    /// spend (check-then-charge) or without any check because the store could not be reached (fail open).
+    /// </summary>
+    internal static BudgetLease Unreserved(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal estimate, string chargeId) =>
+        new ChargeLease(store, project, keys, estimate, chargeId);
+
+    /// <summary>Ends the lease, charging <paramref name="actualCost"/> to every key instead of the amount held.</summary>
+    /// <param name="actualCost">What the call really cost, in US dollars; it may exceed <see cref="Amount"/>.</param>
+    /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The store's outcome, with the alert thresholds the charge crossed.</returns>
+    /// <exception cref="InvalidOperationException">The lease was not acquired, or has been settled or released.</exception>
+    /// <exception cref="BudgetStoreUnavailableException">The store cannot be reached; the settle may be tried again.</exception>
+    public async ValueTask<BudgetCompletion> SettleAsync(decimal actualCost, string? model = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        if (!IsAcquired)
+        {
+            throw new InvalidOperationException($"The lease was refused by budget '{RefusingKey}' and holds nothing to settle.");
+        }
+
+        int previous = Interlocked.Exchange(ref _state, Ended);
+        if (previous == Ended)
+        {
+            throw new InvalidOperationException($"Lease '{Id}' has already been settled or released.");
+        }
+
+        try
+        {
+            return await SettleCoreAsync(actualCost, model, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Volatile.Write(ref _state, SettleFailed);
+            throw;
+        }
+    }
+
+    /// <summary>Ends the lease without charging anything: the call failed or was cancelled before it cost anything.</summary>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The store's outcome; <see cref="BudgetCompletion.AlreadyCompleted"/> when the lease had already ended.</returns>
+    /// <exception cref="BudgetStoreUnavailableException">The store cannot be reached; the store reclaims the reservation when it expires.</exception>
+    public ValueTask<BudgetCompletion> ReleaseAsync(CancellationToken cancellationToken = default)
+    {
+        int previous = Interlocked.Exchange(ref _state, Ended);
+        return previous == Ended ? ValueTask.FromResult(BudgetCompletion.AlreadyCompleted) : ReleaseCoreAsync(cancellationToken);
+    }
+
+    /// <summary>Releases the lease unless it has ended; a store that cannot be reached reclaims the reservation when it expires.</summary>
+    /// <returns>A task that completes when the lease has ended.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        if (Interlocked.CompareExchange(ref _state, Ended, Held) != Held)
+        {
+            return;
+        }
+
+        try
+        {
+            await ReleaseCoreAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Disposal runs in finally blocks, where a caller's own exception matters more; the reservation expires.
+        }
+    }
+
+    private static string NewId() => Guid.NewGuid().ToString("N");
+
+    private protected abstract ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken);
+
+    private protected abstract ValueTask<BudgetCompletion> ReleaseCoreAsync(CancellationToken cancellationToken);
+
+    // The store holds the amount under Id.
+    private sealed class ReservationLease(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal amount, string id)
+        : BudgetLease(store, project, keys, amount, id)
+    {
+        public override bool IsAcquired => true;
+
+        public override BudgetReservationStatus Status => BudgetReservationStatus.Reserved;
+
+        internal override bool HoldsReservation => true;
+
+        private protected override ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken) =>
+            Store.SettleAsync(Project, Id, actualCost, model, cancellationToken);
+
+        private protected override ValueTask<BudgetCompletion> ReleaseCoreAsync(CancellationToken cancellationToken) =>
+            Store.ReleaseAsync(Project, Id, cancellationToken);
+    }
+
+    // Nothing is held: settling charges the keys by id, releasing has nothing to do.
+    private sealed class ChargeLease(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal estimate, string id)
+        : BudgetLease(store, project, keys, estimate, id)
+    {
+        public override bool IsAcquired => true;
+
+        public override BudgetReservationStatus Status => BudgetReservationStatus.Reserved;
+
+        internal override bool HoldsReservation => false;
+
+        private protected override ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken) =>
+            Store.ChargeAsync(Project, Keys, actualCost, model, Id, cancellationToken);
+
+        private protected override ValueTask<BudgetCompletion> ReleaseCoreAsync(CancellationToken cancellationToken) =>
+            ValueTask.FromResult(BudgetCompletion.Completed);
+    }
+
+    // The store refused: nothing is held.
+    private sealed class RefusedLease(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal amount, string id, BudgetReservationResult refusal)
+        : BudgetLease(store, project, keys, amount, id)
+    {
+        public override bool IsAcquired => false;
+
+        public override BudgetReservationStatus Status => refusal.Status;
+
+        internal override bool HoldsReservation => false;
+
+        public override string? RefusingKey => refusal.Key;
+
+        public override BudgetState? RefusingBudget => refusal.Budget;
+
+        private protected override ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("A refused lease holds nothing to settle.");
+
+        private protected override ValueTask<BudgetCompletion> ReleaseCoreAsync(CancellationToken cancellationToken) =>
+            ValueTask.FromResult(BudgetCompletion.NotFound);
+    }
+}
