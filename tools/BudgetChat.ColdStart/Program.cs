@@ -9,7 +9,8 @@ using Microsoft.Extensions.AI;
 //   dotnet run -c Release --project tools/BudgetChat.ColdStart [-- <processes per row, default 10>]
 //
 // The parent times each child with a Stopwatch from just before Process.Start until the child writes its result
-// line, which it does right after its first GetResponseAsync returns; the child reports its resident memory then.
+// line, which it does right after its first GetResponseAsync returns; the child reports then the time since its Main
+// began, the processor time its threads have used (steadier than wall time on a busy machine) and its resident memory.
 // Run with one argument naming a row, the program is that child.
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
@@ -39,13 +40,13 @@ for (int i = 0; i < runs; i++)
 Sample bare = Sample.Median(results[Rows.Bare]);
 Console.WriteLine($"{runs} fresh processes per row, medians; {Environment.ProcessorCount} cores, .NET {Environment.Version}.");
 Console.WriteLine();
-Console.WriteLine("| Row | Process start → first call done | In Main | × bare | Working set | Peak working set | − bare (peak) |");
-Console.WriteLine("|---|--:|--:|--:|--:|--:|--:|");
+Console.WriteLine("| Row | Process start → first call done | × bare | In Main | CPU time | × bare | Working set | Peak working set | − bare (peak) |");
+Console.WriteLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
 foreach (string name in Rows.Names)
 {
     Sample m = Sample.Median(results[name]);
     Console.WriteLine(
-        $"| {name} | {m.TotalMs:0} ms | {m.InMainMs:0} ms | {m.TotalMs / bare.TotalMs:0.00}× | {m.WorkingSetMb:0.0} MB | {m.PeakWorkingSetMb:0.0} MB | {m.PeakWorkingSetMb - bare.PeakWorkingSetMb:+0.0;-0.0} MB |");
+        $"| {name} | {m.TotalMs:0} ms | {m.TotalMs / bare.TotalMs:0.00}× | {m.InMainMs:0} ms | {m.CpuMs:0} ms | {m.CpuMs / bare.CpuMs:0.00}× | {m.WorkingSetMb:0.0} MB | {m.PeakWorkingSetMb:0.0} MB | {m.PeakWorkingSetMb - bare.PeakWorkingSetMb:+0.0;-0.0} MB |");
 }
 
 /// <summary>The rows of the table: how each child builds its pipeline.</summary>
@@ -97,7 +98,7 @@ internal static class Child
         }
 
         using var self = Process.GetCurrentProcess();
-        Console.WriteLine($"{inMain.Elapsed.TotalMilliseconds} {Environment.WorkingSet} {self.PeakWorkingSet64}");
+        Console.WriteLine($"{inMain.Elapsed.TotalMilliseconds} {self.TotalProcessorTime.TotalMilliseconds} {Environment.WorkingSet} {self.PeakWorkingSet64}");
     }
 }
 
@@ -130,17 +131,19 @@ internal static class Parent
         return new Sample(
             total.Elapsed.TotalMilliseconds,
             double.Parse(parts[0], CultureInfo.InvariantCulture),
-            long.Parse(parts[1], CultureInfo.InvariantCulture) / 1_048_576.0,
-            long.Parse(parts[2], CultureInfo.InvariantCulture) / 1_048_576.0);
+            double.Parse(parts[1], CultureInfo.InvariantCulture),
+            long.Parse(parts[2], CultureInfo.InvariantCulture) / 1_048_576.0,
+            long.Parse(parts[3], CultureInfo.InvariantCulture) / 1_048_576.0);
     }
 }
 
 /// <summary>One child's figures.</summary>
-internal sealed record Sample(double TotalMs, double InMainMs, double WorkingSetMb, double PeakWorkingSetMb)
+internal sealed record Sample(double TotalMs, double InMainMs, double CpuMs, double WorkingSetMb, double PeakWorkingSetMb)
 {
     public static Sample Median(List<Sample> samples) => new(
         Median(samples.Select(s => s.TotalMs)),
         Median(samples.Select(s => s.InMainMs)),
+        Median(samples.Select(s => s.CpuMs)),
         Median(samples.Select(s => s.WorkingSetMb)),
         Median(samples.Select(s => s.PeakWorkingSetMb)));
 
