@@ -252,7 +252,7 @@ public sealed partial class ModelPriceCatalog
                 return price;
             }
 
-            string undated = DateSuffix().Replace(id, string.Empty);
+            string undated = WithoutDateSuffix(id);
             if (undated.Length != id.Length && prices.TryGetValue(undated, out price))
             {
                 return price;
@@ -267,6 +267,9 @@ public sealed partial class ModelPriceCatalog
             id = id[(slash + 1)..];
         }
     }
+
+    // Apart from Resolve, so that an id found as given never loads the regular expression engine.
+    private static string WithoutDateSuffix(string id) => DateSuffix().Replace(id, string.Empty);
 
     private static Dictionary<string, ModelPrice> LoadBuiltIn()
     {
