@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -24,28 +22,31 @@ namespace BudgetChat;
 public sealed partial class ModelPriceCatalog
 {
     private const string DefaultResource = "BudgetChat.Pricing.model_prices.json";
-    private const int MaxCachedLookups = 4096;
-    private static readonly Lazy<FrozenDictionary<string, ModelPrice>> BuiltIn = new(LoadBuiltIn);
+
+    // Read once per process, on first use, and never changed: each catalog copies it before a change.
+    private static readonly Lazy<Dictionary<string, ModelPrice>> BuiltIn = new(LoadBuiltIn);
 
     private readonly Lock _writeGate = new();
-    private volatile Table _table;
+
+    // Never changed once published, so readers need no lock; a change publishes a changed copy.
+    private volatile Dictionary<string, ModelPrice> _prices;
 
     /// <summary>Initializes a new, empty instance of the <see cref="ModelPriceCatalog"/> class.</summary>
     public ModelPriceCatalog()
     {
-        _table = new Table(FrozenDictionary<string, ModelPrice>.Empty);
+        _prices = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
     }
 
-    private ModelPriceCatalog(FrozenDictionary<string, ModelPrice> prices)
+    private ModelPriceCatalog(Dictionary<string, ModelPrice> prices)
     {
-        _table = new Table(prices);
+        _prices = prices;
     }
 
     /// <summary>Gets or sets the price of any model that has none, or <see langword="null"/> (the default) to refuse unknown models.</summary>
     public ModelPrice? FallbackPrice { get; set; }
 
     /// <summary>Gets the ids of the models with a price.</summary>
-    public IReadOnlyCollection<string> Models => _table.Prices.Keys;
+    public IReadOnlyCollection<string> Models => _prices.Keys;
 
     /// <summary>Creates a catalog holding the prices built into this assembly.</summary>
     /// <returns>A new catalog; changing it does not change other catalogs.</returns>
@@ -55,7 +56,7 @@ public sealed partial class ModelPriceCatalog
     /// <param name="utf8Json">The file's content.</param>
     /// <returns>A new catalog with the chat models of the file.</returns>
     /// <exception cref="FormatException">The content is not a LiteLLM price table.</exception>
-    public static ModelPriceCatalog FromLiteLlm(Stream utf8Json) => new(ParseLiteLlm(utf8Json).ToFrozenDictionary(StringComparer.OrdinalIgnoreCase));
+    public static ModelPriceCatalog FromLiteLlm(Stream utf8Json) => new(ParseLiteLlm(utf8Json));
 
     /// <summary>Sets the price of one model, replacing any it had.</summary>
     /// <param name="modelId">The model id, exactly as it is to be looked up (provider prefixes and dates are still stripped on lookup).</param>
@@ -90,16 +91,8 @@ public sealed partial class ModelPriceCatalog
     /// <returns><see langword="true"/> when the model has a price or a fallback price is set.</returns>
     public bool TryGetPrice(string modelId, [NotNullWhen(true)] out ModelPrice? price)
     {
-        Table table = _table;
-
-        // An id equal to one of the last two looked up was checked then.
-        if (!table.TryResolveRecent(modelId, out price))
-        {
-            ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
-            price = table.Resolve(modelId);
-        }
-
-        price ??= FallbackPrice;
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
+        price = Resolve(_prices, modelId) ?? FallbackPrice;
         return price is not null;
     }
 
@@ -113,82 +106,143 @@ public sealed partial class ModelPriceCatalog
     /// <summary>Reads the chat-model prices of a LiteLLM price table.</summary>
     /// <param name="utf8Json">The table.</param>
     /// <returns>The prices by model id.</returns>
+    /// <remarks>
+    /// One forward pass of a <see cref="Utf8JsonReader"/>: no document is built, and the fields the catalog does not
+    /// read (LiteLLM has dozens per model, some of them nested) are skipped unparsed.
+    /// </remarks>
     internal static Dictionary<string, ModelPrice> ParseLiteLlm(Stream utf8Json)
     {
         ArgumentNullException.ThrowIfNull(utf8Json);
-        JsonDocument document;
+        byte[] content = ReadAll(utf8Json);
+        var reader = new Utf8JsonReader(content, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        var prices = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
         try
         {
-            document = JsonDocument.Parse(utf8Json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new FormatException("The price table must be a JSON object keyed by model id, as LiteLLM's model_prices_and_context_window.json is.");
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                string modelId = reader.GetString()!;
+                reader.Read();
+                if (ReadEntry(ref reader) is { } price)
+                {
+                    prices[modelId] = price;
+                }
+            }
+
+            // Reading to the end checks that nothing but comments follows the table.
+            while (reader.Read())
+            {
+            }
         }
         catch (JsonException ex)
         {
             throw new FormatException($"The price table is not valid JSON: {ex.Message}", ex);
         }
 
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new FormatException("The price table must be a JSON object keyed by model id, as LiteLLM's model_prices_and_context_window.json is.");
-            }
-
-            var prices = new Dictionary<string, ModelPrice>(StringComparer.OrdinalIgnoreCase);
-            foreach (JsonProperty model in document.RootElement.EnumerateObject())
-            {
-                if (TryReadPrice(model.Value, out ModelPrice? price))
-                {
-                    prices[model.Name] = price;
-                }
-            }
-
-            return prices;
-        }
+        return prices;
     }
 
-    /// <summary>Tells whether a LiteLLM entry is a chat model this catalog prices.</summary>
-    /// <param name="entry">The entry's value.</param>
-    /// <returns><see langword="true"/> for a chat (or responses) model with numeric input and output prices.</returns>
-    internal static bool IsChatModel(JsonElement entry)
+    // Reads one model's entry, leaving the reader on its last token. Returns a price for a chat (or responses) model
+    // with numeric, non-negative input and output prices, null for anything else. A field of an unexpected type
+    // (LiteLLM's sample entry has strings, some fields are objects) counts as absent.
+    private static ModelPrice? ReadEntry(ref Utf8JsonReader reader)
     {
-        if (entry.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            return false;
+            reader.Skip();
+            return null;
         }
 
-        string? mode = entry.TryGetProperty("mode", out JsonElement m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-        return mode is "chat" or "responses"
-            && entry.TryGetProperty("input_cost_per_token", out JsonElement input) && input.ValueKind == JsonValueKind.Number
-            && entry.TryGetProperty("output_cost_per_token", out JsonElement output) && output.ValueKind == JsonValueKind.Number;
-    }
-
-    private static bool TryReadPrice(JsonElement entry, [NotNullWhen(true)] out ModelPrice? price)
-    {
-        price = null;
-        if (!IsChatModel(entry) ||
-            !entry.GetProperty("input_cost_per_token").TryGetDecimal(out decimal input) || input < 0 ||
-            !entry.GetProperty("output_cost_per_token").TryGetDecimal(out decimal output) || output < 0)
+        bool chat = false;
+        decimal? input = null, output = null, cached = null, reasoning = null;
+        int? maxOutput = null, maxTokens = null, maxInput = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            return false;
+            if (reader.ValueTextEquals("mode"u8))
+            {
+                reader.Read();
+                chat = reader.TokenType == JsonTokenType.String && (reader.ValueTextEquals("chat"u8) || reader.ValueTextEquals("responses"u8));
+            }
+            else if (reader.ValueTextEquals("input_cost_per_token"u8))
+            {
+                input = ReadPrice(ref reader);
+            }
+            else if (reader.ValueTextEquals("output_cost_per_token"u8))
+            {
+                output = ReadPrice(ref reader);
+            }
+            else if (reader.ValueTextEquals("cache_read_input_token_cost"u8))
+            {
+                cached = ReadPrice(ref reader);
+            }
+            else if (reader.ValueTextEquals("output_cost_per_reasoning_token"u8))
+            {
+                reasoning = ReadPrice(ref reader);
+            }
+            else if (reader.ValueTextEquals("max_output_tokens"u8))
+            {
+                maxOutput = ReadTokenLimit(ref reader);
+            }
+            else if (reader.ValueTextEquals("max_tokens"u8))
+            {
+                maxTokens = ReadTokenLimit(ref reader);
+            }
+            else if (reader.ValueTextEquals("max_input_tokens"u8))
+            {
+                maxInput = ReadTokenLimit(ref reader);
+            }
+
+            // Past the value, whatever it was: a no-op for a number or string just read, the whole of an object or array.
+            reader.Skip();
         }
 
-        price = new ModelPrice(input, output)
+        if (!chat || input is not { } inputCost || output is not { } outputCost)
         {
-            CachedInputCostPerToken = ReadDecimal(entry, "cache_read_input_token_cost"),
-            ReasoningCostPerToken = ReadDecimal(entry, "output_cost_per_reasoning_token"),
-            MaxOutputTokens = ReadInt(entry, "max_output_tokens") ?? ReadInt(entry, "max_tokens"),
-            MaxInputTokens = ReadInt(entry, "max_input_tokens"),
+            return null;
+        }
+
+        return new ModelPrice(inputCost, outputCost)
+        {
+            CachedInputCostPerToken = cached,
+            ReasoningCostPerToken = reasoning,
+            MaxOutputTokens = maxOutput ?? maxTokens,
+            MaxInputTokens = maxInput,
         };
-        return true;
     }
 
-    private static decimal? ReadDecimal(JsonElement entry, string name) =>
-        entry.TryGetProperty(name, out JsonElement e) && e.ValueKind == JsonValueKind.Number && e.TryGetDecimal(out decimal d) && d >= 0 ? d : null;
+    // A price is a non-negative JSON number.
+    private static decimal? ReadPrice(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetDecimal(out decimal d) && d >= 0 ? d : null;
+    }
 
-    private static int? ReadInt(JsonElement entry, string name) =>
-        entry.TryGetProperty(name, out JsonElement e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int i) && i > 0 ? i : null;
+    // A token limit is a positive JSON integer.
+    private static int? ReadTokenLimit(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int i) && i > 0 ? i : null;
+    }
 
-    private static ModelPrice? ResolveUncached(FrozenDictionary<string, ModelPrice> prices, string modelId)
+    private static byte[] ReadAll(Stream stream)
+    {
+        if (stream.CanSeek)
+        {
+            var content = new byte[stream.Length - stream.Position];
+            stream.ReadExactly(content);
+            return content;
+        }
+
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static ModelPrice? Resolve(Dictionary<string, ModelPrice> prices, string modelId)
     {
         string id = modelId;
         while (true)
@@ -198,7 +252,7 @@ public sealed partial class ModelPriceCatalog
                 return price;
             }
 
-            string undated = DateSuffix().Replace(id, string.Empty);
+            string undated = WithoutDateSuffix(id);
             if (undated.Length != id.Length && prices.TryGetValue(undated, out price))
             {
                 return price;
@@ -214,78 +268,24 @@ public sealed partial class ModelPriceCatalog
         }
     }
 
-    private static FrozenDictionary<string, ModelPrice> LoadBuiltIn()
+    // Apart from Resolve, so that an id found as given never loads the regular expression engine.
+    private static string WithoutDateSuffix(string id) => DateSuffix().Replace(id, string.Empty);
+
+    private static Dictionary<string, ModelPrice> LoadBuiltIn()
     {
         using Stream stream = typeof(ModelPriceCatalog).Assembly.GetManifestResourceStream(DefaultResource)
             ?? throw new InvalidOperationException($"The built-in price table '{DefaultResource}' is missing from the assembly.");
-        return ParseLiteLlm(stream).ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        return ParseLiteLlm(stream);
     }
 
     private void Update(Action<Dictionary<string, ModelPrice>> change)
     {
         lock (_writeGate)
         {
-            var copy = new Dictionary<string, ModelPrice>(_table.Prices, StringComparer.OrdinalIgnoreCase);
+            var copy = new Dictionary<string, ModelPrice>(_prices, StringComparer.OrdinalIgnoreCase);
             change(copy);
-            _table = new Table(copy.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase));
+            _prices = copy;
         }
-    }
-
-    // The prices and the lookups resolved against them, replaced together so a lookup never caches an answer
-    // from an older table into a newer one.
-    private sealed class Table(FrozenDictionary<string, ModelPrice> prices)
-    {
-        private readonly ConcurrentDictionary<string, Resolved> _resolved = new(StringComparer.OrdinalIgnoreCase);
-
-        // The last two ids resolved, compared before hashing: a client usually asks for one model and is answered by
-        // a dated variant of it, so these two answer most lookups. Each is replaced whole, so a reader racing a
-        // writer sees one complete answer or the other.
-        private Resolved? _last;
-        private Resolved? _beforeLast;
-
-        public FrozenDictionary<string, ModelPrice> Prices { get; } = prices;
-
-        public bool TryResolveRecent(string modelId, out ModelPrice? price)
-        {
-            if (_last is { } last && string.Equals(last.Id, modelId, StringComparison.Ordinal))
-            {
-                price = last.Price;
-                return true;
-            }
-
-            if (_beforeLast is { } beforeLast && string.Equals(beforeLast.Id, modelId, StringComparison.Ordinal))
-            {
-                price = beforeLast.Price;
-                return true;
-            }
-
-            price = null;
-            return false;
-        }
-
-        public ModelPrice? Resolve(string modelId)
-        {
-            if (!_resolved.TryGetValue(modelId, out Resolved? resolved))
-            {
-                resolved = new Resolved(modelId, ResolveUncached(Prices, modelId));
-
-                // Model ids can come from provider responses; bound the cache so odd ids cannot grow it forever.
-                if (_resolved.Count < MaxCachedLookups)
-                {
-                    _resolved.TryAdd(modelId, resolved);
-                }
-            }
-
-            if (!ReferenceEquals(_last, resolved))
-            {
-                _beforeLast = _last;
-                _last = resolved;
-            }
-
-            return resolved.Price;
-        }
-
-        private sealed record Resolved(string Id, ModelPrice? Price);
     }
 
     // -2024-08-06, -20241022, -0613 and -2407 style suffixes (dates and YYMM or MMDD versions).

@@ -143,9 +143,42 @@ public sealed class ModelPriceCatalogTests
         Assert.Equal(0.00003m, catalog.GetPrice("gpt-4").InputCostPerToken);
     }
 
+    [Fact]
+    public void LoadLiteLlm_SkipsFieldsItDoesNotRead_WhateverTheirShape()
+    {
+        var catalog = new ModelPriceCatalog();
+        const string file = """
+            {
+              // LiteLLM's file has comments in some versions, nested fields, and entries that are not models.
+              "note": [1, 2, { "mode": "chat" }],
+              "nested-first": {
+                "supported_regions": ["us", { "input_cost_per_token": 9 }],
+                "search_context_cost_per_query": { "input_cost_per_token": 9, "mode": "embedding" },
+                "mode": "chat", "input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "max_tokens": 100,
+              },
+              "price-is-an-object": { "mode": "chat", "input_cost_per_token": { "value": 1e-06 }, "output_cost_per_token": 2e-06 },
+              "responses-model": { "output_cost_per_token": 4e-06, "input_cost_per_token": 3e-06, "mode": "responses", "max_output_tokens": "LEGACY" },
+            }
+            """;
+
+        int loaded = catalog.LoadLiteLlm(new MemoryStream(Encoding.UTF8.GetBytes(file)));
+
+        Assert.Equal(2, loaded);
+        ModelPrice nested = catalog.GetPrice("nested-first");
+        Assert.Equal(0.000001m, nested.InputCostPerToken);
+        Assert.Equal(0.000002m, nested.OutputCostPerToken);
+        Assert.Equal(100, nested.MaxOutputTokens);
+        Assert.False(catalog.TryGetPrice("price-is-an-object", out _));
+        Assert.False(catalog.TryGetPrice("note", out _));
+        Assert.Equal(0.000003m, catalog.GetPrice("responses-model").InputCostPerToken);
+        Assert.Null(catalog.GetPrice("responses-model").MaxOutputTokens);
+    }
+
     [Theory]
     [InlineData("not json")]
     [InlineData("[1, 2, 3]")]
+    [InlineData("{ \"gpt-4o\": { \"mode\": \"chat\", \"input_cost_per_token\": 1e-06")]
+    [InlineData("{ \"gpt-4o\": { \"mode\": \"chat\", \"input_cost_per_token\": 1e-06, \"output_cost_per_token\": 4e-06 } } { }")]
     public void LoadLiteLlm_RejectsAFileThatIsNotAPriceTable_AndKeepsThePrices(string content)
     {
         ModelPriceCatalog catalog = ModelPriceCatalog.CreateDefault();
@@ -184,7 +217,9 @@ public sealed class ModelPriceCatalogTests
         Assert.Equal(fromSource.Models.Count, Default.Models.Count);
         foreach (string model in fromSource.Models)
         {
+            // Equal as records, and as text, which shows each decimal's scale: the prices are the same bits.
             Assert.Equal(fromSource.GetPrice(model), Default.GetPrice(model));
+            Assert.Equal(fromSource.GetPrice(model).ToString(), Default.GetPrice(model).ToString());
         }
     }
 
