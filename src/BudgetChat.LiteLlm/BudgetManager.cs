@@ -27,6 +27,7 @@ public sealed partial class BudgetManager : IDisposable
     private readonly ITokenEstimator _estimator;
     private readonly TimeProvider _timeProvider;
     private readonly BudgetWindowAlignment _alignment;
+    private readonly TimeSpan _reservationTimeout;
     private readonly IBudgetAlertSink[] _alertSinks;
     private readonly ILogger _logger;
     private readonly bool _ownsStore;
@@ -66,6 +67,8 @@ public sealed partial class BudgetManager : IDisposable
         _estimator = options?.TokenEstimator ?? new TiktokenTokenEstimator();
         _timeProvider = options?.TimeProvider ?? TimeProvider.System;
         _alignment = options?.Alignment ?? BudgetWindowAlignment.Calendar;
+        _reservationTimeout = options?.ReservationTimeout ?? BudgetManagerOptions.DefaultReservationTimeout;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_reservationTimeout, TimeSpan.Zero, "options.ReservationTimeout");
         _alertSinks = [.. options?.AlertSinks ?? []];
         _logger = (ILogger?)options?.LoggerFactory?.CreateLogger<BudgetManager>() ?? NullLogger.Instance;
     }
@@ -134,6 +137,65 @@ public sealed partial class BudgetManager : IDisposable
         BudgetState budget = await GetUserAsync(user, cancellationToken).ConfigureAwait(false);
         int inputTokens = _estimator.CountInputTokens(messages, null, model);
         return budget.Spent + _prices.GetPrice(model).GetCost(inputTokens, 0);
+    }
+
+    /// <summary>
+    /// Holds a call's worst-case cost on the user's budget before the model is called: the race-free form of LiteLLM's
+    /// check-then-<c>update_cost</c>, where every concurrent caller passes the check before any is charged.
+    /// </summary>
+    /// <param name="user">The user id.</param>
+    /// <param name="model">The model the messages will be sent to.</param>
+    /// <param name="messages">The messages; their input tokens are counted.</param>
+    /// <param name="maxOutputTokens">The most output tokens the call may produce (send the same as <c>ChatOptions.MaxOutputTokens</c>).</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>
+    /// The lease. When <see cref="BudgetLease.IsAcquired"/> is <see langword="false"/> the budget cannot hold the call
+    /// (<see cref="BudgetLease.RefusingBudget"/> says how much is left and when it resets): do not call the model. Otherwise
+    /// call it, then settle the lease with <see cref="SettleAsync(BudgetLease, ChatResponse, CancellationToken)"/> (or
+    /// <see cref="BudgetLease.SettleAsync"/>); disposing it without settling releases the money.
+    /// </returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxOutputTokens"/> is not positive.</exception>
+    /// <exception cref="BudgetNotFoundException">The user has no budget.</exception>
+    /// <exception cref="ModelPriceNotFoundException">The model has no price.</exception>
+    public async Task<BudgetLease> ReserveAsync(string user, string model, IEnumerable<ChatMessage> messages, int maxOutputTokens, CancellationToken cancellationToken = default)
+    {
+        string key = UserKey(user);
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxOutputTokens);
+        decimal worstCase = _prices.GetPrice(model).GetWorstCaseCost(_estimator.CountInputTokens(messages, null, model), maxOutputTokens);
+        IBudgetStore store = await StoreReadyAsync(cancellationToken).ConfigureAwait(false);
+        BudgetLease lease = await BudgetLease.AcquireAsync(store, ProjectName, [key], worstCase, _reservationTimeout, _timeProvider, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (lease.Status == BudgetReservationStatus.BudgetNotFound)
+        {
+            await lease.DisposeAsync().ConfigureAwait(false);
+            throw NotFound(user);
+        }
+
+        return lease;
+    }
+
+    /// <summary>Settles a lease from <see cref="ReserveAsync"/> to a response's cost, priced from its <see cref="ChatResponse.Usage"/>.</summary>
+    /// <param name="lease">The acquired lease.</param>
+    /// <param name="response">The model's response; <see cref="ChatResponse.ModelId"/> names the price when set.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>What the settlement did.</returns>
+    /// <exception cref="ArgumentException">The response reports no token usage.</exception>
+    /// <exception cref="InvalidOperationException">The lease was refused or has ended.</exception>
+    public async Task<BudgetCompletion> SettleAsync(BudgetLease lease, ChatResponse response, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentNullException.ThrowIfNull(response);
+        UsageDetails? usage = response.Usage;
+        if (usage is not ({ InputTokenCount: not null } or { OutputTokenCount: not null }))
+        {
+            throw new ArgumentException("The response reports no token usage (ChatResponse.Usage), so it cannot be priced. Settle the lease with BudgetLease.SettleAsync(cost).", nameof(response));
+        }
+
+        string model = response.ModelId ?? throw new ArgumentException("The response names no model (ChatResponse.ModelId), so it cannot be priced. Settle the lease with BudgetLease.SettleAsync(cost).", nameof(response));
+        BudgetCompletion completion = await lease.SettleAsync(_prices.GetPrice(model).GetCost(usage), model, cancellationToken).ConfigureAwait(false);
+        await PublishAsync(completion.Alerts).ConfigureAwait(false);
+        return completion;
     }
 
     /// <summary>Gets a user's limit (LiteLLM's <c>get_total_budget</c>).</summary>
@@ -341,7 +403,13 @@ public sealed partial class BudgetManager : IDisposable
             throw NotFound(user);
         }
 
-        foreach (BudgetAlert alert in completion.Alerts)
+        await PublishAsync(completion.Alerts).ConfigureAwait(false);
+        return await GetUserAsync(user, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask PublishAsync(IReadOnlyList<BudgetAlert> alerts)
+    {
+        foreach (BudgetAlert alert in alerts)
         {
             foreach (IBudgetAlertSink sink in _alertSinks)
             {
@@ -355,7 +423,6 @@ public sealed partial class BudgetManager : IDisposable
                 }
             }
         }
-        return await GetUserAsync(user, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<BudgetState> GetUserAsync(string user, CancellationToken cancellationToken) =>

@@ -15,6 +15,16 @@ public sealed class BudgetManagerOptions
     /// <summary>Gets or sets where budgets created with a duration start their windows. Defaults to <see cref="BudgetWindowAlignment.Calendar"/>; <see cref="BudgetWindowAlignment.Rolling"/> is LiteLLM's behaviour.</summary>
     public BudgetWindowAlignment Alignment { get; set; }
 
+    /// <summary>The default of <see cref="ReservationTimeout"/>: 10 minutes.</summary>
+    public static readonly TimeSpan DefaultReservationTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Gets or sets how long a lease from <see cref="BudgetManager.ReserveAsync"/> holds its money if the process dies
+    /// before settling it; the store reclaims it after that. Longer than the slowest call; <see langword="null"/> for
+    /// <see cref="DefaultReservationTimeout"/>.
+    /// </summary>
+    public TimeSpan? ReservationTimeout { get; set; }
+
     /// <summary>The default of <see cref="DatabasePath"/>.</summary>
     public const string DefaultDatabasePath = "budgetchat.db";
 

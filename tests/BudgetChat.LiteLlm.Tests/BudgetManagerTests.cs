@@ -279,6 +279,75 @@ public sealed class BudgetManagerTests
     }
 
     [Fact]
+    public async Task Reserve_64CallersAtOnce_AgainstABudgetFor10_Admit10()
+    {
+        ChatMessage[] messages = [new(ChatRole.User, "Hey, how's it going?")];
+        decimal worstCase = _prices.GetPrice("gpt-4o").GetWorstCaseCost(_tokens.CountInputTokens(messages, null, "gpt-4o"), 100);
+        await _manager.CreateBudgetAsync("1234", 10 * worstCase);
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Task<BudgetLease>[] reserving = [.. Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
+        {
+            await go.Task;
+            return await _manager.ReserveAsync("1234", "gpt-4o", messages, maxOutputTokens: 100);
+        }))];
+        go.SetResult();
+        BudgetLease[] leases = await Task.WhenAll(reserving);
+
+        Assert.Equal(10, leases.Count(l => l.IsAcquired));
+        Assert.All(leases.Where(l => !l.IsAcquired), l => Assert.Equal("user:1234", l.RefusingKey));
+        BudgetState held = (await _store.GetBudgetAsync("test_project", "user:1234"))!;
+        Assert.Equal(10 * worstCase, held.Reserved);
+        foreach (BudgetLease lease in leases)
+        {
+            await lease.DisposeAsync();
+        }
+
+        Assert.Equal(0m, (await _store.GetBudgetAsync("test_project", "user:1234"))!.Reserved);
+        Assert.Equal(0m, await _manager.GetCurrentCostAsync("1234"));
+    }
+
+    [Fact]
+    public async Task Reserve_ThenSettle_ChargesTheResponsesCost_AndHoldsNothingMore()
+    {
+        await _manager.CreateBudgetAsync("1234", 10m);
+        var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, "fine"))
+        {
+            ModelId = "gpt-4o",
+            Usage = new UsageDetails { InputTokenCount = 12, OutputTokenCount = 30 },
+        };
+
+        await using BudgetLease lease = await _manager.ReserveAsync("1234", "gpt-4o", [new(ChatRole.User, "hi")], maxOutputTokens: 256);
+        Assert.True(lease.IsAcquired);
+        Assert.True((await _store.GetBudgetAsync("test_project", "user:1234"))!.Reserved > 0m);
+        BudgetCompletion completion = await _manager.SettleAsync(lease, response);
+
+        Assert.Equal(BudgetCompletionStatus.Completed, completion.Status);
+        BudgetState budget = (await _store.GetBudgetAsync("test_project", "user:1234"))!;
+        Assert.Equal(_prices.GetPrice("gpt-4o").GetCost(12, 30), budget.Spent);
+        Assert.Equal(budget.Spent, budget.SpendByModel["gpt-4o"]);
+        Assert.Equal(0m, budget.Reserved);
+    }
+
+    [Fact]
+    public async Task Reserve_ForAUserWithoutABudget_ThrowsNamingTheUser()
+    {
+        var ex = await Assert.ThrowsAsync<BudgetNotFoundException>(() => _manager.ReserveAsync("nobody", "gpt-4o", [new(ChatRole.User, "hi")], 10));
+
+        Assert.Contains("'nobody'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public async Task Reserve_RefusesOutputTokensThatAreNotPositive(int maxOutputTokens)
+    {
+        var ex = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => _manager.ReserveAsync("1234", "gpt-4o", [new(ChatRole.User, "hi")], maxOutputTokens));
+
+        Assert.Equal("maxOutputTokens", ex.ParamName);
+    }
+
+    [Fact]
     public void Hosted_KeepsBudgetsOnTheBudgetService()
     {
         using var manager = new BudgetManager("p", BudgetClientType.Hosted, new Uri("http://127.0.0.1:5380"));

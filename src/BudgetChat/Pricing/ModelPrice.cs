@@ -113,7 +113,7 @@ public sealed record ModelPrice
     /// <param name="inputTokens">The input tokens.</param>
     /// <param name="outputTokens">The most output tokens the call may produce.</param>
     /// <returns>The cost in US dollars.</returns>
-    internal decimal GetWorstCaseCost(long inputTokens, long outputTokens) =>
+    public decimal GetWorstCaseCost(long inputTokens, long outputTokens) =>
         ReasoningCostPerToken > OutputCostPerToken
             ? GetCost(inputTokens, outputTokens, reasoningTokens: outputTokens)
             : GetCost(inputTokens, outputTokens);
