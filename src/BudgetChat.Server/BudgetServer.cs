@@ -56,6 +56,15 @@ public static class BudgetServer
     {
         ArgumentNullException.ThrowIfNull(options);
         WebApplicationBuilder builder = WebApplication.CreateBuilder(options);
+
+        // Installed as a .NET tool the service runs from any folder (the content root), while its appsettings.json sits
+        // next to the assembly: read that one first, so the folder's own files, the environment and the arguments
+        // still override it.
+        IConfigurationRoot defaults = new ConfigurationBuilder()
+            .SetBasePath(AppContext.BaseDirectory)
+            .AddJsonFile("appsettings.json", optional: true, reloadOnChange: false)
+            .Build();
+        builder.Configuration.Sources.Insert(0, new ChainedConfigurationSource { Configuration = defaults, ShouldDisposeConfiguration = true });
         AddServices(builder.Services, builder.Configuration);
         return builder;
     }
