@@ -41,10 +41,9 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// </param>
     /// <param name="options">The options; they are copied.</param>
     /// <param name="cache">Caches budget definitions when <see cref="HostedBudgetStoreOptions.DefinitionCacheDuration"/> is positive, or <see langword="null"/>.</param>
-    /// <param name="timeProvider">The clock of the LiteLLM protocol's periods and in-process holds, or <see langword="null"/> for the system clock.</param>
     /// <param name="loggerFactory">Creates the logger, or <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
-    public HostedBudgetStore(HttpClient httpClient, HostedBudgetStoreOptions options, HybridCache? cache = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    public HostedBudgetStore(HttpClient httpClient, HostedBudgetStoreOptions options, HybridCache? cache = null, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         ArgumentNullException.ThrowIfNull(options);

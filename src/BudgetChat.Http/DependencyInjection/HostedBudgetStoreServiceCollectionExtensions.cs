@@ -49,13 +49,11 @@ public static class HostedBudgetStoreServiceCollectionExtensions
                     : resilience.CircuitBreaker.SamplingDuration;
             });
 
-        services.TryAddSingleton(TimeProvider.System);
         services.RemoveAll<IBudgetStore>();
         services.AddSingleton<IBudgetStore>(static sp => new HostedBudgetStore(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName),
             sp.GetRequiredService<IOptions<HostedBudgetStoreOptions>>().Value,
             sp.GetService<HybridCache>(),
-            sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()));
         return services;
     }
