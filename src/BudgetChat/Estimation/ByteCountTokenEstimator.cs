@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using System.Text;
 
 namespace BudgetChat;
@@ -11,16 +12,24 @@ namespace BudgetChat;
 /// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-public sealed class ByteCountTokenEstimator : TokenEstimatorBase
+public sealed class ByteCountTokenEstimator : ITokenEstimator
 {
     /// <summary>Initializes a new instance of the <see cref="ByteCountTokenEstimator"/> class.</summary>
     /// <param name="tokensPerImage">Tokens counted for each image or other binary input part.</param>
     public ByteCountTokenEstimator(int tokensPerImage = TiktokenTokenEstimator.DefaultTokensPerImage)
-        : base(tokensPerImage)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokensPerImage);
+        TokensPerImage = tokensPerImage;
     }
 
+    /// <summary>Gets the tokens counted for each image or other binary input part.</summary>
+    public int TokensPerImage { get; }
+
     /// <inheritdoc/>
-    public override int CountTokens(string text, string? modelId) =>
+    public int CountInputTokens(IEnumerable<ChatMessage> messages, ChatOptions? options, string? modelId) =>
+        InputTokens.Count(this, TokensPerImage, messages, options, modelId);
+
+    /// <inheritdoc/>
+    public int CountTokens(string text, string? modelId) =>
         string.IsNullOrEmpty(text) ? 0 : Encoding.UTF8.GetByteCount(text);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using System.IO.Compression;
 using System.Reflection;
 using System.Text.RegularExpressions;
@@ -18,7 +19,7 @@ namespace BudgetChat;
 /// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
+public sealed partial class TiktokenTokenEstimator : ITokenEstimator
 {
     /// <summary>The default number of tokens counted per image: the most a high-detail image costs on gpt-4o.</summary>
     public const int DefaultTokensPerImage = 1_105;
@@ -29,8 +30,9 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
     /// <summary>Initializes a new instance of the <see cref="TiktokenTokenEstimator"/> class.</summary>
     /// <param name="tokensPerImage">Tokens counted for each image or other binary input part.</param>
     public TiktokenTokenEstimator(int tokensPerImage = DefaultTokensPerImage)
-        : base(tokensPerImage)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokensPerImage);
+        TokensPerImage = tokensPerImage;
         UpperBound = new ByteCountTokenEstimator(tokensPerImage);
     }
 
@@ -45,8 +47,15 @@ public sealed partial class TiktokenTokenEstimator : TokenEstimatorBase
     /// <returns>The encoding name.</returns>
     public static string GetEncodingName(string? modelId) => IsCl100k(modelId) ? "cl100k_base" : "o200k_base";
 
+    /// <summary>Gets the tokens counted for each image or other binary input part.</summary>
+    public int TokensPerImage { get; }
+
     /// <inheritdoc/>
-    public override int CountTokens(string text, string? modelId)
+    public int CountInputTokens(IEnumerable<ChatMessage> messages, ChatOptions? options, string? modelId) =>
+        InputTokens.Count(this, TokensPerImage, messages, options, modelId);
+
+    /// <inheritdoc/>
+    public int CountTokens(string text, string? modelId)
     {
         if (string.IsNullOrEmpty(text))
         {
