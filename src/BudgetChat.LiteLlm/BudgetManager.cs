@@ -97,7 +97,8 @@ public sealed partial class BudgetManager : IDisposable
         }
 
         var definition = new BudgetDefinition(totalBudget, duration ?? BudgetPeriod.None, _alignment);
-        return await (await StoreReadyAsync(cancellationToken).ConfigureAwait(false)).SetBudgetAsync(ProjectName, key, definition, createdAt ?? _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        IBudgetStore store = await StoreReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await store.SetBudgetAsync(ProjectName, key, definition, createdAt ?? _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates a user's budget with LiteLLM's duration names.</summary>
@@ -226,15 +227,19 @@ public sealed partial class BudgetManager : IDisposable
     /// <param name="user">The user id.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns><see langword="true"/> when the user has a budget.</returns>
-    public async Task<bool> IsValidUserAsync(string user, CancellationToken cancellationToken = default) =>
-        await (await StoreReadyAsync(cancellationToken).ConfigureAwait(false)).GetBudgetAsync(ProjectName, UserKey(user), cancellationToken).ConfigureAwait(false) is not null;
+    public async Task<bool> IsValidUserAsync(string user, CancellationToken cancellationToken = default)
+    {
+        IBudgetStore store = await StoreReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await store.GetBudgetAsync(ProjectName, UserKey(user), cancellationToken).ConfigureAwait(false) is not null;
+    }
 
     /// <summary>Lists the users with a budget (LiteLLM's <c>get_users</c>).</summary>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The user ids, in ordinal order.</returns>
     public async Task<IReadOnlyList<string>> GetUsersAsync(CancellationToken cancellationToken = default)
     {
-        IReadOnlyList<BudgetState> budgets = await (await StoreReadyAsync(cancellationToken).ConfigureAwait(false)).ListBudgetsAsync(ProjectName, cancellationToken).ConfigureAwait(false);
+        IBudgetStore store = await StoreReadyAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(ProjectName, cancellationToken).ConfigureAwait(false);
         return [.. budgets.Where(b => b.Key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal)).Select(b => b.Key[BudgetKeys.UserPrefix.Length..])];
     }
 
@@ -286,8 +291,11 @@ public sealed partial class BudgetManager : IDisposable
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The budget after the reset.</returns>
     /// <exception cref="BudgetNotFoundException">The user has no budget.</exception>
-    public async Task<BudgetState> ResetCostAsync(string user, CancellationToken cancellationToken = default) =>
-        await (await StoreReadyAsync(cancellationToken).ConfigureAwait(false)).ResetBudgetAsync(ProjectName, UserKey(user), cancellationToken).ConfigureAwait(false) ?? throw NotFound(user);
+    public async Task<BudgetState> ResetCostAsync(string user, CancellationToken cancellationToken = default)
+    {
+        IBudgetStore store = await StoreReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await store.ResetBudgetAsync(ProjectName, UserKey(user), cancellationToken).ConfigureAwait(false) ?? throw NotFound(user);
+    }
 
     /// <summary>Starts a new window for the user if the current one has ended (LiteLLM's <c>reset_on_duration</c>).</summary>
     /// <param name="user">The user id.</param>
@@ -300,8 +308,11 @@ public sealed partial class BudgetManager : IDisposable
     /// <summary>Rolls over every budget whose window has ended (LiteLLM's <c>update_budget_all_users</c>), in every project of the store.</summary>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>How many budgets rolled over.</returns>
-    public async Task<int> UpdateBudgetAllUsersAsync(CancellationToken cancellationToken = default) =>
-        await (await StoreReadyAsync(cancellationToken).ConfigureAwait(false)).SweepAsync(cancellationToken).ConfigureAwait(false);
+    public async Task<int> UpdateBudgetAllUsersAsync(CancellationToken cancellationToken = default)
+    {
+        IBudgetStore store = await StoreReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await store.SweepAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Writes the budgets out (LiteLLM's <c>save_data</c>). Every charge is durable in the store already; a local manager
@@ -393,10 +404,11 @@ public sealed partial class BudgetManager : IDisposable
     private async Task<BudgetState> ChargeAsync(string user, string model, decimal cost, CancellationToken cancellationToken)
     {
         string key = UserKey(user);
+        IBudgetStore store = await StoreReadyAsync(cancellationToken).ConfigureAwait(false);
         BudgetCompletion completion;
         try
         {
-            completion = await (await StoreReadyAsync(cancellationToken).ConfigureAwait(false)).ChargeAsync(ProjectName, [key], cost, model, Guid.NewGuid().ToString("N"), cancellationToken).ConfigureAwait(false);
+            completion = await store.ChargeAsync(ProjectName, [key], cost, model, Guid.NewGuid().ToString("N"), cancellationToken).ConfigureAwait(false);
         }
         catch (BudgetNotFoundException)
         {
@@ -425,8 +437,11 @@ public sealed partial class BudgetManager : IDisposable
         }
     }
 
-    private async Task<BudgetState> GetUserAsync(string user, CancellationToken cancellationToken) =>
-        await (await StoreReadyAsync(cancellationToken).ConfigureAwait(false)).GetBudgetAsync(ProjectName, UserKey(user), cancellationToken).ConfigureAwait(false) ?? throw NotFound(user);
+    private async Task<BudgetState> GetUserAsync(string user, CancellationToken cancellationToken)
+    {
+        IBudgetStore store = await StoreReadyAsync(cancellationToken).ConfigureAwait(false);
+        return await store.GetBudgetAsync(ProjectName, UserKey(user), cancellationToken).ConfigureAwait(false) ?? throw NotFound(user);
+    }
 
     private BudgetNotFoundException NotFound(string user) => new(
         ProjectName,

@@ -465,7 +465,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
             Reserved = HeldOn(project, key),
             SpendByModel = spendByModel,
             CreatedAt = created,
-            UpdatedAt = windowStart, // LiteLLM keeps no time of the last charge: its last reset, as the file store reads it
+            UpdatedAt = windowStart, // LiteLLM keeps no time of the last charge: its last reset, as user_cost.json is read
         };
     }
 
@@ -496,7 +496,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     // LiteLLM keeps a duration as days (1, 7, 28, 365) and multiplies it by 86,400; null or absent means no period.
     private static int? Duration(BudgetPeriod period) => period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(period);
 
-    // Days as LiteLLM writes them, by the rule the file store and the budget service read them with, or the
+    // Days as LiteLLM writes them, by the rule user_cost.json and the budget service are read with, or the
     // period's name as some servers keep it. Anything else is refused: read as no period, it would never reset.
     private static BudgetPeriod Period(JsonNode? duration) => duration?.GetValueKind() switch
     {

@@ -61,10 +61,12 @@ public static class LiteLlmUserCostFile
             string key = LiteLlmUserDict.ToKey(entry.Name);
             BudgetState budget = await store.SetBudgetAsync(project, key, entry.Definition, entry.WindowStart ?? now, cancellationToken).ConfigureAwait(false);
 
-            // LiteLLM's rule: once the duration has passed since last_updated_at the spend is gone.
-            bool windowEnded = entry.Definition.Period != BudgetPeriod.None
-                && (entry.WindowStart is not { } start || now - start >= TimeSpan.FromDays(LiteLlmUserDict.DurationDays(entry.Definition.Period)));
-            if (windowEnded || budget.WindowStart != (entry.WindowStart ?? budget.WindowStart))
+            // LiteLLM's rule: once the duration has passed since last_updated_at the spend is gone. The store may also
+            // have rolled the window over already (its months are calendar lengths, LiteLLM's 28 days).
+            if (entry.Definition.Period != BudgetPeriod.None &&
+                (entry.WindowStart is not { } start
+                    || now - start >= TimeSpan.FromDays(LiteLlmUserDict.DurationDays(entry.Definition.Period))
+                    || budget.WindowStart != start))
             {
                 continue;
             }

@@ -11,7 +11,7 @@ namespace BudgetChat.Sqlite;
 /// <para>
 /// Every operation is one SQLite transaction (<c>BEGIN IMMEDIATE</c>, in WAL mode) that writes only the rows it changed:
 /// the budgets it touched and the record of its reservation or charge id, so a charge costs the same with one user or
-/// 10,000. The rules of the contract are applied by the same ledger the in-memory and file stores use; this store keeps
+/// 10,000. The rules of the contract are applied by the same ledger the in-memory store uses; this store keeps
 /// each project's ledger in memory with the version of the project it was read at, and reads the project's rows again
 /// only when another connection (another store instance or process) has changed the project since. Several store
 /// instances and processes can therefore share one database file and still never admit more than a limit nor charge an

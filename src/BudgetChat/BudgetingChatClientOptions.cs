@@ -117,8 +117,7 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
 
     /// <summary>
     /// Gets or sets how long a reservation lives if the process dies before settling it; the store reclaims it
-    /// after that. Longer than the slowest call. Defaults to 10 minutes. With the system clock, it is counted from a
-    /// time read to within a few milliseconds.
+    /// after that. Longer than the slowest call. Defaults to 10 minutes.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(10);

@@ -278,7 +278,7 @@ internal sealed class LiteLlmEndpoints
             }
             else if (name == LiteLlmUserDict.MetadataName)
             {
-                // As in user_cost.json, where this name holds the file store's own state: the user is written escaped.
+                // As in user_cost.json, where this name is reserved: the user is written escaped.
                 errors.Add(field, $"'{field}': the name '{name}' is reserved; the user '{name}' is '{LiteLlmUserDict.ToName(BudgetKeys.UserPrefix + name)}'.");
             }
             else if (key.Length > WireLimits.MaxIdLength)

@@ -14,7 +14,7 @@ public sealed class BudgetStoreOptions
     /// that time changes nothing, and a reservation reclaimed at its expiry can still be settled. Defaults to 10 minutes.
     /// </summary>
     /// <remarks>
-    /// Every id is kept this long, so memory (and a file store's snapshot) grows with call rate × retention: about
+    /// Every id is kept this long, so memory (and a persistent store's table of ids) grows with call rate × retention: about
     /// 600,000 ids at 1,000 calls per second with the default. Retries of a lost settlement come within seconds.
     /// </remarks>
     [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
