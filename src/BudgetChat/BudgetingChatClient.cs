@@ -41,8 +41,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
 
-    // Ids: random per client, then counted, so that one call does not cost the system call a new Guid does.
-    private readonly string _idPrefix = Random.Shared.NextInt64().ToString("x16", CultureInfo.InvariantCulture);
+    // Ids: 64 random bits per client (11 base64url characters), then a counter in hex, so that one call does not cost
+    // the system call a new Guid does and the id stays short (it is kept for every call until the store forgets it).
+    private readonly string _idPrefix = NewIdPrefix();
     private long _idCounter;
     private Task? _globalBudgetReady;
     private string[]? _lastUserKeys;
@@ -100,7 +101,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         ChatResponse response;
         try
         {
-            response = await base.GetResponseAsync(messages, admission.SentOptions, cancellationToken).ConfigureAwait(false);
+            response = await base.GetResponseAsync(messages, OptionsToSend(options, admission), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -109,7 +110,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
 
         string? received = response.Usage.HasTokenCounts() ? null : response.Text;
-        await SettleAsync(admission, response.Usage, response.ModelId, received, UsageMissingReason.NotReported).ConfigureAwait(false);
+        await SettleAsync(admission, messages, options, response.Usage, response.ModelId, received, UsageMissingReason.NotReported).ConfigureAwait(false);
         return response;
     }
 
@@ -123,7 +124,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         IAsyncEnumerator<ChatResponseUpdate> updates;
         try
         {
-            updates = base.GetStreamingResponseAsync(messages, admission.SentOptions, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            updates = base.GetStreamingResponseAsync(messages, OptionsToSend(options, admission), cancellationToken).GetAsyncEnumerator(cancellationToken);
         }
         catch
         {
@@ -134,7 +135,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         // What arrived, for when no usage does: the text is only kept, and counted once at the end if needed.
         UsageDetails? usage = null;
         string? modelId = null;
-        List<string>? text = null;
+        ReceivedText text = default;
         bool produced = false;
         bool failed = false;
         UsageMissingReason reason = UsageMissingReason.StoppedEarly;
@@ -168,10 +169,10 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                     switch (contents[i])
                     {
                         case TextContent { Text.Length: > 0 } t:
-                            (text ??= []).Add(t.Text);
+                            text.Append(t.Text);
                             break;
                         case TextReasoningContent { Text.Length: > 0 } r:
-                            (text ??= []).Add(r.Text);
+                            text.Append(r.Text);
                             break;
                         case UsageContent { Details: { } details }:
                             usage = usage is null ? details : Sum(usage, details);
@@ -184,23 +185,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
         finally
         {
-            // The provider's stream is closed first; the call is settled (or released) even when that fails.
-            try
-            {
-                await updates.DisposeAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                if (failed && !produced && usage is null)
-                {
-                    await ReleaseAsync(admission).ConfigureAwait(false);
-                }
-                else
-                {
-                    string? received = usage.HasTokenCounts() || text is null ? null : string.Concat(text);
-                    await SettleAsync(admission, usage, modelId, received, reason).ConfigureAwait(false);
-                }
-            }
+            string? received = usage.HasTokenCounts() || text.IsEmpty ? null : text.ToString();
+            text.Return();
+            await EndStreamAsync(updates, admission, messages, options, released: failed && !produced && usage is null, usage, modelId, received, reason).ConfigureAwait(false);
         }
     }
 
@@ -259,8 +246,12 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
     // What the inner client gets: the caller's options, or a copy without this middleware's own user entry (an
     // adapter that copies additional properties onto the wire would send it) and with the output limit reserved for.
-    private static ChatOptions? OptionsToSend(ChatOptions? options, int? maxOutputTokens)
+    private static ChatOptions? OptionsToSend(ChatOptions? options, Admission admission)
     {
+        // The model is asked for no more output than was reserved for.
+        int? maxOutputTokens = admission.Reduced || (options?.MaxOutputTokens is null && admission.Price.MaxOutputTokens is null)
+            ? admission.OutputTokens
+            : null;
         bool namesUser = options?.AdditionalProperties?.ContainsKey(ChatOptionsBudgetExtensions.UserIdKey) == true;
         if (!namesUser && maxOutputTokens is null)
         {
@@ -291,7 +282,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         string[] keys = ResolveKeys(messages, options);
         string modelId = options?.ModelId ?? _innerDefaultModelId ?? _options.DefaultModelId ?? throw ModelPriceNotFoundException.ForModel(null);
         ModelPrice price = _prices.GetPrice(modelId);
-        var admission = new Admission(keys, modelId, price, messages, options)
+        var admission = new Admission(modelId, price)
         {
             InputTokens = (_inputBound ?? _estimator).CountInputTokens(messages, options, modelId),
             InputIsExact = _inputBound is null,
@@ -307,25 +298,22 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
             if (_options.Mode == BudgetEnforcementMode.CheckThenCharge)
             {
-                await CheckAsync(admission, cancellationToken).ConfigureAwait(false);
+                await CheckAsync(admission, keys, messages, options, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await ReserveAsync(admission, cancellationToken).ConfigureAwait(false);
+                await ReserveAsync(admission, keys, messages, options, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (BudgetStoreUnavailableException ex)
         {
-            FailOpenOrThrow(admission, ex);
+            FailOpenOrThrow(admission, keys, ex);
         }
 
-        // The model is asked for no more output than was reserved for.
-        bool limitOutput = admission.Reduced || (options?.MaxOutputTokens is null && price.MaxOutputTokens is null);
-        admission.SentOptions = OptionsToSend(options, limitOutput ? admission.OutputTokens : null);
         return admission;
     }
 
-    private async ValueTask ReserveAsync(Admission admission, CancellationToken cancellationToken)
+    private async ValueTask ReserveAsync(Admission admission, string[] keys, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         decimal outputPrice = admission.Price.MaxOutputCostPerToken;
         bool createdUser = false;
@@ -337,7 +325,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         {
             decimal amount = admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens);
             BudgetLease lease = await BudgetLease.AcquireAsync(
-                _store, _options.ProjectName, admission.Keys, amount, _options.ReservationTimeout, _timeProvider, NewId(), cancellationToken).ConfigureAwait(false);
+                _store, _options.ProjectName, keys, amount, _options.ReservationTimeout, _timeProvider, NewId(), cancellationToken).ConfigureAwait(false);
             if (lease.IsAcquired)
             {
                 admission.Lease = lease;
@@ -358,7 +346,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
             // The cheap bound does not fit: what decides is the exact count.
             bool wasBound = !admission.InputIsExact;
-            CountInputExactly(admission);
+            CountInputExactly(admission, messages, options);
             refusing = lease.RefusingBudget!;
             refused = admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens);
             decimal inputCost = admission.Price.GetCost(admission.InputTokens, 0);
@@ -385,30 +373,30 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
 
         throw refusing is null
-            ? Refused(MissingBudget(admission.Keys[0]), "not_found")
+            ? Refused(MissingBudget(keys[0]), "not_found")
             : Refused(new BudgetExceededException(refusing, refused), "refused");
     }
 
     // LiteLLM's semantics: admitted while every budget is below its limit, charged afterwards.
-    private async ValueTask CheckAsync(Admission admission, CancellationToken cancellationToken)
+    private async ValueTask CheckAsync(Admission admission, string[] keys, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        foreach (string key in admission.Keys)
+        foreach (string key in keys)
         {
             BudgetState budget = await _store.GetBudgetAsync(_options.ProjectName, key, cancellationToken).ConfigureAwait(false)
                 ?? await TryCreateUserBudgetAsync(key, cancellationToken).ConfigureAwait(false)
                 ?? throw Refused(MissingBudget(key), "not_found");
             if (budget.Spent >= budget.Limit)
             {
-                CountInputExactly(admission);
+                CountInputExactly(admission, messages, options);
                 throw Refused(new BudgetExceededException(budget, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens)), "refused");
             }
         }
 
-        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, admission.Keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
+        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
         _metrics.Reservations.Add(1, new("budgetchat.outcome", "checked"), _projectTag);
     }
 
-    private void FailOpenOrThrow(Admission admission, BudgetStoreUnavailableException ex)
+    private void FailOpenOrThrow(Admission admission, string[] keys, BudgetStoreUnavailableException ex)
     {
         if (_options.StoreFailureMode != BudgetStoreFailureMode.FailOpen)
         {
@@ -421,16 +409,23 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
         Log.FailedOpen(_logger, _options.ProjectName, ex);
-        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, admission.Keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
+        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
     }
 
-    private string NewId() => string.Create(CultureInfo.InvariantCulture, $"{_idPrefix}-{Interlocked.Increment(ref _idCounter)}");
+    private static string NewIdPrefix()
+    {
+        Span<byte> random = stackalloc byte[8];
+        Random.Shared.NextBytes(random);
+        return System.Buffers.Text.Base64Url.EncodeToString(random);
+    }
 
-    private void CountInputExactly(Admission admission)
+    private string NewId() => string.Create(CultureInfo.InvariantCulture, $"{_idPrefix}.{Interlocked.Increment(ref _idCounter):x}");
+
+    private void CountInputExactly(Admission admission, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         if (!admission.InputIsExact)
         {
-            admission.InputTokens = _estimator.CountInputTokens(admission.Messages, admission.CallerOptions, admission.ModelId);
+            admission.InputTokens = _estimator.CountInputTokens(messages, options, admission.ModelId);
             admission.InputIsExact = true;
         }
     }
@@ -504,7 +499,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     }
 
     // receivedText: what the model wrote, charged when the provider reported no usage (null when it did).
-    private async ValueTask SettleAsync(Admission admission, UsageDetails? usage, string? responseModelId, string? receivedText, UsageMissingReason reason)
+    private async ValueTask SettleAsync(Admission admission, IEnumerable<ChatMessage> messages, ChatOptions? options, UsageDetails? usage, string? responseModelId, string? receivedText, UsageMissingReason reason)
     {
         string modelId = responseModelId ?? admission.ModelId;
 
@@ -520,7 +515,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         else
         {
             // No usage: charge the input, counted exactly, and the text received, so a silent provider is never free.
-            CountInputExactly(admission);
+            CountInputExactly(admission, messages, options);
             int outputTokens = string.IsNullOrEmpty(receivedText) ? 0 : _estimator.CountTokens(receivedText, modelId);
             cost = price.GetCost(admission.InputTokens, outputTokens);
             _metrics.UsageMissing.Add(1, _projectTag);
@@ -564,6 +559,28 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         await _alerts.PublishAsync(completion.Alerts).ConfigureAwait(false);
     }
 
+    // The provider's stream is closed first; the call is settled (or released) even when that fails.
+    private async ValueTask EndStreamAsync(
+        IAsyncEnumerator<ChatResponseUpdate> updates, Admission admission, IEnumerable<ChatMessage> messages, ChatOptions? options,
+        bool released, UsageDetails? usage, string? modelId, string? received, UsageMissingReason reason)
+    {
+        try
+        {
+            await updates.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (released)
+            {
+                await ReleaseAsync(admission).ConfigureAwait(false);
+            }
+            else
+            {
+                await SettleAsync(admission, messages, options, usage, modelId, received, reason).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async ValueTask ReleaseAsync(Admission admission)
     {
         BudgetLease lease = admission.Lease!;
@@ -584,18 +601,12 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
     }
 
-    // One call on its way through: who pays, the estimate, and the lease that admitted it.
-    private sealed class Admission(string[] keys, string modelId, ModelPrice price, IEnumerable<ChatMessage> messages, ChatOptions? callerOptions)
+    // One call on its way through: the model, the estimate, and the lease that admitted it (which holds who pays).
+    private sealed class Admission(string modelId, ModelPrice price)
     {
-        public string[] Keys { get; } = keys;
-
         public string ModelId { get; } = modelId;
 
         public ModelPrice Price { get; } = price;
-
-        public IEnumerable<ChatMessage> Messages { get; } = messages;
-
-        public ChatOptions? CallerOptions { get; } = callerOptions;
 
         // The input's tokens: bounded by its UTF-8 length until the exact count is needed.
         public int InputTokens { get; set; }
@@ -605,8 +616,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         public int OutputTokens { get; set; }
 
         public bool Reduced { get; set; }
-
-        public ChatOptions? SentOptions { get; set; }
 
         // A reservation, or (check-then-charge, fail open) a lease that holds nothing and charges when settled.
         public BudgetLease? Lease { get; set; }

@@ -679,19 +679,27 @@ public sealed class BudgetLedger
 
     // The budgets of the keys reserved on, in order; one that is deleted is no longer held on (deleted while the call
     // ran, or already when restored from a saved ledger).
+    // The times are kept as UTC ticks: one of these lives for every call until its id is forgotten.
     private sealed class Reservation(string id, Entry[] budgets, decimal amount, DateTimeOffset expiresAt)
     {
+        private readonly long _expiresAt = expiresAt.UtcTicks;
+        private long _forgetAt;
+
         public string Id { get; } = id;
 
         public Entry[] Budgets { get; set; } = budgets;
 
         public decimal Amount { get; } = amount;
 
-        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+        public DateTimeOffset ExpiresAt => new(_expiresAt, TimeSpan.Zero);
 
         public ReservationState State { get; set; }
 
-        public DateTimeOffset ForgetAt { get; set; }
+        public DateTimeOffset ForgetAt
+        {
+            get => new(_forgetAt, TimeSpan.Zero);
+            set => _forgetAt = value.UtcTicks;
+        }
     }
 
     private sealed class Entry(string key, BudgetDefinition definition, DateTimeOffset createdAt)

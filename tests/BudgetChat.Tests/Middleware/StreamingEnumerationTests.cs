@@ -136,14 +136,20 @@ public sealed class StreamingEnumerationTests : BudgetingChatClientFixture
     }
 
     // Without usage the text that arrived, reasoning included, is counted as a whole (here one token more than its
-    // length, so that counting piece by piece would show).
+    // length, so that counting piece by piece would show), in order; 120 pieces outgrow the first buffer many times.
     [Theory]
     [InlineData(3)]
     [InlineData(11)]
+    [InlineData(120)]
     public async Task WithoutUsage_EveryPieceThatArrived_IsCountedOnce(int pieces)
     {
-        Estimator.Configure().CountTokens(default!, default).ReturnsForAnyArgs(call => call.ArgAt<string>(0).Length + 1);
-        string[] texts = Enumerable.Range(0, pieces).Select(i => new string((char)('a' + i), i + 1)).ToArray();
+        var counted = new List<string>();
+        Estimator.Configure().CountTokens(default!, default).ReturnsForAnyArgs(call =>
+        {
+            counted.Add(call.ArgAt<string>(0));
+            return call.ArgAt<string>(0).Length + 1;
+        });
+        string[] texts = Enumerable.Range(0, pieces).Select(i => new string((char)('a' + (i % 26)), i + 1)).ToArray();
         Inner.GetStreamingResponseAsyncCallback = (_, _, _) => texts
             .Select((t, i) => i % 3 == 2
                 ? new ChatResponseUpdate(null, [new TextReasoningContent(t)]) { ModelId = Model }
@@ -155,8 +161,8 @@ public sealed class StreamingEnumerationTests : BudgetingChatClientFixture
         {
         }
 
-        int length = texts.Sum(t => t.Length);
-        int expected = length + 1;
+        Assert.Equal(string.Concat(texts), Assert.Single(counted));
+        int expected = texts.Sum(t => t.Length) + 1;
         Assert.Equal(Cost(InputTokens, expected), (await UserBudgetAsync("alice")).Spent);
     }
 
