@@ -32,7 +32,7 @@ namespace BudgetChat.SemanticKernel;
 /// (<c>UseKernelFunctionInvocation()</c>, which <c>AddBudgetedChatClient</c> adds). This type is thread-safe.
 /// </para>
 /// </remarks>
-public sealed partial class BudgetAutoFunctionInvocationFilter : IAutoFunctionInvocationFilter
+internal sealed partial class BudgetAutoFunctionInvocationFilter : IAutoFunctionInvocationFilter
 {
     private readonly IBudgetStore _store;
     private readonly KernelBudgetUserAccessor _accessor;

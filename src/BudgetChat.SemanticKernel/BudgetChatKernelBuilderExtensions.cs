@@ -35,11 +35,12 @@ public static class BudgetChatKernelBuilderExtensions
     /// <returns><paramref name="builder"/>, for chaining.</returns>
     /// <remarks>
     /// Every round trip of a tool loop is reserved and charged on its own; when a budget it is charged to has
-    /// nothing left after a round of function calls, the loop ends there (see
-    /// <see cref="BudgetAutoFunctionInvocationFilter"/>), and when a later round trip is refused all the same, the
-    /// loop ends with the conversation so far (see <see cref="BudgetToolLoopStopChatClient"/>). The user is the one
-    /// in the call's execution settings, else the one in its <see cref="KernelArguments"/> (see
-    /// <see cref="BudgetUserFunctionInvocationFilter"/>), else <see cref="BudgetingChatClientOptions.UserIdResolver"/>.
+    /// nothing left after a round of function calls, the loop ends there (an auto function invocation filter, see
+    /// <see cref="KernelBudgetOptions.StopToolLoopWhenRemainingBelow"/>), and when a later round trip is refused all
+    /// the same, the loop ends with the conversation so far (see <see cref="BudgetToolLoopStopChatClient"/>). The user
+    /// is the one in the call's execution settings, else the one its <see cref="KernelArguments"/> name (see
+    /// <see cref="KernelBudgetOptions.UserArgumentNames"/>) for the outermost kernel function, else the one of
+    /// <see cref="BudgetChatKernelExtensions.BeginBudgetUserScope"/>, else <see cref="BudgetingChatClientOptions.UserIdResolver"/>.
     /// </remarks>
     public static IKernelBuilder AddBudgetedChatClient(
         this IKernelBuilder builder, IChatClient innerClient, Action<BudgetingChatClientOptions>? configure = null, string? serviceId = null)

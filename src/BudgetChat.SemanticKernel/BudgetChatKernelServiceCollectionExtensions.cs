@@ -11,12 +11,12 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class BudgetChatKernelServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers what <c>UseBudget()</c> needs (see <c>AddBudgetChat</c>) and the kernel integration: the
-    /// <see cref="KernelBudgetUserAccessor"/>, the <see cref="BudgetUserFunctionInvocationFilter"/> and the
-    /// <see cref="BudgetAutoFunctionInvocationFilter"/> (which every <see cref="Kernel"/> built from these services
-    /// runs), validated <see cref="KernelBudgetOptions"/>, and a
-    /// <see cref="BudgetingChatClientOptions.UserIdResolver"/> that returns the ambient user of the kernel
-    /// function being invoked, else whatever resolver was configured before.
+    /// Registers what <c>UseBudget()</c> needs (see <c>AddBudgetChat</c>) and the kernel integration: a function
+    /// invocation filter that makes the user named in a top-level kernel function's arguments the ambient budget
+    /// user, an auto function invocation filter that ends a tool loop when its budget is spent (both run by every
+    /// <see cref="Kernel"/> built from these services), validated <see cref="KernelBudgetOptions"/>, and a
+    /// <see cref="BudgetingChatClientOptions.UserIdResolver"/> that returns the ambient user (see
+    /// <see cref="BudgetChatKernelExtensions.BeginBudgetUserScope"/>), else whatever resolver was configured before.
     /// </summary>
     /// <param name="services">The services, for example <c>kernelBuilder.Services</c>.</param>
     /// <param name="configure">Sets the options of every budgeted chat client built from this container.</param>

@@ -26,7 +26,7 @@ namespace BudgetChat.SemanticKernel;
 /// the scope again around each step of its enumeration. This type is thread-safe.
 /// </para>
 /// </remarks>
-public sealed partial class BudgetUserFunctionInvocationFilter : IFunctionInvocationFilter
+internal sealed partial class BudgetUserFunctionInvocationFilter : IFunctionInvocationFilter
 {
     private static readonly MethodInfo WrapStreamMethod =
         typeof(BudgetUserFunctionInvocationFilter).GetMethod(nameof(WrapStream), BindingFlags.NonPublic | BindingFlags.Static)!;

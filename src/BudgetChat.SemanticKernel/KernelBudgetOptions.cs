@@ -39,7 +39,7 @@ public sealed class KernelBudgetOptions : IValidatableObject
 
     /// <summary>
     /// Gets or sets the amount, in US dollars, below which a budget the next round trip of a tool loop would be
-    /// charged to counts as spent, so <see cref="BudgetAutoFunctionInvocationFilter"/> ends the loop after the
+    /// charged to counts as spent, so the kernel integration ends the loop after the
     /// function calls instead of asking the model again. Defaults to 0: the loop ends only when nothing is left.
     /// </summary>
     /// <remarks>

@@ -6,9 +6,9 @@ namespace BudgetChat.SemanticKernel;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <see cref="BudgetUserFunctionInvocationFilter"/> opens a scope around each top-level kernel function
+/// The function invocation filter opens a scope around each top-level kernel function
 /// invocation; <c>AddBudgetChatForKernel</c> makes <see cref="BudgetingChatClientOptions.UserIdResolver"/> read
-/// <see cref="UserId"/>. Open a scope yourself with <see cref="BeginScope"/> for calls that do not go through a
+/// <see cref="UserId"/>. Users open a scope with <c>Kernel.BeginBudgetUserScope</c> for calls that do not go through a
 /// kernel function, for example an agent or a chat completion service called directly.
 /// </para>
 /// <para>
@@ -18,7 +18,7 @@ namespace BudgetChat.SemanticKernel;
 /// This type is thread-safe.
 /// </para>
 /// </remarks>
-public sealed class KernelBudgetUserAccessor
+internal sealed class KernelBudgetUserAccessor
 {
     private readonly AsyncLocal<Scope?> _current = new();
 

@@ -7,31 +7,44 @@ namespace BudgetChat.SemanticKernel.Tests;
 public sealed class KernelBudgetRegistrationTests
 {
     [Fact]
-    public async Task Accessor_KeepsTheOuterUser_AndEndsTheScopeOnDispose()
+    public async Task BudgetUserScope_KeepsTheOuterUser_FlowsAcrossAwaits_AndEndsOnDispose()
     {
-        var accessor = new KernelBudgetUserAccessor();
+        using ServiceProvider provider = new ServiceCollection().AddBudgetChatForKernel().BuildServiceProvider();
+        var kernel = new Kernel(provider);
 
-        using (accessor.BeginScope("alice"))
+        using (kernel.BeginBudgetUserScope("alice"))
         {
-            using (accessor.BeginScope("mallory"))
+            using (kernel.BeginBudgetUserScope("mallory"))
             {
-                Assert.Equal("alice", accessor.UserId);
+                Assert.Equal("alice", kernel.GetBudgetUser());
             }
 
-            Assert.Equal("alice", accessor.UserId);
-            await Task.Run(() => Assert.Equal("alice", accessor.UserId));
+            Assert.Equal("alice", kernel.GetBudgetUser());
+            await Task.Run(() => Assert.Equal("alice", kernel.GetBudgetUser()));
         }
 
-        Assert.Null(accessor.UserId);
+        Assert.Null(kernel.GetBudgetUser());
     }
 
     [Fact]
-    public void Accessor_RejectsAnEmptyUser()
+    public void BudgetUserScope_RejectsAnEmptyUser()
     {
-        var accessor = new KernelBudgetUserAccessor();
+        using ServiceProvider provider = new ServiceCollection().AddBudgetChatForKernel().BuildServiceProvider();
+        var kernel = new Kernel(provider);
 
-        Assert.Equal("userId", Assert.Throws<ArgumentException>(() => accessor.BeginScope(" ")).ParamName);
-        Assert.Equal("userId", Assert.Throws<ArgumentNullException>(() => accessor.BeginScope(null!)).ParamName);
+        Assert.Equal("userId", Assert.Throws<ArgumentException>(() => kernel.BeginBudgetUserScope(" ")).ParamName);
+        Assert.Equal("userId", Assert.Throws<ArgumentNullException>(() => kernel.BeginBudgetUserScope(null!)).ParamName);
+        Assert.Equal("kernel", Assert.Throws<ArgumentNullException>(() => BudgetChatKernelExtensions.GetBudgetUser(null!)).ParamName);
+    }
+
+    [Fact]
+    public void BudgetUserScope_OnAKernelWithoutTheIntegration_SaysHowToAddIt()
+    {
+        var kernel = new Kernel();
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => kernel.BeginBudgetUserScope("alice"));
+        Assert.Contains("AddBudgetChat()", error.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => kernel.GetBudgetUser());
     }
 
     [Fact]
@@ -40,11 +53,11 @@ public sealed class KernelBudgetRegistrationTests
         var services = new ServiceCollection();
         services.AddBudgetChatForKernel().AddBudgetChatForKernel();
         using ServiceProvider provider = services.BuildServiceProvider();
-        var accessor = provider.GetRequiredService<KernelBudgetUserAccessor>();
+        var kernel = new Kernel(provider);
         BudgetingChatClientOptions options = provider.GetRequiredService<IOptions<BudgetingChatClientOptions>>().Value;
 
-        Assert.IsType<BudgetUserFunctionInvocationFilter>(Assert.Single(provider.GetServices<IFunctionInvocationFilter>()));
-        using (accessor.BeginScope("alice"))
+        Assert.Single(provider.GetServices<IFunctionInvocationFilter>());
+        using (kernel.BeginBudgetUserScope("alice"))
         {
             Assert.Equal("alice", options.UserIdResolver!(new BudgetCallContext([], null, null)));
         }
@@ -59,8 +72,8 @@ public sealed class KernelBudgetRegistrationTests
         services.AddBudgetChatForKernel().AddBudgetChatForKernel();
         using ServiceProvider provider = services.BuildServiceProvider();
 
-        Assert.IsType<BudgetAutoFunctionInvocationFilter>(Assert.Single(provider.GetServices<IAutoFunctionInvocationFilter>()));
-        Assert.IsType<BudgetAutoFunctionInvocationFilter>(Assert.Single(new Kernel(provider).AutoFunctionInvocationFilters));
+        IAutoFunctionInvocationFilter filter = Assert.Single(provider.GetServices<IAutoFunctionInvocationFilter>());
+        Assert.Same(filter, Assert.Single(new Kernel(provider).AutoFunctionInvocationFilters));
     }
 
     [Fact]
@@ -116,7 +129,7 @@ public sealed class KernelBudgetRegistrationTests
     [Theory]
     [InlineData(null, "ToolLoopStopMessage")]
     [InlineData(" ", "UserArgumentNames")]
-    public void Filter_RejectsInvalidOptions(string? argumentName, string invalidOption)
+    public void Validate_RejectsInvalidOptions_NamingTheOption(string? argumentName, string invalidOption)
     {
         var options = new KernelBudgetOptions();
         if (argumentName is null)
@@ -128,7 +141,7 @@ public sealed class KernelBudgetRegistrationTests
             options.UserArgumentNames.Add(argumentName);
         }
 
-        ArgumentException error = Assert.Throws<ArgumentException>(() => new BudgetUserFunctionInvocationFilter(new KernelBudgetUserAccessor(), Options.Create(options)));
+        ArgumentException error = Assert.Throws<ArgumentException>(options.Validate);
         Assert.Equal(invalidOption, error.ParamName);
     }
 

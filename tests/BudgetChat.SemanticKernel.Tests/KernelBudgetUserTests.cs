@@ -127,9 +127,9 @@ public sealed class KernelBudgetUserTests
         IKernelBuilder builder = KernelTestHost.CreateBuilder(_store);
         builder.AddBudgetedChatClient(KernelTestHost.ToolCallingLlm(_calls, Usage), o => o.DefaultUserBudget = new BudgetDefinition(1m));
         builder.Plugins.AddFromFunctions("accounts", [KernelFunctionFactory.CreateFromMethod(
-            async (Kernel kernel, [FromKernelServices] KernelBudgetUserAccessor accessor, string budget_user) =>
+            async (Kernel kernel, string budget_user) =>
             {
-                userSeenByTool = accessor.UserId;
+                userSeenByTool = kernel.GetBudgetUser();
                 return (await kernel.InvokePromptAsync("Summarize", new KernelArguments { ["budget_user"] = budget_user })).ToString();
             },
             "switch_user")]);

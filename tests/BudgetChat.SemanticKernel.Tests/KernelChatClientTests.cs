@@ -46,7 +46,7 @@ public sealed class KernelChatClientTests
 
         IBudgetStore store = kernel.GetRequiredService<IBudgetStore>();
         Assert.IsType<InMemoryBudgetStore>(store);
-        Assert.Contains(kernel.FunctionInvocationFilters, f => f is BudgetUserFunctionInvocationFilter);
+        Assert.Single(kernel.FunctionInvocationFilters);
         IChatClient client = kernel.GetRequiredService<IChatClient>();
         Assert.NotNull(client.GetService<BudgetToolLoopStopChatClient>());
         Assert.Same(store, client.GetService<IBudgetStore>());
