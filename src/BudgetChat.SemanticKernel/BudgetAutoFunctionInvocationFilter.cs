@@ -115,8 +115,8 @@ internal sealed partial class BudgetAutoFunctionInvocationFilter : IAutoFunction
         string? userId = BudgetCallKeys.ResolveUser(
             chatOptions.GetBudgetUser() ?? UserFromSettings(context.ExecutionSettings) ?? _accessor.UserId, _budgetOptions, context.Messages, chatOptions);
 
-        // The same keys the middleware will charge; a blank resolver key is skipped here and refused there.
-        string[] keys = BudgetCallKeys.Resolve(userId, _budgetOptions.MaxBudget is not null, _budgetOptions, context.Messages, chatOptions, strict: false);
+        // The same keys the middleware will charge; a blank resolver key throws here (logged) as it will there.
+        string[] keys = BudgetCallKeys.Resolve(userId, _budgetOptions.MaxBudget is not null, _budgetOptions, context.Messages, chatOptions);
         foreach (string key in keys)
         {
             BudgetState? budget = await _store.GetBudgetAsync(_budgetOptions.ProjectName, key, cancellationToken).ConfigureAwait(false);

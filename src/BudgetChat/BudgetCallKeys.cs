@@ -35,13 +35,9 @@ public static class BudgetCallKeys
     /// <param name="options">The options with the keys resolver.</param>
     /// <param name="messages">The call's messages.</param>
     /// <param name="chatOptions">The call's options.</param>
-    /// <param name="strict">
-    /// <see langword="true"/> to throw <see cref="InvalidOperationException"/> for a blank resolver key (the middleware);
-    /// <see langword="false"/> to skip it (a check ahead of the middleware, which will refuse the call itself).
-    /// </param>
     /// <returns>The keys; empty when there is no user, no global budget and no resolver key.</returns>
-    /// <exception cref="InvalidOperationException"><paramref name="strict"/> and the resolver returned a blank key.</exception>
-    public static string[] Resolve(string? userId, bool hasGlobalBudget, BudgetingChatClientOptions options, IEnumerable<ChatMessage> messages, ChatOptions? chatOptions, bool strict)
+    /// <exception cref="InvalidOperationException">The resolver returned a blank key (the middleware refuses such a call).</exception>
+    public static string[] Resolve(string? userId, bool hasGlobalBudget, BudgetingChatClientOptions options, IEnumerable<ChatMessage> messages, ChatOptions? chatOptions)
     {
         ArgumentNullException.ThrowIfNull(options);
         IEnumerable<string>? extra = options.AdditionalKeysResolver?.Invoke(new BudgetCallContext(messages, chatOptions, userId));
@@ -71,12 +67,7 @@ public static class BudgetCallKeys
         {
             if (string.IsNullOrWhiteSpace(key))
             {
-                if (strict)
-                {
-                    throw new InvalidOperationException("BudgetingChatClientOptions.AdditionalKeysResolver returned an empty budget key.");
-                }
-
-                continue;
+                throw new InvalidOperationException("BudgetingChatClientOptions.AdditionalKeysResolver returned an empty budget key.");
             }
 
             if (!keys.Contains(key))

@@ -448,7 +448,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             return last;
         }
 
-        string[] keys = BudgetCallKeys.Resolve(userId, _globalBudget is not null, _options, messages, options, strict: true);
+        string[] keys = BudgetCallKeys.Resolve(userId, _globalBudget is not null, _options, messages, options);
         if (byUserAlone)
         {
             _lastUserKeys = keys;

@@ -11,18 +11,18 @@ public sealed class BudgetCallKeysTests
     {
         var options = new BudgetingChatClientOptions { AdditionalKeysResolver = _ => ["team:a", "global", "team:a", "team:b"] };
 
-        string[] keys = BudgetCallKeys.Resolve("alice", hasGlobalBudget: true, options, Messages, null, strict: true);
+        string[] keys = BudgetCallKeys.Resolve("alice", hasGlobalBudget: true, options, Messages, null);
 
         Assert.Equal(["user:alice", "global", "team:a", "team:b"], keys);
     }
 
     [Fact]
-    public void ABlankResolverKey_IsRefusedByTheMiddleware_AndSkippedByAChecksAhead()
+    public void ABlankResolverKey_IsRefused_NamingTheResolver()
     {
         var options = new BudgetingChatClientOptions { AdditionalKeysResolver = _ => ["team:a", " "] };
 
-        Assert.Throws<InvalidOperationException>(() => BudgetCallKeys.Resolve("alice", false, options, Messages, null, strict: true));
-        Assert.Equal(["user:alice", "team:a"], BudgetCallKeys.Resolve("alice", false, options, Messages, null, strict: false));
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => BudgetCallKeys.Resolve("alice", false, options, Messages, null));
+        Assert.Contains("AdditionalKeysResolver", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -41,6 +41,6 @@ public sealed class BudgetCallKeysTests
         var options = new BudgetingChatClientOptions { UserIdResolver = _ => "  " };
 
         Assert.Null(BudgetCallKeys.ResolveUser(null, options, Messages, null));
-        Assert.Empty(BudgetCallKeys.Resolve(null, hasGlobalBudget: false, options, Messages, null, strict: true));
+        Assert.Empty(BudgetCallKeys.Resolve(null, hasGlobalBudget: false, options, Messages, null));
     }
 }
