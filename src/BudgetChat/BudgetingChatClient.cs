@@ -109,7 +109,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             throw;
         }
 
-        string? received = response.Usage.HasTokenCounts() ? null : response.Text;
+        string? received = response.Usage.HasTokenCounts() ? null : ReceivedOutput(response);
         await SettleAsync(admission, messages, options, response.Usage, response.ModelId, received, UsageMissingReason.NotReported).ConfigureAwait(false);
         return response;
     }
@@ -166,17 +166,13 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 IList<AIContent> contents = update.Contents;
                 for (int i = 0; i < contents.Count; i++)
                 {
-                    switch (contents[i])
+                    if (contents[i] is UsageContent { Details: { } details })
                     {
-                        case TextContent { Text.Length: > 0 } t:
-                            text.Append(t.Text);
-                            break;
-                        case TextReasoningContent { Text.Length: > 0 } r:
-                            text.Append(r.Text);
-                            break;
-                        case UsageContent { Details: { } details }:
-                            usage = usage is null ? details : Sum(usage, details);
-                            break;
+                        usage = usage is null ? details : Sum(usage, details);
+                    }
+                    else
+                    {
+                        text.Append(contents[i]);
                     }
                 }
 
@@ -242,6 +238,23 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         sum.Add(first);
         sum.Add(second);
         return sum;
+    }
+
+    // What a response without usage is charged for: its text, reasoning and function calls.
+    private static string ReceivedOutput(ChatResponse response)
+    {
+        ReceivedText output = default;
+        foreach (ChatMessage message in response.Messages)
+        {
+            foreach (AIContent content in message.Contents)
+            {
+                output.Append(content);
+            }
+        }
+
+        string text = output.ToString();
+        output.Return();
+        return text;
     }
 
     // What the inner client gets: the caller's options, or a copy without this middleware's own user entry (an

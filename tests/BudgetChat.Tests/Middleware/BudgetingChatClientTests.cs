@@ -220,6 +220,30 @@ public class BudgetingChatClientTests : BudgetingChatClientFixture
         await AssertNothingHeldAsync();
     }
 
+    // A tool call is output the provider wrote: its name and its JSON arguments are counted like text.
+    [Theory]
+    [MemberData(nameof(Streaming))]
+    public async Task ChargesTheFunctionCallsNameAndArguments_WhenTheProviderReportsNoUsage(bool streaming)
+    {
+        await Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m));
+        var call = new FunctionCallContent("call-1", "book_flight", new Dictionary<string, object?> { ["from"] = "LIS", ["to"] = "YYZ", ["seats"] = 3 });
+        Inner.GetResponseAsyncCallback = (_, _, _) =>
+            Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, [new TextContent("ok"), call])) { ModelId = Model });
+        Inner.GetStreamingResponseAsyncCallback = (_, _, _) => new[]
+        {
+            new ChatResponseUpdate(ChatRole.Assistant, "ok") { ModelId = Model },
+            new ChatResponseUpdate(ChatRole.Assistant, [call]) { ModelId = Model },
+        }.ToAsyncEnumerable();
+        using var client = CreateClient();
+
+        await CallAsync(client, streaming, ForUser("alice"));
+
+        // One token per character: "ok", the name, and the arguments as JSON.
+        int output = "ok".Length + "book_flight".Length + "{\"from\":\"LIS\",\"to\":\"YYZ\",\"seats\":3}".Length;
+        Assert.Equal(Cost(InputTokens, output), (await UserBudgetAsync("alice")).Spent);
+        await AssertNothingHeldAsync();
+    }
+
     [Fact]
     public async Task Streaming_ChargesAnEstimateOfWhatArrived_WhenTheStreamIsCut()
     {
