@@ -69,6 +69,15 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
         return await ReadCompletionAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask<BudgetRenewalStatus> RenewAsync(string project, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Post, ProjectUri(project, "reservations/renew"), new RenewRequest(reservationId, expiresAt), WireJsonContext.Default.RenewRequest, project, cancellationToken).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.NotFound
+            ? BudgetRenewalStatus.NotFound
+            : (await _connection.ReadAsync(response, WireJsonContext.Default.RenewResponse, cancellationToken).ConfigureAwait(false)).Status;
+    }
+
     public async ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
         using HttpResponseMessage response = await _connection.SendAsync(

@@ -177,6 +177,13 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     }
 
     /// <inheritdoc/>
+    public ValueTask<BudgetRenewalStatus> RenewAsync(string project, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Renew(project, reservationId);
+        return _protocol.RenewAsync(project, reservationId, expiresAt, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Charge(project, keys, amount, chargeId);

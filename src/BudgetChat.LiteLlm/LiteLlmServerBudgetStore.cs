@@ -217,6 +217,42 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     }
 
     /// <inheritdoc/>
+    /// <remarks>The holds of this client are kept in its own memory (the server has none), so renewing is local.</remarks>
+    public async ValueTask<BudgetRenewalStatus> RenewAsync(string project, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Renew(project, reservationId);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_completed.ContainsKey((project, reservationId)))
+            {
+                return BudgetRenewalStatus.Ended;
+            }
+
+            if (!_holds.TryGetValue((project, reservationId), out Hold? hold))
+            {
+                return BudgetRenewalStatus.NotFound;
+            }
+
+            if (hold.ExpiresAt <= _timeProvider.GetUtcNow())
+            {
+                return BudgetRenewalStatus.Expired;
+            }
+
+            if (expiresAt > hold.ExpiresAt)
+            {
+                _holds[(project, reservationId)] = hold with { ExpiresAt = expiresAt };
+            }
+
+            return BudgetRenewalStatus.Renewed;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc/>
     public async ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Release(project, reservationId);

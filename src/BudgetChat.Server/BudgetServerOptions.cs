@@ -53,6 +53,14 @@ public sealed class BudgetServerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan CompletedIdRetention { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Gets or sets the longest a reservation may hold from now: a reserve or renew whose <c>expiresAt</c> is further
+    /// ahead (or already past) is answered 400 naming <c>expiresAt</c>. Clients renew long calls, so this bounds what a
+    /// client with a wrong clock, or one that died, can keep from others. Defaults to 1 hour.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan MaxReservationDuration { get; set; } = TimeSpan.FromHours(1);
+
     /// <inheritdoc/>
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {

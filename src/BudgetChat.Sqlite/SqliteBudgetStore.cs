@@ -143,6 +143,13 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
     }
 
     /// <inheritdoc/>
+    public ValueTask<BudgetRenewalStatus> RenewAsync(string project, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Renew(project, reservationId);
+        return RunAsync(project, (reservationId, expiresAt), static (ledger, s, now) => ledger.Renew(s.reservationId, s.expiresAt, now), cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Charge(project, keys, amount, chargeId);

@@ -980,6 +980,103 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.Equal(0m, state.Reserved);
     }
 
+    // ---------------------------------------------------------------- renewal
+
+    [Fact]
+    public async Task Renew_KeepsTheHold_PastTheFirstExpiry_UntilTheNewOne()
+    {
+        var (store, time) = NewStore();
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.60m, "r1", Epoch.AddMinutes(5))).IsReserved);
+
+        time.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal(BudgetRenewalStatus.Renewed, await store.RenewAsync(Project, "r1", time.GetUtcNow().AddMinutes(5)));
+        time.Advance(TimeSpan.FromMinutes(4)); // past the first expiry, before the new one
+
+        Assert.Equal(0.60m, (await GetExisting(store, "user:1")).Reserved);
+        Assert.Equal(BudgetReservationStatus.InsufficientBudget, (await Reserve(store, time, "r2", 0.60m, "user:1")).Status);
+
+        time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        Assert.Equal(0m, (await GetExisting(store, "user:1")).Reserved);
+        Assert.True((await Reserve(store, time, "r3", 0.60m, "user:1")).IsReserved);
+    }
+
+    [Fact]
+    public async Task Renew_NeverMovesTheExpiryEarlier_AndIsIdempotent()
+    {
+        var (store, time) = NewStore();
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.60m, "r1", Epoch.AddMinutes(30))).IsReserved);
+
+        Assert.Equal(BudgetRenewalStatus.Renewed, await store.RenewAsync(Project, "r1", Epoch.AddMinutes(10)));
+        Assert.Equal(BudgetRenewalStatus.Renewed, await store.RenewAsync(Project, "r1", Epoch.AddMinutes(10)));
+        time.Advance(TimeSpan.FromMinutes(20));
+
+        Assert.Equal(0.60m, (await GetExisting(store, "user:1")).Reserved);
+    }
+
+    [Fact]
+    public async Task Renew_OfAnExpiredReservation_ReportsExpired_HoldsNothing_AndASettleStillCharges()
+    {
+        var (store, time) = NewStore();
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.60m, "r1", Epoch.AddMinutes(1))).IsReserved);
+        time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(BudgetRenewalStatus.Expired, await store.RenewAsync(Project, "r1", time.GetUtcNow().AddMinutes(10)));
+        Assert.Equal(0m, (await GetExisting(store, "user:1")).Reserved);
+
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.25m, null)).Status);
+        Assert.Equal(0.25m, (await GetExisting(store, "user:1")).Spent);
+    }
+
+    [Theory]
+    [InlineData("settle")]
+    [InlineData("release")]
+    [InlineData("charge")]
+    public async Task Renew_OfAnEndedId_ReportsEnded_AndChangesNothing(string ending)
+    {
+        var (store, time) = NewStore();
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        if (ending == "charge")
+        {
+            await store.ChargeAsync(Project, ["user:1"], 0.10m, null, "r1");
+        }
+        else
+        {
+            Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.60m, "r1", Epoch.AddMinutes(5))).IsReserved);
+            _ = ending == "settle" ? await store.SettleAsync(Project, "r1", 0.10m, null) : await store.ReleaseAsync(Project, "r1");
+        }
+
+        BudgetState before = await GetExisting(store, "user:1");
+        Assert.Equal(BudgetRenewalStatus.Ended, await store.RenewAsync(Project, "r1", time.GetUtcNow().AddMinutes(10)));
+
+        BudgetState after = await GetExisting(store, "user:1");
+        Assert.Equal(before.Spent, after.Spent);
+        Assert.Equal(0m, after.Reserved);
+    }
+
+    [Fact]
+    public async Task Renew_OfAnUnknownId_OrAnotherProjectsId_ReportsNotFound()
+    {
+        var (store, time) = NewStore();
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        await store.SetBudgetAsync(OtherProject, "user:1", new BudgetDefinition(1m));
+        Assert.True((await store.ReserveAsync(OtherProject, ["user:1"], 0.60m, "r1", Epoch.AddMinutes(5))).IsReserved);
+
+        Assert.Equal(BudgetRenewalStatus.NotFound, await store.RenewAsync(Project, "r1", time.GetUtcNow().AddMinutes(10)));
+        Assert.Equal(BudgetRenewalStatus.NotFound, await store.RenewAsync(Project, "never-made", time.GetUtcNow().AddMinutes(10)));
+    }
+
+    [Fact]
+    public async Task Renew_RefusesABlankId_NamingIt()
+    {
+        var (store, _) = NewStore();
+
+        Assert.Equal("reservationId", (await Assert.ThrowsAnyAsync<ArgumentException>(() => store.RenewAsync(Project, " ", Epoch.AddMinutes(1)).AsTask())).ParamName);
+        Assert.Equal("project", (await Assert.ThrowsAnyAsync<ArgumentException>(() => store.RenewAsync("", "r1", Epoch.AddMinutes(1)).AsTask())).ParamName);
+    }
+
     [Fact]
     public async Task Sweep_ReclaimsExpiredReservations()
     {

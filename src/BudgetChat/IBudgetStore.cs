@@ -89,6 +89,17 @@ public interface IBudgetStore
     /// <returns>Whether this call released, an earlier call ended the reservation, or the id is unknown.</returns>
     ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Moves an active reservation's expiry to <paramref name="expiresAt"/> (never earlier than it was), so that a call that
+    /// outlives its reservation timeout keeps its hold, the way a lock's lease is renewed. Renewing again changes nothing more.
+    /// </summary>
+    /// <param name="project">The project.</param>
+    /// <param name="reservationId">The reservation's id.</param>
+    /// <param name="expiresAt">The new expiry.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>Whether the hold was extended, or why not: it expired already, it ended, or the id is unknown.</returns>
+    ValueTask<BudgetRenewalStatus> RenewAsync(string project, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+
     /// <summary>Charges <paramref name="amount"/> to every key without a reservation, even past a limit.</summary>
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys to charge; at least one, no duplicates.</param>

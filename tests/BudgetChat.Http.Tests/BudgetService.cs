@@ -96,6 +96,9 @@ internal sealed class BudgetService : IAsyncDisposable
 
         // The service's own sweeps run on the (often fake) clock; tests sweep when they mean to.
         options.Configuration[$"{BudgetServer.ResetServiceSectionName}:Enabled"] = "false";
+
+        // The store contract puts no bound on an expiry; the service's own bound (an hour) has tests of its own.
+        options.Configuration[$"{BudgetServerOptions.SectionName}:{nameof(BudgetServerOptions.MaxReservationDuration)}"] = "30.00:00:00";
         foreach ((string project, string key) in _apiKeys)
         {
             options.ApiKeys.Add((project, key));

@@ -213,6 +213,69 @@ public sealed class BudgetEndpointTests : IAsyncLifetime
         Assert.Equal(0.3m, (await _host.Store.GetBudgetAsync("acme", "user:1"))!.Reserved);
     }
 
+    // A client whose clock is wrong can neither hold money for nothing nor hold it beyond the service's maximum (1 h).
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-30)]
+    [InlineData(61)]
+    [InlineData(60 * 24 * 365)]
+    public async Task Reserve_WithAnExpiryPastOrBeyondTheMaximum_Is400NamingExpiresAt_AndHoldsNothing(int minutesFromNow)
+    {
+        await SetBudgets(("user:1", 1m));
+
+        var (status, body, response) = await Reserve("r1", 0.3m, "user:1", Api.Epoch.AddMinutes(minutesFromNow));
+
+        Api.AssertProblem(HttpStatusCode.BadRequest, status, body, response);
+        Assert.True(body.GetProperty("errors").TryGetProperty("expiresAt", out _));
+        Assert.Equal(0m, (await _host.Store.GetBudgetAsync("acme", "user:1"))!.Reserved);
+    }
+
+    [Fact]
+    public async Task Renew_MovesTheExpiryLater_SoTheHoldOutlivesTheFirstExpiry()
+    {
+        await SetBudgets(("user:1", 1m));
+        await Reserve("r1", 0.6m, "user:1", Api.Epoch.AddMinutes(5));
+        _time.Advance(TimeSpan.FromMinutes(4));
+
+        var (status, body, _) = await Renew("r1", _time.GetUtcNow().AddMinutes(5));
+        _time.Advance(TimeSpan.FromMinutes(3));
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("renewed", body.String("status"));
+        Assert.Equal(0.6m, (await _host.Store.GetBudgetAsync("acme", "user:1"))!.Reserved);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(61)]
+    public async Task Renew_WithAnExpiryPastOrBeyondTheMaximum_Is400NamingExpiresAt_AndChangesNothing(int minutesFromNow)
+    {
+        await SetBudgets(("user:1", 1m));
+        await Reserve("r1", 0.6m, "user:1", Api.Epoch.AddMinutes(5));
+
+        var (status, body, response) = await Renew("r1", Api.Epoch.AddMinutes(minutesFromNow));
+        _time.Advance(TimeSpan.FromMinutes(6));
+
+        Api.AssertProblem(HttpStatusCode.BadRequest, status, body, response);
+        Assert.True(body.GetProperty("errors").TryGetProperty("expiresAt", out _));
+        Assert.Equal(0m, (await _host.Store.GetBudgetAsync("acme", "user:1"))!.Reserved);
+    }
+
+    [Fact]
+    public async Task Renew_OfAnUnknownId_Is404NamingTheId_AndOfAnEndedOneIsEnded()
+    {
+        await SetBudgets(("user:1", 1m));
+        await Reserve("r1", 0.3m, "user:1");
+        await Settle("r1", 0.2m, null);
+
+        var (unknown, unknownBody, unknownResponse) = await Renew("never", Api.Epoch.AddMinutes(5));
+        var (ended, endedBody, _) = await Renew("r1", Api.Epoch.AddMinutes(5));
+
+        Api.AssertProblem(HttpStatusCode.NotFound, unknown, unknownBody, unknownResponse);
+        Assert.Equal(HttpStatusCode.OK, ended);
+        Assert.Equal("ended", endedBody.String("status"));
+    }
+
     [Fact]
     public async Task Reserve_WithTheIdOfAnEndedReservation_Is400NamingReservationId_AndHoldsNothing()
     {
@@ -406,6 +469,9 @@ public sealed class BudgetEndpointTests : IAsyncLifetime
 
     private Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> Reserve(string id, decimal amount, string _, DateTimeOffset expiresAt, string[] keys) =>
         _client.PostJsonAsync($"{P}/reservations", JsonSerializer.Serialize(new { reservationId = id, keys, amount, expiresAt = Api.Time(expiresAt) }));
+
+    private Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> Renew(string id, DateTimeOffset expiresAt) =>
+        _client.PostJsonAsync($"{P}/reservations/renew", JsonSerializer.Serialize(new { reservationId = id, expiresAt = Api.Time(expiresAt) }));
 
     private Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> Settle(string id, decimal actualCost, string? model) =>
         _client.PostJsonAsync($"{P}/reservations/settle", JsonSerializer.Serialize(new { reservationId = id, actualCost, model }));

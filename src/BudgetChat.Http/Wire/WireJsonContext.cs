@@ -20,7 +20,8 @@ namespace BudgetChat.Http.Wire;
         typeof(CamelCaseEnumConverter<BudgetPeriod>),
         typeof(CamelCaseEnumConverter<BudgetWindowAlignment>),
         typeof(CamelCaseEnumConverter<BudgetReservationStatus>),
-        typeof(CamelCaseEnumConverter<BudgetCompletionStatus>)])]
+        typeof(CamelCaseEnumConverter<BudgetCompletionStatus>),
+        typeof(CamelCaseEnumConverter<BudgetRenewalStatus>)])]
 [JsonSerializable(typeof(BudgetDto))]
 [JsonSerializable(typeof(BudgetListDto))]
 [JsonSerializable(typeof(SetBudgetRequest))]
@@ -29,6 +30,8 @@ namespace BudgetChat.Http.Wire;
 [JsonSerializable(typeof(ReserveResponse))]
 [JsonSerializable(typeof(SettleRequest))]
 [JsonSerializable(typeof(ReleaseRequest))]
+[JsonSerializable(typeof(RenewRequest))]
+[JsonSerializable(typeof(RenewResponse))]
 [JsonSerializable(typeof(ChargeRequest))]
 [JsonSerializable(typeof(CompletionDto))]
 [JsonSerializable(typeof(SweepResponse))]

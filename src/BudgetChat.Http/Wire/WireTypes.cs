@@ -83,6 +83,13 @@ internal sealed record SettleRequest(
 internal sealed record ReleaseRequest([property: JsonConverter(typeof(WireIdConverter))] string ReservationId);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed record RenewRequest(
+    [property: JsonConverter(typeof(WireIdConverter))] string ReservationId,
+    [property: JsonConverter(typeof(WireTimeConverter))] DateTimeOffset ExpiresAt);
+
+internal sealed record RenewResponse(BudgetRenewalStatus Status);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record ChargeRequest(
     [property: JsonConverter(typeof(WireIdConverter))] string ChargeId,
     [property: JsonConverter(typeof(WireKeysConverter))] IReadOnlyList<string> Keys,

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace BudgetChat.Server.Endpoints;
 
@@ -68,6 +69,11 @@ internal static class BudgetEndpoints
             .WithName("Release").WithSummary("Ends a reservation without charging; idempotent by id.")
             .Accepts<ReleaseRequest>("application/json")
             .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        group.MapPost("/reservations/renew", RenewAsync)
+            .WithName("Renew").WithSummary("Moves an active reservation's expiry later, so a long call keeps its hold; idempotent.")
+            .Accepts<RenewRequest>("application/json")
+            .Produces<RenewResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/charges", ChargeAsync)
             .WithName("Charge").WithSummary("Charges every key without a reservation, even past a limit; idempotent by id.")
@@ -160,7 +166,8 @@ internal static class BudgetEndpoints
         return budget is null ? NoBudget(project, key) : TypedResults.Ok(BudgetDto.From(budget));
     }
 
-    private static async Task<IResult> ReserveAsync(string project, HttpContext context, IBudgetStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> ReserveAsync(
+        string project, HttpContext context, IBudgetStore store, TimeProvider time, IOptions<BudgetServerOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (CheckProject(project) is { } invalid)
         {
@@ -171,6 +178,11 @@ internal static class BudgetEndpoints
         if (error is not null)
         {
             return error;
+        }
+
+        if (CheckExpiry(request!.ExpiresAt, time, options.Value) is { } badExpiry)
+        {
+            return badExpiry;
         }
 
         BudgetReservationResult result;
@@ -218,6 +230,31 @@ internal static class BudgetEndpoints
 
         BudgetCompletion completion = await store.ReleaseAsync(project, request!.ReservationId, cancellationToken).ConfigureAwait(false);
         return Completion(completion, project, request.ReservationId);
+    }
+
+    private static async Task<IResult> RenewAsync(
+        string project, HttpContext context, IBudgetStore store, TimeProvider time, IOptions<BudgetServerOptions> options, CancellationToken cancellationToken)
+    {
+        if (CheckProject(project) is { } invalid)
+        {
+            return invalid;
+        }
+
+        (RenewRequest? request, IResult? error) = await RequestReader.Wire.ReadAsync(context, WireJsonContext.Default.RenewRequest).ConfigureAwait(false);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (CheckExpiry(request!.ExpiresAt, time, options.Value) is { } badExpiry)
+        {
+            return badExpiry;
+        }
+
+        BudgetRenewalStatus status = await store.RenewAsync(project, request.ReservationId, request.ExpiresAt, cancellationToken).ConfigureAwait(false);
+        return status == BudgetRenewalStatus.NotFound
+            ? Problems.NotFound($"No reservation '{request.ReservationId}' is known in project '{project}' (never made, or forgotten after its retention); nothing changed.", "reservationId", request.ReservationId)
+            : TypedResults.Ok(new RenewResponse(status));
     }
 
     private static async Task<IResult> ChargeAsync(string project, HttpContext context, IBudgetStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -294,6 +331,17 @@ internal static class BudgetEndpoints
 
         key = values[0]!;
         return null;
+    }
+
+    // A client with a wrong clock must not hold money for nothing (an expiry already past) or for ever (one far ahead).
+    private static IResult? CheckExpiry(DateTimeOffset expiresAt, TimeProvider time, BudgetServerOptions options)
+    {
+        DateTimeOffset now = time.GetUtcNow();
+        return expiresAt <= now
+            ? Problems.Validation("expiresAt", $"The expiry {expiresAt:O} is not in the future (the service's clock reads {now:O}); check the client's clock.")
+            : expiresAt - now > options.MaxReservationDuration
+            ? Problems.Validation("expiresAt", $"The expiry {expiresAt:O} is more than {options.MaxReservationDuration} ahead of the service's clock ({now:O}), the longest a reservation may hold (BudgetServer:MaxReservationDuration); renew long calls instead.")
+            : null;
     }
 
     private static IResult NoBudget(string project, string key) =>

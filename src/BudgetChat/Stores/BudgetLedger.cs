@@ -302,6 +302,38 @@ public sealed class BudgetLedger
         return BudgetCompletion.Completed;
     }
 
+    /// <summary>Extends an active reservation's expiry (<see cref="IBudgetStore.RenewAsync"/>); an expiry is never moved earlier.</summary>
+    /// <param name="reservationId">The reservation's id.</param>
+    /// <param name="expiresAt">The new expiry.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>Whether the reservation still holds, now until at least <paramref name="expiresAt"/>, or why not.</returns>
+    public BudgetRenewalStatus Renew(string reservationId, DateTimeOffset expiresAt, DateTimeOffset now)
+    {
+        Maintain(now);
+        if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
+        {
+            return BudgetRenewalStatus.NotFound;
+        }
+
+        switch (reservation.State)
+        {
+            case ReservationState.Reclaimed:
+                return BudgetRenewalStatus.Expired;
+            case ReservationState.Active:
+                if (expiresAt > reservation.ExpiresAt)
+                {
+                    // The next expiry due can only move later, so the earliest one recorded still bounds the scan.
+                    reservation.ExpiresAt = expiresAt;
+                    Version++;
+                    MarkReservation(reservationId);
+                }
+
+                return BudgetRenewalStatus.Renewed;
+            default:
+                return BudgetRenewalStatus.Ended;
+        }
+    }
+
     /// <summary>Charges every key without a reservation, even past a limit (<see cref="IBudgetStore.ChargeAsync"/>).</summary>
     /// <param name="keys">The keys.</param>
     /// <param name="amount">The amount, in US dollars.</param>
@@ -682,7 +714,7 @@ public sealed class BudgetLedger
     // The times are kept as UTC ticks: one of these lives for every call until its id is forgotten.
     private sealed class Reservation(string id, Entry[] budgets, decimal amount, DateTimeOffset expiresAt)
     {
-        private readonly long _expiresAt = expiresAt.UtcTicks;
+        private long _expiresAt = expiresAt.UtcTicks;
         private long _forgetAt;
 
         public string Id { get; } = id;
@@ -691,7 +723,11 @@ public sealed class BudgetLedger
 
         public decimal Amount { get; } = amount;
 
-        public DateTimeOffset ExpiresAt => new(_expiresAt, TimeSpan.Zero);
+        public DateTimeOffset ExpiresAt
+        {
+            get => new(_expiresAt, TimeSpan.Zero);
+            set => _expiresAt = value.UtcTicks;
+        }
 
         public ReservationState State { get; set; }
 

@@ -67,6 +67,12 @@ public static class BudgetStoreArguments
         ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
     }
 
+    /// <summary>Checks the arguments of <see cref="IBudgetStore.RenewAsync"/>.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="reservationId">The reservation id.</param>
+    /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
+    public static void Renew(string project, string reservationId) => Release(project, reservationId);
+
     /// <summary>Checks the arguments of <see cref="IBudgetStore.ChargeAsync"/>.</summary>
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys; at least one, none blank, no duplicates.</param>

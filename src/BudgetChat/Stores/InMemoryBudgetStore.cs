@@ -146,6 +146,22 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     }
 
     /// <inheritdoc/>
+    public ValueTask<BudgetRenewalStatus> RenewAsync(string project, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Renew(project, reservationId);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!TryGetProject(project, out Project? p))
+        {
+            return ValueTask.FromResult(BudgetRenewalStatus.NotFound);
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.Renew(reservationId, expiresAt, Now));
+        }
+    }
+
+    /// <inheritdoc/>
     public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Charge(project, keys, amount, chargeId);

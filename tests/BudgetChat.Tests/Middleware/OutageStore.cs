@@ -36,6 +36,9 @@ internal sealed class OutageStore(IBudgetStore inner, bool asynchronous = false)
     public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default) =>
         Call(s => s.SettleAsync(project, reservationId, actualCost, model, cancellationToken));
 
+    public ValueTask<BudgetRenewalStatus> RenewAsync(string project, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+        Call(s => s.RenewAsync(project, reservationId, expiresAt, cancellationToken));
+
     public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default) =>
         Call(s => s.ReleaseAsync(project, reservationId, cancellationToken));
 
