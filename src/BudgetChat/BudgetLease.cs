@@ -152,6 +152,38 @@ public abstract class BudgetLease : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps the money held for <paramref name="expiresAfter"/> from now, for a call that outlives the expiry it was
+    /// acquired with (a long stream, a slow model), the way a lock's lease is renewed. Renew well before the expiry.
+    /// </summary>
+    /// <param name="expiresAfter">How long from now the store holds the amount if the lease is neither settled nor released.</param>
+    /// <param name="timeProvider">The clock the expiry is counted from, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>
+    /// <see cref="BudgetRenewalStatus.Renewed"/>, or why not: <see cref="BudgetRenewalStatus.Expired"/> (the money was given back;
+    /// settling still charges), <see cref="BudgetRenewalStatus.Ended"/> (the lease was settled or released). A lease that holds
+    /// nothing (admitted without a reservation) has nothing to renew and reports <see cref="BudgetRenewalStatus.Renewed"/>.
+    /// </returns>
+    /// <exception cref="InvalidOperationException">The lease was not acquired.</exception>
+    /// <exception cref="BudgetStoreUnavailableException">The store cannot be reached; try again before the expiry.</exception>
+    public ValueTask<BudgetRenewalStatus> RenewAsync(TimeSpan expiresAfter, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(expiresAfter, TimeSpan.Zero);
+        if (!IsAcquired)
+        {
+            throw new InvalidOperationException($"The lease was refused by budget '{RefusingKey}' and holds nothing to renew.");
+        }
+
+        if (Volatile.Read(ref _state) != Held)
+        {
+            return ValueTask.FromResult(BudgetRenewalStatus.Ended);
+        }
+
+        return HoldsReservation
+            ? Store.RenewAsync(Project, Id, (timeProvider ?? TimeProvider.System).GetUtcNow() + expiresAfter, cancellationToken)
+            : ValueTask.FromResult(BudgetRenewalStatus.Renewed);
+    }
+
     /// <summary>Ends the lease without charging anything: the call failed or was cancelled before it cost anything.</summary>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The store's outcome; <see cref="BudgetCompletion.AlreadyCompleted"/> when the lease had already ended.</returns>

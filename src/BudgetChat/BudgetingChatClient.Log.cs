@@ -34,6 +34,9 @@ public sealed partial class BudgetingChatClient
         [LoggerMessage(9, LogLevel.Warning, "The budget store cannot be reached; the call in project '{Project}' goes to the model unbudgeted (StoreFailureMode is FailOpen), and its cost is charged afterwards if the store is back.")]
         public static partial void FailedOpen(ILogger logger, string project, Exception exception);
 
+        [LoggerMessage(11, LogLevel.Information, "Call {ReservationId} ended (cost ${Cost}) after its stream was taken as abandoned and charged what was held; nothing more is charged.")]
+        public static partial void EndedAfterAbandoned(ILogger logger, string reservationId, decimal cost);
+
         [LoggerMessage(10, LogLevel.Error, "Could not charge call {ChargeId} for ${Cost}, which held no reservation; this cost is not recorded.")]
         public static partial void ChargeFailed(ILogger logger, string chargeId, decimal cost, Exception exception);
     }

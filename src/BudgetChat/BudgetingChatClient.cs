@@ -40,6 +40,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly BudgetDefinition? _globalBudget;
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
+    private readonly LeaseKeeper _keeper;
 
     // Ids: 64 random bits per client (11 base64url characters), then a counter in hex, so that one call does not cost
     // the system call a new Guid does and the id stays short (it is kept for every call until the store forgets it).
@@ -87,6 +88,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         _alerts = new BudgetAlertPublisher(
             alertSinks ?? [new LoggingBudgetAlertSink(loggerFactory?.CreateLogger<LoggingBudgetAlertSink>())],
             _logger);
+        _keeper = new LeaseKeeper(_options.ReservationTimeout, _timeProvider, _logger, AbandonAsync);
     }
 
     /// <summary>Gets the project this client's budget keys are scoped to.</summary>
@@ -136,7 +138,6 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         UsageDetails? usage = null;
         string? modelId = null;
         ReceivedText text = default;
-        bool produced = false;
         bool failed = false;
         UsageMissingReason reason = UsageMissingReason.StoppedEarly;
         try
@@ -161,7 +162,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                     throw;
                 }
 
-                produced = true;
+                admission.Produced = true;
                 modelId ??= update.ModelId;
                 IList<AIContent> contents = update.Contents;
                 for (int i = 0; i < contents.Count; i++)
@@ -176,14 +177,17 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                     }
                 }
 
+                // While the consumer holds the update, the keeper knows the stream waits for it, not for the provider.
+                admission.HandedToConsumer();
                 yield return update;
+                admission.Resumed();
             }
         }
         finally
         {
             string? received = usage.HasTokenCounts() || text.IsEmpty ? null : text.ToString();
             text.Return();
-            await EndStreamAsync(updates, admission, messages, options, released: failed && !produced && usage is null, usage, modelId, received, reason).ConfigureAwait(false);
+            await EndStreamAsync(updates, admission, messages, options, released: failed && !admission.Produced && usage is null, usage, modelId, received, reason).ConfigureAwait(false);
         }
     }
 
@@ -225,6 +229,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     {
         if (disposing)
         {
+            _keeper.Dispose();
             _metrics.Dispose();
         }
 
@@ -342,6 +347,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             if (lease.IsAcquired)
             {
                 admission.Lease = lease;
+                _keeper.Add(admission);
                 _metrics.Reservations.Add(1, new("budgetchat.outcome", admission.Reduced ? "reduced" : "reserved"), _projectTag);
                 return;
             }
@@ -536,10 +542,23 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
 
         BudgetLease lease = admission.Lease!;
+        _keeper.Remove(admission);
+        if (admission.IsAbandoned)
+        {
+            // The keeper took the stream as abandoned and charged what was held; this late end changes nothing.
+            Log.EndedAfterAbandoned(_logger, lease.Id, cost);
+            return;
+        }
+
         BudgetCompletion completion;
         try
         {
             completion = await lease.SettleAsync(cost, modelId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException) when (admission.IsAbandoned)
+        {
+            Log.EndedAfterAbandoned(_logger, lease.Id, cost);
+            return;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -594,9 +613,38 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
     }
 
+    // A stream whose consumer neither read nor disposed it for a whole reservation timeout (see LeaseKeeper): what
+    // was held is charged when it produced anything, since the provider bills what it sent; otherwise it is released.
+    private async ValueTask AbandonAsync(KeptCall call)
+    {
+        var admission = (Admission)call;
+        BudgetLease lease = admission.Lease!;
+        if (!admission.Produced)
+        {
+            await ReleaseAsync(admission).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            BudgetCompletion completion = await lease.SettleAsync(lease.Amount, admission.ModelId, CancellationToken.None).ConfigureAwait(false);
+            _metrics.Spend.Add((double)lease.Amount, new("budgetchat.model", admission.ModelId), _projectTag);
+            await _alerts.PublishAsync(completion.Alerts).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // The stream ended after all, at the same moment; its own settle counts.
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.SettleFailed(_logger, lease.Id, lease.Amount, ex);
+        }
+    }
+
     private async ValueTask ReleaseAsync(Admission admission)
     {
         BudgetLease lease = admission.Lease!;
+        _keeper.Remove(admission);
         if (!lease.HoldsReservation)
         {
             return;
@@ -615,7 +663,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     }
 
     // One call on its way through: the model, the estimate, and the lease that admitted it (which holds who pays).
-    private sealed class Admission(string modelId, ModelPrice price)
+    private sealed class Admission(string modelId, ModelPrice price) : KeptCall
     {
         public string ModelId { get; } = modelId;
 
@@ -630,7 +678,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         public bool Reduced { get; set; }
 
-        // A reservation, or (check-then-charge, fail open) a lease that holds nothing and charges when settled.
-        public BudgetLease? Lease { get; set; }
+        // Lease (from KeptCall): a reservation, or (check-then-charge, fail open) a lease that holds nothing and
+        // charges when settled.
     }
 }
