@@ -27,6 +27,9 @@ namespace BudgetChat.Http;
 /// </remarks>
 public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
 {
+    // A cancelled reserve may still reach the service after the first release: released again a little later.
+    private static readonly TimeSpan[] ReleaseRetryDelays = [TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)];
+
     private readonly BudgetServiceProtocol _protocol;
     private readonly HybridCache? _cache;
     private readonly HybridCacheEntryOptions? _cacheEntry;
@@ -156,10 +159,23 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// When <paramref name="cancellationToken"/> cancels the request in flight, the service may still have made (or may
+    /// yet make) the reservation, which would hold its money until it expires: the store then releases the id in the
+    /// background, and tries again for a few seconds while the service does not know it yet.
+    /// </remarks>
+    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Reserve(project, keys, amount, reservationId);
-        return _protocol.ReserveAsync(project, keys, amount, reservationId, expiresAt, cancellationToken);
+        try
+        {
+            return await _protocol.ReserveAsync(project, keys, amount, reservationId, expiresAt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = ReleaseCancelledAsync(project, reservationId);
+            throw;
+        }
     }
 
     /// <inheritdoc/>
@@ -228,8 +244,36 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
         }
     }
 
+    // Best effort and idempotent: the id is unique to the cancelled call, so releasing it can only give back its own hold.
+    private async Task ReleaseCancelledAsync(string project, string reservationId)
+    {
+        foreach (TimeSpan wait in ReleaseRetryDelays)
+        {
+            await Task.Delay(wait).ConfigureAwait(false);
+            try
+            {
+                BudgetCompletion released = await _protocol.ReleaseAsync(project, reservationId, CancellationToken.None).ConfigureAwait(false);
+                if (released.Status != BudgetCompletionStatus.NotFound)
+                {
+                    Log.CancelledReserveReleased(_logger, project, reservationId);
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is BudgetStoreUnavailableException or HttpRequestException or OperationCanceledException)
+            {
+                Log.CancelledReserveReleaseFailed(_logger, project, reservationId, ex);
+            }
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(2, LogLevel.Debug, "Released reservation {ReservationId} in project '{Project}', whose reserve was cancelled in flight.")]
+        public static partial void CancelledReserveReleased(ILogger logger, string project, string reservationId);
+
+        [LoggerMessage(3, LogLevel.Debug, "Could not release reservation {ReservationId} in project '{Project}', whose reserve was cancelled in flight; trying again, and it expires on its own.")]
+        public static partial void CancelledReserveReleaseFailed(ILogger logger, string project, string reservationId, Exception exception);
+
         [LoggerMessage(1, LogLevel.Warning, "Could not drop the cached definition of budget '{Key}' in project '{Project}'; it expires on its own.")]
         public static partial void CacheRemoveFailed(ILogger logger, string project, string key, Exception exception);
     }

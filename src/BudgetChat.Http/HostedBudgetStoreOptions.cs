@@ -40,6 +40,27 @@ public sealed class HostedBudgetStoreOptions : IValidatableObject
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 2;
 
+    /// <summary>Gets or sets how long the first retry waits; later ones wait longer (exponential, with jitter). Defaults to 100 ms.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Gets or sets how long the circuit stays open once it breaks (requests fail at once, as
+    /// <see cref="BudgetStoreUnavailableException"/>, without reaching the service); the first request after it is a
+    /// probe. Short, so that a service that is back is used again soon. Defaults to 2 seconds (the standard pipeline's 5
+    /// kept clients failing for seconds after the service had returned).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.5", "01:00:00")]
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Gets or sets the share of failed requests, within the sampling window, that breaks the circuit. Defaults to 0.5.</summary>
+    [Range(0.01, 1.0)]
+    public double CircuitFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Gets or sets how many requests the sampling window must hold before the circuit may break. Defaults to 20.</summary>
+    [Range(2, 100_000)]
+    public int CircuitMinimumThroughput { get; set; } = 20;
+
     /// <summary>
     /// Gets or sets how long a budget's definition read by <see cref="HostedBudgetStore.GetOrCreateBudgetAsync"/> may
     /// be served from <c>HybridCache</c> (when one is registered) instead of asking the server. Reservations, settlements,

@@ -1,5 +1,6 @@
 using BudgetChat.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
 namespace BudgetChat.Http.Tests;
@@ -37,6 +38,10 @@ public sealed class HostedBudgetStoreOptionsTests
     [InlineData(nameof(HostedBudgetStoreOptions.MaxRetries))]
     [InlineData(nameof(HostedBudgetStoreOptions.AttemptTimeout))]
     [InlineData(nameof(HostedBudgetStoreOptions.DefinitionCacheDuration))]
+    [InlineData(nameof(HostedBudgetStoreOptions.RetryDelay))]
+    [InlineData(nameof(HostedBudgetStoreOptions.CircuitBreakDuration))]
+    [InlineData(nameof(HostedBudgetStoreOptions.CircuitFailureRatio))]
+    [InlineData(nameof(HostedBudgetStoreOptions.CircuitMinimumThroughput))]
     public void OutOfRangeSettings_AreNamed(string setting)
     {
         HostedBudgetStoreOptions options = Valid();
@@ -44,6 +49,10 @@ public sealed class HostedBudgetStoreOptionsTests
         {
             case nameof(HostedBudgetStoreOptions.MaxRetries): options.MaxRetries = 11; break;
             case nameof(HostedBudgetStoreOptions.AttemptTimeout): options.AttemptTimeout = TimeSpan.Zero; break;
+            case nameof(HostedBudgetStoreOptions.RetryDelay): options.RetryDelay = TimeSpan.FromMinutes(2); break;
+            case nameof(HostedBudgetStoreOptions.CircuitBreakDuration): options.CircuitBreakDuration = TimeSpan.FromMilliseconds(100); break;
+            case nameof(HostedBudgetStoreOptions.CircuitFailureRatio): options.CircuitFailureRatio = 0; break;
+            case nameof(HostedBudgetStoreOptions.CircuitMinimumThroughput): options.CircuitMinimumThroughput = 1; break;
             default: options.DefinitionCacheDuration = TimeSpan.FromSeconds(-1); break;
         }
 
@@ -62,6 +71,37 @@ public sealed class HostedBudgetStoreOptionsTests
 
         Assert.Equal(nameof(HostedBudgetStoreOptions.ApiKey), ex.ParamName);
         Assert.DoesNotContain("secret", ex.Message, StringComparison.Ordinal);
+    }
+
+    // The circuit breaker and retries of the registered HttpClient are the ones the options say, not the standard
+    // pipeline's (whose 5 s break kept clients failing for seconds after the service was back).
+    [Fact]
+    public void TheResilienceSettings_ReachTheStandardPipeline()
+    {
+        using ServiceProvider provider = new ServiceCollection()
+            .AddHostedBudgetStore(o =>
+            {
+                o.BaseAddress = new Uri("http://127.0.0.1:5380/");
+                o.RetryDelay = TimeSpan.FromMilliseconds(250);
+                o.CircuitBreakDuration = TimeSpan.FromSeconds(1);
+                o.CircuitFailureRatio = 0.8;
+                o.CircuitMinimumThroughput = 7;
+            })
+            .BuildServiceProvider();
+
+        HttpStandardResilienceOptions resilience = provider.GetRequiredService<IOptionsMonitor<HttpStandardResilienceOptions>>()
+            .Get($"{HostedBudgetStoreServiceCollectionExtensions.HttpClientName}-standard");
+
+        Assert.Equal(TimeSpan.FromMilliseconds(250), resilience.Retry.Delay);
+        Assert.Equal(TimeSpan.FromSeconds(1), resilience.CircuitBreaker.BreakDuration);
+        Assert.Equal(0.8, resilience.CircuitBreaker.FailureRatio);
+        Assert.Equal(7, resilience.CircuitBreaker.MinimumThroughput);
+    }
+
+    [Fact]
+    public void TheDefaultBreak_IsShorterThanTheStandardPipelines()
+    {
+        Assert.True(Valid().CircuitBreakDuration < new HttpStandardResilienceOptions().CircuitBreaker.BreakDuration);
     }
 
     [Fact]

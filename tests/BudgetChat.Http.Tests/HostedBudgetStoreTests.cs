@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -50,6 +51,31 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
         Assert.Equal(1, dropper.Dropped);
         Assert.True(result.IsReserved);
         Assert.Equal(0.4m, (await store.GetBudgetAsync(Project, Key))!.Reserved);
+    }
+
+    // The service has made the reservation, but its answer is still on its way when the caller gives up.
+    [Fact]
+    public async Task AReserveCancelledInFlight_AfterTheServiceHeldTheMoney_IsReleasedAfterwards()
+    {
+        var stall = new StallResponseHandler("/reservations");
+        HostedBudgetStore store = CreateStoreSendingThrough(stall);
+        await store.SetBudgetAsync(Project, Key, new BudgetDefinition(1m));
+        using var cts = new CancellationTokenSource();
+
+        Task reserve = store.ReserveAsync(Project, [Key], 0.4m, "r1", DateTimeOffset.UtcNow.AddMinutes(5), cts.Token).AsTask();
+        await stall.Answered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0.4m, (await store.GetBudgetAsync(Project, Key))!.Reserved);
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => reserve);
+        decimal reserved = 0.4m;
+        for (int i = 0; i < 100 && reserved != 0m; i++)
+        {
+            await Task.Delay(50);
+            reserved = (await store.GetBudgetAsync(Project, Key))!.Reserved;
+        }
+
+        Assert.Equal(0m, reserved);
     }
 
     [Fact]
@@ -255,6 +281,26 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
     }
 
     /// <summary>Edits the data of every <c>/get_budget</c> answer, as a server holding other data would answer.</summary>
+
+    // Lets the request reach the service, then holds its answer until the caller's token cancels.
+    private sealed class StallResponseHandler(string pathSuffix) : DelegatingHandler
+    {
+        public TaskCompletionSource Answered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            HttpResponseMessage response = await base.SendAsync(request, cancellationToken);
+            if (!request.RequestUri!.AbsolutePath.EndsWith(pathSuffix, StringComparison.Ordinal))
+            {
+                return response;
+            }
+
+            response.Dispose();
+            Answered.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            throw new UnreachableException();
+        }
+    }
 
     private sealed class CountingHandler : DelegatingHandler
     {

@@ -43,7 +43,10 @@ public static class HostedBudgetStoreServiceCollectionExtensions
                 resilience.TotalRequestTimeout.Timeout = options.TotalTimeout;
                 resilience.Retry.MaxRetryAttempts = Math.Max(1, options.MaxRetries);
                 resilience.Retry.ShouldHandle = options.MaxRetries == 0 ? static _ => ValueTask.FromResult(false) : resilience.Retry.ShouldHandle;
-                resilience.Retry.Delay = TimeSpan.FromMilliseconds(100);
+                resilience.Retry.Delay = options.RetryDelay;
+                resilience.CircuitBreaker.BreakDuration = options.CircuitBreakDuration;
+                resilience.CircuitBreaker.FailureRatio = options.CircuitFailureRatio;
+                resilience.CircuitBreaker.MinimumThroughput = options.CircuitMinimumThroughput;
                 resilience.CircuitBreaker.SamplingDuration = options.AttemptTimeout * 2 > resilience.CircuitBreaker.SamplingDuration
                     ? options.AttemptTimeout * 2
                     : resilience.CircuitBreaker.SamplingDuration;
