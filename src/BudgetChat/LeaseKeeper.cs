@@ -66,7 +66,6 @@ internal sealed partial class LeaseKeeper : IDisposable
     private KeptCall?[] _slots = new KeptCall?[8];
     private int[] _free = [7, 6, 5, 4, 3, 2, 1, 0];
     private int _freeCount = 8;
-    private int _count;
     private ITimer? _timer;
     private bool _running;
     private bool _disposed;
@@ -79,18 +78,6 @@ internal sealed partial class LeaseKeeper : IDisposable
         _timeProvider = timeProvider;
         _logger = logger;
         _abandon = abandon;
-    }
-
-    /// <summary>Gets how many calls are kept.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _count;
-            }
-        }
     }
 
     /// <summary>Starts renewing the call's reservation until <see cref="Remove"/>.</summary>
@@ -111,7 +98,6 @@ internal sealed partial class LeaseKeeper : IDisposable
             int slot = _free[--_freeCount];
             _slots[slot] = call;
             call.Slot = slot;
-            _count++;
             if (!_running)
             {
                 _running = true;
@@ -141,7 +127,6 @@ internal sealed partial class LeaseKeeper : IDisposable
             _slots[slot] = null;
             call.Slot = -1;
             _free[_freeCount++] = slot;
-            _count--;
         }
     }
 
