@@ -20,7 +20,7 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
 
     public Uri BaseAddress => _baseAddress;
 
-    /// <summary>Sends a request; returns the response for 2xx and 404 (whose meaning depends on the route), throws otherwise.</summary>
+    /// <summary>Sends a request; returns the response for 2xx, 404 and 409 (whose meaning depends on the route), throws otherwise.</summary>
     public async Task<HttpResponseMessage> SendAsync<TBody>(HttpMethod method, string relativeUri, TBody body, JsonTypeInfo<TBody>? bodyType, string project, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, relativeUri));
@@ -41,7 +41,7 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
             throw new BudgetStoreUnavailableException($"The budget service at {_baseAddress} cannot be reached: {ex.Message}", ex);
         }
 
-        if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotFound)
+        if (response.IsSuccessStatusCode || response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Conflict)
         {
             return response;
         }

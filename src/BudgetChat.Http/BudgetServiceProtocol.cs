@@ -45,6 +45,11 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
     {
         using HttpResponseMessage response = await _connection.SendAsync(
             HttpMethod.Post, ProjectUri(project, "reservations"), new ReserveRequest(reservationId, keys, amount, expiresAt), WireJsonContext.Default.ReserveRequest, project, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return BudgetReservationResult.Conflicting(await ReadConflictAsync(response, cancellationToken).ConfigureAwait(false));
+        }
+
         ReserveResponse result = await _connection.ReadAsync(EnsureFound(response), WireJsonContext.Default.ReserveResponse, cancellationToken).ConfigureAwait(false);
         return result.Status switch
         {
@@ -89,7 +94,7 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
             throw new BudgetNotFoundException(project, key, problem?.Detail);
         }
 
-        return (await _connection.ReadAsync(response, WireJsonContext.Default.CompletionDto, cancellationToken).ConfigureAwait(false)).ToCompletion();
+        return await ReadCompletionAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default)
@@ -107,10 +112,18 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
     private async Task<BudgetState> ReadBudgetAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
         (await _connection.ReadAsync(response, WireJsonContext.Default.BudgetDto, cancellationToken).ConfigureAwait(false)).ToState();
 
-    private async Task<BudgetCompletion> ReadCompletionAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
-        response.StatusCode == HttpStatusCode.NotFound
-            ? BudgetCompletion.NotFound
-            : (await _connection.ReadAsync(response, WireJsonContext.Default.CompletionDto, cancellationToken).ConfigureAwait(false)).ToCompletion();
+    private async Task<BudgetCompletion> ReadCompletionAsync(HttpResponseMessage response, CancellationToken cancellationToken) => response.StatusCode switch
+    {
+        HttpStatusCode.NotFound => BudgetCompletion.NotFound,
+        HttpStatusCode.Conflict => BudgetCompletion.Conflicting(await ReadConflictAsync(response, cancellationToken).ConfigureAwait(false)),
+        _ => (await _connection.ReadAsync(response, WireJsonContext.Default.CompletionDto, cancellationToken).ConfigureAwait(false)).ToCompletion(),
+    };
+
+    // A 409 names what the id is used for; one this client does not know (a newer service) is reported as ended.
+    private static async Task<BudgetConflict> ReadConflictAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        (await BudgetServiceConnection.ReadProblemDtoAsync(response, cancellationToken).ConfigureAwait(false))?.Conflict is { } conflict and not BudgetConflict.None
+            ? conflict
+            : BudgetConflict.Ended;
 
     private HttpResponseMessage EnsureFound(HttpResponseMessage response) =>
         response.StatusCode != HttpStatusCode.NotFound ? response

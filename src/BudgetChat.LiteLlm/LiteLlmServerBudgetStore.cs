@@ -39,7 +39,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(string Project, string Id), Hold> _holds = [];
-    private readonly Dictionary<(string Project, string Id), DateTimeOffset> _completed = [];
+    private readonly Dictionary<(string Project, string Id), Ended> _completed = [];
 
     /// <summary>Initializes a new instance of the <see cref="LiteLlmServerBudgetStore"/> class.</summary>
     /// <param name="httpClient">The client to send requests with; timeouts and retries are its handlers' business.</param>
@@ -157,9 +157,15 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
                 _holds.Remove(expired);
             }
 
-            if (_holds.ContainsKey((project, reservationId)))
+            amount = BudgetAmounts.Normalize(amount);
+            if (_completed.TryGetValue((project, reservationId), out Ended? ended))
             {
-                return BudgetReservationResult.Reserved;
+                return BudgetIdRules.Reservation(BudgetIdRules.Repeat(ended.State, ReservationState.Active, sameParameters: false));
+            }
+
+            if (_holds.TryGetValue((project, reservationId), out Hold? held))
+            {
+                return BudgetIdRules.Reservation(BudgetIdRules.Repeat(ReservationState.Active, ReservationState.Active, held.Amount == amount && held.Keys.SequenceEqual(keys)));
             }
 
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
@@ -193,9 +199,10 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_completed.ContainsKey((project, reservationId)))
+            actualCost = BudgetAmounts.Normalize(actualCost);
+            if (_completed.TryGetValue((project, reservationId), out Ended? ended))
             {
-                return BudgetCompletion.AlreadyCompleted;
+                return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Settled, ended.Amount == actualCost));
             }
 
             if (!_holds.TryGetValue((project, reservationId), out Hold? hold))
@@ -207,7 +214,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
             AddCost(users, hold.Keys.Where(k => users[LiteLlmUserDict.ToName(k)] is JsonObject), actualCost, model);
             await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
             _holds.Remove((project, reservationId));
-            Remember(project, reservationId);
+            Remember(project, reservationId, ReservationState.Settled, [], actualCost);
             return BudgetCompletion.Completed;
         }
         finally
@@ -259,17 +266,17 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_completed.ContainsKey((project, reservationId)))
+            if (_completed.TryGetValue((project, reservationId), out Ended? ended))
             {
-                return BudgetCompletion.AlreadyCompleted;
+                return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Released, sameParameters: true));
             }
 
-            if (!_holds.Remove((project, reservationId)))
+            if (!_holds.Remove((project, reservationId), out Hold? hold))
             {
                 return BudgetCompletion.NotFound;
             }
 
-            Remember(project, reservationId);
+            Remember(project, reservationId, ReservationState.Released, [], hold.Amount);
             return BudgetCompletion.Completed;
         }
         finally
@@ -285,9 +292,15 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_completed.ContainsKey((project, chargeId)))
+            amount = BudgetAmounts.Normalize(amount);
+            if (_completed.TryGetValue((project, chargeId), out Ended? ended))
             {
-                return BudgetCompletion.AlreadyCompleted;
+                return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Charged, ended.Amount == amount && ended.Keys.SequenceEqual(keys)));
+            }
+
+            if (_holds.ContainsKey((project, chargeId)))
+            {
+                return BudgetCompletion.Conflicting(BudgetConflict.Reserved);
             }
 
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
@@ -298,7 +311,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
 
             AddCost(users, keys, amount, model);
             await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
-            Remember(project, chargeId);
+            Remember(project, chargeId, ReservationState.Charged, [.. keys], amount);
             return BudgetCompletion.Completed;
         }
         finally
@@ -461,16 +474,16 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         }
     }
 
-    private void Remember(string project, string id)
+    private void Remember(string project, string id, ReservationState state, string[] keys, decimal amount)
     {
-        // Ids are remembered for an hour: long enough for any retry of the same call.
+        // Ids are remembered for an hour, with how they ended: long enough for any retry of the same call.
         DateTimeOffset now = _timeProvider.GetUtcNow();
-        foreach (var old in _completed.Where(c => c.Value <= now).Select(c => c.Key).ToArray())
+        foreach (var old in _completed.Where(c => c.Value.ForgetAt <= now).Select(c => c.Key).ToArray())
         {
             _completed.Remove(old);
         }
 
-        _completed[(project, id)] = now.AddHours(1);
+        _completed[(project, id)] = new Ended(state, keys, amount, now.AddHours(1));
     }
 
     private decimal HeldOn(string project, string key) =>
@@ -562,4 +575,6 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     public void Dispose() => _gate.Dispose();
 
     private sealed record Hold(string[] Keys, decimal Amount, DateTimeOffset ExpiresAt);
+
+    private sealed record Ended(ReservationState State, string[] Keys, decimal Amount, DateTimeOffset ForgetAt);
 }

@@ -10,6 +10,9 @@ internal static class ReservationStateNames
     {
         ReservationState.Active => "active",
         ReservationState.Reclaimed => "reclaimed",
+        ReservationState.Settled => "settled",
+        ReservationState.Released => "released",
+        ReservationState.Charged => "charged",
         _ => "completed",
     };
 
@@ -26,6 +29,15 @@ internal static class ReservationStateNames
                 return true;
             case "completed":
                 state = ReservationState.Completed;
+                return true;
+            case "settled":
+                state = ReservationState.Settled;
+                return true;
+            case "released":
+                state = ReservationState.Released;
+                return true;
+            case "charged":
+                state = ReservationState.Charged;
                 return true;
             default:
                 state = default;

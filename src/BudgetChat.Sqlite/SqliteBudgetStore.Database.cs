@@ -9,14 +9,21 @@ namespace BudgetChat.Sqlite;
 //   projects(name, version)            version: bumped by every transaction that changed the project's rows, so an instance
 //                                      that holds the project's ledger at that version knows it is current
 //   budgets(project, budget_key, ...)  one row per budget; money as invariant decimal text, times as ISO 8601 ("O")
-//   reservations(project, id, ...)     active and reclaimed reservations, and completed ids remembered until forget_at
+//   reservations(project, id, ...)     active and reclaimed reservations, and ended ids remembered until forget_at with
+//                                      how they ended (state settled, released or charged; "completed" in version 1)
+//
+// Version 2 differs from version 1 only in the state names an ended id may have; a version 1 file is upgraded in place
+// by setting its user_version, and its "completed" ids keep their old meaning (ended, how unknown).
 public sealed partial class SqliteBudgetStore
 {
     /// <summary>SQLite's <c>PRAGMA application_id</c> of a BudgetChat database: "BCHT".</summary>
     internal const int ApplicationId = 0x42434854;
 
     /// <summary>The schema version this store writes (<c>PRAGMA user_version</c>).</summary>
-    internal const int SchemaVersion = 1;
+    internal const int SchemaVersion = 2;
+
+    /// <summary>The oldest schema version this store upgrades.</summary>
+    private const int OldestSchemaVersion = 1;
 
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
@@ -64,6 +71,7 @@ public sealed partial class SqliteBudgetStore
     private enum SchemaState
     {
         Empty,
+        Old,
         Current,
     }
 
@@ -89,7 +97,18 @@ public sealed partial class SqliteBudgetStore
             Execute(connection, null, string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};"));
 
             // Only reads until the file is known to be empty or ours: a foreign database is never changed.
-            bool created = ReadSchemaState(connection, null, path) == SchemaState.Empty && CreateSchema(connection, path);
+            SchemaState schema = ReadSchemaState(connection, null, path);
+            bool created = schema == SchemaState.Empty && CreateSchema(connection, path);
+            if (schema == SchemaState.Old && UpgradeSchema(connection, path) is { } from)
+            {
+                LogDatabaseUpgraded(_logger, path, from, SchemaVersion);
+            }
+
+            if (options.CheckIntegrityOnOpen && !created)
+            {
+                CheckIntegrity(connection, path);
+            }
+
             string? mode = Convert.ToString(Scalar(connection, null, "PRAGMA journal_mode = WAL;"), CultureInfo.InvariantCulture);
             if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
             {
@@ -149,6 +168,7 @@ public sealed partial class SqliteBudgetStore
             return userVersion switch
             {
                 SchemaVersion => SchemaState.Current,
+                >= OldestSchemaVersion and < SchemaVersion => SchemaState.Old,
                 > SchemaVersion => throw new InvalidDataException(
                     $"The budget database '{path}' has schema version {userVersion}, written by a newer BudgetChat; this version reads schema version {SchemaVersion}. It was left as it is."),
                 _ => throw new InvalidDataException(
@@ -181,6 +201,44 @@ public sealed partial class SqliteBudgetStore
         Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};"));
         transaction.Commit();
         return true;
+    }
+
+    /// <returns>The version upgraded from, or <see langword="null"/> when another connection upgraded first.</returns>
+    private static long? UpgradeSchema(SqliteConnection connection, string path)
+    {
+        using SqliteTransaction transaction = connection.BeginTransaction(deferred: false);
+        if (ReadSchemaState(connection, transaction, path) != SchemaState.Old)
+        {
+            return null;
+        }
+
+        long from = Convert.ToInt64(Scalar(connection, transaction, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+        Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA user_version = {SchemaVersion};"));
+        transaction.Commit();
+        return from;
+    }
+
+    // A file whose header is intact but whose pages are damaged opens without error and fails on every query later:
+    // found here, the store refuses to start instead.
+    private static void CheckIntegrity(SqliteConnection connection, string path)
+    {
+        var problems = new List<string>();
+        using (SqliteCommand command = connection.CreateCommand())
+        {
+            command.CommandText = "PRAGMA quick_check(5);";
+            using SqliteDataReader reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                problems.Add(reader.GetString(0));
+            }
+        }
+
+        if (problems is not ["ok"])
+        {
+            throw new InvalidDataException(
+                $"The budget database '{path}' is damaged (SQLite's quick_check found: {string.Join("; ", problems)}). It was left as it is; " +
+                "restore it from a backup, or move it away to start with an empty database.");
+        }
     }
 
     private BudgetLedger LoadLedger(SqliteTransaction transaction, string project)

@@ -18,6 +18,9 @@ public sealed partial class SqliteBudgetStore
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Project '{Project}' changed in the database since this store read it (version {CachedVersion} to {Version}); reading it again.")]
     private static partial void LogProjectReloaded(ILogger logger, string project, long cachedVersion, long version);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Upgraded the budget database '{Path}' from schema version {From} to {To}.")]
+    private static partial void LogDatabaseUpgraded(ILogger logger, string path, long from, int to);
 }
 
 /// <summary>The JSON columns of the database: a reservation's keys, a budget's spend per model (amounts as exact decimal text).</summary>

@@ -195,17 +195,14 @@ public sealed partial class SqliteBudgetStore
                             throw new FormatException("an active reservation has a time to be forgotten, or an ended one has none.");
                         }
 
-                        if (state != ReservationState.Completed)
-                        {
-                            string holds = reader.GetString(3);
-                            reservations.Add(new ReservationRecord(
-                                id,
-                                state,
-                                JsonSerializer.Deserialize(reader.GetString(2), StringArrayTypeInfo) ?? throw new FormatException("budget_keys is null."),
-                                [.. holds.Select(c => c == '1' ? true : c == '0' ? false : throw new FormatException("holds is not a string of 0 and 1."))],
-                                ParseMoney(reader.GetString(4)),
-                                ParseTime(reader.GetString(5))));
-                        }
+                        string holds = reader.GetString(3);
+                        reservations.Add(new ReservationRecord(
+                            id,
+                            state,
+                            JsonSerializer.Deserialize(reader.GetString(2), StringArrayTypeInfo) ?? throw new FormatException("budget_keys is null."),
+                            [.. holds.Select(c => c == '1' ? true : c == '0' ? false : throw new FormatException("holds is not a string of 0 and 1."))],
+                            ParseMoney(reader.GetString(4)),
+                            ParseTime(reader.GetString(5))));
 
                         if (forgetAt is { } at)
                         {

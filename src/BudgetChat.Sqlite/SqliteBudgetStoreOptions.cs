@@ -62,6 +62,14 @@ public sealed class SqliteBudgetStoreOptions : IValidatableObject
     [EnumDataType(typeof(SqliteSynchronousMode))]
     public SqliteSynchronousMode Synchronous { get; set; } = SqliteSynchronousMode.Full;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether opening an existing database first checks it with SQLite's
+    /// <c>PRAGMA quick_check</c> and refuses a damaged one (<see cref="InvalidDataException"/> naming the file) instead of
+    /// failing later on every operation. Defaults to <see langword="true"/>; the check reads the whole file once, about a
+    /// second per few hundred megabytes.
+    /// </summary>
+    public bool CheckIntegrityOnOpen { get; set; } = true;
+
     /// <summary>Gets the full path of the database file these options name.</summary>
     /// <returns><see cref="DatabasePath"/> resolved against <see cref="DataDirectory"/>, or <see cref="DefaultFileName"/> in it.</returns>
     /// <exception cref="ArgumentException">The options are invalid; the exception names the option.</exception>

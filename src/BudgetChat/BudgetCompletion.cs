@@ -4,10 +4,14 @@ namespace BudgetChat;
 /// <remarks>Instances are immutable and thread-safe.</remarks>
 public sealed class BudgetCompletion
 {
-    private BudgetCompletion(BudgetCompletionStatus status, IReadOnlyList<BudgetAlert> alerts)
+    private static readonly BudgetCompletion[] Conflicts =
+        [.. Enum.GetValues<BudgetConflict>().Select(c => new BudgetCompletion(BudgetCompletionStatus.Conflict, [], c))];
+
+    private BudgetCompletion(BudgetCompletionStatus status, IReadOnlyList<BudgetAlert> alerts, BudgetConflict conflict = BudgetConflict.None)
     {
         Status = status;
         Alerts = alerts;
+        Conflict = conflict;
     }
 
     /// <summary>Gets the outcome of a call that did the work and raised no alert.</summary>
@@ -22,6 +26,9 @@ public sealed class BudgetCompletion
     /// <summary>Gets what happened.</summary>
     public BudgetCompletionStatus Status { get; }
 
+    /// <summary>Gets what the id is already used for, for <see cref="BudgetCompletionStatus.Conflict"/>; otherwise <see cref="BudgetConflict.None"/>.</summary>
+    public BudgetConflict Conflict { get; }
+
     /// <summary>Gets the alert thresholds this charge crossed (empty for most charges, and always for releases).</summary>
     public IReadOnlyList<BudgetAlert> Alerts { get; }
 
@@ -33,4 +40,13 @@ public sealed class BudgetCompletion
         ArgumentNullException.ThrowIfNull(alerts);
         return alerts.Count == 0 ? Completed : new(BudgetCompletionStatus.Completed, alerts);
     }
+
+    /// <summary>Gets the outcome of a call whose id is already used for something else.</summary>
+    /// <param name="conflict">What the id is used for.</param>
+    /// <returns>The outcome.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="conflict"/> is <see cref="BudgetConflict.None"/> or undefined.</exception>
+    public static BudgetCompletion Conflicting(BudgetConflict conflict) =>
+        conflict != BudgetConflict.None && Enum.IsDefined(conflict)
+            ? Conflicts[(int)conflict]
+            : throw new ArgumentOutOfRangeException(nameof(conflict), conflict, "A conflict names what the id is used for.");
 }

@@ -10,18 +10,21 @@ public sealed record BudgetDefinition
     private readonly decimal[] _alertThresholds;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetDefinition"/> class.</summary>
-    /// <param name="limit">The most that may be spent in one window, in US dollars. Zero refuses every call that costs anything.</param>
+    /// <param name="limit">
+    /// The most that may be spent in one window, in US dollars, up to <see cref="Stores.BudgetAmounts.Max"/>, held at
+    /// <see cref="Stores.BudgetAmounts.Scale"/> decimal places. Zero refuses every call that costs anything.
+    /// </param>
     /// <param name="period">How often spend resets; <see cref="BudgetPeriod.None"/> for never.</param>
     /// <param name="alignment">Whether windows follow the calendar or count from the last reset.</param>
     /// <param name="alertThresholds">
     /// Fractions of the limit (for example 0.8 and 1.0) whose crossing raises a <see cref="BudgetAlert"/>, once per
     /// window each; <see langword="null"/> for none.
     /// </param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative, an enum value is undefined, or a threshold is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative or above <see cref="Stores.BudgetAmounts.Max"/>, an enum value is undefined, or a threshold is not positive.</exception>
     /// <exception cref="ArgumentException">There are more than <see cref="MaxAlertThresholds"/> thresholds.</exception>
     public BudgetDefinition(decimal limit, BudgetPeriod period = BudgetPeriod.None, BudgetWindowAlignment alignment = BudgetWindowAlignment.Calendar, IEnumerable<decimal>? alertThresholds = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        Stores.BudgetAmounts.Check(limit, nameof(limit));
         if (!Enum.IsDefined(period))
         {
             throw new ArgumentOutOfRangeException(nameof(period), period, "Unknown budget period. Use None, Daily, Weekly, Monthly or Yearly.");
@@ -43,7 +46,7 @@ public sealed record BudgetDefinition
             throw new ArgumentException($"A budget can have at most {MaxAlertThresholds} alert thresholds.", nameof(alertThresholds));
         }
 
-        Limit = limit;
+        Limit = Stores.BudgetAmounts.Normalize(limit);
         Period = period;
         Alignment = alignment;
         _alertThresholds = thresholds;

@@ -52,6 +52,9 @@ public abstract class BudgetLease : IAsyncDisposable
     /// </summary>
     public virtual BudgetState? RefusingBudget => null;
 
+    /// <summary>Gets what the reservation id is already used for, for <see cref="BudgetReservationStatus.Conflict"/>; otherwise <see cref="BudgetConflict.None"/>.</summary>
+    public virtual BudgetConflict Conflict => BudgetConflict.None;
+
     /// <summary>Gets the project of the budgets.</summary>
     public string Project { get; }
 
@@ -267,6 +270,8 @@ public abstract class BudgetLease : IAsyncDisposable
         public override string? RefusingKey => refusal.Key;
 
         public override BudgetState? RefusingBudget => refusal.Budget;
+
+        public override BudgetConflict Conflict => refusal.Conflict;
 
         private protected override ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("A refused lease holds nothing to settle.");

@@ -4,11 +4,12 @@ namespace BudgetChat;
 /// <remarks>Instances are immutable and thread-safe.</remarks>
 public sealed class BudgetReservationResult
 {
-    private BudgetReservationResult(BudgetReservationStatus status, string? key, BudgetState? budget)
+    private BudgetReservationResult(BudgetReservationStatus status, string? key, BudgetState? budget, BudgetConflict conflict = BudgetConflict.None)
     {
         Status = status;
         Key = key;
         Budget = budget;
+        Conflict = conflict;
     }
 
     /// <summary>Gets the result for a reservation that every key holds.</summary>
@@ -22,6 +23,9 @@ public sealed class BudgetReservationResult
 
     /// <summary>Gets the key that refused, or <see langword="null"/> when reserved.</summary>
     public string? Key { get; }
+
+    /// <summary>Gets what the id is already used for, for <see cref="BudgetReservationStatus.Conflict"/>; otherwise <see cref="BudgetConflict.None"/>.</summary>
+    public BudgetConflict Conflict { get; }
 
     /// <summary>
     /// Gets the budget that refused for <see cref="BudgetReservationStatus.InsufficientBudget"/>: the one of the
@@ -46,4 +50,13 @@ public sealed class BudgetReservationResult
         ArgumentException.ThrowIfNullOrWhiteSpace(key);
         return new(BudgetReservationStatus.BudgetNotFound, key, null);
     }
+
+    /// <summary>Creates a result saying that the reservation id is already used for something else; nothing was reserved.</summary>
+    /// <param name="conflict">What the id is used for.</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="conflict"/> is <see cref="BudgetConflict.None"/> or undefined.</exception>
+    public static BudgetReservationResult Conflicting(BudgetConflict conflict) =>
+        conflict != BudgetConflict.None && Enum.IsDefined(conflict)
+            ? new(BudgetReservationStatus.Conflict, null, null, conflict)
+            : throw new ArgumentOutOfRangeException(nameof(conflict), conflict, "A conflict names what the id is used for.");
 }

@@ -11,4 +11,7 @@ public enum BudgetReservationStatus
 
     /// <summary>At least one key has no budget; nothing was reserved.</summary>
     BudgetNotFound,
+
+    /// <summary>The id is already used for something else (<see cref="BudgetReservationResult.Conflict"/> says what); nothing was reserved.</summary>
+    Conflict,
 }

@@ -39,5 +39,8 @@ public sealed partial class BudgetingChatClient
 
         [LoggerMessage(10, LogLevel.Error, "Could not charge call {ChargeId} for ${Cost}, which held no reservation; this cost is not recorded.")]
         public static partial void ChargeFailed(ILogger logger, string chargeId, decimal cost, Exception exception);
+
+        [LoggerMessage(12, LogLevel.Error, "The store refused to settle call {ReservationId} for ${Cost}: the id {Conflict}; this cost is not recorded. Does another process use the same ids?")]
+        public static partial void SettleConflict(ILogger logger, string reservationId, decimal cost, string conflict);
     }
 }

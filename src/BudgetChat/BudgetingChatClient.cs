@@ -352,6 +352,12 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 return;
             }
 
+            if (lease.Status == BudgetReservationStatus.Conflict)
+            {
+                // Every attempt has a new id: a store that reports a conflict for one is not keeping the contract.
+                throw new InvalidOperationException($"The budget store reported the new reservation id '{lease.Id}' as already used ({lease.Conflict}); ids must be unique per store, so check that no other process shares this client's ids.");
+            }
+
             if (lease.Status == BudgetReservationStatus.BudgetNotFound)
             {
                 if (createdUser || await TryCreateUserBudgetAsync(lease.RefusingKey!, cancellationToken).ConfigureAwait(false) is null)
@@ -578,6 +584,12 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         if (completion.Status == BudgetCompletionStatus.NotFound)
         {
             Log.SettleFailed(_logger, lease.Id, cost, null);
+            return;
+        }
+
+        if (completion.Status == BudgetCompletionStatus.Conflict)
+        {
+            Log.SettleConflict(_logger, lease.Id, cost, completion.Conflict.ToString());
             return;
         }
 

@@ -10,8 +10,14 @@ namespace BudgetChat;
 /// <list type="bullet">
 /// <item><description><see cref="ReserveAsync"/> is atomic across all keys: every key holds the amount or none does, and
 /// concurrent reservations never admit more than a limit.</description></item>
-/// <item><description><see cref="SettleAsync"/>, <see cref="ReleaseAsync"/> and <see cref="ChargeAsync"/> are idempotent by id: a
-/// second call with the same id changes nothing, so retries cannot charge twice.</description></item>
+/// <item><description>Every operation is idempotent by id, like Stripe's idempotency keys: repeating it with the same id and the
+/// same parameters changes nothing and answers what the first call did (<see cref="BudgetReservationStatus.Reserved"/>,
+/// <see cref="BudgetCompletionStatus.AlreadyCompleted"/>), so retries cannot charge twice; reusing an id for anything else
+/// (another amount, cost or keys, a settle after a release, a charge with a reservation's id) is a conflict
+/// (<see cref="BudgetReservationStatus.Conflict"/>, <see cref="BudgetCompletionStatus.Conflict"/>, with a
+/// <see cref="BudgetConflict"/> saying what the id is) and changes nothing. <see cref="Stores.BudgetIdRules"/> holds these rules.</description></item>
+/// <item><description>Amounts are held at <see cref="Stores.BudgetAmounts.Scale"/> decimal places and are at most
+/// <see cref="Stores.BudgetAmounts.Max"/>, so what is reserved and released returns to exactly zero; negative zero is zero.</description></item>
 /// <item><description>A reservation not settled or released by its expiry is reclaimed; settling it later still charges the
 /// actual cost, because the money was really spent.</description></item>
 /// <item><description>Periodic budgets roll over lazily when touched and in <see cref="SweepAsync"/>.</description></item>
@@ -67,10 +73,14 @@ public interface IBudgetStore
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys to hold the amount on; at least one, no duplicates.</param>
     /// <param name="amount">The amount, in US dollars.</param>
-    /// <param name="reservationId">An id chosen by the caller, unique within the project. Reserving an id that is already active changes nothing and reports <see cref="BudgetReservationStatus.Reserved"/>.</param>
+    /// <param name="reservationId">
+    /// An id chosen by the caller, unique within the project. Reserving an id that is already active with the same amount
+    /// and keys changes nothing and reports <see cref="BudgetReservationStatus.Reserved"/>; any other reuse reports
+    /// <see cref="BudgetReservationStatus.Conflict"/>.
+    /// </param>
     /// <param name="expiresAt">When the reservation is reclaimed if it has been neither settled nor released.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>Whether the amount is held, and if not, which key refused.</returns>
+    /// <returns>Whether the amount is held, and if not, which key refused or what the id is already used for.</returns>
     ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 
     /// <summary>Ends a reservation, charging <paramref name="actualCost"/> to each of its keys instead of the amount held.</summary>
@@ -79,14 +89,17 @@ public interface IBudgetStore
     /// <param name="actualCost">What the call really cost, in US dollars; it may exceed the amount held.</param>
     /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>Whether this call charged, an earlier one did, or the id is unknown; and the alert thresholds the charge crossed.</returns>
+    /// <returns>
+    /// Whether this call charged, an earlier settle with the same cost did, the id is unknown, or it conflicts (the
+    /// reservation was released or settled with another cost, or the id is a charge's); and the alert thresholds the charge crossed.
+    /// </returns>
     ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default);
 
     /// <summary>Ends a reservation without charging anything.</summary>
     /// <param name="project">The project.</param>
     /// <param name="reservationId">The reservation's id.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>Whether this call released, an earlier call ended the reservation, or the id is unknown.</returns>
+    /// <returns>Whether this call released, an earlier release did, the id is unknown, or it conflicts (the reservation was settled, or the id is a charge's).</returns>
     ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -107,7 +120,10 @@ public interface IBudgetStore
     /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
     /// <param name="chargeId">An id chosen by the caller; charging the same id twice charges once.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>Whether this call charged or an earlier one with the same id did; and the alert thresholds the charge crossed.</returns>
+    /// <returns>
+    /// Whether this call charged, an earlier charge with the same id, keys and amount did, or the id conflicts (it is a
+    /// reservation's, or another charge's); and the alert thresholds the charge crossed.
+    /// </returns>
     /// <exception cref="BudgetNotFoundException">A key has no budget; nothing was charged.</exception>
     ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default);
 

@@ -114,7 +114,8 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
         Assert.Equal(expected, budget.Spent);
         Assert.Equal(expected, budget.SpendByModel["gpt-4o"]);
         Assert.Equal(1m, budget.Reserved);
-        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await after.SettleAsync(Project, "r7", 5m, "gpt-4o")).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await after.SettleAsync(Project, "r7", 0.008m, "gpt-4o")).Status);
+        Assert.Equal(BudgetConflict.Settled, (await after.SettleAsync(Project, "r7", 5m, "gpt-4o")).Conflict);
         Assert.Equal(BudgetCompletionStatus.Completed, (await after.SettleAsync(Project, "in-flight", 0.5m, "gpt-4o")).Status);
         Assert.Equal(expected + 0.5m, (await after.GetBudgetAsync(Project, Key))!.Spent);
     }

@@ -15,7 +15,7 @@ public sealed class BadRequestTests : IAsyncLifetime
     private BudgetServerHost _host = null!;
     private HttpClient _client = null!;
 
-    /// <summary>name → (method, path, body, expected status, the field the answer must name: an errors key for 400, an extension for 404).</summary>
+    /// <summary>name → (method, path, body, expected status, the field the answer must name: an errors key for 400, an extension for 404 and 409).</summary>
     private static readonly Dictionary<string, (string Method, string Path, string? Body, HttpStatusCode Status, string? Field)> Cases = new()
     {
         ["malformed JSON"] = ("POST", $"{P}/reservations", """{ "reservationId": "r2", """, HttpStatusCode.BadRequest, "body"),
@@ -63,7 +63,11 @@ public sealed class BadRequestTests : IAsyncLifetime
         ["query key twice"] = ("POST", $"{P}/budget/reset?key=a&key=b", null, HttpStatusCode.BadRequest, "key"),
         ["query key too long"] = ("PUT", $"{P}/budget?key={new string('k', 257)}", """{ "definition": { "limit": 1 } }""", HttpStatusCode.BadRequest, "key"),
         ["project too long"] = ("GET", $"v1/projects/{new string('p', 129)}/budgets", null, HttpStatusCode.Forbidden, null),
-        ["charge id of an open reservation"] = ("POST", $"{P}/charges", """{ "chargeId": "r", "keys": ["a"], "amount": 0.1 }""", HttpStatusCode.BadRequest, "chargeId"),
+        ["charge id of an open reservation"] = ("POST", $"{P}/charges", """{ "chargeId": "r", "keys": ["a"], "amount": 0.1 }""", HttpStatusCode.Conflict, "chargeId"),
+        ["charge again with another amount"] = ("POST", $"{P}/charges", """{ "chargeId": "c1", "keys": ["b"], "amount": 0.26, "model": "gpt-4o" }""", HttpStatusCode.Conflict, "chargeId"),
+        ["settle of a charge's id"] = ("POST", $"{P}/reservations/settle", """{ "reservationId": "c1", "actualCost": 0.1 }""", HttpStatusCode.Conflict, "reservationId"),
+        ["release of a charge's id"] = ("POST", $"{P}/reservations/release", """{ "reservationId": "c1" }""", HttpStatusCode.Conflict, "reservationId"),
+        ["reserve an open reservation's id with another amount"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r", "keys": ["a"], "amount": 0.2, "expiresAt": "{{Later}}" }""", HttpStatusCode.Conflict, "reservationId"),
         ["unknown reservation on settle"] = ("POST", $"{P}/reservations/settle", """{ "reservationId": "ghost", "actualCost": 0.1 }""", HttpStatusCode.NotFound, "reservationId"),
         ["unknown reservation on release"] = ("POST", $"{P}/reservations/release", """{ "reservationId": "ghost" }""", HttpStatusCode.NotFound, "reservationId"),
         ["charge to a key without budget"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["a", "ghost"], "amount": 0.1 }""", HttpStatusCode.NotFound, "key"),
@@ -136,6 +140,12 @@ public sealed class BadRequestTests : IAsyncLifetime
         else if (field is not null)
         {
             Assert.Equal(JsonValueKind.String, body.GetProperty(field).ValueKind);
+        }
+
+        if (expected == HttpStatusCode.Conflict)
+        {
+            // What the id is used for, by name.
+            Assert.Contains(body.String("conflict"), new[] { "reserved", "charged" });
         }
 
         Assert.Equal(before, await Api.SnapshotAsync(_host.Store, "acme"));

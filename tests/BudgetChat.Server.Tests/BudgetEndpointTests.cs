@@ -277,7 +277,7 @@ public sealed class BudgetEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Reserve_WithTheIdOfAnEndedReservation_Is400NamingReservationId_AndHoldsNothing()
+    public async Task Reserve_WithTheIdOfASettledReservation_Is409NamingTheIdAndWhatItIs_AndHoldsNothing()
     {
         await SetBudgets(("user:1", 1m));
         await Reserve("r1", 0.3m, "user:1");
@@ -285,11 +285,27 @@ public sealed class BudgetEndpointTests : IAsyncLifetime
 
         var (status, body, response) = await Reserve("r1", 0.3m, "user:1");
 
-        Api.AssertProblem(HttpStatusCode.BadRequest, status, body, response);
-        Assert.True(body.GetProperty("errors").TryGetProperty("reservationId", out _));
+        Api.AssertProblem(HttpStatusCode.Conflict, status, body, response);
+        Assert.Equal("r1", body.String("reservationId"));
+        Assert.Equal("settled", body.String("conflict"));
         BudgetState state = (await _host.Store.GetBudgetAsync("acme", "user:1"))!;
         Assert.Equal(0m, state.Reserved);
         Assert.Equal(0.2m, state.Spent);
+    }
+
+    [Fact]
+    public async Task Settle_AfterARelease_Is409Released_AndChargesNothing()
+    {
+        await SetBudgets(("user:1", 1m));
+        await Reserve("r1", 0.3m, "user:1");
+        await _client.PostJsonAsync($"{P}/reservations/release", """{ "reservationId": "r1" }""");
+
+        var (status, body, response) = await Settle("r1", 0.2m, "gpt-4o");
+
+        Api.AssertProblem(HttpStatusCode.Conflict, status, body, response);
+        Assert.Equal("released", body.String("conflict"));
+        Assert.Contains("released", body.String("detail"), StringComparison.Ordinal);
+        Assert.Equal(0m, (await _host.Store.GetBudgetAsync("acme", "user:1"))!.Spent);
     }
 
     [Fact]

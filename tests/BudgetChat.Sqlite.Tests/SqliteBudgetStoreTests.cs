@@ -78,17 +78,20 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         Assert.Equal(0.50m, after.Single(b => b.Key == "user:1").Reserved); // "active" still holds, "expiring" no longer does
         Assert.Equal(1m, (await GetExisting(reopened, "user:2", OtherProject)).Limit);
 
-        // Completed ids are remembered: retries change nothing.
+        // Ended ids are remembered with how they ended: retries change nothing, other uses conflict.
         Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await reopened.SettleAsync(Project, "settled", 0.20m, "gpt-4o-mini")).Status);
+        Assert.Equal(BudgetConflict.Settled, (await reopened.SettleAsync(Project, "settled", 0.21m, "gpt-4o-mini")).Conflict);
+        Assert.Equal(BudgetConflict.Settled, (await reopened.ReleaseAsync(Project, "settled")).Conflict);
+        Assert.Equal(BudgetConflict.Charged, (await reopened.ChargeAsync(Project, ["user:1"], 0.123456789012345678m, "gpt-4o", "c1")).Conflict);
         Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await reopened.ChargeAsync(Project, ["user:1", "global"], 0.123456789012345678m, "gpt-4o", "c1")).Status);
 
         // The active reservation settles once; the reclaimed one still charges what it cost, once.
         Assert.Equal(BudgetCompletionStatus.Completed, (await reopened.SettleAsync(Project, "active", 0.40m, "gpt-4o")).Status);
         Assert.Equal(BudgetCompletionStatus.Completed, (await reopened.SettleAsync(Project, "expiring", 0.05m, null)).Status);
         BudgetState user = await GetExisting(reopened, "user:1");
-        Assert.Equal(0.123456789012345678m + 0.20m + 0.40m + 0.05m, user.Spent);
+        Assert.Equal(0.123456789012m + 0.20m + 0.40m + 0.05m, user.Spent);
         Assert.Equal(0m, user.Reserved);
-        Assert.Equal(0.123456789012345678m + 0.40m, user.SpendByModel["gpt-4o"]);
+        Assert.Equal(0.123456789012m + 0.40m, user.SpendByModel["gpt-4o"]);
         Assert.Equal(0.20m, user.SpendByModel["gpt-4o-mini"]);
     }
 
@@ -250,9 +253,9 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         using SqliteConnection raw = OpenRaw(store.DatabasePath);
         Assert.Equal("wal", Scalar(raw, "PRAGMA journal_mode;"));
         Assert.Equal(0x42434854L, Scalar(raw, "PRAGMA application_id;")); // "BCHT"
-        Assert.Equal(1L, Scalar(raw, "PRAGMA user_version;"));
+        Assert.Equal(2L, Scalar(raw, "PRAGMA user_version;"));
         Assert.Equal("text", Scalar(raw, "SELECT typeof(spent) FROM budgets;"));
-        Assert.Equal("0.2234567890123456789012345679", Scalar(raw, "SELECT spent FROM budgets;"));
+        Assert.Equal("0.223456789012", Scalar(raw, "SELECT spent FROM budgets;")); // held at BudgetAmounts.Scale
     }
 
     [Fact]
@@ -367,6 +370,75 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
 
         Assert.Contains(path, ex.Message, StringComparison.Ordinal);
         Assert.Contains("newer", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public async Task AVersion1Database_IsUpgradedInPlace_AndItsEndedIdsKeepTheirOldMeaning()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using (SqliteBudgetStore store = Open(directory, time))
+        {
+            await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+            Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.30m, "r1", Epoch.AddHours(1))).IsReserved);
+            await store.SettleAsync(Project, "r1", 0.25m, null);
+        }
+
+        // What version 1 wrote for an ended id: "completed", without keys.
+        string path = DatabaseFile(directory);
+        using (SqliteConnection raw = OpenRaw(path))
+        {
+            Execute(raw, "UPDATE reservations SET state = 'completed', budget_keys = '[]', holds = ''; PRAGMA user_version = 1;");
+        }
+
+        await using SqliteBudgetStore reopened = Open(directory, time);
+
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await reopened.SettleAsync(Project, "r1", 0.25m, null)).Status);
+        Assert.Equal(BudgetConflict.Ended, (await reopened.ReserveAsync(Project, ["user:1"], 0.30m, "r1", Epoch.AddHours(1))).Conflict);
+        Assert.Equal(0.25m, (await GetExisting(reopened, "user:1")).Spent);
+        using SqliteConnection check = OpenRaw(path);
+        Assert.Equal(2L, Scalar(check, "PRAGMA user_version;"));
+    }
+
+    [Fact]
+    public async Task ADamagedDatabase_WithAnIntactHeader_IsRefusedAtOpen_NamingTheFile()
+    {
+        string directory = NewDirectory();
+        await using (SqliteBudgetStore store = Open(directory, TimeProvider.System))
+        {
+            for (int i = 0; i < 300; i++)
+            {
+                await store.SetBudgetAsync(Project, $"user:{i}", new BudgetDefinition(1m));
+            }
+        }
+
+        string path = DatabaseFile(directory);
+        using (SqliteConnection raw = OpenRaw(path))
+        {
+            Execute(raw, "PRAGMA journal_mode = DELETE;");
+        }
+
+        // Pages after the first two overwritten: the header and the schema still read, the tables do not.
+        byte[] bytes = File.ReadAllBytes(path);
+        Assert.True(bytes.Length > 3 * 4096, $"the database is only {bytes.Length} bytes");
+        for (int i = 2 * 4096; i < bytes.Length; i++)
+        {
+            bytes[i] = (byte)(i * 7919 % 251);
+        }
+
+        File.WriteAllBytes(path, bytes);
+
+        // Without the check it opens, and would fail on every operation later.
+        await using (Open(directory, TimeProvider.System, o => o.CheckIntegrityOnOpen = false))
+        {
+        }
+
+        byte[] before = File.ReadAllBytes(path);
+        InvalidDataException ex = Assert.Throws<InvalidDataException>(() => Open(directory, TimeProvider.System));
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("damaged", ex.Message, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(path));
     }
 

@@ -14,7 +14,7 @@ internal static class WireLimits
     public const int MaxKeys = 16;
 
     /// <summary>The largest amount of money accepted anywhere, in US dollars: far beyond any budget, far from overflow.</summary>
-    public const decimal MaxMoney = 1_000_000_000_000m;
+    public const decimal MaxMoney = BudgetChat.Stores.BudgetAmounts.Max;
 
     /// <summary>The largest alert threshold accepted (a fraction of the limit).</summary>
     public const decimal MaxThreshold = 1_000m;
@@ -31,6 +31,7 @@ internal static class WireLimits
     public static decimal CheckMoney(decimal money) =>
         money < 0m ? throw new WireValueException($"must not be negative; it is {Format(money)}.")
         : money > MaxMoney ? throw new WireValueException($"must not exceed {Format(MaxMoney)} US dollars.")
+        : money == 0m ? 0m // negative zero is zero
         : money;
 
     /// <summary>Checks a time, throwing <see cref="WireValueException"/> when it is out of range.</summary>

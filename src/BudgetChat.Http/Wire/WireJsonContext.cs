@@ -21,7 +21,8 @@ namespace BudgetChat.Http.Wire;
         typeof(CamelCaseEnumConverter<BudgetWindowAlignment>),
         typeof(CamelCaseEnumConverter<BudgetReservationStatus>),
         typeof(CamelCaseEnumConverter<BudgetCompletionStatus>),
-        typeof(CamelCaseEnumConverter<BudgetRenewalStatus>)])]
+        typeof(CamelCaseEnumConverter<BudgetRenewalStatus>),
+        typeof(CamelCaseEnumConverter<BudgetConflict>)])]
 [JsonSerializable(typeof(BudgetDto))]
 [JsonSerializable(typeof(BudgetListDto))]
 [JsonSerializable(typeof(SetBudgetRequest))]

@@ -112,16 +112,18 @@ internal sealed record CompletionDto(BudgetCompletionStatus Status, IReadOnlyLis
     {
         BudgetCompletionStatus.Completed => BudgetCompletion.CompletedWith(Alerts?.Select(a => a.ToAlert()).ToArray() ?? []),
         BudgetCompletionStatus.AlreadyCompleted => BudgetCompletion.AlreadyCompleted,
+        BudgetCompletionStatus.Conflict => BudgetCompletion.Conflicting(BudgetConflict.Ended),
         _ => BudgetCompletion.NotFound,
     };
 }
 
 internal sealed record SweepResponse(int RolledOver);
 
-// What the client reads of the server's ProblemDetails.
+// What the client reads of the server's ProblemDetails; Conflict is the extension of a 409 (what the id is used for).
 internal sealed record ProblemDto(
     string? Title = null,
     string? Detail = null,
     int? Status = null,
     string? Key = null,
-    IReadOnlyDictionary<string, string[]>? Errors = null);
+    IReadOnlyDictionary<string, string[]>? Errors = null,
+    BudgetConflict? Conflict = null);

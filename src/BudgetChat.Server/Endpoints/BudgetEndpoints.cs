@@ -58,17 +58,17 @@ internal static class BudgetEndpoints
         group.MapPost("/reservations", ReserveAsync)
             .WithName("Reserve").WithSummary("Holds an amount on every key, or on none (200 with status insufficientBudget or budgetNotFound).")
             .Accepts<ReserveRequest>("application/json")
-            .Produces<ReserveResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<ReserveResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/reservations/settle", SettleAsync)
             .WithName("Settle").WithSummary("Ends a reservation charging the actual cost; idempotent by id.")
             .Accepts<SettleRequest>("application/json")
-            .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/reservations/release", ReleaseAsync)
             .WithName("Release").WithSummary("Ends a reservation without charging; idempotent by id.")
             .Accepts<ReleaseRequest>("application/json")
-            .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/reservations/renew", RenewAsync)
             .WithName("Renew").WithSummary("Moves an active reservation's expiry later, so a long call keeps its hold; idempotent.")
@@ -78,7 +78,7 @@ internal static class BudgetEndpoints
         group.MapPost("/charges", ChargeAsync)
             .WithName("Charge").WithSummary("Charges every key without a reservation, even past a limit; idempotent by id.")
             .Accepts<ChargeRequest>("application/json")
-            .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/sweep", SweepAsync)
             .WithName("Sweep").WithSummary("Rolls over every ended window and reclaims expired reservations.")
@@ -195,7 +195,9 @@ internal static class BudgetEndpoints
             return StoreRefused(loggers, "a reservation", project, ex);
         }
 
-        return TypedResults.Ok(new ReserveResponse(result.Status, result.Key, result.Budget is null ? null : BudgetDto.From(result.Budget)));
+        return result.Status == BudgetReservationStatus.Conflict
+            ? IdConflict(result.Conflict, project, "reservationId", request.ReservationId)
+            : TypedResults.Ok(new ReserveResponse(result.Status, result.Key, result.Budget is null ? null : BudgetDto.From(result.Budget)));
     }
 
     private static async Task<IResult> SettleAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
@@ -273,7 +275,9 @@ internal static class BudgetEndpoints
         try
         {
             BudgetCompletion completion = await store.ChargeAsync(project, request!.Keys, request.Amount, request.Model, request.ChargeId, cancellationToken).ConfigureAwait(false);
-            return TypedResults.Ok(CompletionDto.From(completion));
+            return completion.Status == BudgetCompletionStatus.Conflict
+                ? IdConflict(completion.Conflict, project, "chargeId", request.ChargeId)
+                : TypedResults.Ok(CompletionDto.From(completion));
         }
         catch (BudgetNotFoundException ex)
         {
@@ -347,10 +351,28 @@ internal static class BudgetEndpoints
     private static IResult NoBudget(string project, string key) =>
         Problems.NotFound($"No budget exists for '{key}' in project '{project}'.", "key", key);
 
-    private static IResult Completion(BudgetCompletion completion, string project, string reservationId) =>
-        completion.Status == BudgetCompletionStatus.NotFound
-            ? Problems.NotFound($"No reservation '{reservationId}' is known in project '{project}' (never made, or forgotten after its retention); nothing changed.", "reservationId", reservationId)
-            : TypedResults.Ok(CompletionDto.From(completion));
+    private static IResult Completion(BudgetCompletion completion, string project, string reservationId) => completion.Status switch
+    {
+        BudgetCompletionStatus.NotFound => Problems.NotFound(
+            $"No reservation '{reservationId}' is known in project '{project}' (never made, or forgotten after its retention); nothing changed.", "reservationId", reservationId),
+        BudgetCompletionStatus.Conflict => IdConflict(completion.Conflict, project, "reservationId", reservationId),
+        _ => TypedResults.Ok(CompletionDto.From(completion)),
+    };
+
+    // 409: the id is used for something else, and nothing changed.
+    private static IResult IdConflict(BudgetConflict conflict, string project, string idName, string id)
+    {
+        string what = conflict switch
+        {
+            BudgetConflict.Reserved => "is an active reservation (reserving it again must repeat its amount and keys; a charge needs an id of its own)",
+            BudgetConflict.Expired => "is a reservation that expired (settle or release it; a new call needs a new id)",
+            BudgetConflict.Settled => "is a reservation already settled (settling it again must repeat its cost)",
+            BudgetConflict.Released => "is a reservation already released, so nothing can be charged to it",
+            BudgetConflict.Charged => "is a charge already made (charging it again must repeat its amount and keys)",
+            _ => "has already ended",
+        };
+        return Problems.Conflict($"The id '{id}' in project '{project}' {what}; nothing changed.", idName, id, conflict);
+    }
 
     private static IResult StoreRefused(ILoggerFactory loggers, string operation, string project, ArgumentException ex)
     {

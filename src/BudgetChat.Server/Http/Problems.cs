@@ -21,6 +21,18 @@ internal static class Problems
             title: "Not found.",
             extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { [extensionName] = extensionValue });
 
+    // An id reused for something else (docs/budget-service-api.md, "Ids"): what it is used for, in the conflict extension.
+    public static IResult Conflict(string detail, string idName, string id, BudgetConflict conflict) =>
+        TypedResults.Problem(
+            detail: detail,
+            statusCode: StatusCodes.Status409Conflict,
+            title: "The id is already used for something else.",
+            extensions: new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                [idName] = id,
+                ["conflict"] = System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(conflict.ToString()),
+            });
+
     public static IResult TooLarge(long limit) =>
         TypedResults.Problem(
             detail: $"The request body is larger than the limit of {limit} bytes.",

@@ -150,20 +150,18 @@ public sealed class BudgetLedger
     /// <param name="reservationId">The caller's id for the reservation.</param>
     /// <param name="expiresAt">When the reservation is reclaimed.</param>
     /// <param name="now">The current time.</param>
-    /// <returns>Whether the amount is held, and if not, which key refused.</returns>
-    /// <exception cref="ArgumentException">The id was used before and has ended.</exception>
+    /// <returns>Whether the amount is held, and if not, which key refused or what the id is already used for.</returns>
     public BudgetReservationResult Reserve(IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now)
     {
         Maintain(now);
+        amount = BudgetAmounts.Normalize(amount);
 
         // One hash of the id for the common case, a new id: its place in the table is taken now and given back if the
         // reservation is not made.
         ref Reservation? place = ref CollectionsMarshal.GetValueRefOrAddDefault(_reservations, reservationId, out bool exists);
         if (exists)
         {
-            return place!.State == ReservationState.Active
-                ? BudgetReservationResult.Reserved
-                : throw IdEnded(reservationId);
+            return BudgetIdRules.Reservation(BudgetIdRules.Repeat(place!.State, ReservationState.Active, place.Amount == amount && HasKeys(place, keys)));
         }
 
         try
@@ -244,14 +242,15 @@ public sealed class BudgetLedger
     public BudgetCompletion Settle(string reservationId, decimal actualCost, string? model, DateTimeOffset now)
     {
         Maintain(now);
+        actualCost = BudgetAmounts.Normalize(actualCost);
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
             return BudgetCompletion.NotFound;
         }
 
-        if (reservation.State == ReservationState.Completed)
+        if (!IsOpen(reservation))
         {
-            return BudgetCompletion.AlreadyCompleted;
+            return BudgetIdRules.Completion(BudgetIdRules.Repeat(reservation.State, ReservationState.Settled, reservation.Amount == actualCost));
         }
 
         bool holds = reservation.State == ReservationState.Active;
@@ -266,13 +265,15 @@ public sealed class BudgetLedger
             Touch(entry.Key, entry, now);
             if (holds)
             {
-                entry.Reserved -= reservation.Amount;
+                entry.Unreserve(reservation.Amount);
             }
 
             ChargeEntry(entry, entry.Key, actualCost, model, now, ref alerts);
         }
 
-        Complete(reservation, now);
+        // From here on the amount remembered is the cost charged, which a retried settle must repeat.
+        reservation.Amount = actualCost;
+        Complete(reservation, ReservationState.Settled, now);
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
 
@@ -288,9 +289,9 @@ public sealed class BudgetLedger
             return BudgetCompletion.NotFound;
         }
 
-        if (reservation.State == ReservationState.Completed)
+        if (!IsOpen(reservation))
         {
-            return BudgetCompletion.AlreadyCompleted;
+            return BudgetIdRules.Completion(BudgetIdRules.Repeat(reservation.State, ReservationState.Released, sameParameters: true));
         }
 
         if (reservation.State == ReservationState.Active)
@@ -298,7 +299,7 @@ public sealed class BudgetLedger
             Unhold(reservation, now);
         }
 
-        Complete(reservation, now);
+        Complete(reservation, ReservationState.Released, now);
         return BudgetCompletion.Completed;
     }
 
@@ -340,16 +341,15 @@ public sealed class BudgetLedger
     /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
     /// <param name="chargeId">The caller's id; a second charge with it charges nothing.</param>
     /// <param name="now">The current time.</param>
-    /// <returns>What happened, and the alerts the charge raised.</returns>
+    /// <returns>What happened, and the alerts the charge raised; a conflict when the id is a reservation's or another charge's.</returns>
     /// <exception cref="BudgetNotFoundException">A key has no budget; nothing was charged.</exception>
     public BudgetCompletion Charge(IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, DateTimeOffset now)
     {
         Maintain(now);
+        amount = BudgetAmounts.Normalize(amount);
         if (_reservations.TryGetValue(chargeId, out Reservation? existing))
         {
-            return existing.State == ReservationState.Completed
-                ? BudgetCompletion.AlreadyCompleted
-                : throw new ArgumentException($"Charge id '{chargeId}' is the id of an open reservation; settle the reservation instead.", nameof(chargeId));
+            return BudgetIdRules.Completion(BudgetIdRules.Repeat(existing.State, ReservationState.Charged, existing.Amount == amount && HasKeys(existing, keys)));
         }
 
         foreach (string key in keys)
@@ -361,14 +361,17 @@ public sealed class BudgetLedger
         }
 
         List<BudgetAlert>? alerts = null;
-        foreach (string key in keys)
+        var entries = new Entry[keys.Count];
+        for (int i = 0; i < entries.Length; i++)
         {
-            ChargeEntry(Touch(key, _budgets[key], now), key, amount, model, now, ref alerts);
+            entries[i] = _budgets[keys[i]];
+            ChargeEntry(Touch(keys[i], entries[i], now), keys[i], amount, model, now, ref alerts);
         }
 
-        var record = new Reservation(chargeId, [], amount, now);
+        // A charge's keys and amount are remembered with its id, so that a retry can be told from a conflicting reuse.
+        var record = new Reservation(chargeId, entries, amount, now);
         _reservations.Add(chargeId, record);
-        Complete(record, now);
+        Complete(record, ReservationState.Charged, now);
 
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
@@ -428,14 +431,9 @@ public sealed class BudgetLedger
 
         budgets.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
 
-        var reservations = new List<ReservationRecord>();
+        var reservations = new List<ReservationRecord>(_reservations.Count);
         foreach (Reservation reservation in _reservations.Values)
         {
-            if (reservation.State == ReservationState.Completed)
-            {
-                continue;
-            }
-
             reservations.Add(ToRecord(reservation));
         }
 
@@ -513,7 +511,7 @@ public sealed class BudgetLedger
 
         foreach (ReservationRecord record in saved.Reservations)
         {
-            if (record.State == ReservationState.Completed || record.Keys.Count != record.Holds.Count)
+            if (!Enum.IsDefined(record.State) || record.Keys.Count != record.Holds.Count)
             {
                 throw new FormatException($"The reservation '{record.Id}' is malformed.");
             }
@@ -611,7 +609,7 @@ public sealed class BudgetLedger
         {
             if (!entry.Deleted)
             {
-                entry.Reserved -= reservation.Amount;
+                entry.Unreserve(reservation.Amount);
                 entry.UpdatedAt = now;
                 MarkBudget(entry.Key);
             }
@@ -679,7 +677,8 @@ public sealed class BudgetLedger
         }
     }
 
-    private void Complete(Reservation reservation, DateTimeOffset now)
+    // ended: Settled, Released or Charged.
+    private void Complete(Reservation reservation, ReservationState ended, DateTimeOffset now)
     {
         if (reservation.State == ReservationState.Active)
         {
@@ -687,10 +686,37 @@ public sealed class BudgetLedger
         }
 
         Version++;
-        reservation.State = ReservationState.Completed;
-        // Only the id is remembered from here on; dropping the rest keeps idempotency cheap at high call rates.
-        reservation.Budgets = [];
+        reservation.State = ended;
+
+        // A settled or released reservation is remembered by its id, how it ended and its cost; dropping its keys keeps
+        // idempotency cheap at high call rates. A charge keeps them: a retry must name the same keys.
+        if (ended != ReservationState.Charged)
+        {
+            reservation.Budgets = [];
+        }
+
         Forget(reservation, now);
+    }
+
+    private static bool IsOpen(Reservation reservation) =>
+        reservation.State is ReservationState.Active or ReservationState.Reclaimed;
+
+    private static bool HasKeys(Reservation reservation, IReadOnlyList<string> keys)
+    {
+        if (reservation.Budgets.Length != keys.Count)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < keys.Count; i++)
+        {
+            if (!string.Equals(reservation.Budgets[i].Key, keys[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // A reclaimed reservation that is settled later is queued twice; only the later time counts, so its id lives
@@ -701,9 +727,6 @@ public sealed class BudgetLedger
         _completed.Enqueue((reservation, reservation.ForgetAt));
         MarkReservation(reservation.Id);
     }
-
-    private static ArgumentException IdEnded(string reservationId) =>
-        new($"Reservation id '{reservationId}' was already used and has ended; use a new id for a new reservation.", nameof(reservationId));
 
     private void MarkBudget(string key) => Changes?.Budgets.Add(key);
 
@@ -721,7 +744,8 @@ public sealed class BudgetLedger
 
         public Entry[] Budgets { get; set; } = budgets;
 
-        public decimal Amount { get; } = amount;
+        /// <summary>Gets or sets the amount held; once settled, the cost charged.</summary>
+        public decimal Amount { get; set; } = amount;
 
         public DateTimeOffset ExpiresAt
         {
@@ -760,6 +784,9 @@ public sealed class BudgetLedger
         public decimal Spent { get; private set; }
 
         public decimal Reserved { get; set; }
+
+        // Amounts are held at BudgetAmounts.Scale, so this is exact; the floor keeps a wrong caller from driving it negative.
+        public void Unreserve(decimal amount) => Reserved = Math.Max(0m, Reserved - amount);
 
         /// <summary>Bit i set: threshold i of the definition has alerted in this window.</summary>
         public int AlertsRaised { get; set; }

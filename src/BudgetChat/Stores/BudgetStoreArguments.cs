@@ -36,7 +36,7 @@ public static class BudgetStoreArguments
     /// <summary>Checks the arguments of <see cref="IBudgetStore.ReserveAsync"/>.</summary>
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys; at least one, none blank, no duplicates.</param>
-    /// <param name="amount">The amount; not negative.</param>
+    /// <param name="amount">The amount; from 0 to <see cref="BudgetAmounts.Max"/>.</param>
     /// <param name="reservationId">The reservation id.</param>
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
     public static void Reserve(string project, IReadOnlyList<string> keys, decimal amount, string reservationId)
@@ -48,13 +48,13 @@ public static class BudgetStoreArguments
     /// <summary>Checks the arguments of <see cref="IBudgetStore.SettleAsync"/>.</summary>
     /// <param name="project">The project.</param>
     /// <param name="reservationId">The reservation id.</param>
-    /// <param name="actualCost">The actual cost; not negative.</param>
+    /// <param name="actualCost">The actual cost; from 0 to <see cref="BudgetAmounts.Max"/>.</param>
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
     public static void Settle(string project, string reservationId, decimal actualCost)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
         ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
-        ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        BudgetAmounts.Check(actualCost, nameof(actualCost));
     }
 
     /// <summary>Checks the arguments of <see cref="IBudgetStore.ReleaseAsync"/>.</summary>
@@ -76,7 +76,7 @@ public static class BudgetStoreArguments
     /// <summary>Checks the arguments of <see cref="IBudgetStore.ChargeAsync"/>.</summary>
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys; at least one, none blank, no duplicates.</param>
-    /// <param name="amount">The amount; not negative.</param>
+    /// <param name="amount">The amount; from 0 to <see cref="BudgetAmounts.Max"/>.</param>
     /// <param name="chargeId">The charge id.</param>
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
     public static void Charge(string project, IReadOnlyList<string> keys, decimal amount, string chargeId)
@@ -89,7 +89,7 @@ public static class BudgetStoreArguments
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
         ArgumentNullException.ThrowIfNull(keys);
-        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        BudgetAmounts.Check(amount, nameof(amount));
         if (keys.Count == 0)
         {
             throw new ArgumentException("At least one budget key is required.", nameof(keys));

@@ -9,6 +9,15 @@ public enum ReservationState
     /// <summary>The reservation expired and its amount was given back; settling it later still charges.</summary>
     Reclaimed,
 
-    /// <summary>The reservation was settled or released (or the id charged): only the id is remembered.</summary>
+    /// <summary>The id ended in a store written by an earlier version, which did not record how (settled, released or charged).</summary>
     Completed,
+
+    /// <summary>The reservation was settled; <see cref="ReservationRecord.Amount"/> is the cost charged.</summary>
+    Settled,
+
+    /// <summary>The reservation was released without charging.</summary>
+    Released,
+
+    /// <summary>The id is a charge made without a reservation; <see cref="ReservationRecord.Amount"/> is the amount charged.</summary>
+    Charged,
 }
