@@ -24,6 +24,9 @@ internal sealed class BudgetChatMetrics : IDisposable
         UsageMissing = _meter.CreateCounter<long>("budgetchat.usage.missing", "{call}", "Calls whose provider reported no usage, charged by estimate.");
     }
 
+    /// <summary>Gets the meter, for instruments of other types (the outbox's).</summary>
+    public Meter Meter => _meter;
+
     public Counter<double> Spend { get; }
 
     public Counter<long> Reservations { get; }

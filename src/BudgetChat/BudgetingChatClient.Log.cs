@@ -16,7 +16,7 @@ public sealed partial class BudgetingChatClient
         [LoggerMessage(3, LogLevel.Warning, "Model '{ModelId}' reported no usage ({Reason}); charged an estimate of {InputTokens} input and {OutputTokens} output tokens: ${Cost}.")]
         public static partial void UsageMissing(ILogger logger, string modelId, UsageMissingReason reason, int inputTokens, int outputTokens, decimal cost);
 
-        [LoggerMessage(4, LogLevel.Error, "Could not settle reservation {ReservationId} for ${Cost}; the store reclaims it when it expires, and this cost is not recorded.")]
+        [LoggerMessage(4, LogLevel.Warning, "Could not settle call {ReservationId} for ${Cost}; the outbox records it when the store takes it.")]
         public static partial void SettleFailed(ILogger logger, string reservationId, decimal cost, Exception? exception);
 
         [LoggerMessage(5, LogLevel.Warning, "Could not release reservation {ReservationId}; the store reclaims it when it expires.")]
@@ -37,7 +37,7 @@ public sealed partial class BudgetingChatClient
         [LoggerMessage(11, LogLevel.Information, "Call {ReservationId} ended (cost ${Cost}) after its stream was taken as abandoned and charged what was held; nothing more is charged.")]
         public static partial void EndedAfterAbandoned(ILogger logger, string reservationId, decimal cost);
 
-        [LoggerMessage(10, LogLevel.Error, "Could not charge call {ChargeId} for ${Cost}, which held no reservation; this cost is not recorded.")]
+        [LoggerMessage(10, LogLevel.Error, "Could not record call {ChargeId} for ${Cost}: the outbox has stopped; this cost is not recorded.")]
         public static partial void ChargeFailed(ILogger logger, string chargeId, decimal cost, Exception exception);
 
         [LoggerMessage(12, LogLevel.Error, "The store refused to settle call {ReservationId} for ${Cost}: the id {Conflict}; this cost is not recorded. Does another process use the same ids?")]

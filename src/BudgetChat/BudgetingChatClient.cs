@@ -41,6 +41,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
     private readonly LeaseKeeper _keeper;
+    private readonly BudgetOutbox _outbox;
+    private readonly bool _ownsOutbox;
 
     // Ids: 64 random bits per client (11 base64url characters), then a counter in hex, so that one call does not cost
     // the system call a new Guid does and the id stays short (it is kept for every call until the store forgets it).
@@ -59,7 +61,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     /// <param name="timeProvider">The clock for reservation expiry, or <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <param name="meterFactory">Creates the <c>BudgetChat</c> meter, or <see langword="null"/> to create it directly.</param>
     /// <param name="alertSinks">Receive the budget alerts charges raise, or <see langword="null"/> to log them.</param>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <param name="outbox">
+    /// Keeps the costs the store could not record and retries them (the one <c>AddBudgetChat</c> registers), or
+    /// <see langword="null"/> for an outbox of this client's own, kept in memory and disposed with the client.
+    /// </param>
+    /// <exception cref="ArgumentException">An option is invalid, or <paramref name="outbox"/> sends to another store.</exception>
     public BudgetingChatClient(
         IChatClient innerClient,
         IBudgetStore store,
@@ -69,10 +75,16 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
         IMeterFactory? meterFactory = null,
-        IEnumerable<IBudgetAlertSink>? alertSinks = null)
+        IEnumerable<IBudgetAlertSink>? alertSinks = null,
+        BudgetOutbox? outbox = null)
         : base(innerClient)
     {
         ArgumentNullException.ThrowIfNull(store);
+        if (outbox is not null && !ReferenceEquals(outbox.Store, store))
+        {
+            throw new ArgumentException("The outbox sends its entries to another store than this client's.", nameof(outbox));
+        }
+
         _options = options?.Clone() ?? new BudgetingChatClientOptions();
         _options.Validate();
         _store = store;
@@ -89,6 +101,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             alertSinks ?? [new LoggingBudgetAlertSink(loggerFactory?.CreateLogger<LoggingBudgetAlertSink>())],
             _logger);
         _keeper = new LeaseKeeper(_options.ReservationTimeout, _timeProvider, _logger, AbandonAsync);
+        _ownsOutbox = outbox is null;
+        _outbox = outbox ?? new BudgetOutbox(store, null, null, loggerFactory, _timeProvider, meterFactory, alertSinks);
     }
 
     /// <summary>Gets the project this client's budget keys are scoped to.</summary>
@@ -231,6 +245,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         {
             _keeper.Dispose();
             _metrics.Dispose();
+            if (_ownsOutbox)
+            {
+                // Its timer stops; what it still holds is logged as lost (an outbox from DI outlives the client).
+                _outbox.Dispose();
+            }
         }
 
         base.Dispose(disposing);
@@ -568,22 +587,18 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The model has answered and its cost is incurred; losing the answer too would not help the caller.
-            if (lease.HoldsReservation)
-            {
-                Log.SettleFailed(_logger, lease.Id, cost, ex);
-            }
-            else
-            {
-                Log.ChargeFailed(_logger, lease.Id, cost, ex);
-            }
-
+            // The model has answered and its cost is incurred: the outbox records it when the store is back (losing the
+            // answer too would not help the caller).
+            Log.SettleFailed(_logger, lease.Id, cost, ex);
+            await KeepInOutboxAsync(lease, cost, modelId).ConfigureAwait(false);
             return;
         }
 
         if (completion.Status == BudgetCompletionStatus.NotFound)
         {
+            // The store does not know the reservation (it lost it, or forgot it): the outbox charges its keys instead.
             Log.SettleFailed(_logger, lease.Id, cost, null);
+            await KeepInOutboxAsync(lease, cost, modelId).ConfigureAwait(false);
             return;
         }
 
@@ -650,6 +665,23 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Log.SettleFailed(_logger, lease.Id, lease.Amount, ex);
+            await KeepInOutboxAsync(lease, lease.Amount, admission.ModelId).ConfigureAwait(false);
+        }
+    }
+
+    // A cost the store did not record goes to the outbox, which retries it under the lease's id.
+    private async ValueTask KeepInOutboxAsync(BudgetLease lease, decimal cost, string modelId)
+    {
+        var entry = new BudgetOutboxEntry(
+            lease.HoldsReservation ? BudgetOutboxOperation.Settle : BudgetOutboxOperation.Charge,
+            lease.Project, lease.Id, lease.Keys, cost, modelId, _timeProvider.GetUtcNow());
+        try
+        {
+            _ = await _outbox.AddAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            Log.ChargeFailed(_logger, lease.Id, cost, ex);
         }
     }
 

@@ -62,6 +62,14 @@ public static class BudgetingChatClientBuilderExtensions
             services.GetService<ILoggerFactory>(),
             timeProvider,
             services.GetService<IMeterFactory>(),
-            services.GetService<IEnumerable<IBudgetAlertSink>>() is { } sinks && sinks.Any() ? sinks : null);
+            services.GetService<IEnumerable<IBudgetAlertSink>>() is { } sinks && sinks.Any() ? sinks : null,
+            OutboxFor(budgetStore, services));
+    }
+
+    // The registered outbox retries into the registered store; a client given another store keeps an outbox of its own.
+    private static BudgetOutbox? OutboxFor(IBudgetStore store, IServiceProvider services)
+    {
+        BudgetOutbox? outbox = services.GetService<BudgetOutbox>();
+        return outbox is not null && ReferenceEquals(outbox.Store, store) ? outbox : null;
     }
 }

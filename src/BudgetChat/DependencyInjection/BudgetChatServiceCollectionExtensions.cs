@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using BudgetChat;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -12,8 +14,10 @@ public static class BudgetChatServiceCollectionExtensions
     /// Registers what <c>UseBudget()</c> needs: validated <see cref="BudgetingChatClientOptions"/>, an
     /// <see cref="IBudgetStore"/> (an <see cref="InMemoryBudgetStore"/> unless one is registered already), the
     /// built-in <see cref="ModelPriceCatalog"/>, a <see cref="TiktokenTokenEstimator"/>, <see cref="TimeProvider.System"/>,
-    /// an alert sink that logs each alert as a warning, and the <see cref="BudgetResetService"/> (configure it with
-    /// <c>services.Configure&lt;BudgetResetServiceOptions&gt;</c>).
+    /// an alert sink that logs each alert as a warning, the <see cref="BudgetResetService"/> (configure it with
+    /// <c>services.Configure&lt;BudgetResetServiceOptions&gt;</c>), and a <see cref="BudgetOutbox"/> for the costs the store
+    /// could not record, started and drained with the host (configure it with <c>services.Configure&lt;BudgetOutboxOptions&gt;</c>;
+    /// register an <see cref="IBudgetOutboxStorage"/>, such as <c>AddSqliteBudgetOutbox</c>, to keep it through restarts).
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options of every budgeted chat client built from this container.</param>
@@ -44,6 +48,19 @@ public static class BudgetChatServiceCollectionExtensions
         services.AddOptions<BudgetResetServiceOptions>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetResetServiceOptions>, BudgetResetServiceOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BudgetResetService>());
+
+        // Costs the store could not record are retried from here, and drained when the host stops.
+        services.AddOptions<BudgetOutboxOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BudgetOutboxOptions>, BudgetOutboxOptionsValidator>());
+        services.TryAddSingleton(static sp => new BudgetOutbox(
+            sp.GetRequiredService<IBudgetStore>(),
+            sp.GetRequiredService<IOptions<BudgetOutboxOptions>>().Value,
+            sp.GetService<IBudgetOutboxStorage>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IMeterFactory>(),
+            sp.GetService<IEnumerable<IBudgetAlertSink>>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BudgetOutboxService>());
         return services;
     }
 }

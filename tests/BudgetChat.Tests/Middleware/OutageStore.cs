@@ -8,6 +8,10 @@ namespace BudgetChat.Tests.Middleware;
 internal sealed class OutageStore(IBudgetStore inner, bool asynchronous = false) : IBudgetStore
 {
     private volatile bool _down;
+    private int _calls;
+
+    /// <summary>Gets how many operations were asked of the store, down or not.</summary>
+    public int Calls => Volatile.Read(ref _calls);
 
     public bool Down
     {
@@ -58,5 +62,9 @@ internal sealed class OutageStore(IBudgetStore inner, bool asynchronous = false)
         return await operation(Up());
     }
 
-    private IBudgetStore Up() => _down ? throw new BudgetStoreUnavailableException("The budget service at http://127.0.0.1:9 cannot be reached.") : inner;
+    private IBudgetStore Up()
+    {
+        Interlocked.Increment(ref _calls);
+        return _down ? throw new BudgetStoreUnavailableException("The budget service at http://127.0.0.1:9 cannot be reached.") : inner;
+    }
 }

@@ -59,7 +59,7 @@ public sealed class StoreFailureTests : BudgetingChatClientFixture
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public async Task FailsOpen_ReturnsTheAnswer_WhenTheStoreStaysDown(bool streaming, bool asynchronousStore)
+    public async Task FailsOpen_ReturnsTheAnswer_WhenTheStoreStaysDown_AndItsOwnOutboxChargesItLater(bool streaming, bool asynchronousStore)
     {
         var outage = new OutageStore(Store, asynchronousStore);
         await Store.SetBudgetAsync("default", BudgetKeys.ForUser("alice"), new BudgetDefinition(10m));
@@ -72,6 +72,15 @@ public sealed class StoreFailureTests : BudgetingChatClientFixture
         Assert.Equal("Hi", response.Text);
         outage.Down = false;
         Assert.Equal(0m, (await UserBudgetAsync("alice")).Spent);
+
+        // The client made an outbox of its own for the charge; it retries after its default delay of one second.
+        Time.Advance(TimeSpan.FromSeconds(1));
+        for (int i = 0; i < 500 && (await UserBudgetAsync("alice")).Spent == 0m; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(Cost(10, 2), (await UserBudgetAsync("alice")).Spent);
     }
 
     [Theory]
