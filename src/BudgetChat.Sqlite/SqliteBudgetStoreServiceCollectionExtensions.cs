@@ -65,6 +65,23 @@ public static class SqliteBudgetStoreServiceCollectionExtensions
         return services.AddSqliteBudgetStore(configure);
     }
 
+    /// <summary>
+    /// Keeps the entries of <c>AddBudgetChat</c>'s <see cref="BudgetOutbox"/> (the costs the store could not record yet)
+    /// in a SQLite file, so that a restart or a crash of the process does not lose them: the next start sends them again.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="path">The file, one per process, for example <c>data/outbox.db</c>; relative to the current folder.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    public static IServiceCollection AddSqliteBudgetOutbox(this IServiceCollection services, string path)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string fullPath = Path.GetFullPath(path);
+        services.Replace(ServiceDescriptor.Singleton<IBudgetOutboxStorage>(_ => new SqliteBudgetOutboxStorage(fullPath)));
+        return services;
+    }
+
     private static void Bind(IConfiguration configuration, SqliteBudgetStoreOptions options)
     {
         configuration.Bind(options);

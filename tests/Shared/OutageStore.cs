@@ -1,11 +1,11 @@
-namespace BudgetChat.Tests.Middleware;
+namespace BudgetChat.Tests;
 
 /// <summary>
 /// A store that forwards to a real one, or throws as an unreachable budget service does while <see cref="Down"/>.
 /// When <c>asynchronous</c>, every call completes (or fails) only after yielding, as a store over the network does, so
 /// the middleware takes its awaiting paths rather than the ones for a store that answers at once.
 /// </summary>
-internal sealed class OutageStore(IBudgetStore inner, bool asynchronous = false) : IBudgetStore
+public sealed class OutageStore(IBudgetStore inner, bool asynchronous = false) : IBudgetStore
 {
     private volatile bool _down;
     private int _calls;

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace BudgetChat.Sqlite;
+
+/// <summary>
+/// Keeps a <see cref="BudgetOutbox"/>'s entries in a SQLite file of their own, so that the costs a process could not
+/// record survive its restart (or its crash): the next start loads them and sends them again under their ids.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Register it with <c>services.AddSqliteBudgetOutbox(path)</c>. Each save is committed with <c>synchronous = FULL</c>
+/// before it returns. The file is one process's: give every process (every instance of an app) a file of its own; two
+/// processes on one file would both send its entries, which the store's idempotency makes harmless but wasteful.
+/// </para>
+/// <para>The file holds one table, <c>outbox(project, id, operation, budget_keys, cost, model, queued_at)</c>. This type is thread-safe.</para>
+/// </remarks>
+public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposable
+{
+    /// <summary>SQLite's <c>PRAGMA application_id</c> of an outbox file: "BCOB".</summary>
+    internal const int ApplicationId = 0x42434F42;
+
+    private const string CreateSql = """
+        CREATE TABLE IF NOT EXISTS outbox (
+            project TEXT NOT NULL,
+            id TEXT NOT NULL,
+            operation TEXT NOT NULL,
+            budget_keys TEXT NOT NULL,
+            cost TEXT NOT NULL,
+            model TEXT,
+            queued_at TEXT NOT NULL,
+            PRIMARY KEY (project, id)
+        ) WITHOUT ROWID;
+        """;
+
+    private readonly Lock _gate = new();
+    private readonly SqliteConnection _connection;
+    private bool _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="SqliteBudgetOutboxStorage"/> class, creating the file if needed.</summary>
+    /// <param name="path">The file, for example <c>outbox.db</c> next to the app's data; its folder is created.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="InvalidDataException">The file is not an outbox file (another database, or not SQLite at all); it is left as it is.</exception>
+    public SqliteBudgetOutboxStorage(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        FilePath = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            _connection.Open();
+            long applicationId = Convert.ToInt64(Scalar("PRAGMA application_id;"), CultureInfo.InvariantCulture);
+            long tables = Convert.ToInt64(Scalar("SELECT count(*) FROM sqlite_schema;"), CultureInfo.InvariantCulture);
+            if (applicationId != ApplicationId && (applicationId != 0 || tables != 0))
+            {
+                throw new InvalidDataException($"The file '{FilePath}' is not a BudgetChat outbox (it holds another database); it was left as it is.");
+            }
+
+            Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;");
+            Execute(string.Create(CultureInfo.InvariantCulture, $"{CreateSql} PRAGMA application_id = {ApplicationId};"));
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 11 or 26)
+        {
+            _connection.Dispose();
+            throw new InvalidDataException($"The outbox file '{FilePath}' is not a SQLite database, or is corrupt ({ex.Message}). It was left as it is.", ex);
+        }
+        catch
+        {
+            _connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Gets the full path of the file.</summary>
+    public string FilePath { get; }
+
+    /// <inheritdoc/>
+    public ValueTask SaveAsync(BudgetOutboxEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = """
+                INSERT OR IGNORE INTO outbox (project, id, operation, budget_keys, cost, model, queued_at)
+                VALUES ($project, $id, $operation, $keys, $cost, $model, $queuedAt);
+                """;
+            command.Parameters.AddWithValue("$project", entry.Project);
+            command.Parameters.AddWithValue("$id", entry.Id);
+            command.Parameters.AddWithValue("$operation", entry.Operation == BudgetOutboxOperation.Settle ? "settle" : "charge");
+            command.Parameters.AddWithValue("$keys", JsonSerializer.Serialize(entry.Keys.ToArray(), SqliteRowJsonContext.Default.StringArray));
+            command.Parameters.AddWithValue("$cost", entry.Cost.ToString(CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$model", (object?)entry.Model ?? DBNull.Value);
+            command.Parameters.AddWithValue("$queuedAt", entry.QueuedAt.ToString("O", CultureInfo.InvariantCulture));
+            command.ExecuteNonQuery();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask RemoveAsync(string project, string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(id);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = "DELETE FROM outbox WHERE project = $project AND id = $id;";
+            command.Parameters.AddWithValue("$project", project);
+            command.Parameters.AddWithValue("$id", id);
+            command.ExecuteNonQuery();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="InvalidDataException">A row cannot be read; the message names the file and the row.</exception>
+    public ValueTask<IReadOnlyList<BudgetOutboxEntry>> LoadAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var entries = new List<BudgetOutboxEntry>();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = "SELECT project, id, operation, budget_keys, cost, model, queued_at FROM outbox ORDER BY queued_at;";
+            using SqliteDataReader reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                string project = reader.GetString(0);
+                string id = reader.GetString(1);
+                try
+                {
+                    entries.Add(new BudgetOutboxEntry(
+                        reader.GetString(2) switch
+                        {
+                            "settle" => BudgetOutboxOperation.Settle,
+                            "charge" => BudgetOutboxOperation.Charge,
+                            string other => throw new FormatException($"operation '{other}' is neither settle nor charge."),
+                        },
+                        project,
+                        id,
+                        JsonSerializer.Deserialize(reader.GetString(3), SqliteRowJsonContext.Default.StringArray) ?? throw new FormatException("budget_keys is null."),
+                        decimal.Parse(reader.GetString(4), NumberStyles.Number, CultureInfo.InvariantCulture),
+                        reader.IsDBNull(5) ? null : reader.GetString(5),
+                        DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)));
+                }
+                catch (Exception ex) when (ex is FormatException or JsonException or ArgumentException or OverflowException)
+                {
+                    throw new InvalidDataException($"The outbox file '{FilePath}' holds an entry ({project}, {id}) that cannot be read: {ex.Message} It was left as it is.", ex);
+                }
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<BudgetOutboxEntry>>(entries);
+    }
+
+    /// <summary>Closes the file.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _connection.Dispose();
+        }
+    }
+
+    private void Execute(string sql)
+    {
+        using SqliteCommand command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql)
+    {
+        using SqliteCommand command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}
