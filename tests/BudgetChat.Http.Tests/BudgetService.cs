@@ -2,6 +2,7 @@ using BudgetChat.Server;
 using BudgetChat.Sqlite;
 using BudgetChat.Server.Tests;
 using BudgetChat.Tests;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BudgetChat.Http.Tests;
@@ -34,7 +35,7 @@ internal sealed class BudgetService : IAsyncDisposable
     /// <summary>Gets the service's clock.</summary>
     public TimeProvider TimeProvider => _time;
 
-    /// <summary>Gets the service's address.</summary>
+    /// <summary>Gets the service's address (the last one it had while it is down).</summary>
     public Uri BaseAddress => _host.BaseAddress;
 
     public static async Task<BudgetService> StartAsync(TimeProvider? time = null, BudgetStoreOptions? ledger = null, (string Project, string Key)[]? apiKeys = null)
@@ -73,6 +74,12 @@ internal sealed class BudgetService : IAsyncDisposable
         await StartHostAsync();
     }
 
+    /// <summary>Stops the service (an outage): its address refuses connections until <see cref="ComeBackAsync"/>.</summary>
+    public Task GoDownAsync() => StopHostAsync();
+
+    /// <summary>Starts the service again on the same SQLite file and the same address it had before <see cref="GoDownAsync"/>.</summary>
+    public Task ComeBackAsync() => StartHostAsync(BaseAddress.Port);
+
     public async ValueTask DisposeAsync()
     {
         lock (_clients)
@@ -89,7 +96,7 @@ internal sealed class BudgetService : IAsyncDisposable
         _dataDirectory.Dispose();
     }
 
-    private async Task StartHostAsync()
+    private async Task StartHostAsync(int port = 0)
     {
         _store = new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = DataDirectory, Ledger = _ledger }, _time);
         var options = new BudgetServerHostOptions { Store = _store, TimeProvider = _time };
@@ -102,6 +109,11 @@ internal sealed class BudgetService : IAsyncDisposable
         foreach ((string project, string key) in _apiKeys)
         {
             options.ApiKeys.Add((project, key));
+        }
+
+        if (port != 0)
+        {
+            options.ConfigureBuilder = builder => builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         }
 
         _host = await BudgetServerHost.StartAsync(options);

@@ -10,17 +10,32 @@ internal sealed class FakeChatClient(string modelId, long inputTokens, long outp
 
     public int Calls => Volatile.Read(ref _calls);
 
-    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Gets or sets what each call awaits before it answers (the model thinking), or <see langword="null"/> to answer at once.</summary>
+    public Func<Task>? Thinking { get; set; }
+
+    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _calls);
-        return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { ModelId = modelId, Usage = Usage() });
+        if (Thinking is { } thinking)
+        {
+            await thinking();
+        }
+
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { ModelId = modelId, Usage = Usage() };
     }
 
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _calls);
-        await Task.Yield();
+        if (Thinking is { } thinking)
+        {
+            await thinking();
+        }
+        else
+        {
+            await Task.Yield();
+        }
         yield return new ChatResponseUpdate(ChatRole.Assistant, "ok") { ModelId = modelId };
         yield return new ChatResponseUpdate { ModelId = modelId, Contents = [new UsageContent(Usage())] };
     }
