@@ -9,6 +9,7 @@ using BudgetChat.Sqlite;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
@@ -81,7 +82,17 @@ public static class BudgetServer
         _ = app.Services.GetRequiredService<IBudgetStore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // Host, Origin and content type first (docs/budget-service-api.md, "Requests from web pages"), then CORS when
+        // origins are configured; the rate limit after authentication, so that each valid key has its own.
+        app.UseMiddleware<RequestGuardMiddleware>();
+        if (app.Services.GetRequiredService<IOptions<BudgetServerOptions>>().Value.Cors.AllowedOrigins.Count > 0)
+        {
+            app.UseCors();
+        }
+
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapBudgetEndpoints();
         return app;
@@ -135,6 +146,17 @@ public static class BudgetServer
             .AddPolicy(ProjectAccess.CallerPolicy, policy => policy.RequireAuthenticatedUser());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, ProjectAccessHandler>());
 
+        services.AddRequestRateLimiting();
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<BudgetServerOptions>>(static (cors, server) =>
+        {
+            string[] origins = [.. server.Value.Cors.AllowedOrigins.Select(static o => BudgetServerCors.TryNormalizeOrigin(o, out string n) ? n : o)];
+            if (origins.Length > 0)
+            {
+                cors.AddDefaultPolicy(policy => policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod());
+            }
+        });
+
         services.AddProblemDetails();
         services.AddExceptionHandler<BudgetServerExceptionHandler>();
         services.AddHealthChecks().AddCheck<BudgetStoreHealthCheck>("budget-store");
@@ -164,6 +186,9 @@ public static class BudgetServer
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = server.Value.MaxRequestBodyBytes;
+
+            // Over the cap Kestrel closes a new connection at once, without an answer (no 503).
+            kestrel.Limits.MaxConcurrentConnections = server.Value.Limits.MaxConcurrentConnections;
         });
     }
 
