@@ -78,7 +78,9 @@ public static class BudgetServer
         ArgumentNullException.ThrowIfNull(builder);
         WebApplication app = builder.Build();
 
-        // Open the store now: a data directory that cannot be used, or a file that is not ours, stops the start.
+        // Check every option and open the store now, before the host starts (which would log the failure with its
+        // stack trace): a bad setting, a data directory that cannot be used or a damaged file stops here, by name.
+        app.Services.GetService<IStartupValidator>()?.Validate();
         _ = app.Services.GetRequiredService<IBudgetStore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

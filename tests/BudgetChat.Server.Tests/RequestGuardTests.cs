@@ -116,6 +116,7 @@ public sealed class RequestGuardTests
     public async Task Utf8Json_IsAccepted_WhateverTheCase(string contentType)
     {
         await using BudgetServerHost host = await BudgetServerHost.StartAsync();
+        await host.Store.SetBudgetAsync("acme", "k", new BudgetDefinition(10m));
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{P}/charges")
         {
             Content = new ByteArrayContent("""{ "chargeId": "c1", "keys": ["k"], "amount": 1 }"""u8.ToArray()),
@@ -172,6 +173,7 @@ public sealed class RequestGuardTests
         var options = Keyed();
         options.Configuration["BudgetServer:Cors:AllowedOrigins:0"] = "https://App.Example.com/";
         await using BudgetServerHost host = await BudgetServerHost.StartAsync(options);
+        await host.Store.SetBudgetAsync("acme", "k", new BudgetDefinition(10m));
         HttpClient client = host.CreateClient();
 
         using var preflight = new HttpRequestMessage(HttpMethod.Options, $"{P}/charges");
