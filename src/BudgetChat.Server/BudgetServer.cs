@@ -70,7 +70,10 @@ public static class BudgetServer
         return builder;
     }
 
-    /// <summary>Builds the application, adds the middleware (errors, authentication) and maps every route.</summary>
+    /// <summary>
+    /// Builds the application, adds the middleware (errors, the request guard, CORS when configured, authentication, the
+    /// rate limit) and maps every route.
+    /// </summary>
     /// <param name="builder">A builder from <see cref="CreateBuilder(string[])"/>.</param>
     /// <returns>The application, ready to start.</returns>
     public static WebApplication Build(WebApplicationBuilder builder)

@@ -68,6 +68,7 @@ internal sealed class RequestGuardMiddleware
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true && !IsUtf8Json(request.ContentType))
         {
             string sent = string.IsNullOrEmpty(request.ContentType) ? "no Content-Type" : $"Content-Type '{request.ContentType}'";
+            BudgetServerLog.RequestRefused(_logger, "a body that is not UTF-8 application/json");
             return WriteProblemAsync(
                 context,
                 StatusCodes.Status415UnsupportedMediaType,
