@@ -9,6 +9,7 @@ using BudgetChat.Sqlite;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
@@ -69,7 +70,10 @@ public static class BudgetServer
         return builder;
     }
 
-    /// <summary>Builds the application, adds the middleware (errors, authentication) and maps every route.</summary>
+    /// <summary>
+    /// Builds the application, adds the middleware (errors, the request guard, CORS when configured, authentication, the
+    /// rate limit) and maps every route.
+    /// </summary>
     /// <param name="builder">A builder from <see cref="CreateBuilder(string[])"/>.</param>
     /// <returns>The application, ready to start.</returns>
     public static WebApplication Build(WebApplicationBuilder builder)
@@ -77,11 +81,23 @@ public static class BudgetServer
         ArgumentNullException.ThrowIfNull(builder);
         WebApplication app = builder.Build();
 
-        // Open the store now: a data directory that cannot be used, or a file that is not ours, stops the start.
+        // Check every option and open the store now, before the host starts (which would log the failure with its
+        // stack trace): a bad setting, a data directory that cannot be used or a damaged file stops here, by name.
+        app.Services.GetService<IStartupValidator>()?.Validate();
         _ = app.Services.GetRequiredService<IBudgetStore>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // Host, Origin and content type first (docs/budget-service-api.md, "Requests from web pages"), then CORS when
+        // origins are configured; the rate limit after authentication, so that each valid key has its own.
+        app.UseMiddleware<RequestGuardMiddleware>();
+        if (app.Services.GetRequiredService<IOptions<BudgetServerOptions>>().Value.Cors.AllowedOrigins.Count > 0)
+        {
+            app.UseCors();
+        }
+
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapBudgetEndpoints();
         return app;
@@ -135,6 +151,17 @@ public static class BudgetServer
             .AddPolicy(ProjectAccess.CallerPolicy, policy => policy.RequireAuthenticatedUser());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, ProjectAccessHandler>());
 
+        services.AddRequestRateLimiting();
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<BudgetServerOptions>>(static (cors, server) =>
+        {
+            string[] origins = [.. server.Value.Cors.AllowedOrigins.Select(static o => BudgetServerCors.TryNormalizeOrigin(o, out string n) ? n : o)];
+            if (origins.Length > 0)
+            {
+                cors.AddDefaultPolicy(policy => policy.WithOrigins(origins).AllowAnyHeader().AllowAnyMethod());
+            }
+        });
+
         services.AddProblemDetails();
         services.AddExceptionHandler<BudgetServerExceptionHandler>();
         services.AddHealthChecks().AddCheck<BudgetStoreHealthCheck>("budget-store");
@@ -164,6 +191,9 @@ public static class BudgetServer
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = server.Value.MaxRequestBodyBytes;
+
+            // Over the cap Kestrel closes a new connection at once, without an answer (no 503).
+            kestrel.Limits.MaxConcurrentConnections = server.Value.Limits.MaxConcurrentConnections;
         });
     }
 

@@ -61,6 +61,14 @@ public sealed class BudgetServerOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan MaxReservationDuration { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Gets the connection cap and the per-caller request rate limit (<c>BudgetServer:Limits</c>).</summary>
+    [ValidateObjectMembers]
+    public BudgetServerLimits Limits { get; } = new();
+
+    /// <summary>Gets the web origins allowed to call the service (<c>BudgetServer:Cors</c>); none by default, CORS off.</summary>
+    [ValidateObjectMembers]
+    public BudgetServerCors Cors { get; } = new();
+
     /// <inheritdoc/>
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {

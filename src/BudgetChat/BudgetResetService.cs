@@ -42,17 +42,25 @@ public sealed partial class BudgetResetService : BackgroundService
         }
 
         using var timer = new PeriodicTimer(_options.Interval, _timeProvider);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            try
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                int rolled = await _store.SweepAsync(stoppingToken).ConfigureAwait(false);
-                LogSwept(_logger, rolled);
+                try
+                {
+                    int rolled = await _store.SweepAsync(stoppingToken).ConfigureAwait(false);
+                    LogSwept(_logger, rolled);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogSweepFailed(_logger, ex);
+                }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogSweepFailed(_logger, ex);
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping is the normal end, also when the host's start was cancelled before it called StopAsync: a
+            // cancelled task would be logged by the host as a failed background service that stops it (Critical).
         }
     }
 

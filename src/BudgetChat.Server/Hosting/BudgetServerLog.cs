@@ -28,4 +28,10 @@ internal static partial class BudgetServerLog
 
     [LoggerMessage(8, LogLevel.Error, "The budget store failed its health check.")]
     public static partial void HealthCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(20, LogLevel.Information, "Request refused: {Reason}.")]
+    public static partial void RequestRefused(ILogger logger, string reason);
+
+    [LoggerMessage(21, LogLevel.Information, "Request refused: over the rate limit of {PermitsPerSecond} per second.")]
+    public static partial void RateLimited(ILogger logger, double permitsPerSecond);
 }

@@ -1,0 +1,126 @@
+using BudgetChat.Server.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace BudgetChat.Server.Hosting;
+
+/// <summary>
+/// Refuses what a web page could send without the caller's consent, before authentication: in open mode a
+/// <c>Host</c> that is not a loopback name (DNS rebinding, 421); in every mode an <c>Origin</c> of another site unless
+/// CORS allows it (403); a body that is not UTF-8 <c>application/json</c>, which a page can send without a preflight (415).
+/// </summary>
+/// <remarks>This type is thread-safe.</remarks>
+internal sealed class RequestGuardMiddleware
+{
+    private static readonly string[] LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
+
+    private readonly RequestDelegate _next;
+    private readonly bool _open;
+    private readonly HashSet<string> _allowedOrigins;
+    private readonly IProblemDetailsService _problems;
+    private readonly ILogger _logger;
+
+    public RequestGuardMiddleware(RequestDelegate next, ApiKeyRegistry keys, IOptions<BudgetServerOptions> options, IProblemDetailsService problems, ILogger<RequestGuardMiddleware> logger)
+    {
+        _next = next;
+        _open = keys.IsOpen;
+        _allowedOrigins = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string origin in options.Value.Cors.AllowedOrigins)
+        {
+            if (BudgetServerCors.TryNormalizeOrigin(origin, out string normalized))
+            {
+                _allowedOrigins.Add(normalized);
+            }
+        }
+
+        _problems = problems;
+        _logger = logger;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        HttpRequest request = context.Request;
+        if (_open && !IsLoopbackHost(request.Host.Host))
+        {
+            BudgetServerLog.RequestRefused(_logger, "a Host that is not a loopback name in open mode");
+            return WriteProblemAsync(
+                context,
+                StatusCodes.Status421MisdirectedRequest,
+                "Misdirected request.",
+                $"This service runs without API keys and answers only requests addressed to localhost, 127.0.0.1 or [::1], not '{request.Host.Host}'.");
+        }
+
+        string? origin = request.Headers.Origin;
+        if (origin is not null && !IsAllowedOrigin(origin, request))
+        {
+            BudgetServerLog.RequestRefused(_logger, "an Origin of another site");
+            return WriteProblemAsync(
+                context,
+                StatusCodes.Status403Forbidden,
+                "Forbidden.",
+                $"Requests from web pages of '{origin}' are not allowed. Add the origin to BudgetServer:Cors:AllowedOrigins to allow them.");
+        }
+
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true && !IsUtf8Json(request.ContentType))
+        {
+            string sent = string.IsNullOrEmpty(request.ContentType) ? "no Content-Type" : $"Content-Type '{request.ContentType}'";
+            BudgetServerLog.RequestRefused(_logger, "a body that is not UTF-8 application/json");
+            return WriteProblemAsync(
+                context,
+                StatusCodes.Status415UnsupportedMediaType,
+                "Unsupported media type.",
+                $"A request body must be sent as 'application/json' in UTF-8; this one has {sent}.");
+        }
+
+        return _next(context);
+    }
+
+    private static bool IsLoopbackHost(string host) =>
+        LoopbackHosts.Contains(host, StringComparer.OrdinalIgnoreCase);
+
+    // A page served by this very service (same scheme, host and port) on a loopback name, or an origin CORS allows.
+    private bool IsAllowedOrigin(string origin, HttpRequest request)
+    {
+        if (!BudgetServerCors.TryNormalizeOrigin(origin, out string normalized))
+        {
+            return false;
+        }
+
+        if (_allowedOrigins.Contains(normalized))
+        {
+            return true;
+        }
+
+        string own = $"{request.Scheme}://{request.Host.Value}";
+        return BudgetServerCors.TryNormalizeOrigin(own, out string ownNormalized) &&
+            string.Equals(normalized, ownNormalized, StringComparison.OrdinalIgnoreCase) &&
+            IsLoopbackHost(request.Host.Host);
+    }
+
+    private static bool IsUtf8Json(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out MediaTypeHeaderValue? media) ||
+            !media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        // No charset is UTF-8 for JSON (RFC 8259); a quoted "utf-8" is the same charset.
+        return !media.Charset.HasValue || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) ||
+            media.Charset.Equals("\"utf-8\"", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (!await _problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).ConfigureAwait(false))
+        {
+            await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}
