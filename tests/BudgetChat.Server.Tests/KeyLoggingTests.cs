@@ -11,8 +11,8 @@ public sealed class KeyLoggingTests
     private const string Key = "acme-recognisable-key-4242424242";
 
     /// <summary>Header blocks Kestrel refuses, each carrying the key, sent as raw bytes.</summary>
-    public static TheoryData<string> MalformedHeaders => new()
-    {
+    private static readonly string[] MalformedHeaders =
+    [
         $"Authorization:\r\n Bearer {Key}\r\n",                  // obs-fold: the key on a continuation line
         $"Authorization: Bearer\r\n\t{Key}\r\n",                 // obs-fold with a tab
         $"Authorization: Bearer {Key}\r\n folded-more\r\n",      // a fold after the key
@@ -20,7 +20,7 @@ public sealed class KeyLoggingTests
         $"Authorization: Bearer {Key}\rX: y\r\n",                 // a bare CR
         $"Authorization Bearer {Key}\r\n",                       // no colon
         $"Authorization : Bearer {Key}\r\n",                     // white space before the colon
-    };
+    ];
 
     [Fact]
     public async Task MalformedAuthorizationHeaders_AreRefused_AndTheKeyAppearsInNoLogEntry()
@@ -35,9 +35,9 @@ public sealed class KeyLoggingTests
         options.ApiKeys.Add(("acme", Key));
         await using BudgetServerHost host = await BudgetServerHost.StartAsync(options);
 
-        foreach (object[] row in MalformedHeaders())
+        foreach (string headers in MalformedHeaders)
         {
-            string answer = await SendRawAsync(host.BaseAddress, (string)row[0]);
+            string answer = await SendRawAsync(host.BaseAddress, headers);
             Assert.StartsWith("HTTP/1.1 400", answer, StringComparison.Ordinal);
             Assert.DoesNotContain(Key, answer, StringComparison.Ordinal);
         }
