@@ -170,21 +170,21 @@ public sealed class AuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Registry_FindsTheProjectOfEachKey_AndNoneForAnUnknownKey()
+    public void Registry_FindsTheProjectAndRoleOfEachKey_AndNoneForAnUnknownKey()
     {
         var options = new BudgetServerOptions();
-        options.ApiKeys.Add(new BudgetServerApiKey { Project = "acme", Key = Api.AcmeKey });
+        options.ApiKeys.Add(new BudgetServerApiKey { Project = "acme", Key = Api.AcmeKey, Role = BudgetServerKeyRole.Admin });
         options.ApiKeys.Add(new BudgetServerApiKey { Project = "globex", Key = Api.GlobexKey });
         options.ApiKeys.Add(new BudgetServerApiKey { Project = "acme", Key = "second-acme-key-abcdefgh" });
         var registry = new ApiKeyRegistry(Options.Create(options));
 
         Assert.False(registry.IsOpen);
         Assert.Equal(2, registry.ProjectCount);
-        Assert.Equal("acme", registry.FindProject(Api.AcmeKey));
-        Assert.Equal("globex", registry.FindProject(Api.GlobexKey));
-        Assert.Equal("acme", registry.FindProject("second-acme-key-abcdefgh"));
-        Assert.Null(registry.FindProject(WrongKey));
-        Assert.Null(registry.FindProject(string.Empty));
+        Assert.Equal(new ApiKeyGrant("acme", BudgetServerKeyRole.Admin), registry.Find(Api.AcmeKey));
+        Assert.Equal(new ApiKeyGrant("globex", BudgetServerKeyRole.Enforce), registry.Find(Api.GlobexKey));
+        Assert.Equal(new ApiKeyGrant("acme", BudgetServerKeyRole.Enforce), registry.Find("second-acme-key-abcdefgh"));
+        Assert.Null(registry.Find(WrongKey));
+        Assert.Null(registry.Find(string.Empty));
     }
 }
 

@@ -53,10 +53,10 @@ internal sealed class ApiKeyAuthenticationHandler : AuthenticationHandler<Authen
             return Task.FromResult(problem is null ? AuthenticateResult.NoResult() : AuthenticateResult.Fail(problem));
         }
 
-        string? project = _keys.FindProject(token);
-        return Task.FromResult(project is null
+        ApiKeyGrant? grant = _keys.Find(token);
+        return Task.FromResult(grant is null
             ? AuthenticateResult.Fail("the API key is not valid.")
-            : Success(ProjectAccess.ForProject(project)));
+            : Success(ProjectAccess.ForProject(grant.Project, grant.Role)));
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -76,9 +76,24 @@ internal sealed class ApiKeyAuthenticationHandler : AuthenticationHandler<Authen
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        string project = Request.RouteValues["project"] as string ?? string.Empty;
+        // Two policies can refuse an authenticated caller: the route's project is not the key's (ProjectPolicy), or the
+        // route needs a role the key lacks (AdminPolicy, the only one an enforce key can miss).
+        string? project = Request.RouteValues["project"] as string;
+        string detail;
+        if (project is not null && !ProjectAccess.Allows(Context.User, project))
+        {
+            detail = $"The API key is not valid for project '{project}'.";
+        }
+        else
+        {
+            string role = ProjectAccess.KeyRole(Context.User) ?? "none";
+            ApiKeyLog.RoleRefused(_log, ProjectAccess.KeyProject(Context.User) ?? string.Empty, role, Request.Method, Request.Path.Value ?? string.Empty);
+            detail = $"The API key's role '{role}' lacks the permission for {Request.Method} {Request.Path}: an enforce key may read budgets, reserve, settle, " +
+                "release, renew and charge; creating, changing, resetting and deleting budgets, sweeping and LiteLLM's /set_budget need a key with the role 'admin' (BudgetServer:ApiKeys:n:Role).";
+        }
+
         Response.StatusCode = StatusCodes.Status403Forbidden;
-        await WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden.", $"The API key is not valid for project '{project}'.").ConfigureAwait(false);
+        await WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden.", detail).ConfigureAwait(false);
     }
 
     private static AuthenticateResult Success(System.Security.Claims.ClaimsPrincipal principal) =>

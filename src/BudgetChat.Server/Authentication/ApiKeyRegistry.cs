@@ -5,19 +5,19 @@ using Microsoft.Extensions.Options;
 namespace BudgetChat.Server.Authentication;
 
 /// <summary>
-/// The configured API keys, kept as SHA-256 hashes and compared in constant time: the time an answer takes says
-/// nothing about how much of a key was right, nor which key matched.
+/// The configured API keys with their project and role, kept as SHA-256 hashes and compared in constant time: the
+/// time an answer takes says nothing about how much of a key was right, nor which key matched.
 /// </summary>
 /// <remarks>This type is immutable and thread-safe.</remarks>
 internal sealed class ApiKeyRegistry
 {
-    private readonly (byte[] Hash, string Project)[] _keys;
+    private readonly (byte[] Hash, ApiKeyGrant Grant)[] _keys;
 
     public ApiKeyRegistry(IOptions<BudgetServerOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _keys = [.. options.Value.ApiKeys.Where(k => !string.IsNullOrEmpty(k?.Key)).Select(k => (Hash(k.Key), k.Project))];
-        ProjectCount = _keys.Select(k => k.Project).Distinct(StringComparer.Ordinal).Count();
+        _keys = [.. options.Value.ApiKeys.Where(k => !string.IsNullOrEmpty(k?.Key)).Select(k => (Hash(k.Key), new ApiKeyGrant(k.Project, k.Role)))];
+        ProjectCount = _keys.Select(k => k.Grant.Project).Distinct(StringComparer.Ordinal).Count();
     }
 
     /// <summary>Gets a value indicating whether no key is configured, so every caller may use every project.</summary>
@@ -29,8 +29,8 @@ internal sealed class ApiKeyRegistry
     /// <summary>Gets how many projects the keys cover.</summary>
     public int ProjectCount { get; }
 
-    /// <summary>Finds the project of a presented key, comparing it with every configured key.</summary>
-    public string? FindProject(string presented)
+    /// <summary>Finds the project and role of a presented key, comparing it with every configured key.</summary>
+    public ApiKeyGrant? Find(string presented)
     {
         ArgumentNullException.ThrowIfNull(presented);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
@@ -40,17 +40,17 @@ internal sealed class ApiKeyRegistry
         SHA256.HashData(bytes, hash);
         CryptographicOperations.ZeroMemory(bytes);
 
-        string? project = null;
-        foreach ((byte[] keyHash, string keyProject) in _keys)
+        ApiKeyGrant? found = null;
+        foreach ((byte[] keyHash, ApiKeyGrant grant) in _keys)
         {
             // No early exit: every key is compared whatever matched.
             if (CryptographicOperations.FixedTimeEquals(hash, keyHash))
             {
-                project = keyProject;
+                found = grant;
             }
         }
 
-        return project;
+        return found;
     }
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));

@@ -21,67 +21,84 @@ internal static class BudgetEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        // Sweeping is the same for every project (the store sweeps them all), so any valid key may ask for it.
+        // Sweeping is the same for every project (the store sweeps them all), so an admin key of any project may ask for it.
         endpoints.MapPost("/v1/sweep", SweepAllAsync)
             .RequireAuthorization(ProjectAccess.CallerPolicy)
             .WithTags("Budgets")
             .WithName("SweepAll").WithSummary("Rolls over every ended window and reclaims expired reservations, in every project.")
+            .RequireAuthorization(ProjectAccess.AdminPolicy)
             .Produces<SweepResponse>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
 
         group.MapGet("/budgets", ListAsync)
             .WithName("ListBudgets").WithSummary("Lists the project's budgets, ordered by key.")
+            .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Produces<BudgetListDto>().ProducesValidationProblem();
 
         group.MapGet("/budget", GetAsync)
             .WithName("GetBudget").WithSummary("Gets the budget of a key (?key=).")
+            .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Produces<BudgetDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPut("/budget", SetAsync)
             .WithName("SetBudget").WithSummary("Creates a budget, or changes its definition keeping what it has spent.")
+            .RequireAuthorization(ProjectAccess.AdminPolicy)
             .Accepts<SetBudgetRequest>("application/json")
             .Produces<BudgetDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/budget/get-or-create", GetOrCreateAsync)
             .WithName("GetOrCreateBudget").WithSummary("Creates a budget unless the key has one; answers the budget either way.")
+
+            // An enforce key may: the middleware creates a user's default budget on first use (DefaultUserBudget), and
+            // a budget that exists is never changed, so no limit can be raised or spend erased through it.
+            .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Accepts<DefinitionDto>("application/json")
             .Produces<BudgetDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapDelete("/budget", DeleteAsync)
             .WithName("DeleteBudget").WithSummary("Deletes a budget with its spend.")
+            .RequireAuthorization(ProjectAccess.AdminPolicy)
             .Produces(StatusCodes.Status204NoContent).ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/budget/reset", ResetAsync)
             .WithName("ResetBudget").WithSummary("Sets a budget's spend to zero and starts a new window.")
+            .RequireAuthorization(ProjectAccess.AdminPolicy)
             .Produces<BudgetDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         group.MapPost("/reservations", ReserveAsync)
             .WithName("Reserve").WithSummary("Holds an amount on every key, or on none (200 with status insufficientBudget or budgetNotFound).")
+            .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Accepts<ReserveRequest>("application/json")
             .Produces<ReserveResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/reservations/settle", SettleAsync)
             .WithName("Settle").WithSummary("Ends a reservation charging the actual cost; idempotent by id.")
+            .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Accepts<SettleRequest>("application/json")
             .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/reservations/release", ReleaseAsync)
             .WithName("Release").WithSummary("Ends a reservation without charging; idempotent by id.")
+            .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Accepts<ReleaseRequest>("application/json")
             .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/reservations/renew", RenewAsync)
             .WithName("Renew").WithSummary("Moves an active reservation's expiry later, so a long call keeps its hold; idempotent.")
+            .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Accepts<RenewRequest>("application/json")
             .Produces<RenewResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/charges", ChargeAsync)
             .WithName("Charge").WithSummary("Charges every key without a reservation, even past a limit; idempotent by id.")
+            .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Accepts<ChargeRequest>("application/json")
             .Produces<CompletionDto>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         group.MapPost("/sweep", SweepAsync)
             .WithName("Sweep").WithSummary("Rolls over every ended window and reclaims expired reservations.")
+            .RequireAuthorization(ProjectAccess.AdminPolicy)
             .Produces<SweepResponse>().ProducesValidationProblem();
 
         return group;

@@ -40,11 +40,13 @@ internal sealed class LiteLlmEndpoints
 
         group.MapPost("/get_budget", GetBudgetAsync)
             .WithName("LiteLlmGetBudget").WithSummary("LiteLLM BudgetManager (hosted): the project's user_dict.")
+            .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Accepts<LiteLlmProjectRequest>("application/json")
             .Produces<LiteLlmGetBudgetResponse>();
 
         group.MapPost("/set_budget", (HttpContext context, IBudgetStore store, LiteLlmEndpoints compat, ILogger<LiteLlmEndpoints> logger, CancellationToken cancellationToken) => compat.SetBudgetAsync(context, store, logger, cancellationToken))
             .WithName("LiteLlmSetBudget").WithSummary("LiteLLM BudgetManager (hosted): replaces the project's budgets with a user_dict.")
+            .RequireAuthorization(ProjectAccess.AdminPolicy)
             .Accepts<LiteLlmSetBudgetRequest>("application/json")
             .Produces<LiteLlmStatusResponse>();
     }

@@ -50,6 +50,11 @@ internal sealed class RequestReader
             return (null, error);
         }
 
+        if (FindInvalidText(body!) is { } invalidText)
+        {
+            return (null, invalidText);
+        }
+
         try
         {
             if (JsonSerializer.Deserialize(body!, type) is { } value)
@@ -95,6 +100,138 @@ internal sealed class RequestReader
             _ when buffer.Length > limit => (null, Problems.TooLarge(limit)),
             _ => (buffer.ToArray(), null),
         };
+    }
+
+    /// <summary>
+    /// Names every string (value or property name) of the body that is not text: bytes that are not UTF-8, or an escaped
+    /// lone surrogate (<c>"\ud800"</c>). Such a string cannot become a .NET string without being changed (to U+FFFD),
+    /// and ids and keys are compared exactly as sent, so it is refused rather than read; the serializer would throw.
+    /// </summary>
+    /// <returns>The 400 naming each such field, or <see langword="null"/> when every string is text (or the body is not JSON, which is described later).</returns>
+    private static IResult? FindInvalidText(byte[] body)
+    {
+        bool[]? invalid = null;
+        byte[] readable = body;
+        for (int i = 0; i < body.Length;)
+        {
+            if (Rune.DecodeFromUtf8(body.AsSpan(i), out _, out int consumed) != System.Buffers.OperationStatus.Done)
+            {
+                // Kept at the same offsets, so the reader can still tell in which string the bytes were.
+                invalid ??= new bool[body.Length];
+                readable = ReferenceEquals(readable, body) ? (byte[])body.Clone() : readable;
+                for (int j = i; j < i + consumed; j++)
+                {
+                    invalid[j] = true;
+                    readable[j] = (byte)'?';
+                }
+            }
+
+            i += consumed;
+        }
+
+        if (invalid is null && body.AsSpan().IndexOf("\\u"u8) < 0)
+        {
+            return null;
+        }
+
+        var errors = new ValidationErrors();
+        var containers = new Stack<Container>();
+        string? property = null;
+        var reader = new Utf8JsonReader(readable);
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName:
+                        string parent = containers.Peek().Path;
+                        property = IsText(ref reader, invalid) ? reader.GetString() : null;
+                        if (property is null)
+                        {
+                            string at = parent.Length == 0 ? "body" : parent;
+                            errors.Add(at, $"'{at}' has a property name that is not valid text (a lone surrogate or bytes that are not UTF-8).");
+                        }
+
+                        break;
+
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        containers.Push(new Container(ValuePath(containers, property), reader.TokenType == JsonTokenType.StartArray));
+                        break;
+
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                        containers.Pop();
+                        break;
+
+                    case JsonTokenType.String:
+                        string path = ValuePath(containers, property);
+                        if (!IsText(ref reader, invalid))
+                        {
+                            errors.Add(path, $"'{path}' is not valid text: it holds a lone surrogate or bytes that are not UTF-8.");
+                        }
+
+                        break;
+
+                    default:
+                        _ = ValuePath(containers, property);
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON past this point: described with the body's other faults, unless a string before it was not text.
+        }
+
+        return errors.HasErrors ? errors.ToResult() : null;
+    }
+
+    /// <summary>Whether the current string token is text: none of its bytes are invalid UTF-8 and its escapes make no lone surrogate.</summary>
+    private static bool IsText(ref Utf8JsonReader reader, bool[]? invalid)
+    {
+        int start = (int)reader.TokenStartIndex;
+        int end = start + reader.ValueSpan.Length + 2; // with its quotes
+        if (invalid is not null && Array.IndexOf(invalid, true, start, Math.Min(end, invalid.Length) - start) >= 0)
+        {
+            return false;
+        }
+
+        if (!reader.ValueIsEscaped)
+        {
+            return true;
+        }
+
+        try
+        {
+            _ = reader.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The path of the value the reader is at, in the words of the errors (<c>definition.limit</c>, <c>keys[0]</c>); moves an array to its next index.</summary>
+    private static string ValuePath(Stack<Container> containers, string? property)
+    {
+        if (!containers.TryPeek(out Container? container))
+        {
+            return string.Empty;
+        }
+
+        return container.IsArray
+            ? $"{(container.Path.Length == 0 ? "body" : container.Path)}[{container.Next++}]"
+            : Join(container.Path, property ?? "?");
+    }
+
+    private sealed class Container(string path, bool isArray)
+    {
+        public string Path { get; } = path;
+
+        public bool IsArray { get; } = isArray;
+
+        public int Next { get; set; }
     }
 
     private IResult Describe(byte[] body, JsonTypeInfo type)

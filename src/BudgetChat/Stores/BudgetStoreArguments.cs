@@ -3,14 +3,16 @@ namespace BudgetChat.Stores;
 /// <summary>Argument checks every store makes at its public edge, so that all stores reject the same input the same way.</summary>
 /// <remarks>
 /// One method per shape of <see cref="IBudgetStore"/> operation, checking everything that operation takes, in the order
-/// of its parameters; a store calls exactly the one for the operation and checks nothing itself.
+/// of its parameters; a store calls exactly the one for the operation and checks nothing itself. Projects, keys and ids
+/// must be non-blank and valid Unicode text: a lone surrogate is refused, because it cannot be stored or sent as it is
+/// (UTF-8 and JSON would turn it into U+FFFD, and two users or ids that differ only there would become one).
 /// </remarks>
 public static class BudgetStoreArguments
 {
     /// <summary>Checks the arguments of <see cref="IBudgetStore.ListBudgetsAsync"/>.</summary>
     /// <param name="project">The project.</param>
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
-    public static void Project(string project) => ArgumentException.ThrowIfNullOrWhiteSpace(project);
+    public static void Project(string project) => Name(project, nameof(project));
 
     /// <summary>Checks the arguments of the operations on one budget: get, delete and reset.</summary>
     /// <param name="project">The project.</param>
@@ -18,8 +20,8 @@ public static class BudgetStoreArguments
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
     public static void Key(string project, string key)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
-        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        Name(project, nameof(project));
+        Name(key, nameof(key));
     }
 
     /// <summary>Checks the arguments of the operations that define a budget: set and get-or-create.</summary>
@@ -42,7 +44,7 @@ public static class BudgetStoreArguments
     public static void Reserve(string project, IReadOnlyList<string> keys, decimal amount, string reservationId)
     {
         Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        Name(reservationId, nameof(reservationId));
     }
 
     /// <summary>Checks the arguments of <see cref="IBudgetStore.SettleAsync"/>.</summary>
@@ -52,8 +54,8 @@ public static class BudgetStoreArguments
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
     public static void Settle(string project, string reservationId, decimal actualCost)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
-        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        Name(project, nameof(project));
+        Name(reservationId, nameof(reservationId));
         BudgetAmounts.Check(actualCost, nameof(actualCost));
     }
 
@@ -63,8 +65,8 @@ public static class BudgetStoreArguments
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
     public static void Release(string project, string reservationId)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
-        ArgumentException.ThrowIfNullOrWhiteSpace(reservationId);
+        Name(project, nameof(project));
+        Name(reservationId, nameof(reservationId));
     }
 
     /// <summary>Checks the arguments of <see cref="IBudgetStore.RenewAsync"/>.</summary>
@@ -82,12 +84,12 @@ public static class BudgetStoreArguments
     public static void Charge(string project, IReadOnlyList<string> keys, decimal amount, string chargeId)
     {
         Keys(project, keys, amount);
-        ArgumentException.ThrowIfNullOrWhiteSpace(chargeId);
+        Name(chargeId, nameof(chargeId));
     }
 
     private static void Keys(string project, IReadOnlyList<string> keys, decimal amount)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
+        Name(project, nameof(project));
         ArgumentNullException.ThrowIfNull(keys);
         BudgetAmounts.Check(amount, nameof(amount));
         if (keys.Count == 0)
@@ -102,6 +104,11 @@ public static class BudgetStoreArguments
                 throw new ArgumentException($"Budget key at index {i} is null or empty.", nameof(keys));
             }
 
+            if (LoneSurrogate(keys[i]) is { } at)
+            {
+                throw new ArgumentException($"Budget key at index {i} holds a lone surrogate (U+{(int)keys[i][at]:X4} at index {at}); a key must be valid Unicode text.", nameof(keys));
+            }
+
             for (int j = 0; j < i; j++)
             {
                 if (string.Equals(keys[i], keys[j], StringComparison.Ordinal))
@@ -110,5 +117,32 @@ public static class BudgetStoreArguments
                 }
             }
         }
+    }
+
+    private static void Name(string value, string paramName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(value, paramName);
+        if (LoneSurrogate(value) is { } at)
+        {
+            throw new ArgumentException($"The value holds a lone surrogate (U+{(int)value[at]:X4} at index {at}); it must be valid Unicode text.", paramName);
+        }
+    }
+
+    /// <summary>The index of the first surrogate that is not half of a pair, or <see langword="null"/>.</summary>
+    private static int? LoneSurrogate(string value)
+    {
+        for (int i = value.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF'); i >= 0 && i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                return i;
+            }
+        }
+
+        return null;
     }
 }

@@ -64,6 +64,7 @@ public sealed class BudgetServerHost : IAsyncDisposable
         {
             settings[$"BudgetServer:ApiKeys:{i}:Project"] = options.ApiKeys[i].Project;
             settings[$"BudgetServer:ApiKeys:{i}:Key"] = options.ApiKeys[i].Key;
+            settings.TryAdd($"BudgetServer:ApiKeys:{i}:Role", "admin");
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
@@ -148,7 +149,10 @@ public sealed class BudgetServerHostOptions
     /// <summary>Gets configuration values added over appsettings.json (for example <c>BudgetServer:MaxRequestBodyBytes</c>).</summary>
     public IDictionary<string, string?> Configuration { get; } = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Gets the API keys to configure; none runs the server open (loopback only).</summary>
+    /// <summary>
+    /// Gets the API keys to configure; none runs the server open (loopback only). Each is an admin key unless
+    /// <see cref="Configuration"/> sets its <c>BudgetServer:ApiKeys:{index}:Role</c>.
+    /// </summary>
     public IList<(string Project, string Key)> ApiKeys { get; } = [];
 
     /// <summary>Gets or sets a last change to the builder (logging, services) before the server is built.</summary>
