@@ -98,6 +98,39 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         Assert.Equal(["user:bob"], (await _host.Store.ListBudgetsAsync("acme")).Select(b => b.Key));
     }
 
+    [Theory]
+    [InlineData("-0")]
+    [InlineData("-0.0")]
+    [InlineData("-0e3")]
+    public async Task SetBudget_NegativeZero_IsZero_NotA500(string zero)
+    {
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+
+        var (status, _, _) = await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": { "bob": { "total_budget": {{zero}}, "current_cost": {{zero}} } } }""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        BudgetState bob = Assert.Single(await _host.Store.ListBudgetsAsync("acme"));
+        Assert.Equal(("user:bob", 0m, 0m), (bob.Key, bob.Limit, bob.Spent));
+        Assert.Equal("0", bob.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [InlineData("""{ "bob": { "total_budget": -1 } }""", "total_budget")]
+    [InlineData("""{ "bob": { "total_budget": 5, "current_cost": -0.5 } }""", "current_cost")]
+    [InlineData("""{ "bob": { "total_budget": 5, "model_cost": { "gpt-4o": -1 } } }""", "model_cost")]
+    [InlineData("""{ "bob": { "total_budget": 5 }, "carol": { "total_budget": 1e40 } }""", "total_budget")]
+    public async Task SetBudget_ABadValue_IsRefusedBeforeAnyChange_EvenOfUsersMissingFromTheDict(string userDict, string field)
+    {
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+        string[] before = [.. (await _host.Store.ListBudgetsAsync("acme")).Select(b => $"{b.Key} {b.Limit} {b.Spent}")];
+
+        var (status, body, _) = await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{userDict}} }""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(field, body.GetRawText(), StringComparison.Ordinal);
+        Assert.Equal(before, (await _host.Store.ListBudgetsAsync("acme")).Select(b => $"{b.Key} {b.Limit} {b.Spent}"));
+    }
+
     [Fact]
     public async Task SetBudget_SetsSpendToCurrentCost_OverwritingWhatWasChargedMeanwhile_AsLiteLlmDoes()
     {
