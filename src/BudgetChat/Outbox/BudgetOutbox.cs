@@ -315,6 +315,12 @@ public sealed partial class BudgetOutbox : IDisposable, IAsyncDisposable
         {
             return;
         }
+        catch (Exception ex)
+        {
+            // Not expected (each entry's failure is handled in the pass); the outbox keeps retrying all the same.
+            LogStillUnreachable(_logger, Count, ex);
+            reached = false;
+        }
 
         lock (_gate)
         {
