@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.Encodings.Web;
 using BudgetChat.Server.Hosting;
+using BudgetChat.Server.Http;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -20,19 +20,16 @@ internal sealed class ApiKeyAuthenticationHandler : AuthenticationHandler<Authen
     private const string BearerPrefix = "Bearer ";
 
     private readonly ApiKeyRegistry _keys;
-    private readonly IProblemDetailsService _problems;
     private readonly ILogger _log;
 
     public ApiKeyAuthenticationHandler(
         IOptionsMonitor<AuthenticationSchemeOptions> options,
         ILoggerFactory loggerFactory,
         UrlEncoder encoder,
-        ApiKeyRegistry keys,
-        IProblemDetailsService problems)
+        ApiKeyRegistry keys)
         : base(options, loggerFactory, encoder)
     {
         _keys = keys;
-        _problems = problems;
         _log = loggerFactory.CreateLogger<ApiKeyAuthenticationHandler>();
     }
 
@@ -131,12 +128,5 @@ internal sealed class ApiKeyAuthenticationHandler : AuthenticationHandler<Authen
         return token;
     }
 
-    private async Task WriteProblemAsync(int status, string title, string detail)
-    {
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
-        if (!await _problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = Context, ProblemDetails = problem }).ConfigureAwait(false))
-        {
-            await Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", Context.RequestAborted).ConfigureAwait(false);
-        }
-    }
+    private Task WriteProblemAsync(int status, string title, string detail) => Problems.WriteAsync(Context, status, title, detail);
 }

@@ -23,7 +23,6 @@ internal static class BudgetEndpoints
 
         // Sweeping is the same for every project (the store sweeps them all), so an admin key of any project may ask for it.
         endpoints.MapPost("/v1/sweep", SweepAllAsync)
-            .RequireAuthorization(ProjectAccess.CallerPolicy)
             .WithTags("Budgets")
             .WithName("SweepAll").WithSummary("Rolls over every ended window and reclaims expired reservations, in every project.")
             .RequireAuthorization(ProjectAccess.AdminPolicy)

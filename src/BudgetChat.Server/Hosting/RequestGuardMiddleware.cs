@@ -1,7 +1,7 @@
 using BudgetChat.Server.Authentication;
+using BudgetChat.Server.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -21,10 +21,9 @@ internal sealed class RequestGuardMiddleware
     private readonly RequestDelegate _next;
     private readonly bool _open;
     private readonly HashSet<string> _allowedOrigins;
-    private readonly IProblemDetailsService _problems;
     private readonly ILogger _logger;
 
-    public RequestGuardMiddleware(RequestDelegate next, ApiKeyRegistry keys, IOptions<BudgetServerOptions> options, IProblemDetailsService problems, ILogger<RequestGuardMiddleware> logger)
+    public RequestGuardMiddleware(RequestDelegate next, ApiKeyRegistry keys, IOptions<BudgetServerOptions> options, ILogger<RequestGuardMiddleware> logger)
     {
         _next = next;
         _open = keys.IsOpen;
@@ -37,7 +36,6 @@ internal sealed class RequestGuardMiddleware
             }
         }
 
-        _problems = problems;
         _logger = logger;
     }
 
@@ -47,7 +45,7 @@ internal sealed class RequestGuardMiddleware
         if (_open && !IsLoopbackHost(request.Host.Host))
         {
             BudgetServerLog.RequestRefused(_logger, "a Host that is not a loopback name in open mode");
-            return WriteProblemAsync(
+            return Problems.WriteAsync(
                 context,
                 StatusCodes.Status421MisdirectedRequest,
                 "Misdirected request.",
@@ -58,7 +56,7 @@ internal sealed class RequestGuardMiddleware
         if (origin is not null && !IsAllowedOrigin(origin, request))
         {
             BudgetServerLog.RequestRefused(_logger, "an Origin of another site");
-            return WriteProblemAsync(
+            return Problems.WriteAsync(
                 context,
                 StatusCodes.Status403Forbidden,
                 "Forbidden.",
@@ -69,7 +67,7 @@ internal sealed class RequestGuardMiddleware
         {
             string sent = string.IsNullOrEmpty(request.ContentType) ? "no Content-Type" : $"Content-Type '{request.ContentType}'";
             BudgetServerLog.RequestRefused(_logger, "a body that is not UTF-8 application/json");
-            return WriteProblemAsync(
+            return Problems.WriteAsync(
                 context,
                 StatusCodes.Status415UnsupportedMediaType,
                 "Unsupported media type.",
@@ -112,15 +110,5 @@ internal sealed class RequestGuardMiddleware
         // No charset is UTF-8 for JSON (RFC 8259); a quoted "utf-8" is the same charset.
         return !media.Charset.HasValue || media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) ||
             media.Charset.Equals("\"utf-8\"", StringComparison.OrdinalIgnoreCase);
-    }
-
-    private async Task WriteProblemAsync(HttpContext context, int status, string title, string detail)
-    {
-        context.Response.StatusCode = status;
-        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
-        if (!await _problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).ConfigureAwait(false))
-        {
-            await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", context.RequestAborted).ConfigureAwait(false);
-        }
     }
 }

@@ -3,8 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
 using BudgetChat.Server.Authentication;
+using BudgetChat.Server.Http;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -74,12 +74,6 @@ internal static class RequestRateLimiting
             detail += $" Retry after {seconds} seconds.";
         }
 
-        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        var problem = new ProblemDetails { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests.", Detail = detail };
-        IProblemDetailsService problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).ConfigureAwait(false))
-        {
-            await context.Response.WriteAsJsonAsync(problem, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", cancellationToken).ConfigureAwait(false);
-        }
+        await Problems.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many requests.", detail).ConfigureAwait(false);
     }
 }

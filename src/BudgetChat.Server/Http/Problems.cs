@@ -1,10 +1,28 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BudgetChat.Server.Http;
 
 /// <summary>The ProblemDetails answers of the service.</summary>
 internal static class Problems
 {
+    /// <summary>
+    /// Writes a ProblemDetails answer from middleware, outside any endpoint (authentication, the request guard, the
+    /// rate limiter), through the application's <see cref="IProblemDetailsService"/>.
+    /// </summary>
+    public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
+    {
+        context.Response.StatusCode = status;
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        IProblemDetailsService problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        if (!await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).ConfigureAwait(false))
+        {
+            await context.Response.WriteAsJsonAsync(problem, (JsonSerializerOptions?)null, "application/problem+json", context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
     public static IResult Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(
             errors,

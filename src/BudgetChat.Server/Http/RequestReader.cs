@@ -110,9 +110,16 @@ internal sealed class RequestReader
     /// <returns>The 400 naming each such field, or <see langword="null"/> when every string is text (or the body is not JSON, which is described later).</returns>
     private static IResult? FindInvalidText(byte[] body)
     {
+        // The common case, valid UTF-8 without escapes, costs one vectorised pass and one search.
+        bool utf8 = System.Text.Unicode.Utf8.IsValid(body);
+        if (utf8 && body.AsSpan().IndexOf("\\u"u8) < 0)
+        {
+            return null;
+        }
+
         bool[]? invalid = null;
         byte[] readable = body;
-        for (int i = 0; i < body.Length;)
+        for (int i = 0; !utf8 && i < body.Length;)
         {
             if (Rune.DecodeFromUtf8(body.AsSpan(i), out _, out int consumed) != System.Buffers.OperationStatus.Done)
             {
@@ -127,11 +134,6 @@ internal sealed class RequestReader
             }
 
             i += consumed;
-        }
-
-        if (invalid is null && body.AsSpan().IndexOf("\\u"u8) < 0)
-        {
-            return null;
         }
 
         var errors = new ValidationErrors();
