@@ -89,9 +89,6 @@ public sealed partial class BudgetOutbox : IDisposable, IAsyncDisposable
     /// <summary>Gets the store the entries are sent to.</summary>
     internal IBudgetStore Store => _store;
 
-    /// <summary>Gets the options the outbox runs with.</summary>
-    public BudgetOutboxOptions Options => _options;
-
     /// <summary>Gets how many entries wait for the store.</summary>
     public int Count
     {

@@ -17,7 +17,7 @@ public sealed class BudgetOutboxEntry
     /// <param name="cost">The actual cost, in US dollars.</param>
     /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
     /// <param name="queuedAt">When the first attempt failed.</param>
-    /// <exception cref="ArgumentException">An argument is invalid (an empty project, id or key, no keys, a negative or too large cost).</exception>
+    /// <exception cref="ArgumentException">An argument is invalid (as <see cref="BudgetStoreArguments.Charge"/> checks them, and no keys).</exception>
     public BudgetOutboxEntry(BudgetOutboxOperation operation, string project, string id, IReadOnlyList<string> keys, decimal cost, string? model, DateTimeOffset queuedAt)
     {
         if (!Enum.IsDefined(operation))
@@ -25,16 +25,11 @@ public sealed class BudgetOutboxEntry
             throw new ArgumentOutOfRangeException(nameof(operation), operation, "The operation is not a BudgetOutboxOperation.");
         }
 
-        ArgumentException.ThrowIfNullOrWhiteSpace(project);
-        ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentOutOfRangeException.ThrowIfZero(keys.Count, nameof(keys));
-        foreach (string key in keys)
-        {
-            ArgumentException.ThrowIfNullOrWhiteSpace(key, nameof(keys));
-        }
 
-        BudgetAmounts.Check(cost, nameof(cost));
+        // The checks of a charge, which this entry may become: the outbox keeps only what a store can take.
+        BudgetStoreArguments.Charge(project, keys, cost, id);
         Operation = operation;
         Project = project;
         Id = id;
