@@ -66,7 +66,7 @@ public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposabl
             Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;");
             Execute(string.Create(CultureInfo.InvariantCulture, $"{CreateSql} PRAGMA application_id = {ApplicationId};"));
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is 11 or 26)
+        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteBudgetStore.SqliteCorrupt or SqliteBudgetStore.SqliteNotADatabase)
         {
             _connection.Dispose();
             throw new InvalidDataException($"The outbox file '{FilePath}' is not a SQLite database, or is corrupt ({ex.Message}). It was left as it is.", ex);
@@ -183,17 +183,7 @@ public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposabl
         }
     }
 
-    private void Execute(string sql)
-    {
-        using SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void Execute(string sql) => SqliteBudgetStore.Execute(_connection, null, sql);
 
-    private object? Scalar(string sql)
-    {
-        using SqliteCommand command = _connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
+    private object? Scalar(string sql) => SqliteBudgetStore.Scalar(_connection, null, sql);
 }

@@ -27,8 +27,8 @@ public sealed partial class SqliteBudgetStore
 
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
-    private const int SqliteCorrupt = 11;
-    private const int SqliteNotADatabase = 26;
+    internal const int SqliteCorrupt = 11;
+    internal const int SqliteNotADatabase = 26;
 
     private const string CreateSchemaSql = """
         CREATE TABLE projects (
@@ -253,7 +253,7 @@ public sealed partial class SqliteBudgetStore
         }
     }
 
-    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    internal static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
         using SqliteCommand command = connection.CreateCommand();
         command.Transaction = transaction;
@@ -261,7 +261,7 @@ public sealed partial class SqliteBudgetStore
         command.ExecuteNonQuery();
     }
 
-    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    internal static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
         using SqliteCommand command = connection.CreateCommand();
         command.Transaction = transaction;
