@@ -16,6 +16,7 @@ public sealed partial class BudgetResetService : BackgroundService
     private readonly BudgetResetServiceOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private CancellationToken _startToken;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetResetService"/> class.</summary>
     /// <param name="store">The store to sweep.</param>
@@ -34,12 +35,28 @@ public sealed partial class BudgetResetService : BackgroundService
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The base class would link its stopping token to <paramref name="cancellationToken"/> and start
+    /// <see cref="ExecuteAsync"/> on it, so a start cancelled before the sweep loop began would leave a cancelled task,
+    /// which the host logs as a failed service that stops it (Critical). The loop is started on no token, and watches
+    /// the start's token itself, with the same effect on a start that goes on.
+    /// </remarks>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _startToken = cancellationToken;
+        return base.StartAsync(CancellationToken.None);
+    }
+
+    /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_options.Enabled)
         {
             return;
         }
+
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _startToken);
+        stoppingToken = stopping.Token;
 
         using var timer = new PeriodicTimer(_options.Interval, _timeProvider);
         try
