@@ -12,6 +12,13 @@ using BudgetChat.Sqlite;
 // "global" budget of <project>: mostly reserve 0.05 and settle 0.01 to 0.05 (model "reserved"), and every tenth a
 // plain charge of 0.01 (model "plain"). Prints one line: admitted=, refused=, settled=, charged=. Exit code 0 unless
 // a call returned something the contract rules out.
+//
+// BudgetChat.StoreWorker crash ...: the crash test's worker (CrashWorker.cs).
+if (args.Length > 0 && args[0] == "crash")
+{
+    return await CrashWorker.RunAsync(args[1..]);
+}
+
 if (args.Length != 5)
 {
     Console.Error.WriteLine("usage: BudgetChat.StoreWorker <sqlite:directory | url> <project> <worker> <operations> <go-file>");
