@@ -4,7 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
+using BudgetChat.Sqlite;
 using BudgetChat.Tests;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -61,6 +63,15 @@ public sealed partial class CrashTests(ITestOutputHelper output)
         try
         {
             await File.WriteAllTextAsync(go, string.Empty);
+
+            // The first kill only once every worker is charging (starting 3 processes takes a few seconds on 2 cores).
+            var started = Stopwatch.StartNew();
+            while (journals.Any(j => CountLines([j]) == 0))
+            {
+                AssertRunning(workers);
+                Assert.True(started.Elapsed < TimeSpan.FromSeconds(60), "The workers did not start charging within 60 s.");
+                await Task.Delay(20);
+            }
 
             // Kill at random moments, each one while settles are being acknowledged (the journals grew since the last).
             int acknowledgedAtLastKill = 0;
@@ -126,7 +137,13 @@ public sealed partial class CrashTests(ITestOutputHelper output)
                 await Task.Delay(untilExpired + TimeSpan.FromMilliseconds(100));
             }
 
+            // The service reclaims expired holds in memory as it goes (so its answers no longer count them), but they stay
+            // in the database until a sweep writes them off: that is where "nothing held after the sweep" is seen.
+            string database = new SqliteBudgetStoreOptions { DataDirectory = Path.Combine(data.Path, "data") }.GetFullDatabasePath();
+            Assert.True(await CountActiveReservationsAsync(database) > 0, "No reservation was still held before the sweep, so the sweep proves nothing.");
             await admin.SweepAsync();
+            Assert.Equal(0, await CountActiveReservationsAsync(database));
+            Assert.Equal([(CappedKey, 0m), (OpenKey, 0m)], await ReadReservedAsync(database));
             Assert.Equal(0m, (await admin.GetBudgetAsync(Project, CappedKey))!.Reserved);
             Assert.Equal(0m, (await admin.GetBudgetAsync(Project, OpenKey))!.Reserved);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"acknowledged {entries.Length}, capped spent {capped.Spent} of {CappedLimit}, open spent {open.Spent}; {clock.Elapsed.TotalSeconds:F1} s in all"));
@@ -143,6 +160,33 @@ public sealed partial class CrashTests(ITestOutputHelper output)
                 worker.Dispose();
             }
         }
+    }
+
+    private static async Task<long> CountActiveReservationsAsync(string database)
+    {
+        await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM reservations WHERE project = $project AND state = 'active';";
+        command.Parameters.AddWithValue("$project", Project);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<List<(string Key, decimal Reserved)>> ReadReservedAsync(string database)
+    {
+        await using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT budget_key, reserved FROM budgets WHERE project = $project ORDER BY budget_key;";
+        command.Parameters.AddWithValue("$project", Project);
+        var rows = new List<(string, decimal)>();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), decimal.Parse(reader.GetString(1), NumberStyles.Number, CultureInfo.InvariantCulture)));
+        }
+
+        return rows;
     }
 
     private static ServiceProvider CreateStore(Uri baseAddress, string apiKey, out HostedBudgetStore store)
