@@ -142,7 +142,6 @@ public static class BudgetServer
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BudgetResetService>());
 
         services.AddSingleton<ApiKeyRegistry>();
-        services.AddSingleton<LiteLlmEndpoints>();
         services.AddHostedService<ListenAddressGuard>();
         services.AddAuthentication(ProjectAccess.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ProjectAccess.SchemeName, configureOptions: null);

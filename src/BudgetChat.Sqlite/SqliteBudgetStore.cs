@@ -31,7 +31,7 @@ namespace BudgetChat.Sqlite;
 /// having changed nothing. Dispose the store to close the database.
 /// </para>
 /// </remarks>
-public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, IDisposable
+public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyncDisposable, IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Statements _statements;
@@ -168,6 +168,15 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
     }
 
     /// <inheritdoc/>
+    public ValueTask<TResult> UpdateProjectAsync<TState, TResult>(
+        string project, TState state, Func<BudgetLedger, TState, DateTimeOffset, TResult> update, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Project(project);
+        ArgumentNullException.ThrowIfNull(update);
+        return RunAsync(project, state, update, cancellationToken, allOrNothing: true);
+    }
+
+    /// <inheritdoc/>
     /// <remarks>Each project is swept in its own transaction, so other operations go on between projects.</remarks>
     public async ValueTask<int> SweepAsync(CancellationToken cancellationToken = default)
     {
@@ -240,7 +249,8 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
         _connection.Dispose();
     }
 
-    private async ValueTask<TResult> RunAsync<TState, TResult>(string project, TState state, Func<BudgetLedger, TState, DateTimeOffset, TResult> apply, CancellationToken cancellationToken)
+    private async ValueTask<TResult> RunAsync<TState, TResult>(
+        string project, TState state, Func<BudgetLedger, TState, DateTimeOffset, TResult> apply, CancellationToken cancellationToken, bool allOrNothing = false)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
@@ -248,7 +258,7 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-            return Execute(project, state, apply);
+            return Execute(project, state, apply, allOrNothing);
         }
         finally
         {
@@ -256,7 +266,7 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
         }
     }
 
-    private TResult Execute<TState, TResult>(string project, TState state, Func<BudgetLedger, TState, DateTimeOffset, TResult> apply)
+    private TResult Execute<TState, TResult>(string project, TState state, Func<BudgetLedger, TState, DateTimeOffset, TResult> apply, bool allOrNothing)
     {
         TResult result = default!;
         Exception? refused = null;
@@ -273,10 +283,11 @@ public sealed partial class SqliteBudgetStore : IBudgetStore, IAsyncDisposable, 
             {
                 result = apply(ledger, state, Now);
             }
-            catch (Exception ex) when (ex is ArgumentException or BudgetNotFoundException)
+            catch (Exception ex) when (!allOrNothing && (ex is ArgumentException or BudgetNotFoundException))
             {
                 // The ledger refuses these before changing anything but what had come due (reclaims, forgotten ids);
-                // those are saved below like any other change.
+                // those are saved below like any other change. In an all-or-nothing update the exception rolls back
+                // everything instead (below), since the operations before it did change the ledger.
                 refused = ex;
             }
             finally

@@ -41,13 +41,27 @@ public sealed partial class CrashTests(ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();
         using var data = new TempDirectory();
-        int port = FreeLoopbackPort();
+        int port = ServiceProcess.FreeLoopbackPort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}/");
         int seed = Environment.TickCount;
         var random = new Random(seed);
         output.WriteLine($"port {port}, seed {seed}");
 
-        using var service = new ServiceProcess(data.Path, port);
+        using var service = new ServiceProcess(data.Path, port,
+        [
+            "--BudgetServer:ApiKeys:0:Project=" + Project,
+            "--BudgetServer:ApiKeys:0:Key=" + EnforceKey,
+            "--BudgetServer:ApiKeys:1:Project=" + Project,
+            "--BudgetServer:ApiKeys:1:Key=" + AdminKey,
+            "--BudgetServer:ApiKeys:1:Role=admin",
+
+            // Reservations of the test live 20 s; the test sweeps when they have expired (the service's own sweep is off).
+            "--BudgetServer:MaxReservationDuration=00:01:00",
+            "--BudgetServer:ResetService:Enabled=false",
+
+            // Several workers on one key, as fast as they go: no rate limit.
+            "--BudgetServer:Limits:PermitsPerSecond=0",
+        ]);
         await service.StartAsync();
         await using ServiceProvider adminClient = CreateStore(baseAddress, AdminKey, out HostedBudgetStore admin);
         await using ServiceProvider enforceClient = CreateStore(baseAddress, EnforceKey, out HostedBudgetStore enforce);
@@ -272,16 +286,6 @@ public sealed partial class CrashTests(ITestOutputHelper output)
         return new Entry(parts[0], parts[1], parts[2], decimal.Parse(parts[3], NumberStyles.Number, CultureInfo.InvariantCulture));
     });
 
-    // A port the kernel just handed out and took back: free now, and kept by the test across restarts of the service.
-    private static int FreeLoopbackPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     [GeneratedRegex(@"calls=(?<calls>\d+) acknowledged=(?<acknowledged>\d+) refused=(?<refused>\d+) abandoned=(?<abandoned>\d+) retried=(?<retried>\d+) retriedSettles=(?<retriedSettles>\d+) replayed=(?<replayed>\d+) lastExpiry=(?<lastExpiry>-?\d+)")]
     private static partial Regex SummaryLine();
 
@@ -295,118 +299,4 @@ public sealed partial class CrashTests(ITestOutputHelper output)
     }
 
     /// <summary>BudgetChat.Server.dll as a child process on a fixed port and data directory, started again after each kill.</summary>
-    private sealed class ServiceProcess(string contentRoot, int port) : IDisposable
-    {
-        private readonly StringBuilder _log = new();
-        private Process? _process;
-
-        public int Kills { get; private set; }
-
-        public async Task StartAsync()
-        {
-            string server = Path.Combine(AppContext.BaseDirectory, "BudgetChat.Server.dll");
-            Assert.True(File.Exists(server), $"The server was not built next to the tests: {server}");
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = contentRoot,
-            };
-            foreach (string argument in new[]
-            {
-                server,
-                $"--urls=http://127.0.0.1:{port}",
-                "--BudgetServer:DataDirectory=data",
-                "--BudgetServer:ApiKeys:0:Project=" + Project,
-                "--BudgetServer:ApiKeys:0:Key=" + EnforceKey,
-                "--BudgetServer:ApiKeys:1:Project=" + Project,
-                "--BudgetServer:ApiKeys:1:Key=" + AdminKey,
-                "--BudgetServer:ApiKeys:1:Role=admin",
-
-                // Reservations of the test live 20 s; the test sweeps when they have expired (the service's own sweep is off).
-                "--BudgetServer:MaxReservationDuration=00:01:00",
-                "--BudgetServer:ResetService:Enabled=false",
-
-                // Several workers on one key, as fast as they go: no rate limit.
-                "--BudgetServer:Limits:PermitsPerSecond=0",
-                "--Logging:LogLevel:Default=Warning",
-            })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
-            start.Environment.Remove("DOTNET_ENVIRONMENT");
-            _process = Process.Start(start)!;
-            _process.OutputDataReceived += (_, e) => Log(e.Data);
-            _process.ErrorDataReceived += (_, e) => Log(e.Data);
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-
-            // Up when it answers its health check; a start that fails shows what the service wrote.
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(2) };
-            var giveUp = Stopwatch.StartNew();
-            while (true)
-            {
-                Assert.False(_process.HasExited, $"The service exited with {(_process.HasExited ? _process.ExitCode : 0)}: {Output()}");
-                Assert.True(giveUp.Elapsed < TimeSpan.FromSeconds(30), $"The service did not answer within 30 s: {Output()}");
-                try
-                {
-                    using HttpResponseMessage health = await http.GetAsync("health");
-                    if (health.StatusCode == HttpStatusCode.OK)
-                    {
-                        return;
-                    }
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                }
-
-                await Task.Delay(20);
-            }
-        }
-
-        // SIGKILL on Linux: no shutdown, no flush, whatever was in flight is cut off.
-        public void Kill()
-        {
-            Assert.NotNull(_process);
-            Assert.False(_process.HasExited, $"The service had already exited: {Output()}");
-            _process.Kill();
-            _process.WaitForExit();
-            _process.Dispose();
-            _process = null;
-            Kills++;
-        }
-
-        public void Dispose()
-        {
-            if (_process is { HasExited: false })
-            {
-                _process.Kill();
-                _process.WaitForExit();
-            }
-
-            _process?.Dispose();
-        }
-
-        private void Log(string? line)
-        {
-            if (line is not null)
-            {
-                lock (_log)
-                {
-                    _log.AppendLine(line);
-                }
-            }
-        }
-
-        private string Output()
-        {
-            lock (_log)
-            {
-                return _log.ToString();
-            }
-        }
-    }
 }

@@ -98,6 +98,24 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         Assert.Equal(["user:bob"], (await _host.Store.ListBudgetsAsync("acme")).Select(b => b.Key));
     }
 
+    [Fact]
+    public async Task SetBudget_OnAStoreWithoutTransactions_Is501_AndChangesNothing()
+    {
+        var inner = new InMemoryBudgetStore();
+        await inner.SetBudgetAsync("acme", "user:bob", new BudgetDefinition(5m));
+        var options = new BudgetServerHostOptions { Store = new OutageStore(inner) };
+        options.ApiKeys.Add(("acme", Api.AcmeKey));
+        await using BudgetServerHost host = await BudgetServerHost.StartAsync(options);
+        using HttpClient client = host.CreateClient(Api.AcmeKey);
+
+        var (status, body, _) = await client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+
+        Assert.Equal(HttpStatusCode.NotImplemented, status);
+        Assert.Contains("ITransactionalBudgetStore", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        BudgetState bob = Assert.Single(await inner.ListBudgetsAsync("acme"));
+        Assert.Equal(("user:bob", 5m), (bob.Key, bob.Limit));
+    }
+
     [Theory]
     [InlineData("-0")]
     [InlineData("-0.0")]

@@ -43,6 +43,45 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         command.ExecuteNonQuery();
     }
 
+    // ---------------------------------------------------------------- all-or-nothing updates
+
+    [Fact]
+    public async Task UpdateProject_ThatThrows_LeavesTheFileAndTheInstanceAsTheyWere_EvenAfterRefusedLedgerOperations()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using (SqliteBudgetStore store = Open(directory, time))
+        {
+            await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(10m));
+            await store.ChargeAsync(Project, ["user:1"], 1m, "m", "c1");
+
+            // A ledger operation that refuses (an unknown key) would be kept half done by an ordinary operation's
+            // transaction; in an update it rolls back what the update changed before it.
+            await Assert.ThrowsAsync<BudgetNotFoundException>(async () => await store.UpdateProjectAsync(Project, 0, static (ledger, _, now) =>
+            {
+                ledger.Set("user:2", new BudgetDefinition(5m), null, now);
+                ledger.Reset("user:1", now);
+                return ledger.Charge(["user:3"], 1m, null, "c2", now);
+            }));
+            await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.UpdateProjectAsync(Project, 0, static (ledger, _, now) =>
+            {
+                ledger.Delete("user:1", now);
+                return ledger.List(now).Count == 0 ? throw new InvalidOperationException("half way") : 0;
+            }));
+            BudgetState kept = Assert.Single(await store.ListBudgetsAsync(Project));
+            Assert.Equal(("user:1", 1m), (kept.Key, kept.Spent));
+
+            Assert.Equal(BudgetCompletionStatus.Completed, await store.UpdateProjectAsync(Project, "user:2", static (ledger, key, now) =>
+            {
+                ledger.Set(key, new BudgetDefinition(5m), null, now);
+                return ledger.Charge(["user:1", key], 2m, null, "c3", now).Status;
+            }));
+        }
+
+        await using SqliteBudgetStore reopened = Open(directory, time);
+        Assert.Equal([("user:1", 3m), ("user:2", 2m)], (await reopened.ListBudgetsAsync(Project)).Select(b => (b.Key, b.Spent)));
+    }
+
     // ---------------------------------------------------------------- durability across reopening
 
     [Fact]

@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Security.Claims;
 using BudgetChat.Http.Wire;
 using BudgetChat.LiteLlm;
 using BudgetChat.Server.Authentication;
 using BudgetChat.Server.Hosting;
 using BudgetChat.Server.Http;
+using BudgetChat.Stores;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -17,16 +17,15 @@ namespace BudgetChat.Server.Endpoints;
 /// store, in LiteLLM's <c>user_dict</c> shape (durations in days, times in Unix seconds).
 /// </summary>
 /// <remarks>
-/// <c>/set_budget</c> is made of ordinary store operations (delete, reset, set, charge with fresh ids), so it is not
-/// atomic with the <c>/v1</c> routes: spend charged meanwhile through <c>/v1</c> is overwritten, exactly as
-/// LiteLLM's own last-writer-wins save. Two <c>/set_budget</c> calls for one project run one after the other. This
-/// type is thread-safe.
+/// <c>/set_budget</c> replaces the project's budgets in one transaction of the store
+/// (<see cref="ITransactionalBudgetStore.UpdateProjectAsync"/>): a request is stored whole or not at all, even if the
+/// service is killed half way, and no other operation on the project runs in between. Spend charged through
+/// <c>/v1</c> before it is overwritten, exactly as LiteLLM's own last-writer-wins save. A store without transactions
+/// answers 501. This type is thread-safe.
 /// </remarks>
 internal sealed class LiteLlmEndpoints
 {
     private static readonly TimeSpan SameInstant = TimeSpan.FromMilliseconds(1);
-
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _projectGates = new(StringComparer.Ordinal);
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
@@ -44,11 +43,12 @@ internal sealed class LiteLlmEndpoints
             .Accepts<LiteLlmProjectRequest>("application/json")
             .Produces<LiteLlmGetBudgetResponse>();
 
-        group.MapPost("/set_budget", (HttpContext context, IBudgetStore store, LiteLlmEndpoints compat, ILogger<LiteLlmEndpoints> logger, CancellationToken cancellationToken) => compat.SetBudgetAsync(context, store, logger, cancellationToken))
+        group.MapPost("/set_budget", SetBudgetAsync)
             .WithName("LiteLlmSetBudget").WithSummary("LiteLLM BudgetManager (hosted): replaces the project's budgets with a user_dict.")
             .RequireAuthorization(ProjectAccess.AdminPolicy)
             .Accepts<LiteLlmSetBudgetRequest>("application/json")
-            .Produces<LiteLlmStatusResponse>();
+            .Produces<LiteLlmStatusResponse>()
+            .ProducesProblem(StatusCodes.Status501NotImplemented);
     }
 
     private static async Task<IResult> GetBudgetAsync(HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
@@ -93,7 +93,7 @@ internal sealed class LiteLlmEndpoints
         return TypedResults.Ok(new LiteLlmGetBudgetResponse("success", data));
     }
 
-    private async Task<IResult> SetBudgetAsync(HttpContext context, IBudgetStore store, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<IResult> SetBudgetAsync(HttpContext context, IBudgetStore store, ILogger<LiteLlmEndpoints> logger, CancellationToken cancellationToken)
     {
         (LiteLlmSetBudgetRequest? request, IResult? error) = await RequestReader.LiteLlm.ReadAsync(context, LiteLlmJsonContext.Default.LiteLlmSetBudgetRequest).ConfigureAwait(false);
         if (error is not null)
@@ -115,31 +115,29 @@ internal sealed class LiteLlmEndpoints
             return errors.ToResult();
         }
 
-        SemaphoreSlim gate = _projectGates.GetOrAdd(project, static _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        if (store is not ITransactionalBudgetStore transactional)
         {
-            (int written, int unchanged, int deleted) = await ApplyAsync(store, project, entries).ConfigureAwait(false);
-            BudgetServerLog.LiteLlmSetBudget(logger, project, written, unchanged, deleted);
-        }
-        finally
-        {
-            gate.Release();
+            // Written budget by budget, a request interrupted half way would leave some users old and some new.
+            BudgetServerLog.SetBudgetNeedsTransactions(logger, store.GetType().Name);
+            return Problems.NotImplemented(
+                $"'/set_budget' needs a store that applies many changes in one transaction (ITransactionalBudgetStore, such as the SQLite store); the service's store ({store.GetType().Name}) does not.");
         }
 
+        // Not cancelled once started: the dict is written as a whole, in one transaction, even if the caller goes away.
+        (int written, int unchanged, int deleted) = await transactional.UpdateProjectAsync(project, entries, Apply, cancellationToken).ConfigureAwait(false);
+        BudgetServerLog.LiteLlmSetBudget(logger, project, written, unchanged, deleted);
         return TypedResults.Ok(new LiteLlmStatusResponse("success", null));
     }
 
-    private static async Task<(int Written, int Unchanged, int Deleted)> ApplyAsync(IBudgetStore store, string project, List<UserEntry> entries)
+    /// <summary>Replaces the project's budgets with the dict's, on the ledger, under the store's transaction.</summary>
+    private static (int Written, int Unchanged, int Deleted) Apply(BudgetLedger ledger, List<UserEntry> entries, DateTimeOffset now)
     {
-        // Not cancelled half way: once started, the dict is written as a whole even if the caller goes away.
-        CancellationToken none = CancellationToken.None;
-        Dictionary<string, BudgetState> existing = (await store.ListBudgetsAsync(project, none).ConfigureAwait(false)).ToDictionary(b => b.Key, StringComparer.Ordinal);
+        Dictionary<string, BudgetState> existing = ledger.List(now).ToDictionary(b => b.Key, StringComparer.Ordinal);
         var wanted = new HashSet<string>(entries.Select(e => e.Key), StringComparer.Ordinal);
         int deleted = 0;
         foreach (string key in existing.Keys)
         {
-            if (!wanted.Contains(key) && await store.DeleteBudgetAsync(project, key, none).ConfigureAwait(false))
+            if (!wanted.Contains(key) && ledger.Delete(key, now))
             {
                 deleted++;
             }
@@ -163,13 +161,13 @@ internal sealed class LiteLlmEndpoints
             if (state is null)
             {
                 DateTimeOffset? createdAt = entry.CreatedAt ?? anchor;
-                await store.SetBudgetAsync(project, entry.Key, definition, createdAt, none).ConfigureAwait(false);
+                ledger.Set(entry.Key, definition, createdAt, now);
                 if (anchor is { } start && start != createdAt)
                 {
-                    await store.SetBudgetAsync(project, entry.Key, definition, start, none).ConfigureAwait(false);
+                    ledger.Set(entry.Key, definition, start, now);
                 }
 
-                await ChargeAsync(store, project, entry.Key, charges).ConfigureAwait(false);
+                Charge(ledger, entry.Key, charges, now);
                 written++;
                 continue;
             }
@@ -185,13 +183,13 @@ internal sealed class LiteLlmEndpoints
             if (!spendMatches)
             {
                 // Reset moves a rolling window to now: the definition is set again after it, with LiteLLM's start.
-                await store.ResetBudgetAsync(project, entry.Key, none).ConfigureAwait(false);
+                ledger.Reset(entry.Key, now);
             }
 
-            await store.SetBudgetAsync(project, entry.Key, definition, anchor, none).ConfigureAwait(false);
+            ledger.Set(entry.Key, definition, anchor, now);
             if (!spendMatches)
             {
-                await ChargeAsync(store, project, entry.Key, charges).ConfigureAwait(false);
+                Charge(ledger, entry.Key, charges, now);
             }
 
             written++;
@@ -246,11 +244,11 @@ internal sealed class LiteLlmEndpoints
         return spend.Count(p => p.Value != 0m) == models;
     }
 
-    private static async Task ChargeAsync(IBudgetStore store, string project, string key, List<(string? Model, decimal Amount)> charges)
+    private static void Charge(BudgetLedger ledger, string key, List<(string? Model, decimal Amount)> charges, DateTimeOffset now)
     {
         foreach ((string? model, decimal amount) in charges)
         {
-            await store.ChargeAsync(project, [key], amount, model, $"litellm-set-budget:{Guid.NewGuid():N}", CancellationToken.None).ConfigureAwait(false);
+            ledger.Charge([key], amount, model, $"litellm-set-budget:{Guid.NewGuid():N}", now);
         }
     }
 

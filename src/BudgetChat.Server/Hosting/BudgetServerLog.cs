@@ -26,6 +26,9 @@ internal static partial class BudgetServerLog
     [LoggerMessage(7, LogLevel.Information, "LiteLLM set_budget for project '{Project}': {Written} budgets written, {Unchanged} unchanged, {Deleted} deleted.")]
     public static partial void LiteLlmSetBudget(ILogger logger, string project, int written, int unchanged, int deleted);
 
+    [LoggerMessage(9, LogLevel.Error, "LiteLLM set_budget refused: the store {Store} cannot apply a whole user_dict in one transaction (it does not implement ITransactionalBudgetStore).")]
+    public static partial void SetBudgetNeedsTransactions(ILogger logger, string store);
+
     [LoggerMessage(8, LogLevel.Error, "The budget store failed its health check.")]
     public static partial void HealthCheckFailed(ILogger logger, Exception exception);
 

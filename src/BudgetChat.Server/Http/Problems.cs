@@ -59,4 +59,7 @@ internal static class Problems
 
     public static IResult Forbidden(string detail) =>
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden.");
+
+    public static IResult NotImplemented(string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status501NotImplemented, title: "Not implemented by this store.");
 }

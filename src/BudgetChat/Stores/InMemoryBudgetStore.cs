@@ -13,7 +13,7 @@ namespace BudgetChat;
 /// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-public sealed class InMemoryBudgetStore : IBudgetStore
+public sealed class InMemoryBudgetStore : ITransactionalBudgetStore
 {
     private readonly ConcurrentDictionary<string, Project> _projects = new(StringComparer.Ordinal);
     private readonly BudgetStoreOptions _options;
@@ -205,6 +205,30 @@ public sealed class InMemoryBudgetStore : IBudgetStore
         return ValueTask.FromResult(rolled);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The project's ledger is saved before <paramref name="update"/> runs and put back if it throws.</remarks>
+    public ValueTask<TResult> UpdateProjectAsync<TState, TResult>(
+        string project, TState state, Func<BudgetLedger, TState, DateTimeOffset, TResult> update, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Project(project);
+        ArgumentNullException.ThrowIfNull(update);
+        cancellationToken.ThrowIfCancellationRequested();
+        Project p = GetProject(project);
+        lock (p.Gate)
+        {
+            SavedLedger before = p.Ledger.Export();
+            try
+            {
+                return ValueTask.FromResult(update(p.Ledger, state, Now));
+            }
+            catch
+            {
+                p.Ledger = BudgetLedger.Import(project, _options, before);
+                throw;
+            }
+        }
+    }
+
     private DateTimeOffset Now => _timeProvider.GetUtcNow();
 
     private Project GetProject(string name) =>
@@ -216,6 +240,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
     {
         public Lock Gate { get; } = new();
 
-        public BudgetLedger Ledger { get; } = ledger;
+        /// <summary>Replaced only under <see cref="Gate"/>, by a failed <see cref="UpdateProjectAsync"/>.</summary>
+        public BudgetLedger Ledger { get; set; } = ledger;
     }
 }

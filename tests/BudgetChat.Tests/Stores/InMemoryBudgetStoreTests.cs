@@ -8,6 +8,41 @@ public sealed class InMemoryBudgetStoreTests : BudgetStoreConformanceTests
     protected override IBudgetStore CreateStore(FakeTimeProvider time, BudgetStoreOptions options) =>
         new InMemoryBudgetStore(options, time);
 
+    [Fact]
+    public async Task UpdateProject_StoresEverythingItChanged_OrNothingWhenItThrows()
+    {
+        var time = new FakeTimeProvider(Epoch);
+        var store = new InMemoryBudgetStore(new BudgetStoreOptions(), time);
+        await store.SetBudgetAsync("acme", "user:1", new BudgetDefinition(10m));
+        await store.ChargeAsync("acme", ["user:1"], 1m, "m", "c1");
+        Assert.True((await store.ReserveAsync("acme", ["user:1"], 2m, "r1", Epoch.AddMinutes(5))).IsReserved);
+
+        // Several changes, then a throw: none of them is kept, and the reservation made before still holds.
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.UpdateProjectAsync("acme", 0, static (ledger, _, now) =>
+        {
+            ledger.Set("user:2", new BudgetDefinition(5m), null, now);
+            ledger.Charge(["user:1"], 3m, "m", "c2", now);
+            ledger.Reset("user:1", now);
+            Assert.True(ledger.Delete("user:1", now));
+            return ledger.List(now).Count > 0 ? throw new InvalidOperationException("half way") : 0;
+        }));
+        BudgetState user1 = Assert.Single(await store.ListBudgetsAsync("acme"));
+        Assert.Equal(("user:1", 1m, 2m), (user1.Key, user1.Spent, user1.Reserved));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync("acme", "r1", 0.5m, "m")).Status);
+
+        // The same changes without the throw are all kept, and the update's result comes back.
+        int count = await store.UpdateProjectAsync("acme", "user:2", static (ledger, key, now) =>
+        {
+            ledger.Set(key, new BudgetDefinition(5m), null, now);
+            ledger.Charge(["user:1", key], 3m, "m", "c2", now);
+            return ledger.List(now).Count;
+        });
+        Assert.Equal(2, count);
+        Assert.Equal([("user:1", 4.5m), ("user:2", 3m)], (await store.ListBudgetsAsync("acme")).Select(b => (b.Key, b.Spent)));
+        await Assert.ThrowsAsync<ArgumentNullException>(async () => await store.UpdateProjectAsync<int, int>("acme", 0, null!));
+        await Assert.ThrowsAsync<ArgumentException>(async () => await store.UpdateProjectAsync(" ", 0, static (_, s, _) => s));
+    }
+
     // Ids of the middleware's shape (client, then a counter): a completed one is refused again, whichever order the
     // calls of several clients reach the store in.
     [Fact]
