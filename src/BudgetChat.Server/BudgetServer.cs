@@ -79,6 +79,9 @@ public static class BudgetServer
     public static WebApplication Build(WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+
+        // Kestrel would quote a header it cannot parse, API key included, in its log (KestrelLoggerFactory).
+        KestrelLoggerFactory.UseForKestrel(builder.Services);
         WebApplication app = builder.Build();
 
         // Check every option and open the store now, before the host starts (which would log the failure with its
