@@ -987,6 +987,40 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         Assert.Equal(0m, state.Reserved);
     }
 
+    [Fact]
+    public async Task AReclaimedReservationSettledLater_IsRemembered_ForAFullRetentionAfterTheSettle()
+    {
+        var (store, time) = NewStore(new BudgetStoreOptions { CompletedIdRetention = TimeSpan.FromHours(1) });
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.10m, "r1", Epoch.AddMinutes(1))).IsReserved);
+        time.Advance(TimeSpan.FromMinutes(30)); // reclaimed at one minute: forgotten at 1 h 1 min unless settled
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.05m, null)).Status);
+
+        time.Advance(TimeSpan.FromMinutes(59)); // past the reclaimed id's own time, within the settle's
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.SettleAsync(Project, "r1", 0.05m, null)).Status);
+
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(BudgetCompletionStatus.NotFound, (await store.SettleAsync(Project, "r1", 0.05m, null)).Status);
+        Assert.Equal(0.05m, (await GetExisting(store, "user:1")).Spent);
+    }
+
+    [Fact]
+    public async Task ChargeIds_AreRememberedForTheRetention_ThenForgotten()
+    {
+        var (store, time) = NewStore(new BudgetStoreOptions { CompletedIdRetention = TimeSpan.FromHours(1) });
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["user:1"], 0.10m, null, "c1")).Status);
+
+        time.Advance(TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1));
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.ChargeAsync(Project, ["user:1"], 0.10m, null, "c1")).Status);
+        Assert.Equal(BudgetCompletionStatus.Conflict, (await store.ChargeAsync(Project, ["user:1"], 0.20m, null, "c1")).Status);
+        Assert.Equal(0.10m, (await GetExisting(store, "user:1")).Spent);
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["user:1"], 0.10m, null, "c1")).Status);
+        Assert.Equal(0.20m, (await GetExisting(store, "user:1")).Spent);
+    }
+
     // ---------------------------------------------------------------- renewal
 
     [Fact]

@@ -13,12 +13,19 @@ public sealed class BudgetLedger
     private readonly string _project;
     private readonly BudgetStoreOptions _options;
     private readonly Dictionary<string, Entry> _budgets = new(StringComparer.Ordinal);
+
+    // Reservations in flight (active) or reclaimed on expiry (still settle-able): few, since they follow the calls in
+    // flight rather than the call rate. _nextExpiry is the earliest expiry among the active ones.
     private readonly Dictionary<string, Reservation> _reservations = new(StringComparer.Ordinal);
-    // Only reservations in flight are watched for expiry, so the work of watching follows the calls in flight rather
-    // than the call rate; _nextExpiry is the earliest expiry among them.
-    private readonly Dictionary<string, Reservation> _active = new(StringComparer.Ordinal);
     private DateTimeOffset _nextExpiry = DateTimeOffset.MaxValue;
-    private readonly Queue<(Reservation Reservation, DateTimeOffset ForgetAt)> _completed = new();
+
+    // Ids that ended (settled, released, charged), remembered for CompletedIdRetention so a retry is answered as the
+    // first call was. One is kept for every call, so it is a struct in the table: only the id string outlives the call,
+    // which keeps the memory and the garbage collector's work per remembered id small.
+    private readonly Dictionary<string, EndedId> _ended = new(StringComparer.Ordinal);
+
+    // The ids to forget (reclaimed or ended), in the order they come due; see Maintain.
+    private readonly Queue<(string Id, long ForgetAt)> _forget = new();
 
     /// <summary>Initializes a new instance of the <see cref="BudgetLedger"/> class.</summary>
     /// <param name="project">The project whose budgets it keeps.</param>
@@ -123,6 +130,14 @@ public sealed class BudgetLedger
                     MarkReservation(reservation.Id);
                 }
             }
+
+            foreach (KeyValuePair<string, EndedId> pair in _ended)
+            {
+                if (Array.IndexOf(pair.Value.Budgets, removed) >= 0)
+                {
+                    MarkReservation(pair.Key);
+                }
+            }
         }
 
         return true;
@@ -155,13 +170,17 @@ public sealed class BudgetLedger
     {
         Maintain(now);
         amount = BudgetAmounts.Normalize(amount);
+        if (_ended.TryGetValue(reservationId, out EndedId ended))
+        {
+            return BudgetIdRules.Reservation(BudgetIdRules.Repeat(ended.State, ReservationState.Active, sameParameters: false));
+        }
 
         // One hash of the id for the common case, a new id: its place in the table is taken now and given back if the
         // reservation is not made.
         ref Reservation? place = ref CollectionsMarshal.GetValueRefOrAddDefault(_reservations, reservationId, out bool exists);
         if (exists)
         {
-            return BudgetIdRules.Reservation(BudgetIdRules.Repeat(place!.State, ReservationState.Active, place.Amount == amount && HasKeys(place, keys)));
+            return BudgetIdRules.Reservation(BudgetIdRules.Repeat(place!.State, ReservationState.Active, place.Amount == amount && HasKeys(place.Budgets, keys)));
         }
 
         try
@@ -227,7 +246,7 @@ public sealed class BudgetLedger
 
         var reservation = new Reservation(reservationId, entries, amount, expiresAt);
         place = reservation;
-        Watch(reservation);
+        NoteExpiry(reservation);
         Version++;
         MarkReservation(reservationId);
         return BudgetReservationResult.Reserved;
@@ -245,12 +264,9 @@ public sealed class BudgetLedger
         actualCost = BudgetAmounts.Normalize(actualCost);
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
-            return BudgetCompletion.NotFound;
-        }
-
-        if (!IsOpen(reservation))
-        {
-            return BudgetIdRules.Completion(BudgetIdRules.Repeat(reservation.State, ReservationState.Settled, reservation.Amount == actualCost));
+            return _ended.TryGetValue(reservationId, out EndedId ended)
+                ? BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Settled, ended.Amount == actualCost))
+                : BudgetCompletion.NotFound;
         }
 
         bool holds = reservation.State == ReservationState.Active;
@@ -271,9 +287,8 @@ public sealed class BudgetLedger
             ChargeEntry(entry, entry.Key, actualCost, model, now, ref alerts);
         }
 
-        // From here on the amount remembered is the cost charged, which a retried settle must repeat.
-        reservation.Amount = actualCost;
-        Complete(reservation, ReservationState.Settled, now);
+        // The amount remembered is the cost charged, which a retried settle must repeat.
+        Complete(reservation, ReservationState.Settled, actualCost, now);
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
 
@@ -286,12 +301,9 @@ public sealed class BudgetLedger
         Maintain(now);
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
-            return BudgetCompletion.NotFound;
-        }
-
-        if (!IsOpen(reservation))
-        {
-            return BudgetIdRules.Completion(BudgetIdRules.Repeat(reservation.State, ReservationState.Released, sameParameters: true));
+            return _ended.TryGetValue(reservationId, out EndedId ended)
+                ? BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Released, sameParameters: true))
+                : BudgetCompletion.NotFound;
         }
 
         if (reservation.State == ReservationState.Active)
@@ -299,7 +311,7 @@ public sealed class BudgetLedger
             Unhold(reservation, now);
         }
 
-        Complete(reservation, ReservationState.Released, now);
+        Complete(reservation, ReservationState.Released, reservation.Amount, now);
         return BudgetCompletion.Completed;
     }
 
@@ -313,26 +325,23 @@ public sealed class BudgetLedger
         Maintain(now);
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
-            return BudgetRenewalStatus.NotFound;
+            return _ended.ContainsKey(reservationId) ? BudgetRenewalStatus.Ended : BudgetRenewalStatus.NotFound;
         }
 
-        switch (reservation.State)
+        if (reservation.State == ReservationState.Reclaimed)
         {
-            case ReservationState.Reclaimed:
-                return BudgetRenewalStatus.Expired;
-            case ReservationState.Active:
-                if (expiresAt > reservation.ExpiresAt)
-                {
-                    // The next expiry due can only move later, so the earliest one recorded still bounds the scan.
-                    reservation.ExpiresAt = expiresAt;
-                    Version++;
-                    MarkReservation(reservationId);
-                }
-
-                return BudgetRenewalStatus.Renewed;
-            default:
-                return BudgetRenewalStatus.Ended;
+            return BudgetRenewalStatus.Expired;
         }
+
+        if (expiresAt > reservation.ExpiresAt)
+        {
+            // The next expiry due can only move later, so the earliest one recorded still bounds the scan.
+            reservation.ExpiresAt = expiresAt;
+            Version++;
+            MarkReservation(reservationId);
+        }
+
+        return BudgetRenewalStatus.Renewed;
     }
 
     /// <summary>Charges every key without a reservation, even past a limit (<see cref="IBudgetStore.ChargeAsync"/>).</summary>
@@ -349,7 +358,12 @@ public sealed class BudgetLedger
         amount = BudgetAmounts.Normalize(amount);
         if (_reservations.TryGetValue(chargeId, out Reservation? existing))
         {
-            return BudgetIdRules.Completion(BudgetIdRules.Repeat(existing.State, ReservationState.Charged, existing.Amount == amount && HasKeys(existing, keys)));
+            return BudgetIdRules.Completion(BudgetIdRules.Repeat(existing.State, ReservationState.Charged, sameParameters: false));
+        }
+
+        if (_ended.TryGetValue(chargeId, out EndedId ended))
+        {
+            return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Charged, ended.Amount == amount && HasKeys(ended.Budgets, keys)));
         }
 
         foreach (string key in keys)
@@ -369,9 +383,7 @@ public sealed class BudgetLedger
         }
 
         // A charge's keys and amount are remembered with its id, so that a retry can be told from a conflicting reuse.
-        var record = new Reservation(chargeId, entries, amount, now);
-        _reservations.Add(chargeId, record);
-        Complete(record, ReservationState.Charged, now);
+        Remember(chargeId, new EndedId(ReservationState.Charged, amount, entries, now.UtcTicks, ForgetAt: 0), now);
 
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
@@ -431,19 +443,24 @@ public sealed class BudgetLedger
 
         budgets.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
 
-        var reservations = new List<ReservationRecord>(_reservations.Count);
+        var reservations = new List<ReservationRecord>(_reservations.Count + _ended.Count);
         foreach (Reservation reservation in _reservations.Values)
         {
             reservations.Add(ToRecord(reservation));
         }
 
-        var forget = new List<(string Id, DateTimeOffset ForgetAt)>(_completed.Count);
-        foreach ((Reservation reservation, DateTimeOffset forgetAt) in _completed)
+        foreach (KeyValuePair<string, EndedId> pair in _ended)
         {
-            // Items whose reservation is already gone change nothing when they come due.
-            if (_reservations.TryGetValue(reservation.Id, out Reservation? current) && ReferenceEquals(current, reservation))
+            reservations.Add(ToRecord(pair.Key, pair.Value));
+        }
+
+        var forget = new List<(string Id, DateTimeOffset ForgetAt)>(_forget.Count);
+        foreach ((string id, long forgetAt) in _forget)
+        {
+            // Items whose id is already forgotten, or used again and in flight, change nothing when they come due.
+            if (_ended.ContainsKey(id) || (_reservations.TryGetValue(id, out Reservation? reservation) && reservation.State == ReservationState.Reclaimed))
             {
-                forget.Add((reservation.Id, forgetAt));
+                forget.Add((id, new DateTimeOffset(forgetAt, TimeSpan.Zero)));
             }
         }
 
@@ -467,29 +484,42 @@ public sealed class BudgetLedger
     /// <returns><see langword="false"/> when the ledger has no record of the id.</returns>
     public bool TryExportReservation(string id, [NotNullWhen(true)] out ReservationRecord? record, out DateTimeOffset? forgetAt)
     {
-        if (!_reservations.TryGetValue(id, out Reservation? reservation))
+        if (_reservations.TryGetValue(id, out Reservation? reservation))
         {
-            record = null;
-            forgetAt = null;
-            return false;
+            record = ToRecord(reservation);
+            forgetAt = reservation.State == ReservationState.Active ? null : reservation.ForgetAt;
+            return true;
         }
 
-        record = ToRecord(reservation);
-        forgetAt = reservation.State == ReservationState.Active ? null : reservation.ForgetAt;
-        return true;
+        if (_ended.TryGetValue(id, out EndedId ended))
+        {
+            record = ToRecord(id, ended);
+            forgetAt = new DateTimeOffset(ended.ForgetAt, TimeSpan.Zero);
+            return true;
+        }
+
+        record = null;
+        forgetAt = null;
+        return false;
     }
 
-    private static ReservationRecord ToRecord(Reservation reservation)
+    private static ReservationRecord ToRecord(Reservation reservation) =>
+        ToRecord(reservation.Id, reservation.State, reservation.Budgets, reservation.Amount, reservation.ExpiresAt);
+
+    private static ReservationRecord ToRecord(string id, EndedId ended) =>
+        ToRecord(id, ended.State, ended.Budgets, ended.Amount, new DateTimeOffset(ended.ExpiresAt, TimeSpan.Zero));
+
+    private static ReservationRecord ToRecord(string id, ReservationState state, Entry[] budgets, decimal amount, DateTimeOffset expiresAt)
     {
-        string[] keys = new string[reservation.Budgets.Length];
+        string[] keys = new string[budgets.Length];
         bool[] holds = new bool[keys.Length];
         for (int i = 0; i < keys.Length; i++)
         {
-            keys[i] = reservation.Budgets[i].Key;
-            holds[i] = !reservation.Budgets[i].Deleted;
+            keys[i] = budgets[i].Key;
+            holds[i] = !budgets[i].Deleted;
         }
 
-        return new ReservationRecord(reservation.Id, reservation.State, keys, holds, reservation.Amount, reservation.ExpiresAt);
+        return new ReservationRecord(id, state, keys, holds, amount, expiresAt);
     }
 
     /// <summary>Rebuilds a ledger from what <see cref="Export"/> returned, so that it behaves exactly as the exported one.</summary>
@@ -516,39 +546,50 @@ public sealed class BudgetLedger
                 throw new FormatException($"The reservation '{record.Id}' is malformed.");
             }
 
-            var budgets = new Entry[record.Keys.Count];
+            Entry[] budgets = record.Keys.Count == 0 ? [] : new Entry[record.Keys.Count];
             for (int i = 0; i < budgets.Length; i++)
             {
                 budgets[i] = (record.Holds[i] ? ledger._budgets.GetValueOrDefault(record.Keys[i]) : null) ?? Entry.Detached(record.Keys[i]);
             }
 
-            var reservation = new Reservation(record.Id, budgets, record.Amount, record.ExpiresAt) { State = record.State };
-            if (!ledger._reservations.TryAdd(record.Id, reservation))
+            if (ledger._reservations.ContainsKey(record.Id) || ledger._ended.ContainsKey(record.Id))
             {
                 throw new FormatException($"The reservation '{record.Id}' appears twice.");
             }
 
-            if (record.State == ReservationState.Active)
+            if (record.State is ReservationState.Active or ReservationState.Reclaimed)
             {
-                ledger.Watch(reservation);
+                var reservation = new Reservation(record.Id, budgets, record.Amount, record.ExpiresAt) { State = record.State };
+                ledger._reservations.Add(record.Id, reservation);
+                ledger.NoteExpiry(reservation);
+            }
+            else
+            {
+                ledger._ended.Add(record.Id, new EndedId(record.State, record.Amount, budgets, record.ExpiresAt.UtcTicks, ForgetAt: 0));
             }
         }
 
         foreach ((string id, DateTimeOffset forgetAt) in saved.ForgetQueue)
         {
-            if (!ledger._reservations.TryGetValue(id, out Reservation? reservation))
+            // The last item queued for an id carries its current time, as Remember sets it.
+            if (ledger._reservations.TryGetValue(id, out Reservation? reservation))
             {
-                reservation = new Reservation(id, [], 0m, forgetAt) { State = ReservationState.Completed };
-                ledger._reservations.Add(id, reservation);
+                if (reservation.State == ReservationState.Active)
+                {
+                    throw new FormatException($"The reservation '{id}' is active and also queued to be forgotten.");
+                }
+
+                reservation.ForgetAt = forgetAt;
             }
-            else if (reservation.State == ReservationState.Active)
+            else
             {
-                throw new FormatException($"The reservation '{id}' is active and also queued to be forgotten.");
+                ref EndedId ended = ref CollectionsMarshal.GetValueRefOrAddDefault(ledger._ended, id, out bool known);
+                ended = known
+                    ? ended with { ForgetAt = forgetAt.UtcTicks }
+                    : new EndedId(ReservationState.Completed, 0m, [], forgetAt.UtcTicks, forgetAt.UtcTicks);
             }
 
-            // The last item queued for an id carries its current time, as Forget sets it.
-            reservation.ForgetAt = forgetAt;
-            ledger._completed.Enqueue((reservation, forgetAt));
+            ledger._forget.Enqueue((id, forgetAt.UtcTicks));
         }
 
         return ledger;
@@ -584,21 +625,29 @@ public sealed class BudgetLedger
             ReclaimExpired(now);
         }
 
-        while (_completed.TryPeek(out var item) && item.ForgetAt <= now)
+        long nowTicks = now.UtcTicks;
+        while (_forget.TryPeek(out var item) && item.ForgetAt <= nowTicks)
         {
-            _completed.Dequeue();
+            _forget.Dequeue();
             Version++;
-
-            // Only the reservation this item was queued for: when the clock went backwards an earlier item can
-            // outlive its reservation, and its id may by then belong to a new one.
-            if (item.Reservation.ForgetAt <= now &&
-                _reservations.TryGetValue(item.Reservation.Id, out Reservation? current) &&
-                ReferenceEquals(current, item.Reservation))
+            if (ForgetIfDue(item.Id, nowTicks))
             {
-                _reservations.Remove(item.Reservation.Id);
-                MarkReservation(item.Reservation.Id);
+                MarkReservation(item.Id);
             }
         }
+    }
+
+    // Only an id whose own time has come: a reclaimed id settled later was queued again for later, and when the clock
+    // went backwards an earlier item can outlive its id, which may by then be in flight again.
+    private bool ForgetIfDue(string id, long nowTicks)
+    {
+        if (_ended.TryGetValue(id, out EndedId ended))
+        {
+            return ended.ForgetAt <= nowTicks && _ended.Remove(id);
+        }
+
+        return _reservations.TryGetValue(id, out Reservation? reservation) && reservation.State == ReservationState.Reclaimed
+            && reservation.ForgetAt.UtcTicks <= nowTicks && _reservations.Remove(id);
     }
 
     // A budget deleted while the call ran is no longer held on (a budget created under the same key since is a new
@@ -632,23 +681,28 @@ public sealed class BudgetLedger
         }
     }
 
-    private void Watch(Reservation reservation)
+    private void NoteExpiry(Reservation reservation)
     {
-        _active.Add(reservation.Id, reservation);
-        if (reservation.ExpiresAt < _nextExpiry)
+        if (reservation.State == ReservationState.Active && reservation.ExpiresAt < _nextExpiry)
         {
             _nextExpiry = reservation.ExpiresAt;
         }
     }
 
-    // Runs only when an expiry has come due: a scan of the calls in flight, which are few.
+    // Runs only when an expiry has come due: a scan of the calls in flight (and the few reclaimed ids), not of the
+    // ended ones.
     private void ReclaimExpired(DateTimeOffset now)
     {
         List<Reservation>? expired = null;
         DateTimeOffset next = DateTimeOffset.MaxValue;
 
-        foreach (Reservation reservation in _active.Values)
+        foreach (Reservation reservation in _reservations.Values)
         {
+            if (reservation.State != ReservationState.Active)
+            {
+                continue;
+            }
+
             if (reservation.ExpiresAt <= now)
             {
                 (expired ??= []).Add(reservation);
@@ -669,48 +723,44 @@ public sealed class BudgetLedger
         expired.Sort(static (a, b) => a.ExpiresAt.CompareTo(b.ExpiresAt) is var c and not 0 ? c : string.CompareOrdinal(a.Id, b.Id));
         foreach (Reservation reservation in expired)
         {
-            _active.Remove(reservation.Id);
             Unhold(reservation, now);
             reservation.State = ReservationState.Reclaimed;
-            Forget(reservation, now);
+            reservation.ForgetAt = now + _options.CompletedIdRetention;
+            _forget.Enqueue((reservation.Id, reservation.ForgetAt.UtcTicks));
+            MarkReservation(reservation.Id);
             Version++;
         }
     }
 
-    // ended: Settled, Released or Charged.
-    private void Complete(Reservation reservation, ReservationState ended, DateTimeOffset now)
+    // ended: Settled (amount: the cost charged) or Released (amount: what was held). A settled or released id is
+    // remembered without its keys, which no retry of it compares.
+    private void Complete(Reservation reservation, ReservationState ended, decimal amount, DateTimeOffset now)
     {
-        if (reservation.State == ReservationState.Active)
-        {
-            _active.Remove(reservation.Id);
-        }
-
-        Version++;
-        reservation.State = ended;
-
-        // A settled or released reservation is remembered by its id, how it ended and its cost; dropping its keys keeps
-        // idempotency cheap at high call rates. A charge keeps them: a retry must name the same keys.
-        if (ended != ReservationState.Charged)
-        {
-            reservation.Budgets = [];
-        }
-
-        Forget(reservation, now);
+        _reservations.Remove(reservation.Id);
+        Remember(reservation.Id, new EndedId(ended, amount, [], reservation.ExpiresAt.UtcTicks, ForgetAt: 0), now);
     }
 
-    private static bool IsOpen(Reservation reservation) =>
-        reservation.State is ReservationState.Active or ReservationState.Reclaimed;
-
-    private static bool HasKeys(Reservation reservation, IReadOnlyList<string> keys)
+    // A reclaimed id settled later was queued before; the later time counts, so it lives a full retention after the
+    // settlement.
+    private void Remember(string id, EndedId ended, DateTimeOffset now)
     {
-        if (reservation.Budgets.Length != keys.Count)
+        long forgetAt = (now + _options.CompletedIdRetention).UtcTicks;
+        _ended.Add(id, ended with { ForgetAt = forgetAt });
+        _forget.Enqueue((id, forgetAt));
+        Version++;
+        MarkReservation(id);
+    }
+
+    private static bool HasKeys(Entry[] budgets, IReadOnlyList<string> keys)
+    {
+        if (budgets.Length != keys.Count)
         {
             return false;
         }
 
         for (int i = 0; i < keys.Count; i++)
         {
-            if (!string.Equals(reservation.Budgets[i].Key, keys[i], StringComparison.Ordinal))
+            if (!string.Equals(budgets[i].Key, keys[i], StringComparison.Ordinal))
             {
                 return false;
             }
@@ -719,47 +769,31 @@ public sealed class BudgetLedger
         return true;
     }
 
-    // A reclaimed reservation that is settled later is queued twice; only the later time counts, so its id lives
-    // a full retention after the settlement.
-    private void Forget(Reservation reservation, DateTimeOffset now)
-    {
-        reservation.ForgetAt = now + _options.CompletedIdRetention;
-        _completed.Enqueue((reservation, reservation.ForgetAt));
-        MarkReservation(reservation.Id);
-    }
-
     private void MarkBudget(string key) => Changes?.Budgets.Add(key);
 
     private void MarkReservation(string id) => Changes?.Reservations.Add(id);
 
-    // The budgets of the keys reserved on, in order; one that is deleted is no longer held on (deleted while the call
-    // ran, or already when restored from a saved ledger).
-    // The times are kept as UTC ticks: one of these lives for every call until its id is forgotten.
+    // An id that ended: how (Settled, Released, Charged, or Completed from an older store), the cost charged or the
+    // amount released, and for a charge the budgets it charged (a retry must name the same keys; empty otherwise).
+    // Times are UTC ticks.
+    private readonly record struct EndedId(ReservationState State, decimal Amount, Entry[] Budgets, long ExpiresAt, long ForgetAt);
+
+    // A reservation in flight (Active) or reclaimed on expiry (Reclaimed, still settle-able until ForgetAt).
+    // Budgets: those of the keys reserved on, in order; one that is deleted is no longer held on (deleted while the
+    // call ran, or already when restored from a saved ledger).
     private sealed class Reservation(string id, Entry[] budgets, decimal amount, DateTimeOffset expiresAt)
     {
-        private long _expiresAt = expiresAt.UtcTicks;
-        private long _forgetAt;
-
         public string Id { get; } = id;
 
-        public Entry[] Budgets { get; set; } = budgets;
+        public Entry[] Budgets { get; } = budgets;
 
-        /// <summary>Gets or sets the amount held; once settled, the cost charged.</summary>
-        public decimal Amount { get; set; } = amount;
+        public decimal Amount { get; } = amount;
 
-        public DateTimeOffset ExpiresAt
-        {
-            get => new(_expiresAt, TimeSpan.Zero);
-            set => _expiresAt = value.UtcTicks;
-        }
+        public DateTimeOffset ExpiresAt { get; set; } = expiresAt;
 
         public ReservationState State { get; set; }
 
-        public DateTimeOffset ForgetAt
-        {
-            get => new(_forgetAt, TimeSpan.Zero);
-            set => _forgetAt = value.UtcTicks;
-        }
+        public DateTimeOffset ForgetAt { get; set; }
     }
 
     private sealed class Entry(string key, BudgetDefinition definition, DateTimeOffset createdAt)
