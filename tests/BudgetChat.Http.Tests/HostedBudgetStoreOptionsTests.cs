@@ -98,6 +98,27 @@ public sealed class HostedBudgetStoreOptionsTests
         Assert.Equal(7, resilience.CircuitBreaker.MinimumThroughput);
     }
 
+    // The service sweeps its own store, and /v1/sweep answers 403 to the enforce keys apps hold: an app sweeping
+    // through the hosted store would log a failed sweep every interval.
+    [Fact]
+    public void TheAppsResetService_IsOff_UnlessTurnedBackOn()
+    {
+        static BudgetResetServiceOptions Reset(Action<IServiceCollection> after)
+        {
+            IServiceCollection services = new ServiceCollection()
+                .AddBudgetChat()
+                .AddHostedBudgetStore(o => o.BaseAddress = new Uri("http://127.0.0.1:5380/"));
+            after(services);
+            using ServiceProvider provider = services.BuildServiceProvider();
+            return provider.GetRequiredService<IOptions<BudgetResetServiceOptions>>().Value;
+        }
+
+        Assert.False(Reset(_ => { }).Enabled);
+        Assert.True(Reset(s => s.Configure<BudgetResetServiceOptions>(o => o.Enabled = true)).Enabled);
+        using ServiceProvider withoutHostedStore = new ServiceCollection().AddBudgetChat().BuildServiceProvider();
+        Assert.True(withoutHostedStore.GetRequiredService<IOptions<BudgetResetServiceOptions>>().Value.Enabled);
+    }
+
     [Fact]
     public void TheDefaultBreak_IsShorterThanTheStandardPipelines()
     {

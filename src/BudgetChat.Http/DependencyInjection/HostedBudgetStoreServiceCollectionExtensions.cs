@@ -21,6 +21,12 @@ public static class HostedBudgetStoreServiceCollectionExtensions
     /// when the service keeps failing. A registered <see cref="HybridCache"/> caches budget definitions when
     /// <see cref="HostedBudgetStoreOptions.DefinitionCacheDuration"/> is positive.
     /// </summary>
+    /// <remarks>
+    /// It also turns the app's <see cref="BudgetResetService"/> off (<see cref="BudgetResetServiceOptions.Enabled"/>): the
+    /// budget service sweeps its own store, and a sweep needs an <c>admin</c> key, which an app that only enforces
+    /// budgets should not hold. To sweep from the app anyway, set <c>Enabled</c> back with
+    /// <c>services.Configure&lt;BudgetResetServiceOptions&gt;(o =&gt; o.Enabled = true)</c> after this call.
+    /// </remarks>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options; <see cref="HostedBudgetStoreOptions.BaseAddress"/> is required.</param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
@@ -51,6 +57,8 @@ public static class HostedBudgetStoreServiceCollectionExtensions
                     ? options.AttemptTimeout * 2
                     : resilience.CircuitBreaker.SamplingDuration;
             });
+
+        services.Configure<BudgetResetServiceOptions>(static reset => reset.Enabled = false);
 
         services.RemoveAll<IBudgetStore>();
         services.AddSingleton<IBudgetStore>(static sp => new HostedBudgetStore(
