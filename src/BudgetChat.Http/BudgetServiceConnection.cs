@@ -56,7 +56,7 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
                 HttpStatusCode.Unauthorized => new UnauthorizedAccessException(
                     $"The budget service at {_baseAddress} did not accept the API key (401). Set HostedBudgetStoreOptions.ApiKey to a key of project '{project}'."),
                 HttpStatusCode.Forbidden => new UnauthorizedAccessException(
-                    $"The API key is not allowed to use project '{project}' on the budget service at {_baseAddress} (403): a key belongs to one project."),
+                    $"The budget service at {_baseAddress} refused {method} {relativeUri} for project '{project}' with this API key (403): {detail}"),
                 HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError => new BudgetStoreUnavailableException(
                     $"The budget service at {_baseAddress} answered {status} {response.ReasonPhrase}: {detail}"),
                 HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnprocessableEntity => new ArgumentException(

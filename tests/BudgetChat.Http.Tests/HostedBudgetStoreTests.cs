@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using BudgetChat.Http;
+using BudgetChat.Server.Tests;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -214,6 +215,29 @@ public sealed class HostedBudgetStoreTests : IAsyncLifetime
         Assert.DoesNotContain("acme-key", unauthorized.Message + forbidden.Message, StringComparison.Ordinal);
         Assert.Null(await right.GetBudgetAsync(Project, Key));
         Assert.Equal(1m, (await right.SetBudgetAsync(Project, Key, new BudgetDefinition(1m))).Limit);
+    }
+
+    [Fact]
+    public async Task AnEnforceKey_ChangingABudget_IsRefused_WithTheServicesReason()
+    {
+        var options = new BudgetServerHostOptions();
+        options.ApiKeys.Add((Project, "acme-enforce-0123456789"));
+        options.Configuration["BudgetServer:ApiKeys:0:Role"] = "enforce";
+        await using BudgetServerHost host = await BudgetServerHost.StartAsync(options);
+        using ServiceProvider provider = new ServiceCollection()
+            .AddHostedBudgetStore(o =>
+            {
+                o.BaseAddress = host.BaseAddress;
+                o.ApiKey = "acme-enforce-0123456789";
+            })
+            .BuildServiceProvider();
+        var store = (HostedBudgetStore)provider.GetRequiredService<IBudgetStore>();
+
+        var forbidden = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => store.SetBudgetAsync(Project, Key, new BudgetDefinition(1m)).AsTask());
+
+        Assert.Contains("403", forbidden.Message, StringComparison.Ordinal);
+        Assert.Contains("role 'enforce'", forbidden.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("acme-enforce", forbidden.Message, StringComparison.Ordinal);
     }
 
     [Fact]
