@@ -88,6 +88,9 @@ public static class BudgetServer
         // stack trace): a bad setting, a data directory that cannot be used or a damaged file stops here, by name.
         app.Services.GetService<IStartupValidator>()?.Validate();
         _ = app.Services.GetRequiredService<IBudgetStore>();
+
+        // First, so that every answer, errors included, says Connection: close when Kestrel will close the connection.
+        app.UseMiddleware<UnreadBodyMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 

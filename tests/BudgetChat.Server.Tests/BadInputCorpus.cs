@@ -235,12 +235,12 @@ internal static class BadInputCorpus
             : open ? Gen.Const(CorpusCaller.None) : adminOnly ? Gen.Const(CorpusCaller.Admin) : Pick(CorpusCaller.Admin, CorpusCaller.Admin, CorpusCaller.Enforce);
 
         Gen<string> project = has(Fault.Project)
-            ? Either(Pick("%20", "%09", "ac%01me", "acme%0A", "a%7Fb"), Gen.Int[129, 200].Select(n => new string('p', n)), open ? Pick("%20") : Pick("ACME", "acme%20", "acm"))
+            ? Either(Pick("%20", "%09", "ac%01me", "acme%0A", "a%7Fb", "%FF", "ac%C3me"), Gen.Int[129, 200].Select(n => new string('p', n)), open ? Pick("%20") : Pick("ACME", "acme%20", "acm"))
             : Gen.Const("acme");
 
         Gen<string> query = has(Fault.Query)
             ? Either(
-                Pick(string.Empty, "?key=", "?key", "?key=%20", "?key=%09%20%0A", "?key=global&key=team%3Ax", "?key=a&key=a", "?other=global", "?keys=global"),
+                Pick(string.Empty, "?key=", "?key", "?key=%20", "?key=%09%20%0A", "?key=global&key=team%3Ax", "?key=a&key=a", "?other=global", "?keys=global", "?key=%FF", "?key=user%3A%ED%A0%80", "?key=global%C3"),
                 Gen.Int[257, 400].Select(n => "?key=" + new string('k', n)))
             : has(Fault.UnknownKey) ? Alnum.Select(s => "?key=nobudget%3A" + s)
             : Pick("?key=global", "?key=user%3Aalice", "?key=team%3Ax");

@@ -97,4 +97,114 @@ public sealed class InvalidTextTests : IAsyncLifetime
         Assert.Contains(field, messages[0].GetString()!, StringComparison.Ordinal);
         Assert.Equal(before, await Api.SnapshotAsync(_host.Store, "acme"));
     }
+
+    /// <summary>The routes that take the budget key in the query, with the key at <c>KEY</c>.</summary>
+    private static readonly Dictionary<string, (string Method, string Path, string? Body)> KeyRoutes = new()
+    {
+        ["get budget"] = ("GET", $"{P}/budget?key=KEY", null),
+        ["set budget"] = ("PUT", $"{P}/budget?key=KEY", """{ "definition": { "limit": 5 } }"""),
+        ["get-or-create"] = ("POST", $"{P}/budget/get-or-create?key=KEY", """{ "limit": 5 }"""),
+        ["delete budget"] = ("DELETE", $"{P}/budget?key=KEY", null),
+        ["reset budget"] = ("POST", $"{P}/budget/reset?key=KEY", null),
+    };
+
+    /// <summary>Percent-encoded bytes that are not UTF-8; decoded leniently, each would become U+FFFD.</summary>
+    private static readonly string[] BadEncodedText =
+    [
+        "%FF", // never UTF-8
+        "user%3A%FE", // in a key that is otherwise text
+        "%ED%A0%80", // a surrogate encoded as UTF-8
+        "%C3", // truncated at the end
+        "%C3x", // truncated in the middle
+        "%C0%AF", // overlong
+        "%F4%90%80%80", // beyond U+10FFFF
+    ];
+
+    public static TheoryData<string, string> KeyRoutesAndBadText()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string route in KeyRoutes.Keys)
+        {
+            foreach (string bad in BadEncodedText)
+            {
+                data.Add(route, bad);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(KeyRoutesAndBadText))]
+    public async Task InvalidTextInTheQueryKey_IsA400NamingKey_AndChangesNothing(string route, string bad)
+    {
+        (string method, string path, string? body) = KeyRoutes[route];
+        string before = await Api.SnapshotAsync(_host.Store, "acme");
+
+        (HttpStatusCode status, string text) = await SendAsync(method, path.Replace("KEY", bad, StringComparison.Ordinal), body);
+
+        AssertNames("key", status, text);
+        Assert.Equal(before, await Api.SnapshotAsync(_host.Store, "acme"));
+    }
+
+    [Fact]
+    public async Task AnInvalidEscape_IsNotTheKeyOfItsOwnText()
+    {
+        // ASP.NET Core leaves an escape that is not UTF-8 as it was: ?key=%FF would read as the key "%FF", which ?key=%25FF names.
+        (HttpStatusCode created, string text) = await SendAsync("PUT", $"{P}/budget?key=%25FF", """{ "definition": { "limit": 5 } }""");
+        Assert.True(created == HttpStatusCode.OK, $"{(int)created}: {text}");
+
+        foreach (string method in (string[])["GET", "DELETE"])
+        {
+            (HttpStatusCode status, string answer) = await SendAsync(method, $"{P}/budget?key=%FF", null);
+            AssertNames("key", status, answer);
+        }
+
+        Assert.Equal(5m, (await _host.Store.GetBudgetAsync("acme", "%FF"))!.Limit);
+    }
+
+    [Theory]
+    [InlineData("%C3%A9", "\u00e9")]
+    [InlineData("user%3A%F0%9F%98%80", "user:\U0001F600")]
+    [InlineData("%EF%BF%BD", "\uFFFD")]
+    public async Task PercentEncodedUtf8InTheQueryKey_IsTheKeySent(string encoded, string key)
+    {
+        (HttpStatusCode status, string text) = await SendAsync("PUT", $"{P}/budget?key={encoded}", """{ "definition": { "limit": 5 } }""");
+
+        Assert.True(status == HttpStatusCode.OK, $"{(int)status}: {text}");
+        Assert.Equal(5m, (await _host.Store.GetBudgetAsync("acme", key))!.Limit);
+    }
+
+    [Theory]
+    [InlineData("GET", "v1/projects/%FF/budgets", null)]
+    [InlineData("GET", "v1/projects/ac%C3me/budget?key=a", null)]
+    [InlineData("POST", "v1/projects/%ED%A0%80/charges", """{ "chargeId": "c9", "keys": ["a"], "amount": 0.1 }""")]
+    public async Task InvalidTextInTheProject_IsA400NamingProject(string method, string path, string? body)
+    {
+        (HttpStatusCode status, string text) = await SendAsync(method, path, body);
+
+        AssertNames("project", status, text);
+    }
+
+    private async Task<(HttpStatusCode Status, string Text)> SendAsync(string method, string path, string? body)
+    {
+        // A request target as sent: Uri would leave these escapes alone, but say so explicitly.
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(_host.BaseAddress + path, new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
+        if (body is not null)
+        {
+            request.Content = Api.Json(body);
+        }
+
+        using HttpResponseMessage response = await _client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static void AssertNames(string field, HttpStatusCode status, string text)
+    {
+        Assert.True(status == HttpStatusCode.BadRequest, $"{(int)status}: {text}");
+        using JsonDocument answer = JsonDocument.Parse(text);
+        JsonElement errors = answer.RootElement.GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out JsonElement messages), $"errors has no '{field}': {text}");
+        Assert.Contains($"'{field}'", messages[0].GetString()!, StringComparison.Ordinal);
+    }
 }

@@ -12,6 +12,7 @@ namespace BudgetChat.Server.Hosting;
 /// Refuses what a web page could send without the caller's consent, before authentication: in open mode a
 /// <c>Host</c> that is not a loopback name (DNS rebinding, 421); in every mode an <c>Origin</c> of another site unless
 /// CORS allows it (403); a body that is not UTF-8 <c>application/json</c>, which a page can send without a preflight (415).
+/// Then a path or query whose percent-encoded bytes are not UTF-8 (400 naming the field, <see cref="RequestTargetText"/>).
 /// </summary>
 /// <remarks>This type is thread-safe.</remarks>
 internal sealed class RequestGuardMiddleware
@@ -74,7 +75,21 @@ internal sealed class RequestGuardMiddleware
                 $"A request body must be sent as 'application/json' in UTF-8; this one has {sent}.");
         }
 
+        if (FindInvalidText(context) is { } invalid)
+        {
+            BudgetServerLog.RequestRefused(_logger, "a path or query that is not valid text");
+            return Problems.Validation(invalid.Field, invalid.Message).ExecuteAsync(context);
+        }
+
         return _next(context);
+    }
+
+    // Keys and projects are compared exactly as sent: an escape that is not UTF-8 is refused, not read as its own text.
+    private static (string Field, string Message)? FindInvalidText(HttpContext context)
+    {
+        string target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? string.Empty;
+        int query = target.IndexOf('?', StringComparison.Ordinal);
+        return RequestTargetText.FindInvalid(query < 0 ? target : target[..query], context.Request.QueryString.Value);
     }
 
     private static bool IsLoopbackHost(string host) =>

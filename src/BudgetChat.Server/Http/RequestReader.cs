@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using BudgetChat.Http.Wire;
+using BudgetChat.Server.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -94,6 +95,7 @@ internal sealed class RequestReader
             return (null, Problems.TooLarge(limit));
         }
 
+        UnreadBodyMiddleware.MarkBodyRead(context);
         return buffer.Length switch
         {
             0 => (null, Problems.Validation("body", "The request body is empty; a JSON object is required.")),
