@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text;
+using System.Text.Unicode;
 
 namespace BudgetChat.Server.Http;
 
@@ -62,24 +64,7 @@ internal static class RequestTargetText
             return true;
         }
 
-        var bytes = new List<byte>(encoded.Length);
-        int run = 0;
-        for (int i = 0; i < encoded.Length; i++)
-        {
-            if (encoded[i] == '%' && i + 2 < encoded.Length && IsHex(encoded[i + 1]) && IsHex(encoded[i + 2]))
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(encoded[run..i].ToArray()));
-                bytes.Add((byte)((HexValue(encoded[i + 1]) << 4) | HexValue(encoded[i + 2])));
-                i += 2;
-                run = i + 1;
-            }
-        }
-
-        bytes.AddRange(Encoding.UTF8.GetBytes(encoded[run..].ToArray()));
-        return System.Text.Unicode.Utf8.IsValid(bytes.ToArray());
+        byte[] bytes = Encoding.UTF8.GetBytes(encoded.ToArray());
+        return Utf8.IsValid(WebUtility.UrlDecodeToBytes(bytes, 0, bytes.Length));
     }
-
-    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
-
-    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
