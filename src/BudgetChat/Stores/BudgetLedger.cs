@@ -789,11 +789,23 @@ public sealed class BudgetLedger
 
         public decimal Amount { get; } = amount;
 
-        public DateTimeOffset ExpiresAt { get; set; } = expiresAt;
+        // Times as UTC ticks: one of these is allocated for every call, and a DateTimeOffset takes twice the room.
+        private long _expiresAt = expiresAt.UtcTicks;
+        private long _forgetAt;
+
+        public DateTimeOffset ExpiresAt
+        {
+            get => new(_expiresAt, TimeSpan.Zero);
+            set => _expiresAt = value.UtcTicks;
+        }
 
         public ReservationState State { get; set; }
 
-        public DateTimeOffset ForgetAt { get; set; }
+        public DateTimeOffset ForgetAt
+        {
+            get => new(_forgetAt, TimeSpan.Zero);
+            set => _forgetAt = value.UtcTicks;
+        }
     }
 
     private sealed class Entry(string key, BudgetDefinition definition, DateTimeOffset createdAt)
