@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BudgetChat.Http;
 using BudgetChat.Sqlite;
 using Microsoft.Extensions.AI;
@@ -93,6 +94,11 @@ public sealed partial class BudgetManager : IDisposable
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The budget.</returns>
     /// <exception cref="ArgumentException">The user is empty, the budget negative, or the duration unknown.</exception>
+    /// <remarks>
+    /// Preferred over the overload with LiteLLM's duration names when the duration is a bare <see langword="null"/>,
+    /// so that <c>CreateBudgetAsync("u", 10m, null)</c> compiles; either overload reads it as no period.
+    /// </remarks>
+    [OverloadResolutionPriority(1)]
     public async Task<BudgetState> CreateBudgetAsync(string user, decimal totalBudget, BudgetPeriod? duration = null, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
         string key = UserKey(user);

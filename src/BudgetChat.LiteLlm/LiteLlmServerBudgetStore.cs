@@ -575,7 +575,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         null => BudgetPeriod.None,
         JsonValueKind.Number when ParseDecimal(duration) is { } days && LiteLlmUserDict.PeriodOfDays(days) is { } period => period,
         JsonValueKind.String when BudgetPeriodNames.TryParse(duration.GetValue<string>(), out BudgetPeriod named) && named != BudgetPeriod.None => named,
-        _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31, or 365 days, or are daily, weekly, monthly or yearly."),
+        _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31 (whole days), 365 or 366 days, or are daily, weekly, monthly or yearly."),
     };
 
     private static decimal Number(JsonObject entry, string name) => entry[name] switch
