@@ -17,6 +17,8 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
     private readonly HttpClient _http = http;
     private readonly Uri _baseAddress = options.BaseAddress!.AbsoluteUri.EndsWith('/') ? options.BaseAddress : new Uri(options.BaseAddress.AbsoluteUri + "/");
     private readonly AuthenticationHeaderValue? _authorization = options.ApiKey is { } key ? new AuthenticationHeaderValue("Bearer", key) : null;
+    private readonly KeyValuePair<string, string>[] _headers = [.. options.Headers];
+    private readonly bool _sendsCredentials = options.ApiKey is not null || RequestHeaderRules.HasAuthorization(options.Headers);
 
     public Uri BaseAddress => _baseAddress;
 
@@ -25,6 +27,7 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, relativeUri));
         request.Headers.Authorization = _authorization;
+        RequestHeaderRules.Apply(request.Headers, _headers);
         if (bodyType is not null)
         {
             request.Content = JsonContent.Create(body, bodyType);
@@ -54,7 +57,11 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
             throw response.StatusCode switch
             {
                 HttpStatusCode.Unauthorized => new UnauthorizedAccessException(
-                    $"The budget service at {_baseAddress} did not accept the API key (401). Set HostedBudgetStoreOptions.ApiKey to a key of project '{project}'."),
+                    (_sendsCredentials
+                        ? $"The budget service at {_baseAddress} did not accept the API key (401). "
+                        : $"The budget service at {_baseAddress} needs an API key (401) and none was sent. ")
+                    + $"Pass a key of project '{project}' as HostedBudgetStoreOptions.ApiKey (BudgetManagerOptions.ApiKey for a BudgetManager), "
+                    + $"or set the {HostedBudgetStoreOptions.ApiKeyEnvironmentVariable} environment variable, which HostedBudgetStore.Create(Uri) and BudgetManager read when no key is passed."),
                 HttpStatusCode.Forbidden => new UnauthorizedAccessException(
                     $"The budget service at {_baseAddress} refused {method} {relativeUri} for project '{project}' with this API key (403): {detail}"),
                 HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError => new BudgetStoreUnavailableException(

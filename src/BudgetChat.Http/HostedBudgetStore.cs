@@ -72,8 +72,7 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
 
     /// <summary>
     /// Creates a store for the budget service at <paramref name="apiBase"/> with the default timeouts and retries, and the
-    /// API key from the <c>BUDGETCHAT_API_KEY</c> environment variable when it is set. <c>BudgetManager</c>'s hosted
-    /// client type calls this.
+    /// API key from the <c>BUDGETCHAT_API_KEY</c> environment variable when it is set.
     /// </summary>
     /// <param name="apiBase">The service's address.</param>
     /// <returns>The store; dispose it to release its HTTP resources.</returns>
@@ -82,14 +81,23 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(apiBase);
         string? key = Environment.GetEnvironmentVariable(HostedBudgetStoreOptions.ApiKeyEnvironmentVariable);
-        var options = new HostedBudgetStoreOptions { BaseAddress = apiBase, ApiKey = string.IsNullOrWhiteSpace(key) ? null : key };
-        options.Validate(); // an ArgumentException here, rather than an OptionsValidationException from the container
+        return Create(new HostedBudgetStoreOptions { BaseAddress = apiBase, ApiKey = string.IsNullOrWhiteSpace(key) ? null : key });
+    }
+
+    /// <summary>
+    /// Creates a store with its own <see cref="HttpClient"/> and resilience pipeline, as <c>AddHostedBudgetStore</c>
+    /// registers one, for code without a service container. <c>BudgetManager</c>'s hosted client type calls this.
+    /// </summary>
+    /// <param name="options">The options; they are copied, and the environment is not read.</param>
+    /// <returns>The store; dispose it to release its HTTP resources.</returns>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    public static IBudgetStore Create(HostedBudgetStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        HostedBudgetStoreOptions copy = options.Clone();
+        copy.Validate(); // an ArgumentException here, rather than an OptionsValidationException from the container
         var services = new ServiceCollection();
-        services.AddHostedBudgetStore(o =>
-        {
-            o.BaseAddress = options.BaseAddress;
-            o.ApiKey = options.ApiKey;
-        });
+        services.AddHostedBudgetStore(copy.CopyTo);
 
         ServiceProvider provider = services.BuildServiceProvider();
         try
@@ -219,7 +227,7 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <remarks>The service sweeps every project it keeps (its own reset service also does on a timer).</remarks>
     public ValueTask<int> SweepAsync(CancellationToken cancellationToken = default) => _protocol.SweepAsync(cancellationToken);
 
-    /// <summary>Releases the store's resources, and the HTTP resources of a store made by <see cref="Create(Uri)"/>; an <see cref="HttpClient"/> passed in is left to its owner.</summary>
+    /// <summary>Releases the store's resources, and the HTTP resources of a store made by <c>Create</c>; an <see cref="HttpClient"/> passed in is left to its owner.</summary>
     public void Dispose()
     {
         Interlocked.Exchange(ref _owned, null)?.Dispose();

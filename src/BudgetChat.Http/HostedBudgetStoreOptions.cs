@@ -10,7 +10,7 @@ namespace BudgetChat.Http;
 /// </remarks>
 public sealed class HostedBudgetStoreOptions : IValidatableObject
 {
-    /// <summary>The environment variable <see cref="HostedBudgetStore.Create(Uri)"/> reads the API key from.</summary>
+    /// <summary>The environment variable <see cref="HostedBudgetStore.Create(Uri)"/> and <c>BudgetManager</c> read the API key from when none is given.</summary>
     public const string ApiKeyEnvironmentVariable = "BUDGETCHAT_API_KEY";
 
     /// <summary>Gets or sets the budget service's address, for example <c>http://127.0.0.1:5380/</c>. Required.</summary>
@@ -22,6 +22,14 @@ public sealed class HostedBudgetStoreOptions : IValidatableObject
     /// authentication. A key belongs to one project. It is never logged.
     /// </summary>
     public string? ApiKey { get; set; }
+
+    /// <summary>
+    /// Gets the headers sent, as given, on every request (LiteLLM's <c>headers=</c>): a gateway's key or a tenant id, say.
+    /// Names are case-insensitive. An <c>Authorization</c> header takes the place of <see cref="ApiKey"/>, which must then
+    /// be <see langword="null"/>; a <c>Content-Type</c> of <c>application/json</c> is allowed and left to the body, other
+    /// headers of the body are refused. Values are never logged or put in exception messages.
+    /// </summary>
+    public IDictionary<string, string> Headers { get; private set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Gets or sets how long one attempt of a request may take. Defaults to 5 seconds.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
@@ -89,6 +97,11 @@ public sealed class HostedBudgetStoreOptions : IValidatableObject
                 $"{nameof(HostedBudgetStoreOptions)}.{nameof(ApiKey)} must be null or a non-empty key without control characters.", [nameof(ApiKey)]);
         }
 
+        foreach (string problem in RequestHeaderRules.Problems(Headers, $"{nameof(HostedBudgetStoreOptions)}.{nameof(Headers)}", ApiKey is null ? null : $"{nameof(HostedBudgetStoreOptions)}.{nameof(ApiKey)}"))
+        {
+            yield return new ValidationResult(problem, [nameof(Headers)]);
+        }
+
         if (TotalTimeout < AttemptTimeout)
         {
             yield return new ValidationResult(
@@ -96,5 +109,26 @@ public sealed class HostedBudgetStoreOptions : IValidatableObject
         }
     }
 
-    internal HostedBudgetStoreOptions Clone() => (HostedBudgetStoreOptions)MemberwiseClone();
+    internal HostedBudgetStoreOptions Clone()
+    {
+        var copy = (HostedBudgetStoreOptions)MemberwiseClone();
+        copy.Headers = new Dictionary<string, string>(Headers, StringComparer.OrdinalIgnoreCase);
+        return copy;
+    }
+
+    internal void CopyTo(HostedBudgetStoreOptions target)
+    {
+        HostedBudgetStoreOptions copy = Clone();
+        target.BaseAddress = copy.BaseAddress;
+        target.ApiKey = copy.ApiKey;
+        target.Headers = copy.Headers;
+        target.AttemptTimeout = copy.AttemptTimeout;
+        target.TotalTimeout = copy.TotalTimeout;
+        target.MaxRetries = copy.MaxRetries;
+        target.RetryDelay = copy.RetryDelay;
+        target.CircuitBreakDuration = copy.CircuitBreakDuration;
+        target.CircuitFailureRatio = copy.CircuitFailureRatio;
+        target.CircuitMinimumThroughput = copy.CircuitMinimumThroughput;
+        target.DefinitionCacheDuration = copy.DefinitionCacheDuration;
+    }
 }

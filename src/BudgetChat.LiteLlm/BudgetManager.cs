@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BudgetChat.Http;
 using BudgetChat.Sqlite;
 using Microsoft.Extensions.AI;
@@ -41,13 +42,18 @@ public sealed partial class BudgetManager : IDisposable
     /// <see cref="BudgetClientType.Local"/> keeps budgets in a SQLite database on this machine
     /// (<see cref="BudgetManagerOptions.DatabasePath"/>, <c>./budgetchat.db</c> by default), importing LiteLLM's
     /// <c>user_cost.json</c> from the working directory the first time the project is used;
-    /// <see cref="BudgetClientType.Hosted"/> keeps them on the budget service at <paramref name="apiBase"/>.
+    /// <see cref="BudgetClientType.Hosted"/> keeps them on the budget service at <paramref name="apiBase"/>, sending
+    /// <see cref="BudgetManagerOptions.ApiKey"/> (or, when it is not set, the <c>BUDGETCHAT_API_KEY</c> environment
+    /// variable) and <see cref="BudgetManagerOptions.Headers"/> with every request.
     /// </param>
     /// <param name="apiBase">The budget service's address, for <see cref="BudgetClientType.Hosted"/>.</param>
-    /// <param name="options">Prices, token counting, clock, files and logging; <see langword="null"/> for the defaults.</param>
-    /// <exception cref="ArgumentException">The project name is empty, the client type unknown, or a hosted manager has no <paramref name="apiBase"/>.</exception>
+    /// <param name="options">Prices, token counting, clock, files, logging, and a hosted manager's key and headers; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">
+    /// The project name is empty, the client type unknown, a hosted manager has no <paramref name="apiBase"/>, or an
+    /// option is invalid (<see cref="ArgumentException.ParamName"/> is the setting).
+    /// </exception>
     public BudgetManager(string projectName, BudgetClientType clientType = BudgetClientType.Local, Uri? apiBase = null, BudgetManagerOptions? options = null)
-        : this(projectName, CreateStore(clientType, apiBase, options), options)
+        : this(projectName, CreateStore(clientType, apiBase, Validated(options)), options)
     {
         _ownsStore = true;
         _liteLlmFile = clientType == BudgetClientType.Local ? options?.LiteLlmFilePath ?? LiteLlmUserCostFile.DefaultFileName : null;
@@ -57,10 +63,12 @@ public sealed partial class BudgetManager : IDisposable
     /// <param name="projectName">The project; scopes every budget.</param>
     /// <param name="store">Where budgets are kept; the manager does not dispose it.</param>
     /// <param name="options">Prices, token counting, clock and alert sinks; <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentException">The project name is empty, or an option is invalid (<see cref="ArgumentException.ParamName"/> is the setting).</exception>
     public BudgetManager(string projectName, IBudgetStore store, BudgetManagerOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(projectName);
         ArgumentNullException.ThrowIfNull(store);
+        Validated(options);
         ProjectName = projectName;
         Store = store;
         _prices = options?.Prices ?? ModelPriceCatalog.CreateDefault();
@@ -68,7 +76,6 @@ public sealed partial class BudgetManager : IDisposable
         _timeProvider = options?.TimeProvider ?? TimeProvider.System;
         _alignment = options?.Alignment ?? BudgetWindowAlignment.Calendar;
         _reservationTimeout = options?.ReservationTimeout ?? BudgetManagerOptions.DefaultReservationTimeout;
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(_reservationTimeout, TimeSpan.Zero, "options.ReservationTimeout");
         _alertSinks = [.. options?.AlertSinks ?? []];
         _logger = (ILogger?)options?.LoggerFactory?.CreateLogger<BudgetManager>() ?? NullLogger.Instance;
     }
@@ -87,6 +94,11 @@ public sealed partial class BudgetManager : IDisposable
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>The budget.</returns>
     /// <exception cref="ArgumentException">The user is empty, the budget negative, or the duration unknown.</exception>
+    /// <remarks>
+    /// Preferred over the overload with LiteLLM's duration names when the duration is a bare <see langword="null"/>,
+    /// so that <c>CreateBudgetAsync("u", 10m, null)</c> compiles; either overload reads it as no period.
+    /// </remarks>
+    [OverloadResolutionPriority(1)]
     public async Task<BudgetState> CreateBudgetAsync(string user, decimal totalBudget, BudgetPeriod? duration = null, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
         string key = UserKey(user);
@@ -346,9 +358,44 @@ public sealed partial class BudgetManager : IDisposable
             new SqliteBudgetStoreOptions { DatabasePath = options?.DatabasePath ?? BudgetManagerOptions.DefaultDatabasePath },
             options?.TimeProvider,
             options?.LoggerFactory?.CreateLogger<SqliteBudgetStore>()),
-        BudgetClientType.Hosted => HostedBudgetStore.Create(apiBase ?? throw new ArgumentException("A hosted budget manager needs the budget service's address.", nameof(apiBase))),
+        BudgetClientType.Hosted => HostedBudgetStore.Create(HostedOptions(
+            apiBase ?? throw new ArgumentException("A hosted budget manager needs the budget service's address.", nameof(apiBase)),
+            options)),
         _ => throw new ArgumentOutOfRangeException(nameof(clientType), clientType, "Unknown client type. Use Local or Hosted."),
     };
+
+    private static BudgetManagerOptions? Validated(BudgetManagerOptions? options)
+    {
+        if (options is not null)
+        {
+            OptionsValidation.ThrowIfFailed(new BudgetManagerOptionsValidator().Validate(null, options), options);
+        }
+
+        return options;
+    }
+
+    // A key or Authorization header passed in wins; the environment is read only when neither is.
+    private static HostedBudgetStoreOptions HostedOptions(Uri apiBase, BudgetManagerOptions? options)
+    {
+        var hosted = new HostedBudgetStoreOptions { BaseAddress = apiBase, ApiKey = options?.ApiKey };
+        foreach (KeyValuePair<string, string> header in options?.Headers ?? new Dictionary<string, string>())
+        {
+            hosted.Headers[header.Key] = header.Value;
+        }
+
+        if (hosted.ApiKey is null && !RequestHeaderRules.HasAuthorization(hosted.Headers))
+        {
+            string? key = Environment.GetEnvironmentVariable(HostedBudgetStoreOptions.ApiKeyEnvironmentVariable);
+            if (key is not null && key.Any(char.IsControl))
+            {
+                throw new ArgumentException($"The {HostedBudgetStoreOptions.ApiKeyEnvironmentVariable} environment variable must be a key without control characters.", nameof(options));
+            }
+
+            hosted.ApiKey = string.IsNullOrWhiteSpace(key) ? null : key;
+        }
+
+        return hosted;
+    }
 
     // The store, once a local manager has imported LiteLLM's user_cost.json into a project that has no budgets yet, so
     // that a user moving from LiteLLM sees their users and their spend, never fresh budgets at $0.

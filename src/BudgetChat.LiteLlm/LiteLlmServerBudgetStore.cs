@@ -36,6 +36,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     private readonly HttpClient _http;
     private readonly Uri _baseAddress;
     private readonly AuthenticationHeaderValue? _authorization;
+    private readonly KeyValuePair<string, string>[] _headers;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<(string Project, string Id), Hold> _holds = [];
@@ -44,10 +45,18 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     /// <summary>Initializes a new instance of the <see cref="LiteLlmServerBudgetStore"/> class.</summary>
     /// <param name="httpClient">The client to send requests with; timeouts and retries are its handlers' business.</param>
     /// <param name="baseAddress">The server's address, for example <c>https://api.litellm.ai/</c>.</param>
-    /// <param name="apiKey">Sent as a bearer token, or <see langword="null"/> for none.</param>
+    /// <param name="apiKey">Sent as a bearer token, or <see langword="null"/> for none. Never logged or put in exception messages.</param>
+    /// <param name="headers">
+    /// Sent, as given, with every request (LiteLLM's <c>headers=</c>), or <see langword="null"/> for none: an
+    /// <c>Authorization</c> header instead of <paramref name="apiKey"/>, a gateway's key. A <c>Content-Type</c> of
+    /// <c>application/json</c>, LiteLLM's default, is allowed and left to the body. Values are never put in exception messages.
+    /// </param>
     /// <param name="timeProvider">The clock of periods and in-process holds, or <see langword="null"/> for the system clock.</param>
-    /// <exception cref="ArgumentException"><paramref name="baseAddress"/> is not an absolute http or https URI, or the key is blank.</exception>
-    public LiteLlmServerBudgetStore(HttpClient httpClient, Uri baseAddress, string? apiKey = null, TimeProvider? timeProvider = null)
+    /// <exception cref="ArgumentException">
+    /// <paramref name="baseAddress"/> is not an absolute http or https URI, the key is blank or has control characters,
+    /// or a header is invalid or an <c>Authorization</c> header comes with a key.
+    /// </exception>
+    public LiteLlmServerBudgetStore(HttpClient httpClient, Uri baseAddress, string? apiKey = null, IEnumerable<KeyValuePair<string, string>>? headers = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         ArgumentNullException.ThrowIfNull(baseAddress);
@@ -59,11 +68,22 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         if (apiKey is not null)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
+            if (apiKey.Any(char.IsControl))
+            {
+                throw new ArgumentException("The API key must not have control characters.", nameof(apiKey)); // never the key itself
+            }
+        }
+
+        KeyValuePair<string, string>[] extra = [.. headers ?? []];
+        if (RequestHeaderRules.Problems(extra, nameof(headers), apiKey is null ? null : nameof(apiKey)).FirstOrDefault() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(headers));
         }
 
         _http = httpClient;
         _baseAddress = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
         _authorization = apiKey is null ? null : new AuthenticationHeaderValue("Bearer", apiKey);
+        _headers = extra;
         _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
@@ -419,6 +439,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseAddress, route)) { Content = JsonContent.Create<JsonNode>(body, JsonNodeType) };
         request.Headers.Authorization = _authorization;
+        RequestHeaderRules.Apply(request.Headers, _headers);
         HttpResponseMessage response;
         try
         {
@@ -438,7 +459,9 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
                 throw response.StatusCode switch
                 {
                     HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new UnauthorizedAccessException(
-                        $"The budget server at {_baseAddress} did not accept the API key for project '{project}' ({status})."),
+                        _authorization is null && !RequestHeaderRules.HasAuthorization(_headers)
+                            ? $"The budget server at {_baseAddress} needs an API key for project '{project}' ({status}) and none was sent. Pass one as the apiKey argument, or as an Authorization header in headers."
+                            : $"The budget server at {_baseAddress} did not accept the API key for project '{project}' ({status})."),
                     HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError => new BudgetStoreUnavailableException(
                         $"The budget server at {_baseAddress} answered {status} {response.ReasonPhrase} to /{route}: {detail}"),
                     _ => new ArgumentException($"The budget server rejected /{route} for project '{project}' ({status}): {detail}"),
@@ -552,7 +575,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         null => BudgetPeriod.None,
         JsonValueKind.Number when ParseDecimal(duration) is { } days && LiteLlmUserDict.PeriodOfDays(days) is { } period => period,
         JsonValueKind.String when BudgetPeriodNames.TryParse(duration.GetValue<string>(), out BudgetPeriod named) && named != BudgetPeriod.None => named,
-        _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31, or 365 days, or are daily, weekly, monthly or yearly."),
+        _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31 (whole days), 365 or 366 days, or are daily, weekly, monthly or yearly."),
     };
 
     private static decimal Number(JsonObject entry, string name) => entry[name] switch

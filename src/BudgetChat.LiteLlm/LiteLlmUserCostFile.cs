@@ -203,7 +203,7 @@ public static class LiteLlmUserCostFile
 
         BudgetPeriod period = Number(entry, "duration") is not { } days
             ? BudgetPeriod.None
-            : LiteLlmUserDict.PeriodOfDays(days) ?? throw new FormatException($"'duration' is {days} days; LiteLLM budgets last 1, 7, 28 to 31, or 365 days.");
+            : LiteLlmUserDict.PeriodOfDays(days) ?? throw new FormatException($"'duration' is {days} days; LiteLLM budgets last 1, 7, 28 to 31 (whole days), 365 or 366 days.");
         DateTimeOffset? windowStart = Time(entry, "last_updated_at") ?? Time(entry, "created_at");
         decimal spent = Number(entry, "current_cost") ?? 0m;
         if (spent < 0m)

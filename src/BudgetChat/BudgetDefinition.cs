@@ -7,6 +7,9 @@ public sealed record BudgetDefinition
     /// <summary>The most alert thresholds one budget may have.</summary>
     public const int MaxAlertThresholds = 16;
 
+    /// <summary>The largest alert threshold, as a fraction of the limit (1000 times the limit); the budget service refuses larger ones too.</summary>
+    public const decimal MaxAlertThreshold = 1_000m;
+
     private readonly decimal[] _alertThresholds;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetDefinition"/> class.</summary>
@@ -18,9 +21,9 @@ public sealed record BudgetDefinition
     /// <param name="alignment">Whether windows follow the calendar or count from the last reset.</param>
     /// <param name="alertThresholds">
     /// Fractions of the limit (for example 0.8 and 1.0) whose crossing raises a <see cref="BudgetAlert"/>, once per
-    /// window each; <see langword="null"/> for none.
+    /// window each, above 0 and at most <see cref="MaxAlertThreshold"/>; <see langword="null"/> for none.
     /// </param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative or above <see cref="Stores.BudgetAmounts.Max"/>, an enum value is undefined, or a threshold is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is negative or above <see cref="Stores.BudgetAmounts.Max"/>, an enum value is undefined, or a threshold is not positive or above <see cref="MaxAlertThreshold"/>.</exception>
     /// <exception cref="ArgumentException">There are more than <see cref="MaxAlertThresholds"/> thresholds.</exception>
     public BudgetDefinition(decimal limit, BudgetPeriod period = BudgetPeriod.None, BudgetWindowAlignment alignment = BudgetWindowAlignment.Calendar, IEnumerable<decimal>? alertThresholds = null)
     {
@@ -39,6 +42,11 @@ public sealed record BudgetDefinition
         if (thresholds.Length > 0 && thresholds[0] <= 0m)
         {
             throw new ArgumentOutOfRangeException(nameof(alertThresholds), thresholds[0], "Alert thresholds are fractions of the limit and must be positive, for example 0.8 for 80%.");
+        }
+
+        if (thresholds.Length > 0 && thresholds[^1] > MaxAlertThreshold)
+        {
+            throw new ArgumentOutOfRangeException(nameof(alertThresholds), thresholds[^1], $"Alert thresholds are fractions of the limit and must be at most {MaxAlertThreshold}, for example 0.8 for 80%.");
         }
 
         if (thresholds.Length > MaxAlertThresholds)

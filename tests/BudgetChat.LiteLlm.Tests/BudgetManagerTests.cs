@@ -49,6 +49,15 @@ public sealed class BudgetManagerTests
     }
 
     [Fact]
+    public async Task CreateBudget_WithABareNullDuration_Compiles_AndMeansNoPeriod()
+    {
+        BudgetState budget = await _manager.CreateBudgetAsync("1234", 10m, null);
+
+        Assert.Equal(BudgetPeriod.None, budget.Definition.Period);
+        Assert.Null(budget.WindowEnd);
+    }
+
+    [Fact]
     public async Task CreateBudget_RejectsBadInput_NamingTheParameter()
     {
         Assert.Equal("duration", (await Assert.ThrowsAsync<ArgumentException>(() => _manager.CreateBudgetAsync("1234", 10m, "fortnightly"))).ParamName);

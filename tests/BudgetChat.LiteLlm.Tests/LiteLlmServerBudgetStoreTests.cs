@@ -189,7 +189,9 @@ public sealed class LiteLlmServerBudgetStoreTests : IAsyncLifetime
 
         Assert.Contains("'alice'", read.Message, StringComparison.Ordinal);
         Assert.Contains(duration, read.Message, StringComparison.Ordinal);
+        Assert.Contains("1, 7, 28 to 31 (whole days), 365 or 366 days", read.Message, StringComparison.Ordinal); // every number it accepts
         Assert.Equal(HttpStatusCode.BadRequest, written.StatusCode);
+        Assert.Contains("1, 7, 28 to 31 whole days, 365 or 366", await written.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         BudgetState kept = (await native.GetBudgetAsync(Project, Key))!;
         Assert.Equal(1m, kept.Spent);
         Assert.Equal(BudgetPeriod.Daily, kept.Definition.Period);

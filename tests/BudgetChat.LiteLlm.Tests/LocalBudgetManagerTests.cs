@@ -120,6 +120,7 @@ public sealed class LocalBudgetManagerTests : IDisposable
         var ex = await Assert.ThrowsAsync<FormatException>(() => manager.GetUsersAsync());
 
         Assert.Contains(LiteLlmFile, ex.Message, StringComparison.Ordinal);
+        Assert.True(!content.Contains("\"duration\"", StringComparison.Ordinal) || ex.Message.Contains("1, 7, 28 to 31 (whole days), 365 or 366 days", StringComparison.Ordinal), ex.Message);
         Assert.Equal(content, File.ReadAllText(LiteLlmFile));
         Assert.Empty(await manager.Store.ListBudgetsAsync("p"));
         Assert.Contains(_logs.Collector.GetSnapshot(), r => r.Level == LogLevel.Error && r.Message.Contains(LiteLlmFile, StringComparison.Ordinal));

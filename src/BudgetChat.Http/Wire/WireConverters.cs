@@ -16,8 +16,8 @@ internal static class WireLimits
     /// <summary>The largest amount of money accepted anywhere, in US dollars: far beyond any budget, far from overflow.</summary>
     public const decimal MaxMoney = BudgetChat.Stores.BudgetAmounts.Max;
 
-    /// <summary>The largest alert threshold accepted (a fraction of the limit).</summary>
-    public const decimal MaxThreshold = 1_000m;
+    /// <summary>The largest alert threshold accepted (a fraction of the limit): the library's own rule.</summary>
+    public const decimal MaxThreshold = BudgetDefinition.MaxAlertThreshold;
 
     /// <summary>The earliest time accepted.</summary>
     public static readonly DateTimeOffset MinTime = DateTimeOffset.UnixEpoch;

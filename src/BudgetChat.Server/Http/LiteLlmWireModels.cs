@@ -62,7 +62,7 @@ internal sealed class LiteLlmDurationConverter : JsonConverter<BudgetPeriod?>
                 return period;
             default:
                 string raw = reader.TokenType == JsonTokenType.String ? $"\"{reader.GetString()}\"" : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
-                throw new WireValueException($"must be LiteLLM's number of days (1, 7, 28 to 31, 365) or one of daily, weekly, monthly, yearly; it is {raw}.");
+                throw new WireValueException($"must be LiteLLM's number of days (1, 7, 28 to 31 whole days, 365 or 366) or one of daily, weekly, monthly, yearly; it is {raw}.");
         }
     }
 
