@@ -193,6 +193,7 @@ public static class BudgetServer
         {
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default);
             options.SerializerOptions.TypeInfoResolverChain.Insert(1, LiteLlmJsonContext.Default);
+            options.SerializerOptions.TypeInfoResolverChain.Insert(2, LiteLlmErrorJsonContext.Default);
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         });
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<BudgetServerOptions>>(static (kestrel, server) =>

@@ -119,6 +119,22 @@ public sealed class LiteLlmErrorShapeTests(LiteLlmErrorShapeTests.Hosts hosts) :
         Api.AssertProblem(HttpStatusCode.Unauthorized, status, body, response);
     }
 
+    [Fact]
+    public async Task TheOpenApiDocument_DescribesLiteLlmsErrorShape_OnItsRoutes()
+    {
+        using HttpClient client = new() { BaseAddress = hosts.For(Host.Open).BaseAddress };
+
+        var (_, document, _) = await client.GetJsonAsync("openapi/v1.json");
+
+        foreach (string path in (string[])["/get_budget", "/set_budget"])
+        {
+            JsonElement unauthorized = document.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("responses").GetProperty("401");
+            JsonElement content = unauthorized.GetProperty("content");
+            Assert.Equal(["application/json"], content.EnumerateObject().Select(p => p.Name));
+            Assert.Contains("LiteLlmErrorResponse", content.GetRawText(), StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>What LiteLLM's <c>load_data</c> does with an answer: <c>status == "error"</c>, or it reads <c>data</c>.</summary>
     private static string ReadAsLiteLlm(string text)
     {

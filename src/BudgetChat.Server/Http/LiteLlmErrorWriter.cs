@@ -38,6 +38,10 @@ internal sealed class LiteLlmErrorWriter : IProblemDetailsWriter
         return Routes.Contains(value, StringComparer.OrdinalIgnoreCase);
     }
 
+    /// <summary>The OpenAPI metadata of an error of LiteLLM's routes: <see cref="LiteLlmErrorResponse"/> as <c>application/json</c>.</summary>
+    public static ProducesResponseTypeMetadata Produces(int statusCode) =>
+        new(statusCode, typeof(LiteLlmErrorResponse), ["application/json"]);
+
     public bool CanWrite(ProblemDetailsContext context) => IsLiteLlmRoute(context.HttpContext.Request.Path);
 
     public ValueTask WriteAsync(ProblemDetailsContext context)
