@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
@@ -167,6 +168,8 @@ public static class BudgetServer
             }
         });
 
+        // First of the writers, which the service asks in order: LiteLLM's routes answer errors in LiteLLM's shape.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IProblemDetailsWriter, LiteLlmErrorWriter>());
         services.AddProblemDetails();
         services.AddExceptionHandler<BudgetServerExceptionHandler>();
         services.AddHealthChecks().AddCheck<BudgetStoreHealthCheck>("budget-store");
@@ -190,6 +193,7 @@ public static class BudgetServer
         {
             options.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJsonContext.Default);
             options.SerializerOptions.TypeInfoResolverChain.Insert(1, LiteLlmJsonContext.Default);
+            options.SerializerOptions.TypeInfoResolverChain.Insert(2, LiteLlmErrorJsonContext.Default);
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         });
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<BudgetServerOptions>>(static (kestrel, server) =>

@@ -41,6 +41,16 @@ public sealed class BudgetServerOptions : IValidatableObject
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
     /// <summary>
+    /// Gets or sets the largest request body accepted by LiteLLM's routes, <c>/get_budget</c> and <c>/set_budget</c>, in
+    /// bytes; a larger one is answered with 413. LiteLLM's hosted client saves its whole <c>user_dict</c> in one
+    /// <c>/set_budget</c> and never reads the answer, so a refusal loses the save silently. Defaults to 64 MiB, about
+    /// 200,000 users as LiteLLM writes them (some 300 bytes each). The caller's key is checked before the body is read
+    /// past <see cref="MaxRequestBodyBytes"/>.
+    /// </summary>
+    [Range(typeof(long), "1024", "1073741824")]
+    public long MaxLiteLlmBodyBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>
     /// Gets or sets the id of the time zone whose calendar aligns daily, weekly, monthly and yearly windows
     /// (an IANA or Windows id such as <c>Europe/Paris</c>). Defaults to <c>UTC</c>.
     /// </summary>

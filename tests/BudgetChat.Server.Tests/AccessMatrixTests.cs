@@ -183,11 +183,11 @@ public sealed class AccessMatrixTests
             return;
         }
 
-        // A refusal is a ProblemDetails that says why, and changes nothing.
-        string? detail = answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("detail", out JsonElement d) ? d.GetString() : null;
-        if (response.Content.Headers.ContentType?.MediaType != "application/problem+json" || detail is null)
+        // A refusal is a ProblemDetails (LiteLLM's status error on its routes) that says why, and changes nothing.
+        string? detail = Api.Detail(answer);
+        if (response.Content.Headers.ContentType?.MediaType != Api.ErrorMediaType(response) || detail is null)
         {
-            failures.Add($"{cell}: {(int)status} is not a ProblemDetails with a detail");
+            failures.Add($"{cell}: {(int)status} is not an error answer with a detail");
         }
         else if (detailNames is not null && !detail.Contains(detailNames, StringComparison.Ordinal))
         {
@@ -203,6 +203,5 @@ public sealed class AccessMatrixTests
     private static async Task<string> SnapshotAsync(BudgetServerHost host) =>
         await Api.SnapshotAsync(host.Store, "acme") + "\n--\n" + await Api.SnapshotAsync(host.Store, "globex");
 
-    private static string Describe(JsonElement answer) =>
-        answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("detail", out JsonElement detail) ? detail.GetString() ?? string.Empty : string.Empty;
+    private static string Describe(JsonElement answer) => Api.Detail(answer) ?? string.Empty;
 }

@@ -62,10 +62,21 @@ internal static class Api
 
     public static string? String(this JsonElement element, string property) => element.GetProperty(property).GetString();
 
-    /// <summary>Asserts a ProblemDetails answer (<c>application/problem+json</c>) with the status and a detail.</summary>
+    /// <summary>
+    /// Asserts an error answer with the status and a detail: a ProblemDetails (<c>application/problem+json</c>), or on
+    /// LiteLLM's routes LiteLLM's <c>{"status": "error", "message": ...}</c>.
+    /// </summary>
     public static void AssertProblem(HttpStatusCode expected, HttpStatusCode status, JsonElement body, HttpResponseMessage response)
     {
         Assert.Equal(expected, status);
+        if (IsLiteLlmRoute(response))
+        {
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("error", body.String("status"));
+            Assert.False(string.IsNullOrWhiteSpace(body.String("message")));
+            return;
+        }
+
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal((int)expected, body.GetProperty("status").GetInt32());
         if (body.TryGetProperty("detail", out JsonElement detail))
@@ -73,6 +84,19 @@ internal static class Api
             Assert.False(string.IsNullOrWhiteSpace(detail.GetString()));
         }
     }
+
+    /// <summary>The media type of the service's errors on the route the response answered.</summary>
+    public static string ErrorMediaType(HttpResponseMessage response) => IsLiteLlmRoute(response) ? "application/json" : "application/problem+json";
+
+    /// <summary>What an error answer says: a ProblemDetails' <c>detail</c>, or the <c>message</c> of LiteLLM's shape.</summary>
+    public static string? Detail(JsonElement body) =>
+        body.ValueKind != JsonValueKind.Object ? null
+        : body.TryGetProperty("detail", out JsonElement detail) ? detail.GetString()
+        : body.TryGetProperty("message", out JsonElement message) && message.ValueKind == JsonValueKind.String ? message.GetString()
+        : null;
+
+    private static bool IsLiteLlmRoute(HttpResponseMessage response) =>
+        response.RequestMessage?.RequestUri?.AbsolutePath is "/get_budget" or "/set_budget";
 
     /// <summary>A comparable picture of a project's budgets: everything a request could change.</summary>
     public static async Task<string> SnapshotAsync(IBudgetStore store, string project)

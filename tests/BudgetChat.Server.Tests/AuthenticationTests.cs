@@ -85,7 +85,7 @@ public sealed class AuthenticationTests : IAsyncLifetime
         var (status, body, response) = await _host.CreateClient(Api.GlobexKey).SendJsonAsync(new HttpMethod(method), path, json);
 
         Api.AssertProblem(HttpStatusCode.Forbidden, status, body, response);
-        Assert.Contains("acme", body.String("detail"), StringComparison.Ordinal);
+        Assert.Contains("acme", Api.Detail(body), StringComparison.Ordinal);
         Assert.Equal(before, await Api.SnapshotAsync(_host.Store, "acme"));
     }
 

@@ -136,7 +136,7 @@ public sealed class BadRequestTests : IAsyncLifetime
             Assert.True(errors.TryGetProperty(field!, out JsonElement messages), $"errors has no '{field}': {body.GetRawText()}");
             Assert.All(messages.EnumerateArray(), m => Assert.False(string.IsNullOrWhiteSpace(m.GetString())));
             Assert.Contains(field!.Split('.')[^1], messages[0].GetString()!, StringComparison.Ordinal);
-            Assert.Contains(messages[0].GetString()!, body.String("detail"), StringComparison.Ordinal);
+            Assert.Contains(messages[0].GetString()!, Api.Detail(body), StringComparison.Ordinal);
         }
         else if (field is not null)
         {

@@ -90,7 +90,7 @@ public sealed class InvalidTextTests : IAsyncLifetime
         string text = await response.Content.ReadAsStringAsync();
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(Api.ErrorMediaType(response), response.Content.Headers.ContentType?.MediaType);
         using JsonDocument answer = JsonDocument.Parse(text);
         JsonElement errors = answer.RootElement.GetProperty("errors");
         Assert.True(errors.TryGetProperty(field, out JsonElement messages), $"errors has no '{field}': {text}");

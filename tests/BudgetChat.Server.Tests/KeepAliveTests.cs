@@ -10,7 +10,8 @@ namespace BudgetChat.Server.Tests;
 /// <summary>
 /// Refusals on a reused keep-alive connection: a request refused before its body is read (415, 413, 401, 403, 400)
 /// gets a complete answer, and the next request on the same client succeeds. The service either keeps the connection
-/// (it drains a body within <c>MaxRequestBodyBytes</c>) or says <c>Connection: close</c> and closes it (a larger body,
+/// (it drains a body within <c>MaxRequestBodyBytes</c>, or reads one within <c>MaxLiteLlmBodyBytes</c> on LiteLLM's
+/// routes) or says <c>Connection: close</c> and closes it (a larger body,
 /// which it will not read); it never closes a connection it left open.
 /// </summary>
 public sealed class KeepAliveTests : IAsyncLifetime
@@ -41,6 +42,14 @@ public sealed class KeepAliveTests : IAsyncLifetime
         ["400, not JSON, 1 KB"] = (() => Post($"{P}/charges", Bytes(1_000), "application/json"), HttpStatusCode.BadRequest, true),
         ["400, not JSON, 1 KB, chunked"] = (() => Post($"{P}/charges", Bytes(1_000), "application/json", chunked: true), HttpStatusCode.BadRequest, true),
         ["400, a bad key before the body, 1 KB"] = (() => Post($"{P}/budget/get-or-create?key=%20", Bytes(1_000), "application/json"), HttpStatusCode.BadRequest, true),
+
+        // LiteLLM's routes read up to MaxLiteLlmBodyBytes once the caller is authorized; before that, as every route.
+        ["LiteLLM 400, not JSON, 300 KB"] = (() => Post("set_budget", Bytes(300_000), "application/json"), HttpStatusCode.BadRequest, true),
+        ["LiteLLM 400, not JSON, 300 KB, chunked"] = (() => Post("set_budget", Bytes(300_000), "application/json", chunked: true), HttpStatusCode.BadRequest, true),
+        ["LiteLLM 401, 1 KB"] = (() => Post("get_budget", Bytes(1_000), "application/json", key: null), HttpStatusCode.Unauthorized, true),
+        ["LiteLLM 401, 300 KB"] = (() => Post("set_budget", Bytes(300_000), "application/json", key: null), HttpStatusCode.Unauthorized, false),
+        ["LiteLLM 413, 600 KB"] = (() => Post("set_budget", Bytes(600_000), "application/json"), HttpStatusCode.RequestEntityTooLarge, false),
+        ["LiteLLM 413, 600 KB, chunked"] = (() => Post("get_budget", Bytes(600_000), "application/json", chunked: true), HttpStatusCode.RequestEntityTooLarge, false),
     };
 
     public async Task InitializeAsync()
@@ -48,6 +57,7 @@ public sealed class KeepAliveTests : IAsyncLifetime
         var options = new BudgetServerHostOptions();
         options.ApiKeys.Add(("acme", Api.AcmeKey));
         options.Configuration["BudgetServer:Limits:PermitsPerSecond"] = "0";
+        options.Configuration["BudgetServer:MaxLiteLlmBodyBytes"] = "500000";
         _host = await BudgetServerHost.StartAsync(options);
         await _host.Store.SetBudgetAsync("acme", "k", new BudgetDefinition(1000m));
 
@@ -96,10 +106,9 @@ public sealed class KeepAliveTests : IAsyncLifetime
             string text = await response.Content.ReadAsStringAsync();
 
             Assert.True(response.StatusCode == status, $"{name}, round {round}: {(int)response.StatusCode} {text}");
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             using (JsonDocument problem = JsonDocument.Parse(text))
             {
-                Assert.Equal((int)status, problem.RootElement.GetProperty("status").GetInt32());
+                Api.AssertProblem(status, response.StatusCode, problem.RootElement, response);
             }
 
             await AssertServedAsync($"after round {round}");

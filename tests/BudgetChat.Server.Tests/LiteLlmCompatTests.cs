@@ -111,7 +111,8 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         var (status, body, _) = await client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
 
         Assert.Equal(HttpStatusCode.NotImplemented, status);
-        Assert.Contains("ITransactionalBudgetStore", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("error", body.String("status"));
+        Assert.Contains("ITransactionalBudgetStore", body.String("message"), StringComparison.Ordinal);
         BudgetState bob = Assert.Single(await inner.ListBudgetsAsync("acme"));
         Assert.Equal(("user:bob", 5m), (bob.Key, bob.Limit));
     }

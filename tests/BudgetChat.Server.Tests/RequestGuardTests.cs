@@ -36,7 +36,7 @@ public sealed class RequestGuardTests
             using HttpResponseMessage response = await client.SendAsync(request);
             JsonElement body = await response.ReadJsonAsync();
             Api.AssertProblem(HttpStatusCode.MisdirectedRequest, response.StatusCode, body, response);
-            Assert.Contains("rebind.evil.example", body.String("detail"), StringComparison.Ordinal);
+            Assert.Contains("rebind.evil.example", Api.Detail(body), StringComparison.Ordinal);
         }
 
         Assert.Equal(before, await Api.SnapshotAsync(host.Store, "acme"));
@@ -101,7 +101,7 @@ public sealed class RequestGuardTests
 
             JsonElement body = await response.ReadJsonAsync();
             Api.AssertProblem(HttpStatusCode.UnsupportedMediaType, response.StatusCode, body, response);
-            Assert.Contains(contentType ?? "no Content-Type", body.String("detail"), StringComparison.Ordinal);
+            Assert.Contains(contentType ?? "no Content-Type", Api.Detail(body), StringComparison.Ordinal);
         }
 
         Assert.Equal(before, await Api.SnapshotAsync(host.Store, "acme"));
@@ -148,7 +148,7 @@ public sealed class RequestGuardTests
 
             JsonElement body = await response.ReadJsonAsync();
             Api.AssertProblem(HttpStatusCode.Forbidden, response.StatusCode, body, response);
-            Assert.Contains(origin, body.String("detail"), StringComparison.Ordinal);
+            Assert.Contains(origin, Api.Detail(body), StringComparison.Ordinal);
             Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
         }
 

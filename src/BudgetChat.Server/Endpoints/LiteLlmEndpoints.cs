@@ -32,10 +32,8 @@ internal sealed class LiteLlmEndpoints
         RouteGroupBuilder group = endpoints.MapGroup(string.Empty)
             .RequireAuthorization(ProjectAccess.CallerPolicy)
             .WithTags("LiteLLM compatibility")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .WithMetadata(LiteLlmErrorWriter.Produces(StatusCodes.Status400BadRequest), LiteLlmErrorWriter.Produces(StatusCodes.Status401Unauthorized),
+                LiteLlmErrorWriter.Produces(StatusCodes.Status403Forbidden), LiteLlmErrorWriter.Produces(StatusCodes.Status413PayloadTooLarge));
 
         group.MapPost("/get_budget", GetBudgetAsync)
             .WithName("LiteLlmGetBudget").WithSummary("LiteLLM BudgetManager (hosted): the project's user_dict.")
@@ -48,7 +46,7 @@ internal sealed class LiteLlmEndpoints
             .RequireAuthorization(ProjectAccess.AdminPolicy)
             .Accepts<LiteLlmSetBudgetRequest>("application/json")
             .Produces<LiteLlmStatusResponse>()
-            .ProducesProblem(StatusCodes.Status501NotImplemented);
+            .WithMetadata(LiteLlmErrorWriter.Produces(StatusCodes.Status501NotImplemented));
     }
 
     private static async Task<IResult> GetBudgetAsync(HttpContext context, IBudgetStore store, CancellationToken cancellationToken)

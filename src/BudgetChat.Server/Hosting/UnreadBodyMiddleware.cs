@@ -10,8 +10,11 @@ namespace BudgetChat.Server.Hosting;
 /// <remarks>
 /// <para>
 /// Most refusals (415, 401, 403, 413, a bad route or key) are answered before the body is read. After the answer Kestrel
-/// reads and discards what is left, so that the connection can serve the next request, but no more than the request body
-/// limit (<see cref="BudgetServerOptions.MaxRequestBodyBytes"/>): past it, it closes the connection. The answer was
+/// reads and discards what is left, so that the connection can serve the next request, but no more than the request's
+/// body limit: past it, it closes the connection. That limit is the route's as the request stands when it is answered
+/// (<see cref="IHttpMaxRequestBodySizeFeature"/>): <see cref="BudgetServerOptions.MaxRequestBodyBytes"/>, raised to
+/// <see cref="BudgetServerOptions.MaxLiteLlmBodyBytes"/> only when LiteLLM's routes read their body, after the caller
+/// is authorized; so a LiteLLM request refused before that is drained no further than any other. The answer was
 /// already sent as keep-alive, so a client that reuses the connection meanwhile loses its next request ("the response
 /// ended prematurely"). A body with a <c>Content-Length</c> within the limit is drained and the connection kept; a larger
 /// one, or a chunked one of unknown length, is never read, and the answer says the connection ends with it.

@@ -11,24 +11,35 @@ using Microsoft.Extensions.Options;
 namespace BudgetChat.Server.Http;
 
 /// <summary>
-/// Reads a request body with a strict source-generated <see cref="JsonTypeInfo{T}"/>, within
-/// <see cref="BudgetServerOptions.MaxRequestBodyBytes"/>. A body the serializer refuses is answered with a 400 that
-/// names every field at fault, not only the first one the serializer met. This type is thread-safe.
+/// Reads a request body with a strict source-generated <see cref="JsonTypeInfo{T}"/>, within the route's body limit
+/// (<see cref="BudgetServerOptions.MaxRequestBodyBytes"/>, or <see cref="BudgetServerOptions.MaxLiteLlmBodyBytes"/> for
+/// LiteLLM's routes). A body the serializer refuses is answered with a 400 that names every field at fault, not only
+/// the first one the serializer met. This type is thread-safe.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The body is deserialized as it arrives, from the request stream: a <c>user_dict</c> of 100,000 users is never held
+/// as text as well as values. What was read is kept aside (in memory up to <see cref="BudgetServerOptions.MaxRequestBodyBytes"/>,
+/// past it in a temporary file) only so that a refused body can be described.
+/// </para>
+/// <para>
 /// The serializer stops at the first error. To name them all, a refused body is looked at again, one property at a
 /// time, against the same contract (its properties, their converters, what is required): an unknown or repeated
 /// property, a missing required one, and each value its own converter refuses.
+/// </para>
 /// </remarks>
 internal sealed class RequestReader
 {
     private readonly JsonSerializerOptions _options;
     private readonly JsonSerializerOptions _oneProperty;
+    private readonly Func<BudgetServerOptions, long> _limit;
 
     /// <param name="options">The strict options of the request types (a source-generated context's).</param>
-    public RequestReader(JsonSerializerOptions options)
+    /// <param name="limit">The body limit of the routes, from the service's options.</param>
+    public RequestReader(JsonSerializerOptions options, Func<BudgetServerOptions, long> limit)
     {
         _options = options;
+        _limit = limit;
 
         // To check one property alone, the others of its object must not be missing.
         _oneProperty = new JsonSerializerOptions(options) { RespectRequiredConstructorParameters = false };
@@ -36,59 +47,44 @@ internal sealed class RequestReader
     }
 
     /// <summary>Reads the requests of the <c>/v1</c> routes.</summary>
-    public static RequestReader Wire { get; } = new(WireJsonContext.Default.Options);
+    public static RequestReader Wire { get; } = new(WireJsonContext.Default.Options, static o => o.MaxRequestBodyBytes);
 
-    /// <summary>Reads the requests of LiteLLM's routes.</summary>
-    public static RequestReader LiteLlm { get; } = new(LiteLlmJsonContext.Default.Options);
+    /// <summary>Reads the requests of LiteLLM's routes, whose <c>/set_budget</c> carries every user in one body.</summary>
+    public static RequestReader LiteLlm { get; } = new(LiteLlmJsonContext.Default.Options, static o => o.MaxLiteLlmBodyBytes);
 
     /// <summary>Reads the body as a <typeparamref name="T"/>; on failure the error is the 400 or 413 answer, and the value is <see langword="null"/>.</summary>
     public async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type)
         where T : class
     {
-        (byte[]? body, IResult? error) = await ReadBodyAsync(context).ConfigureAwait(false);
-        if (error is not null)
-        {
-            return (null, error);
-        }
-
-        if (FindInvalidText(body!) is { } invalidText)
-        {
-            return (null, invalidText);
-        }
-
-        try
-        {
-            if (JsonSerializer.Deserialize(body!, type) is { } value)
-            {
-                return (value, null);
-            }
-        }
-        catch (JsonException)
-        {
-            // Described below, with every other fault of the body.
-        }
-
-        return (null, Describe(body!, type));
-    }
-
-    private static async Task<(byte[]? Body, IResult? Error)> ReadBodyAsync(HttpContext context)
-    {
-        long limit = context.RequestServices.GetRequiredService<IOptions<BudgetServerOptions>>().Value.MaxRequestBodyBytes;
+        BudgetServerOptions options = context.RequestServices.GetRequiredService<IOptions<BudgetServerOptions>>().Value;
+        long limit = _limit(options);
         HttpRequest request = context.Request;
         if (request.ContentLength > limit)
         {
             return (null, Problems.TooLarge(limit));
         }
 
+        // Raised (or lowered) for this request only, now that the caller is known: refusals before this point leave
+        // Kestrel draining no more than MaxRequestBodyBytes (UnreadBodyMiddleware).
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
             sizeFeature.MaxRequestBodySize = limit;
         }
 
-        using var buffer = new MemoryStream();
+        request.EnableBuffering((int)Math.Min(options.MaxRequestBodyBytes, limit));
+        Stream body = request.Body;
+        T? value = null;
         try
         {
-            await request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            try
+            {
+                value = await JsonSerializer.DeserializeAsync(body, type, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (JsonException)
+            {
+                // Described below from the copy, with every other fault of the body; read the rest of it first.
+                await body.CopyToAsync(Stream.Null, context.RequestAborted).ConfigureAwait(false);
+            }
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -96,12 +92,25 @@ internal sealed class RequestReader
         }
 
         UnreadBodyMiddleware.MarkBodyRead(context);
-        return buffer.Length switch
+        if (body.Length > limit)
         {
-            0 => (null, Problems.Validation("body", "The request body is empty; a JSON object is required.")),
-            _ when buffer.Length > limit => (null, Problems.TooLarge(limit)),
-            _ => (buffer.ToArray(), null),
-        };
+            return (null, Problems.TooLarge(limit));
+        }
+
+        if (value is not null)
+        {
+            return (value, null);
+        }
+
+        if (body.Length == 0)
+        {
+            return (null, Problems.Validation("body", "The request body is empty; a JSON object is required."));
+        }
+
+        byte[] copy = new byte[body.Length];
+        body.Position = 0;
+        await body.ReadExactlyAsync(copy, context.RequestAborted).ConfigureAwait(false);
+        return (null, FindInvalidText(copy) ?? Describe(copy, type));
     }
 
     /// <summary>
