@@ -92,8 +92,8 @@ public sealed class LiteLlmUserCostFileTests : IDisposable
     [Fact]
     public async Task Import_OfAnEndedWindow_StartsANewWindowNow_AtZero()
     {
-        decimal threeDaysAgo = LiteLlmUserDict.ToUnixSeconds(Now.AddDays(-3));
-        File.WriteAllText(FilePath, $$"""{ "old": { "total_budget": 10, "duration": 1, "created_at": {{threeDaysAgo}}, "last_updated_at": {{threeDaysAgo}}, "current_cost": 5.0 } }""");
+        decimal longAgo = LiteLlmUserDict.ToUnixSeconds(Now.AddHours(-84));
+        File.WriteAllText(FilePath, $$"""{ "old": { "total_budget": 10, "duration": 1, "created_at": {{longAgo}}, "last_updated_at": {{longAgo}}, "current_cost": 5.0 } }""");
         InMemoryBudgetStore store = Store();
 
         await LiteLlmUserCostFile.ImportAsync(store, "p", FilePath, _time);
@@ -101,7 +101,7 @@ public sealed class LiteLlmUserCostFileTests : IDisposable
         BudgetState old = (await store.GetBudgetAsync("p", "user:old"))!;
         Assert.Equal(0m, old.Spent);
         Assert.Equal(Now, old.WindowStart);
-        Assert.Equal(Now.AddDays(-3), old.CreatedAt);
+        Assert.Equal(Now.AddHours(-84), old.CreatedAt);
     }
 
     [Fact]
