@@ -10,10 +10,13 @@ namespace BudgetChat.LiteLlm;
 /// <remarks>
 /// <para>
 /// An entry is LiteLLM's <c>user_dict[user]</c>: <c>total_budget</c>, and for a budget with a period
-/// <c>duration</c> (days: 1, 7, 28 and 365, as LiteLLM's <c>create_budget</c> writes), <c>created_at</c> and
-/// <c>last_updated_at</c> (Unix seconds; LiteLLM resets once <c>now − last_updated_at</c> reaches the duration, so it
-/// is the window start); then <c>current_cost</c> and <c>model_cost</c> once something was charged. User names are
-/// read and written by <see cref="LiteLlmUserDict"/>.
+/// <c>duration</c> (days), <c>created_at</c> and <c>last_updated_at</c> (Unix seconds; LiteLLM resets once
+/// <c>now − last_updated_at</c> reaches the duration); then <c>current_cost</c> and <c>model_cost</c>. The file holds
+/// users only, under their own names (<see cref="LiteLlmUserDict"/>): LiteLLM lists every entry as a user. Written
+/// windows are <see cref="LiteLlmUserDict.ToLiteLlmWindow"/>'s, so LiteLLM resets them when the store does, and each
+/// entry carries one member LiteLLM ignores, <c>"budgetchat": { "key": ... }</c>. Files earlier BudgetChat versions
+/// wrote are still read: their top-level <c>budgetchat</c> entry is skipped and their <c>budgetchat:key</c> names read
+/// as that key.
 /// </para>
 /// <para>
 /// Reading checks the whole file before anything is written to the store: a file that is not valid JSON, or has an
@@ -46,8 +49,9 @@ public static class LiteLlmUserCostFile
     /// <returns>How many users were imported.</returns>
     /// <remarks>
     /// A budget with a period becomes a <see cref="BudgetWindowAlignment.Rolling"/> budget counted from
-    /// <c>last_updated_at</c>; its spend is carried over only while that window lasts (LiteLLM's own reset rule), so an
-    /// ended window starts at $0 as it would in LiteLLM. An existing budget of the same user gets the file's definition
+    /// <c>last_updated_at</c>; its spend is carried over only while that window lasts by LiteLLM's own reset rule
+    /// (<see cref="LiteLlmUserDict.HasEnded"/>, with the entry's own <c>duration</c>), so an ended window starts now at
+    /// $0, as LiteLLM's <c>reset_on_duration</c> would start it. An existing budget of the same user gets the file's definition
     /// and is charged the file's spend on top of its own: import into a project without budgets.
     /// </remarks>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -113,7 +117,7 @@ public static class LiteLlmUserCostFile
     /// <param name="project">The project.</param>
     /// <param name="path">The file; written to a temporary file beside it first and then moved over it, so a reader never sees half a file.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>How many budgets were written.</returns>
+    /// <returns>How many users were written; budgets that are no user are not.</returns>
     public static async Task<int> ExportAsync(IBudgetStore store, string project, string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
