@@ -23,7 +23,9 @@ namespace BudgetChat.LiteLlm;
 /// cleared and <c>last_updated_at</c> set to now, as LiteLLM's <c>reset_on_duration</c> does. <c>created_at</c> is
 /// written once, when a budget is created. A duration is read by <see cref="LiteLlmUserDict.PeriodOfDays"/>, as the
 /// budget service reads it; an answer with one LiteLLM never writes (2 days, say) is refused with an exception naming
-/// the user, not read as a budget that never resets. Alerts are not raised.
+/// the user, not read as a budget that never resets. Users go by their own names (<see cref="LiteLlmUserDict"/>); a
+/// budget that is no user (<c>global</c>) has no place in LiteLLM's dict and is refused with an
+/// <see cref="ArgumentException"/>. Alerts are not raised.
 /// </para>
 /// <para>
 /// When the server cannot be reached the store throws <see cref="BudgetStoreUnavailableException"/>; a refused key
@@ -95,7 +97,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     {
         BudgetStoreArguments.Key(project, key);
         JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
-        return users[LiteLlmUserDict.ToName(key)] is JsonObject entry ? ToState(project, key, entry) : null;
+        return users[Name(key)] is JsonObject entry ? ToState(project, key, entry) : null;
     }
 
     /// <inheritdoc/>
@@ -105,7 +107,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         return ChangeAsync(project, users =>
         {
             DateTimeOffset now = _timeProvider.GetUtcNow();
-            string user = LiteLlmUserDict.ToName(key);
+            string user = Name(key);
             JsonObject entry = users[user] as JsonObject ?? NewEntry(createdAt ?? now);
             users[user] = entry;
             entry["total_budget"] = definition.Limit;
@@ -127,7 +129,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         BudgetStoreArguments.Budget(project, key, definition);
         return ChangeAsync(project, users =>
         {
-            string user = LiteLlmUserDict.ToName(key);
+            string user = Name(key);
             if (users[user] is JsonObject existing)
             {
                 return (false, ToState(project, key, existing));
@@ -147,7 +149,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         BudgetStoreArguments.Key(project, key);
         return ChangeAsync(project, users =>
         {
-            bool removed = users.Remove(LiteLlmUserDict.ToName(key));
+            bool removed = users.Remove(Name(key));
             return (removed, removed);
         }, cancellationToken);
     }
@@ -158,8 +160,8 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         BudgetStoreArguments.Project(project);
         JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
         return users
-            .Where(u => u.Key != LiteLlmUserDict.MetadataName && u.Value is JsonObject)
-            .Select(u => ToState(project, LiteLlmUserDict.ToKey(u.Key), (JsonObject)u.Value!))
+            .Where(u => u.Value is JsonObject)
+            .Select(u => ToState(project, Key(u.Key), (JsonObject)u.Value!))
             .OrderBy(b => b.Key, StringComparer.Ordinal)
             .ToArray();
     }
@@ -191,7 +193,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
             foreach (string key in keys)
             {
-                if (users[LiteLlmUserDict.ToName(key)] is not JsonObject entry)
+                if (users[Name(key)] is not JsonObject entry)
                 {
                     return BudgetReservationResult.NotFound(key);
                 }
@@ -231,7 +233,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
             }
 
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
-            AddCost(users, hold.Keys.Where(k => users[LiteLlmUserDict.ToName(k)] is JsonObject), actualCost, model);
+            AddCost(users, hold.Keys.Where(k => users[Name(k)] is JsonObject), actualCost, model);
             await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
             _holds.Remove((project, reservationId));
             Remember(project, reservationId, ReservationState.Settled, [], actualCost);
@@ -324,7 +326,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
             }
 
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
-            if (keys.FirstOrDefault(k => users[LiteLlmUserDict.ToName(k)] is not JsonObject) is { } missing)
+            if (keys.FirstOrDefault(k => users[Name(k)] is not JsonObject) is { } missing)
             {
                 throw new BudgetNotFoundException(project, missing, null);
             }
@@ -346,7 +348,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         BudgetStoreArguments.Key(project, key);
         return ChangeAsync<BudgetState?>(project, users =>
         {
-            if (users[LiteLlmUserDict.ToName(key)] is not JsonObject entry)
+            if (users[Name(key)] is not JsonObject entry)
             {
                 return (false, null);
             }
@@ -395,7 +397,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         DateTimeOffset now = _timeProvider.GetUtcNow();
         foreach (KeyValuePair<string, JsonNode?> user in data)
         {
-            if (user.Key == LiteLlmUserDict.MetadataName || user.Value is not JsonObject entry)
+            if (user.Value is not JsonObject entry)
             {
                 continue;
             }
@@ -414,7 +416,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
                 throw new InvalidOperationException($"The budget server's /get_budget answer for project '{project}' has an invalid entry '{user.Key}': {ex.Message}", ex);
             }
 
-            if (end <= now)
+            if (end is not null && LiteLlmUserDict.HasEnded(DurationDays(entry)!.Value, WindowStart(entry)!.Value, now))
             {
                 ClearSpend(entry, now); // LiteLLM's reset_on_duration: the window restarts now
             }
@@ -486,7 +488,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         // LiteLLM's update_cost: last_updated_at is the start of the window, which a charge does not move.
         foreach (string key in keys)
         {
-            var entry = (JsonObject)users[LiteLlmUserDict.ToName(key)]!;
+            var entry = (JsonObject)users[Name(key)]!;
             entry["current_cost"] = Number(entry, "current_cost") + amount;
             if (model is not null)
             {
@@ -561,9 +563,30 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     // LiteLLM's window start: reset_on_duration counts from last_updated_at, which create_budget sets to created_at.
     private static DateTimeOffset? WindowStart(JsonObject entry) => Time(entry, "last_updated_at") ?? Time(entry, "created_at");
 
-    private static DateTimeOffset? WindowEnd(JsonObject entry) => Period(entry["duration"]) is var period && period != BudgetPeriod.None
-        ? WindowStart(entry)?.AddDays(LiteLlmUserDict.DurationDays(period))
+    // The window lasts the entry's own duration (31 days, say, as a budget service writes a calendar month), not the
+    // days LiteLLM's create_budget writes for its period.
+    private static DateTimeOffset? WindowEnd(JsonObject entry) => DurationDays(entry) is { } days
+        ? WindowStart(entry)?.AddTicks((long)(days * TimeSpan.TicksPerDay))
         : null;
+
+    private static decimal? DurationDays(JsonObject entry)
+    {
+        BudgetPeriod period = Period(entry["duration"]);
+        if (period == BudgetPeriod.None)
+        {
+            return null;
+        }
+
+        return entry["duration"]!.GetValueKind() == JsonValueKind.Number ? ParseDecimal(entry["duration"]!) : LiteLlmUserDict.DurationDays(period);
+    }
+
+    // LiteLLM's user_dict holds users only, each under its own name; a budget of another key has no place in it.
+    private static string Name(string key) =>
+        LiteLlmUserDict.ToName(key) is { } user && !string.IsNullOrWhiteSpace(user)
+            ? user
+            : throw new ArgumentException($"LiteLLM's budget API keeps the budgets of named users only ('user:<name>'); '{key}' is none.", nameof(key));
+
+    private static string Key(string name) => LiteLlmUserDict.ToKey(name);
 
     // LiteLLM keeps a duration as days (1, 7, 28, 365) and multiplies it by 86,400; null or absent means no period.
     private static int? Duration(BudgetPeriod period) => period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(period);

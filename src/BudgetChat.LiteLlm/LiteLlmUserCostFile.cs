@@ -10,10 +10,13 @@ namespace BudgetChat.LiteLlm;
 /// <remarks>
 /// <para>
 /// An entry is LiteLLM's <c>user_dict[user]</c>: <c>total_budget</c>, and for a budget with a period
-/// <c>duration</c> (days: 1, 7, 28 and 365, as LiteLLM's <c>create_budget</c> writes), <c>created_at</c> and
-/// <c>last_updated_at</c> (Unix seconds; LiteLLM resets once <c>now − last_updated_at</c> reaches the duration, so it
-/// is the window start); then <c>current_cost</c> and <c>model_cost</c> once something was charged. User names are
-/// read and written by <see cref="LiteLlmUserDict"/>.
+/// <c>duration</c> (days), <c>created_at</c> and <c>last_updated_at</c> (Unix seconds; LiteLLM resets once
+/// <c>now − last_updated_at</c> reaches the duration); then <c>current_cost</c> and <c>model_cost</c>. The file holds
+/// users only, under their own names (<see cref="LiteLlmUserDict"/>): LiteLLM lists every entry as a user. Written
+/// windows are <see cref="LiteLlmUserDict.ToLiteLlmWindow"/>'s, so LiteLLM resets them when the store does, and each
+/// entry carries one member LiteLLM ignores, <c>"budgetchat": { "key": ... }</c>. Files earlier BudgetChat versions
+/// wrote are still read: their top-level <c>budgetchat</c> entry is skipped and their <c>budgetchat:key</c> names read
+/// as that key.
 /// </para>
 /// <para>
 /// Reading checks the whole file before anything is written to the store: a file that is not valid JSON, or has an
@@ -25,6 +28,11 @@ public static class LiteLlmUserCostFile
 {
     /// <summary>The file's name, in the working directory where LiteLLM keeps it.</summary>
     public const string DefaultFileName = "user_cost.json";
+
+    // The member BudgetChat writes inside each user's entry, and the name and prefix its earlier versions wrote entries under.
+    private const string OwnMember = "budgetchat";
+    private const string LegacyName = "budgetchat";
+    private const string LegacyPrefix = "budgetchat:";
 
     private static readonly JsonWriterOptions WriterOptions = new()
     {
@@ -41,8 +49,9 @@ public static class LiteLlmUserCostFile
     /// <returns>How many users were imported.</returns>
     /// <remarks>
     /// A budget with a period becomes a <see cref="BudgetWindowAlignment.Rolling"/> budget counted from
-    /// <c>last_updated_at</c>; its spend is carried over only while that window lasts (LiteLLM's own reset rule), so an
-    /// ended window starts at $0 as it would in LiteLLM. An existing budget of the same user gets the file's definition
+    /// <c>last_updated_at</c>; its spend is carried over only while that window lasts by LiteLLM's own reset rule
+    /// (<see cref="LiteLlmUserDict.HasEnded"/>, with the entry's own <c>duration</c>), so an ended window starts now at
+    /// $0, as LiteLLM's <c>reset_on_duration</c> would start it. An existing budget of the same user gets the file's definition
     /// and is charged the file's spend on top of its own: import into a project without budgets.
     /// </remarks>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
@@ -58,15 +67,27 @@ public static class LiteLlmUserCostFile
         DateTimeOffset now = (timeProvider ?? TimeProvider.System).GetUtcNow();
         foreach (Entry entry in entries)
         {
-            string key = LiteLlmUserDict.ToKey(entry.Name);
-            BudgetState budget = await store.SetBudgetAsync(project, key, entry.Definition, entry.WindowStart ?? now, cancellationToken).ConfigureAwait(false);
+            // LiteLLM's rule: once the duration has passed since last_updated_at the spend is gone and a new window
+            // starts now, as its reset_on_duration would start it.
+            bool ended = entry.DurationDays is { } days && entry.WindowStart is { } start && LiteLlmUserDict.HasEnded(days, start, now);
+            BudgetState budget = await store.SetBudgetAsync(project, entry.Key, entry.Definition, entry.CreatedAt ?? entry.WindowStart ?? now, cancellationToken).ConfigureAwait(false);
+            if (entry.Definition.Period == BudgetPeriod.None)
+            {
+                // One window, from the budget's creation.
+            }
+            else if (ended || entry.WindowStart is null)
+            {
+                await store.SetBudgetAsync(project, entry.Key, entry.Definition, now, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            else if (entry.WindowStart != entry.CreatedAt)
+            {
+                budget = await store.SetBudgetAsync(project, entry.Key, entry.Definition, entry.WindowStart, cancellationToken).ConfigureAwait(false);
+            }
 
-            // LiteLLM's rule: once the duration has passed since last_updated_at the spend is gone. The store may also
-            // have rolled the window over already (its months are calendar lengths, LiteLLM's 28 days).
-            if (entry.Definition.Period != BudgetPeriod.None &&
-                (entry.WindowStart is not { } start
-                    || now - start >= TimeSpan.FromDays(LiteLlmUserDict.DurationDays(entry.Definition.Period))
-                    || budget.WindowStart != start))
+            // The store may have rolled the window over already (a month of the file's 28 days that the store counts as a
+            // calendar month cannot, but a window its own rules end can).
+            if (entry.Definition.Period != BudgetPeriod.None && budget.WindowStart != entry.WindowStart)
             {
                 continue;
             }
@@ -77,14 +98,14 @@ public static class LiteLlmUserCostFile
             {
                 if (cost > 0m)
                 {
-                    await store.ChargeAsync(project, [key], cost, model, $"{chargeId}:{model}", cancellationToken).ConfigureAwait(false);
+                    await store.ChargeAsync(project, [entry.Key], cost, model, $"{chargeId}:{model}", cancellationToken).ConfigureAwait(false);
                     byModel += cost;
                 }
             }
 
             if (entry.CurrentCost > byModel)
             {
-                await store.ChargeAsync(project, [key], entry.CurrentCost - byModel, null, chargeId, cancellationToken).ConfigureAwait(false);
+                await store.ChargeAsync(project, [entry.Key], entry.CurrentCost - byModel, null, chargeId, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -96,7 +117,7 @@ public static class LiteLlmUserCostFile
     /// <param name="project">The project.</param>
     /// <param name="path">The file; written to a temporary file beside it first and then moved over it, so a reader never sees half a file.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>How many budgets were written.</returns>
+    /// <returns>How many users were written; budgets that are no user are not.</returns>
     public static async Task<int> ExportAsync(IBudgetStore store, string project, string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -106,29 +127,37 @@ public static class LiteLlmUserCostFile
         IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(project, cancellationToken).ConfigureAwait(false);
         string full = Path.GetFullPath(path);
         string temporary = full + ".tmp";
+        int written;
         await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, useAsync: true))
         {
             await using var writer = new Utf8JsonWriter(file, WriterOptions);
-            Write(writer, budgets);
+            written = Write(writer, budgets);
             await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
 
         File.Move(temporary, full, overwrite: true);
-        return budgets.Count;
+        return written;
     }
 
-    private static void Write(Utf8JsonWriter writer, IReadOnlyList<BudgetState> budgets)
+    private static int Write(Utf8JsonWriter writer, IReadOnlyList<BudgetState> budgets)
     {
+        int written = 0;
         writer.WriteStartObject();
         foreach (BudgetState budget in budgets)
         {
-            writer.WriteStartObject(LiteLlmUserDict.ToName(budget.Key));
-            writer.WriteNumber("total_budget", budget.Limit);
-            if (budget.Definition.Period != BudgetPeriod.None)
+            // LiteLLM lists every entry as a user: budgets that are no user stay in the store only.
+            if (LiteLlmUserDict.ToName(budget.Key) is not { } user)
             {
-                writer.WriteNumber("duration", LiteLlmUserDict.DurationDays(budget.Definition.Period));
+                continue;
+            }
+
+            writer.WriteStartObject(user);
+            writer.WriteNumber("total_budget", budget.Limit);
+            if (LiteLlmUserDict.ToLiteLlmWindow(budget) is var (days, lastUpdatedAt))
+            {
+                writer.WriteNumber("duration", days);
                 writer.WriteNumber("created_at", LiteLlmUserDict.ToUnixSeconds(budget.CreatedAt));
-                writer.WriteNumber("last_updated_at", LiteLlmUserDict.ToUnixSeconds(budget.WindowStart));
+                writer.WriteNumber("last_updated_at", LiteLlmUserDict.ToUnixSeconds(lastUpdatedAt));
             }
 
             writer.WriteNumber("current_cost", budget.Spent);
@@ -139,10 +168,17 @@ public static class LiteLlmUserCostFile
             }
 
             writer.WriteEndObject();
+
+            // A member LiteLLM ignores (and keeps when it saves the entry): says the name is the user's as it stands.
+            writer.WriteStartObject(OwnMember);
+            writer.WriteString("key", budget.Key);
             writer.WriteEndObject();
+            writer.WriteEndObject();
+            written++;
         }
 
         writer.WriteEndObject();
+        return written;
     }
 
     private static List<Entry> Parse(byte[] bytes, string path)
@@ -169,9 +205,9 @@ public static class LiteLlmUserCostFile
             var entries = new List<Entry>();
             foreach (JsonProperty user in document.RootElement.EnumerateObject())
             {
-                if (user.NameEquals(LiteLlmUserDict.MetadataName))
+                if (user.NameEquals(LegacyName) && user.Value.ValueKind == JsonValueKind.Object && !user.Value.TryGetProperty("total_budget", out _))
                 {
-                    continue; // BudgetChat's earlier file store kept its reservations there: nothing LiteLLM knows
+                    continue; // BudgetChat's earlier file store kept its reservations there; a user of that name has a budget
                 }
 
                 try
@@ -201,9 +237,10 @@ public static class LiteLlmUserCostFile
             throw new FormatException($"'total_budget' is negative: {limit}.");
         }
 
-        BudgetPeriod period = Number(entry, "duration") is not { } days
+        decimal? days = Number(entry, "duration");
+        BudgetPeriod period = days is null
             ? BudgetPeriod.None
-            : LiteLlmUserDict.PeriodOfDays(days) ?? throw new FormatException($"'duration' is {days} days; LiteLLM budgets last 1, 7, 28 to 31 (whole days), 365 or 366 days.");
+            : LiteLlmUserDict.PeriodOfDays(days.Value) ?? throw new FormatException($"'duration' is {days} days; LiteLLM budgets last 1, 7, 28 to 31 (whole days), 365 or 366 days.");
         DateTimeOffset? windowStart = Time(entry, "last_updated_at") ?? Time(entry, "created_at");
         decimal spent = Number(entry, "current_cost") ?? 0m;
         if (spent < 0m)
@@ -228,7 +265,7 @@ public static class LiteLlmUserCostFile
 
         // LiteLLM's windows count from the last reset.
         var definition = new BudgetDefinition(limit, period, period == BudgetPeriod.None ? BudgetWindowAlignment.Calendar : BudgetWindowAlignment.Rolling);
-        return new Entry(name, definition, windowStart, spent, modelCost);
+        return new Entry(KeyOf(name, entry), definition, days, Time(entry, "created_at"), windowStart, spent, modelCost);
     }
 
     private static decimal? Number(JsonElement entry, string name)
@@ -247,5 +284,22 @@ public static class LiteLlmUserCostFile
         ? null
         : LiteLlmUserDict.FromUnixSeconds(seconds) ?? throw new FormatException($"'{name}' is not a time in Unix seconds: {seconds}.");
 
-    private sealed record Entry(string Name, BudgetDefinition Definition, DateTimeOffset? WindowStart, decimal CurrentCost, IReadOnlyList<(string Model, decimal Cost)> ModelCost);
+    /// <summary>
+    /// The budget key of an entry: the key BudgetChat wrote inside it; else, in a file an earlier BudgetChat wrote, the
+    /// key it escaped as <c>budgetchat:key</c> (a budget that is no user, or a user named so); else the user's.
+    /// </summary>
+    private static string KeyOf(string name, JsonElement entry)
+    {
+        if (entry.TryGetProperty(OwnMember, out JsonElement own) && own.ValueKind == JsonValueKind.Object && own.TryGetProperty("key", out JsonElement key))
+        {
+            string? written = key.ValueKind == JsonValueKind.String ? key.GetString() : null;
+            return written is not null && LiteLlmUserDict.ToName(written) == name
+                ? written
+                : throw new FormatException($"'{OwnMember}.key' is not the key of user '{name}': {key.GetRawText()}.");
+        }
+
+        return name.StartsWith(LegacyPrefix, StringComparison.Ordinal) ? name[LegacyPrefix.Length..] : LiteLlmUserDict.ToKey(name);
+    }
+
+    private sealed record Entry(string Key, BudgetDefinition Definition, decimal? DurationDays, DateTimeOffset? CreatedAt, DateTimeOffset? WindowStart, decimal CurrentCost, IReadOnlyList<(string Model, decimal Cost)> ModelCost);
 }

@@ -6,35 +6,103 @@ namespace BudgetChat.LiteLlm.Tests;
 public sealed class LiteLlmUserDictTests
 {
     [Fact]
-    public void Names_MapBudgetKeysBothWays_WithoutCollisions()
+    public void Names_AreTheUsersOwn_NoNameIsReserved()
     {
-        string[] keys = ["user:alice", "user:", "user: ", "global", "team:a", "user:budgetchat", "user:budgetchat:global", "budgetchat:x", "User:x"];
+        string[] keys = ["user:alice", "user:budgetchat", "user:budgetchat:global", "user:budgetchat:user:x", "user:", "user: "];
 
-        string[] names = [.. keys.Select(LiteLlmUserDict.ToName)];
+        string[] names = [.. keys.Select(k => LiteLlmUserDict.ToName(k)!)];
 
-        Assert.Equal(
-            ["alice", "budgetchat:user:", "budgetchat:user: ", "budgetchat:global", "budgetchat:team:a", "budgetchat:user:budgetchat", "budgetchat:user:budgetchat:global", "budgetchat:budgetchat:x", "budgetchat:User:x"],
-            names);
+        Assert.Equal<string>(["alice", "budgetchat", "budgetchat:global", "budgetchat:user:x", "", " "], names);
         Assert.Equal(keys, names.Select(LiteLlmUserDict.ToKey));
-        Assert.Equal(keys.Length, names.Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("global")]
+    [InlineData("team:search")]
+    [InlineData("budgetchat:x")]
+    [InlineData("User:x")]
+    public void ToName_IsNull_ForBudgetsThatAreNoUser(string key)
+    {
+        Assert.Null(LiteLlmUserDict.ToName(key));
+    }
+
+    [Theory]
+    [InlineData("1", 0, 23.99, false)]
+    [InlineData("1", 0, 24, true)]
+    [InlineData("1", -72, 0, true)] // the dict: last_updated_at three days ago
+    [InlineData("28", 0, 28 * 24 - 0.01, false)]
+    [InlineData("28", 0, 28 * 24, true)]
+    [InlineData("31", 0, 30 * 24, false)]
+    public void HasEnded_IsLiteLlmsResetRule_NowMinusLastUpdatedAtReachesTheDuration(string days, double lastUpdatedHours, double nowHours, bool ended)
+    {
+        DateTimeOffset origin = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        bool actual = LiteLlmUserDict.HasEnded(decimal.Parse(days, CultureInfo.InvariantCulture), origin.AddHours(lastUpdatedHours), origin.AddHours(nowHours));
+
+        Assert.Equal(ended, actual);
+    }
+
+    /// <summary>
+    /// Windows of every period and alignment, across month ends (31 Jan into February, 29 Feb of a leap year), a year
+    /// end and both daylight saving changes of Berlin: LiteLLM's arithmetic on what is published
+    /// (<c>last_updated_at + duration × 86,400</c>) must end each exactly where the store ends it.
+    /// </summary>
+    [Theory]
+    [InlineData(BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar, "UTC", "2024-01-31T12:00:00Z", 31)]
+    [InlineData(BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar, "UTC", "2024-02-29T12:00:00Z", 29)]
+    [InlineData(BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar, "UTC", "2025-02-14T00:00:00Z", 28)]
+    [InlineData(BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar, "UTC", "2026-04-30T23:59:59Z", 30)]
+    [InlineData(BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar, "UTC", "2025-12-31T23:00:00Z", 31)]
+    [InlineData(BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar, "Europe/Berlin", "2026-03-15T12:00:00Z", 31)] // 30 days 23 hours
+    [InlineData(BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar, "Europe/Berlin", "2026-10-15T12:00:00Z", 31)] // 31 days 1 hour
+    [InlineData(BudgetPeriod.Daily, BudgetWindowAlignment.Calendar, "Europe/Berlin", "2026-03-29T12:00:00Z", 1)] // 23 hours
+    [InlineData(BudgetPeriod.Daily, BudgetWindowAlignment.Calendar, "Europe/Berlin", "2026-10-25T12:00:00Z", 1)] // 25 hours
+    [InlineData(BudgetPeriod.Weekly, BudgetWindowAlignment.Calendar, "Europe/Berlin", "2026-03-26T12:00:00Z", 7)]
+    [InlineData(BudgetPeriod.Yearly, BudgetWindowAlignment.Calendar, "Europe/Berlin", "2024-12-31T22:30:00Z", 366)]
+    [InlineData(BudgetPeriod.Yearly, BudgetWindowAlignment.Calendar, "UTC", "2025-12-31T23:59:59Z", 365)]
+    [InlineData(BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling, "UTC", "2024-02-10T00:00:00Z", 29)] // from 31 Jan: to 29 Feb
+    [InlineData(BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling, "UTC", "2024-03-10T00:00:00Z", 31)] // 29 Feb to 31 Mar
+    [InlineData(BudgetPeriod.Daily, BudgetWindowAlignment.Rolling, "Europe/Berlin", "2026-03-29T12:00:00Z", 1)]
+    [InlineData(BudgetPeriod.Weekly, BudgetWindowAlignment.Rolling, "UTC", "2025-12-30T00:00:00Z", 7)]
+    [InlineData(BudgetPeriod.Yearly, BudgetWindowAlignment.Rolling, "UTC", "2025-01-15T00:00:00Z", 366)] // from 31 Jan 2024, over 29 Feb
+    [InlineData(BudgetPeriod.Yearly, BudgetWindowAlignment.Rolling, "UTC", "2025-03-01T00:00:00Z", 365)]
+    public void ToLiteLlmWindow_MakesLiteLlmResetExactlyAtTheWindowEnd(BudgetPeriod period, BudgetWindowAlignment alignment, string timeZone, string now, int days)
+    {
+        var anchor = new DateTimeOffset(2024, 1, 31, 9, 30, 0, TimeSpan.Zero);
+        var definition = new BudgetDefinition(10m, period, alignment);
+        DateTimeOffset instant = DateTimeOffset.Parse(now, CultureInfo.InvariantCulture);
+        (DateTimeOffset start, DateTimeOffset? end) = BudgetWindows.GetWindow(definition, anchor, instant, TimeZoneInfo.FindSystemTimeZoneById(timeZone));
+        BudgetState budget = State(definition, start, end);
+
+        (int duration, DateTimeOffset lastUpdatedAt) = LiteLlmUserDict.ToLiteLlmWindow(budget)!.Value;
+
+        Assert.Equal(days, duration);
+        Assert.Equal(LiteLlmUserDict.ToUnixSeconds(end!.Value), LiteLlmUserDict.ToUnixSeconds(lastUpdatedAt) + (duration * 86_400m));
+        Assert.False(LiteLlmUserDict.HasEnded(duration, lastUpdatedAt, end.Value.AddTicks(-1)));
+        Assert.True(LiteLlmUserDict.HasEnded(duration, lastUpdatedAt, end.Value));
+        Assert.Equal(period, LiteLlmUserDict.PeriodOfDays(duration));
+        Assert.True((lastUpdatedAt - start).Duration() <= TimeSpan.FromHours(1));
     }
 
     [Fact]
-    public void Names_AreNeverBlank_NorTheMetadataName()
+    public void ToLiteLlmWindow_IsNull_ForABudgetWithoutPeriod()
     {
-        string[] keys = ["user:", "user: ", "user:\t", "user:budgetchat"];
-
-        string[] names = [.. keys.Select(LiteLlmUserDict.ToName)];
-
-        Assert.All(names, n => Assert.False(string.IsNullOrWhiteSpace(n)));
-        Assert.DoesNotContain(LiteLlmUserDict.MetadataName, names);
+        Assert.Null(LiteLlmUserDict.ToLiteLlmWindow(State(new BudgetDefinition(10m), DateTimeOffset.UnixEpoch, null)));
     }
 
-    [Fact]
-    public void ToKey_ReadsTheBlankNameOlderFilesHold_AsTheBlankUser()
+    private static BudgetState State(BudgetDefinition definition, DateTimeOffset start, DateTimeOffset? end) => new()
     {
-        Assert.Equal("user:", LiteLlmUserDict.ToKey(string.Empty));
-    }
+        Project = "p",
+        Key = "user:alice",
+        Definition = definition,
+        WindowStart = start,
+        WindowEnd = end,
+        Spent = 0m,
+        Reserved = 0m,
+        SpendByModel = new Dictionary<string, decimal>(),
+        CreatedAt = start,
+        UpdatedAt = start,
+    };
 
     [Theory]
     [InlineData(BudgetPeriod.Daily, 1)]

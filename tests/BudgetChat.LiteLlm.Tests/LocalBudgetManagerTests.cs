@@ -141,13 +141,13 @@ public sealed class LocalBudgetManagerTests : IDisposable
         JsonObject written = JsonNode.Parse(File.ReadAllText(LiteLlmFile))!.AsObject();
         Assert.Equal(["1234", "daily"], written.Select(p => p.Key));
         JsonObject plain = written["1234"]!.AsObject();
-        Assert.Equal(["total_budget", "current_cost", "model_cost"], plain.Select(p => p.Key));
+        Assert.Equal(["total_budget", "current_cost", "model_cost", "budgetchat"], plain.Select(p => p.Key)); // LiteLLM ignores the last
         Assert.Equal(10m, plain["total_budget"]!.GetValue<decimal>());
         decimal spent = plain["current_cost"]!.GetValue<decimal>();
         Assert.True(spent > 0m);
         Assert.Equal(spent, plain["model_cost"]!["gpt-4o"]!.GetValue<decimal>());
         JsonObject daily = written["daily"]!.AsObject();
-        Assert.Equal(["total_budget", "duration", "created_at", "last_updated_at", "current_cost", "model_cost"], daily.Select(p => p.Key));
+        Assert.Equal(["total_budget", "duration", "created_at", "last_updated_at", "current_cost", "model_cost", "budgetchat"], daily.Select(p => p.Key));
         Assert.Equal(1, daily["duration"]!.GetValue<int>());
         Assert.Equal(Now.ToUnixTimeSeconds(), daily["created_at"]!.GetValue<decimal>());
 

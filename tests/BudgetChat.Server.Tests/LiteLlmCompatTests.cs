@@ -1,6 +1,7 @@
 using BudgetChat.LiteLlm;
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using BudgetChat.Tests;
 using Microsoft.Extensions.Time.Testing;
 
@@ -32,8 +33,7 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         {
           "alice": { "total_budget": 10.0, "duration": 28, "created_at": {{Seconds(CreatedAt)}}, "last_updated_at": {{Seconds(LastReset)}},
                      "current_cost": {{Api.Money(aliceCost)}}, "model_cost": {{aliceModels}} },
-          "bob": { "total_budget": 5 },
-          "budgetchat:global": { "total_budget": 100, "current_cost": 0.000125, "model_cost": { "gpt-4o": 0.000125 } }
+          "bob": { "total_budget": 5 }
         }
         """;
 
@@ -48,11 +48,11 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("success", got.String("status"));
         JsonElement data = got.GetProperty("data");
-        Assert.Equal(["alice", "bob", "budgetchat:global"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["alice", "bob"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
 
         JsonElement alice = data.GetProperty("alice");
         Assert.Equal(10m, alice.Decimal("total_budget"));
-        Assert.Equal(28, alice.GetProperty("duration").GetInt32());
+        Assert.Equal(31, alice.GetProperty("duration").GetInt32()); // the window's days: a month from 7 March
         Assert.Equal(Seconds(CreatedAt), alice.Decimal("created_at"));
         Assert.Equal(Seconds(LastReset), alice.Decimal("last_updated_at"));
         Assert.Equal(1.5m, alice.Decimal("current_cost"));
@@ -65,7 +65,6 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         Assert.Equal(5m, bob.Decimal("total_budget"));
         Assert.Equal(0m, bob.Decimal("current_cost"));
         Assert.Empty(bob.GetProperty("model_cost").EnumerateObject());
-        Assert.Equal(0.000125m, data.GetProperty("budgetchat:global").Decimal("current_cost"));
     }
 
     [Fact]
@@ -74,7 +73,6 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
 
         BudgetState alice = (await _host.Store.GetBudgetAsync("acme", "user:alice"))!;
-        BudgetState global = (await _host.Store.GetBudgetAsync("acme", "global"))!;
         var (status, bob, _) = await _client.GetJsonAsync("v1/projects/acme/budget?key=user%3Abob");
 
         Assert.Equal(new BudgetDefinition(10m, BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling), alice.Definition);
@@ -83,7 +81,6 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         Assert.Equal(LastReset.AddMonths(1), alice.WindowEnd);
         Assert.Equal(1.5m, alice.Spent);
         Assert.Equal(0m, alice.Reserved);
-        Assert.Equal(100m, global.Limit);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("none", bob.GetProperty("definition").String("period"));
     }
@@ -151,18 +148,64 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SetBudget_SetsSpendToCurrentCost_OverwritingWhatWasChargedMeanwhile_AsLiteLlmDoes()
+    public async Task SetBudget_FromAnOlderDict_NeverLowersSpendChargedMeanwhile()
     {
         await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
         await _host.Store.ChargeAsync("acme", ["user:alice"], 2m, "gpt-4o", "meanwhile");
 
-        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict(aliceCost: 1.75m, aliceModels: """{ "gpt-4o": 1.25, "o1": 0.5 }""")}} }""");
+        // A LiteLLM process that read the dict before the charge: its update_cost adds 0.25 to o1, then it saves.
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict(aliceCost: 1.75m, aliceModels: """{ "gpt-4o": 1.0, "o1": 0.75 }""")}} }""");
 
         BudgetState alice = (await _host.Store.GetBudgetAsync("acme", "user:alice"))!;
-        Assert.Equal(1.75m, alice.Spent);
-        Assert.Equal(1.25m, alice.SpendByModel["gpt-4o"]);
-        Assert.Equal(0.5m, alice.SpendByModel["o1"]);
+        Assert.Equal(3.0m, alice.SpendByModel["gpt-4o"]);
+        Assert.Equal(0.75m, alice.SpendByModel["o1"]);
+        Assert.Equal(3.75m, alice.Spent);
         Assert.Equal(LastReset, alice.WindowStart);
+    }
+
+    [Fact]
+    public async Task SetBudget_ThatIsLiteLlmsResetCost_LowersSpendToZero_KeepingTheWindow()
+    {
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{UserDict()}} }""");
+        await _host.Store.ChargeAsync("acme", ["user:alice"], 2m, "gpt-4o", "meanwhile");
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+        JsonObject dict = JsonNode.Parse(got.GetProperty("data").GetRawText())!.AsObject();
+
+        // LiteLLM's reset_cost(user): current_cost 0 and model_cost {}, last_updated_at as it was.
+        dict["alice"]!["current_cost"] = 0;
+        dict["alice"]!["model_cost"] = new JsonObject();
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{dict.ToJsonString()}} }""");
+
+        BudgetState alice = (await _host.Store.GetBudgetAsync("acme", "user:alice"))!;
+        Assert.Equal(0m, alice.Spent);
+        Assert.DoesNotContain(alice.SpendByModel, m => m.Value != 0m);
+        Assert.Equal(LastReset, alice.WindowStart);
+        Assert.Equal(5m, (await _host.Store.GetBudgetAsync("acme", "user:bob"))!.Limit);
+    }
+
+    [Fact]
+    public async Task SetBudget_OfAnEndedWindow_StartsANewWindowNow_AtZero()
+    {
+        decimal threeDaysAgo = Seconds(Api.Epoch.AddDays(-3));
+        decimal twentyNineDaysAgo = Seconds(Api.Epoch.AddDays(-29));
+        await _client.PostJsonAsync("set_budget", $$"""
+            { "project_name": "acme", "user_dict": { "old": { "total_budget": 10, "duration": 28, "last_updated_at": {{twentyNineDaysAgo + 86_400m}}, "current_cost": 5.0 } } }
+            """);
+
+        // What LiteLLM sends: a daily window three days old, and the existing user's 28-day window, now 29 days old.
+        var (status, _, _) = await _client.PostJsonAsync("set_budget", $$"""
+            { "project_name": "acme", "user_dict": {
+                "new": { "total_budget": 10, "duration": 1, "created_at": {{threeDaysAgo}}, "last_updated_at": {{threeDaysAgo}}, "current_cost": 5.0 },
+                "old": { "total_budget": 10, "duration": 28, "last_updated_at": {{twentyNineDaysAgo}}, "current_cost": 5.0 } } }
+            """);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        foreach (string key in (string[])["user:new", "user:old"])
+        {
+            BudgetState budget = (await _host.Store.GetBudgetAsync("acme", key))!;
+            Assert.Equal(0m, budget.Spent);
+            Assert.Equal(Api.Epoch, budget.WindowStart);
+        }
     }
 
     [Fact]
@@ -202,13 +245,13 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
     [Theory]
     [InlineData("\"daily\"", BudgetPeriod.Daily, 1)]
     [InlineData("\"weekly\"", BudgetPeriod.Weekly, 7)]
-    [InlineData("\"monthly\"", BudgetPeriod.Monthly, 28)]
+    [InlineData("\"monthly\"", BudgetPeriod.Monthly, 31)] // a month from 10 March
     [InlineData("\"yearly\"", BudgetPeriod.Yearly, 365)]
     [InlineData("1", BudgetPeriod.Daily, 1)]
-    [InlineData("30", BudgetPeriod.Monthly, 28)]
+    [InlineData("30", BudgetPeriod.Monthly, 31)]
     [InlineData("365", BudgetPeriod.Yearly, 365)]
     [InlineData("null", BudgetPeriod.None, null)]
-    public async Task Duration_IsReadAsDaysOrNames_AndWrittenAsLiteLlmsDays(string duration, BudgetPeriod period, int? days)
+    public async Task Duration_IsReadAsDaysOrNames_AndWrittenAsTheWindowsDays(string duration, BudgetPeriod period, int? days)
     {
         await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": { "u": { "total_budget": 1, "duration": {{duration}} } } }""");
         var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
@@ -229,18 +272,18 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
 
         JsonElement data = got.GetProperty("data");
-        Assert.Equal(["1234", "budgetchat:global", "budgetchat:user:budgetchat:odd"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["1234", "budgetchat:odd"], data.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         JsonElement user = data.GetProperty("1234");
-        Assert.Equal(28, user.GetProperty("duration").GetInt32());
+        Assert.Equal(31, user.GetProperty("duration").GetInt32()); // March
         Assert.Equal(Seconds(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero)), user.Decimal("last_updated_at"));
         Assert.Equal(1.25m, user.Decimal("current_cost"));
         Assert.Equal(1.25m, user.GetProperty("model_cost").Decimal("gpt-4o"));
     }
 
     [Fact]
-    public async Task GetBudget_NamesEveryBudget_AsUserCostJsonNamesIt()
+    public async Task GetBudget_NamesEveryUser_AsUserCostJsonNamesThem()
     {
-        string[] keys = ["user:alice", "user:budgetchat", "user:budgetchat:odd", "user:", "user: ", "global", "team:a"];
+        string[] keys = ["user:alice", "user:budgetchat", "user:budgetchat:odd", "global", "team:a"];
         using var folder = new TempDirectory();
         var local = new InMemoryBudgetStore(timeProvider: _time);
         foreach (string key in keys)
@@ -255,14 +298,15 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
 
         string[] fileNames = [.. written.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
-        Assert.Equal(keys.Length, fileNames.Length);
+        Assert.Equal(["alice", "budgetchat", "budgetchat:odd"], fileNames);
         Assert.Equal(fileNames, got.GetProperty("data").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
     [Theory]
-    [InlineData("budgetchat:user:budgetchat", "user:budgetchat")]
-    [InlineData("budgetchat:user:budgetchat:odd", "user:budgetchat:odd")]
-    public async Task SetBudget_OfAUserNamedLikeTheFileStoresOwnEntries_RoundTripsUnderTheEscapedName(string name, string key)
+    [InlineData("budgetchat", "user:budgetchat")]
+    [InlineData("budgetchat:global", "user:budgetchat:global")]
+    [InlineData("budgetchat:user:x", "user:budgetchat:user:x")]
+    public async Task SetBudget_OfAUserOfAnyName_RoundTripsUnderThatName(string name, string key)
     {
         var (setStatus, _, _) = await _client.PostJsonAsync("set_budget", $$"""
             { "project_name": "acme", "user_dict": { "{{name}}": { "total_budget": 3, "duration": 7, "current_cost": 0.5, "model_cost": { "gpt-4o": 0.5 } } } }
@@ -339,8 +383,91 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
 
         BudgetState state = (await _host.Store.GetBudgetAsync("acme", "user:u"))!;
         Assert.All(saves, s => Assert.Equal(HttpStatusCode.OK, s.Result.Item1));
-        Assert.Equal(state.Limit, state.Spent);
-        Assert.Equal(state.Limit, state.SpendByModel["m"]);
+        Assert.InRange(state.Limit, 1m, 8m);
+        Assert.Equal(8m, state.Spent); // never lowered: each dict raised it to its own, or found it higher
+        Assert.Equal(8m, state.SpendByModel["m"]);
+    }
+
+    /// <summary>
+    /// A calendar month as LiteLLM's hosted client lives with it: load_data (/get_budget), update_budget_all_users,
+    /// save_data (/set_budget). Its reset_on_duration must leave the spend alone until the month ends, in a month of
+    /// 29 or 31 days, at a year end, and in Berlin's months that daylight saving makes an hour shorter or longer.
+    /// </summary>
+    [Theory]
+    [InlineData("UTC", "2026-03-29T12:00:00Z")] // day 29: LiteLLM's 28-day month would have reset it
+    [InlineData("UTC", "2024-02-29T12:00:00Z")] // 29 February of a leap year
+    [InlineData("UTC", "2026-01-31T23:59:00Z")]
+    [InlineData("UTC", "2026-12-31T23:00:00Z")]
+    [InlineData("Europe/Berlin", "2026-03-31T21:00:00Z")] // the last hour of Berlin's March, 30 days 23 hours long
+    [InlineData("Europe/Berlin", "2026-10-31T22:00:00Z")] // the last hour of Berlin's October, 31 days 1 hour long
+    [InlineData("Europe/Berlin", "2026-12-31T22:30:00Z")] // the last half hour of the year in Berlin
+    public async Task CalendarMonth_LiteLlmsUpdateBudgetAllUsers_ResetsItExactlyAtItsEnd(string timeZone, string now)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse(now, System.Globalization.CultureInfo.InvariantCulture));
+        var options = new BudgetServerHostOptions { TimeProvider = time };
+        options.Configuration["BudgetServer:ResetService:Enabled"] = "false";
+        options.Configuration["BudgetServer:TimeZone"] = timeZone;
+        options.ApiKeys.Add(("acme", Api.AcmeKey));
+        await using BudgetServerHost host = await BudgetServerHost.StartAsync(options);
+        using HttpClient client = host.CreateClient(Api.AcmeKey);
+        BudgetState month = await host.Store.SetBudgetAsync("acme", "user:m", new BudgetDefinition(10m, BudgetPeriod.Monthly, BudgetWindowAlignment.Calendar));
+        await host.Store.ChargeAsync("acme", ["user:m"], 5m, "gpt-4o", "c1");
+
+        var (_, got, _) = await client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+        JsonObject held = JsonNode.Parse(got.GetProperty("data").GetRawText())!.AsObject();
+        JsonObject saved = UpdateBudgetAllUsers(held.DeepClone().AsObject(), time.GetUtcNow());
+        await client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{saved.ToJsonString()}} }""");
+        BudgetState during = (await host.Store.GetBudgetAsync("acme", "user:m"))!;
+
+        time.SetUtcNow(month.WindowEnd!.Value);
+        JsonObject atEnd = UpdateBudgetAllUsers(held, time.GetUtcNow());
+
+        Assert.Equal(5m, saved["m"]!["current_cost"]!.GetValue<decimal>());
+        Assert.Equal(5m, during.Spent);
+        Assert.Equal(month.WindowStart, during.WindowStart);
+        Assert.Equal(0m, atEnd["m"]!["current_cost"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public async Task BudgetsThatAreNoUser_AreNotInTheDict_AndSetBudgetLeavesThemAlone()
+    {
+        string[] others = ["global", "team:search", "user:"];
+        foreach (string key in others)
+        {
+            await _host.Store.SetBudgetAsync("acme", key, new BudgetDefinition(50m));
+            await _host.Store.ChargeAsync("acme", [key], 1.25m, "gpt-4o", "c-" + key);
+        }
+
+        await _host.Store.SetBudgetAsync("acme", "user:alice", new BudgetDefinition(5m));
+
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+        JsonElement data = got.GetProperty("data");
+        await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": {{data.GetRawText()}} }""");
+        var (status, _, _) = await _client.PostJsonAsync("set_budget", """{ "project_name": "acme", "user_dict": { "bob": { "total_budget": 1 } } }""");
+
+        Assert.Equal(["alice"], data.EnumerateObject().Select(p => p.Name)); // LiteLLM's get_users()
+        Assert.Equal(HttpStatusCode.OK, status);
+        IReadOnlyList<BudgetState> budgets = await _host.Store.ListBudgetsAsync("acme");
+        Assert.Equal(["global", "team:search", "user:", "user:bob"], budgets.Select(b => b.Key).Order(StringComparer.Ordinal));
+        Assert.All(budgets.Where(b => others.Contains(b.Key)), b => Assert.Equal((50m, 1.25m), (b.Limit, b.Spent)));
+    }
+
+    /// <summary>LiteLLM's update_budget_all_users on the dict it holds: reset_on_duration for each user with a duration.</summary>
+    private static JsonObject UpdateBudgetAllUsers(JsonObject dict, DateTimeOffset now)
+    {
+        decimal seconds = Seconds(now);
+        foreach ((string _, JsonNode? node) in dict)
+        {
+            JsonObject user = node!.AsObject();
+            if (user.ContainsKey("duration") && seconds - user["last_updated_at"]!.GetValue<decimal>() >= user["duration"]!.GetValue<decimal>() * 86_400m)
+            {
+                user["current_cost"] = 0m;
+                user["model_cost"] = new JsonObject();
+                user["last_updated_at"] = seconds;
+            }
+        }
+
+        return dict;
     }
 
     private static decimal Seconds(DateTimeOffset time) =>

@@ -19,9 +19,10 @@ namespace BudgetChat.Server.Endpoints;
 /// <remarks>
 /// <c>/set_budget</c> replaces the project's budgets in one transaction of the store
 /// (<see cref="ITransactionalBudgetStore.UpdateProjectAsync"/>): a request is stored whole or not at all, even if the
-/// service is killed half way, and no other operation on the project runs in between. Spend charged through
-/// <c>/v1</c> before it is overwritten, exactly as LiteLLM's own last-writer-wins save. A store without transactions
-/// answers 501. This type is thread-safe.
+/// service is killed half way, and no other operation on the project runs in between. The dict is merged, not
+/// written over: LiteLLM saves its whole dict, often an old one, so within a window spend is only ever raised to the
+/// dict's, except by LiteLLM's own resets; budgets that are no user are not LiteLLM's and are left alone. A store
+/// without transactions answers 501. This type is thread-safe.
 /// </remarks>
 internal sealed class LiteLlmEndpoints
 {
@@ -79,11 +80,19 @@ internal sealed class LiteLlmEndpoints
         var data = new Dictionary<string, LiteLlmUserBudget>(budgets.Count, StringComparer.Ordinal);
         foreach (BudgetState budget in budgets)
         {
-            data[LiteLlmUserDict.ToName(budget.Key)] = new LiteLlmUserBudget(
+            // LiteLLM lists every entry as a user: budgets that are no user are not its business.
+            if (UserName(budget.Key) is not { } user)
+            {
+                continue;
+            }
+
+            // A window LiteLLM's arithmetic ends exactly where the store's does (a calendar month is not its 28 days).
+            (int Days, DateTimeOffset LastUpdatedAt)? window = LiteLlmUserDict.ToLiteLlmWindow(budget);
+            data[user] = new LiteLlmUserBudget(
                 budget.Limit,
-                budget.Definition.Period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(budget.Definition.Period),
+                window?.Days,
                 LiteLlmUserDict.ToUnixSeconds(budget.CreatedAt),
-                LiteLlmUserDict.ToUnixSeconds(budget.WindowStart), // LiteLLM's last reset, which its rolling windows count from
+                LiteLlmUserDict.ToUnixSeconds(window?.LastUpdatedAt ?? budget.WindowStart),
                 budget.Spent,
                 budget.SpendByModel);
         }
@@ -127,10 +136,12 @@ internal sealed class LiteLlmEndpoints
         return TypedResults.Ok(new LiteLlmStatusResponse("success", null));
     }
 
-    /// <summary>Replaces the project's budgets with the dict's, on the ledger, under the store's transaction.</summary>
+    /// <summary>Merges the dict into the project's user budgets, on the ledger, under the store's transaction.</summary>
+    /// <remarks>The rule is the one docs/budget-service-api.md states under "How /set_budget writes".</remarks>
     private static (int Written, int Unchanged, int Deleted) Apply(BudgetLedger ledger, List<UserEntry> entries, DateTimeOffset now)
     {
-        Dictionary<string, BudgetState> existing = ledger.List(now).ToDictionary(b => b.Key, StringComparer.Ordinal);
+        // Budgets that are no user are not in LiteLLM's dict, so missing from it says nothing about them.
+        Dictionary<string, BudgetState> existing = ledger.List(now).Where(b => UserName(b.Key) is not null).ToDictionary(b => b.Key, StringComparer.Ordinal);
         var wanted = new HashSet<string>(entries.Select(e => e.Key), StringComparer.Ordinal);
         int deleted = 0;
         foreach (string key in existing.Keys)
@@ -149,51 +160,123 @@ internal sealed class LiteLlmEndpoints
 
             // LiteLLM knows neither alignment nor alert thresholds: keep the budget's own, and count LiteLLM's
             // windows from its last reset (rolling) for a budget it creates or whose period it changes.
+            bool samePeriod = state is not null && state.Definition.Period == entry.Period;
             BudgetWindowAlignment alignment = entry.Period == BudgetPeriod.None
                 ? BudgetWindowAlignment.Calendar
-                : state is not null && state.Definition.Period == entry.Period ? state.Definition.Alignment : BudgetWindowAlignment.Rolling;
+                : samePeriod ? state!.Definition.Alignment : BudgetWindowAlignment.Rolling;
             var definition = new BudgetDefinition(entry.Limit, entry.Period, alignment, state?.Definition.AlertThresholds);
-            DateTimeOffset? anchor = entry.Period != BudgetPeriod.None && alignment == BudgetWindowAlignment.Rolling ? entry.LastUpdatedAt ?? entry.CreatedAt : null;
-            List<(string? Model, decimal Amount)> charges = PlanCharges(entry);
+            bool rolling = entry.Period != BudgetPeriod.None && alignment == BudgetWindowAlignment.Rolling;
+
+            // LiteLLM's window of the entry, and its reset rule: an ended window's spend is gone, a new one starts now.
+            DateTimeOffset? entryStart = entry.LastUpdatedAt ?? entry.CreatedAt;
+            bool ended = entry.Duration is { } duration && entryStart is { } start && LiteLlmUserDict.HasEnded(duration.Days, start, now);
 
             if (state is null)
             {
+                DateTimeOffset? anchor = rolling ? (ended ? now : entryStart) : null;
                 DateTimeOffset? createdAt = entry.CreatedAt ?? anchor;
                 ledger.Set(entry.Key, definition, createdAt, now);
-                if (anchor is { } start && start != createdAt)
+                if (anchor is { } windowStart && windowStart != createdAt)
                 {
-                    ledger.Set(entry.Key, definition, start, now);
+                    ledger.Set(entry.Key, definition, windowStart, now);
                 }
 
-                Charge(ledger, entry.Key, charges, now);
+                Charge(ledger, entry.Key, ended ? [] : PlanCharges(entry), now);
                 written++;
                 continue;
             }
 
-            bool spendMatches = state.Spent == entry.CurrentCost && SameSpendByModel(state.SpendByModel, charges);
-            bool windowMatches = anchor is not { } wantedStart || (wantedStart - state.WindowStart).Duration() < SameInstant;
-            if (spendMatches && windowMatches && state.Definition.Equals(definition))
+            bool changed = !state.Definition.Equals(definition);
+            if (ended)
+            {
+                // The store's window began when the entry's ended, or later: the store rolled over already, and its
+                // spend is of its own window. Else the window rolls over now, as LiteLLM's reset_on_duration would.
+                bool rolledOver = state.Definition.Period != BudgetPeriod.None && state.WindowStart >= entryStart!.Value.AddTicks((long)(entry.Duration!.Value.Days * TimeSpan.TicksPerDay)) - SameInstant;
+                if (!rolledOver)
+                {
+                    ledger.Reset(entry.Key, now);
+                    ledger.Set(entry.Key, definition, rolling ? now : null, now);
+                    written++;
+                }
+                else if (changed)
+                {
+                    ledger.Set(entry.Key, definition, null, now);
+                    written++;
+                }
+                else
+                {
+                    unchanged++;
+                }
+
+                continue;
+            }
+
+            // A rolling window moves to the entry's start when LiteLLM restarted it later than the store's window
+            // start (its reset_on_duration or create_budget), or gave it another period; never to what /get_budget
+            // published for the window, which is the window's own.
+            DateTimeOffset? moveTo = rolling && entryStart is { } restart && (!samePeriod || (restart - state.WindowStart >= SameInstant && !IsPublished(state, entry)))
+                ? restart
+                : null;
+            if (entry.IsReset && (state.Spent != 0m || state.SpendByModel.Any(m => m.Value != 0m)))
+            {
+                // LiteLLM's reset_cost (or the reset of its reset_on_duration): the only way a dict lowers spend.
+                DateTimeOffset windowStart = state.WindowStart;
+                ledger.Reset(entry.Key, now);
+                ledger.Set(entry.Key, definition, rolling ? moveTo ?? windowStart : null, now);
+                written++;
+                continue;
+            }
+
+            List<(string? Model, decimal Amount)> raise = entry.IsReset ? [] : Raise(state, PlanCharges(entry));
+            if (!changed && moveTo is null && raise.Count == 0)
             {
                 unchanged++;
                 continue;
             }
 
-            if (!spendMatches)
-            {
-                // Reset moves a rolling window to now: the definition is set again after it, with LiteLLM's start.
-                ledger.Reset(entry.Key, now);
-            }
-
-            ledger.Set(entry.Key, definition, anchor, now);
-            if (!spendMatches)
-            {
-                Charge(ledger, entry.Key, charges, now);
-            }
-
+            ledger.Set(entry.Key, definition, moveTo, now);
+            Charge(ledger, entry.Key, raise, now);
             written++;
         }
 
         return (written, unchanged, deleted);
+    }
+
+    /// <summary>Gets the name of a budget in LiteLLM's dict: users only, and never blank, which <c>/set_budget</c> refuses.</summary>
+    private static string? UserName(string key) => LiteLlmUserDict.ToName(key) is { } name && !string.IsNullOrWhiteSpace(name) ? name : null;
+
+    /// <summary>Whether the entry's window is the one <c>/get_budget</c> publishes for the budget (to the millisecond).</summary>
+    private static bool IsPublished(BudgetState state, UserEntry entry) =>
+        LiteLlmUserDict.ToLiteLlmWindow(state) is var (days, lastUpdatedAt)
+        && entry.Duration?.Days == days
+        && entry.LastUpdatedAt is { } sent
+        && (sent - lastUpdatedAt).Duration() < SameInstant;
+
+    /// <summary>
+    /// The charges that raise the budget's spend to the dict's where the dict's is higher, per model and in total, and
+    /// lower nothing: what another writer charged meanwhile stays.
+    /// </summary>
+    private static List<(string? Model, decimal Amount)> Raise(BudgetState state, List<(string? Model, decimal Amount)> planned)
+    {
+        var charges = new List<(string?, decimal)>();
+        decimal added = 0m;
+        foreach ((string? model, decimal amount) in planned)
+        {
+            decimal had = model is null ? 0m : state.SpendByModel.GetValueOrDefault(model);
+            if (model is not null && amount > had)
+            {
+                charges.Add((model, amount - had));
+                added += amount - had;
+            }
+        }
+
+        decimal rest = planned.Sum(c => c.Amount) - state.Spent - added;
+        if (rest > 0m)
+        {
+            charges.Add((null, rest));
+        }
+
+        return charges;
     }
 
     /// <summary>
@@ -220,26 +303,6 @@ internal sealed class LiteLlmEndpoints
         }
 
         return charges;
-    }
-
-    private static bool SameSpendByModel(IReadOnlyDictionary<string, decimal> spend, List<(string? Model, decimal Amount)> charges)
-    {
-        int models = 0;
-        foreach ((string? model, decimal amount) in charges)
-        {
-            if (model is null)
-            {
-                continue;
-            }
-
-            models++;
-            if (!spend.TryGetValue(model, out decimal spent) || spent != amount)
-            {
-                return false;
-            }
-        }
-
-        return spend.Count(p => p.Value != 0m) == models;
     }
 
     private static void Charge(BudgetLedger ledger, string key, List<(string? Model, decimal Amount)> charges, DateTimeOffset now)
@@ -274,11 +337,6 @@ internal sealed class LiteLlmEndpoints
             {
                 errors.Add(field, $"'{field}': a user name must not be blank.");
             }
-            else if (name == LiteLlmUserDict.MetadataName)
-            {
-                // As in user_cost.json, where this name is reserved: the user is written escaped.
-                errors.Add(field, $"'{field}': the name '{name}' is reserved; the user '{name}' is '{LiteLlmUserDict.ToName(BudgetKeys.UserPrefix + name)}'.");
-            }
             else if (key.Length > WireLimits.MaxIdLength)
             {
                 errors.Add(field, $"'{field}': the budget key of this user is longer than {WireLimits.MaxIdLength} characters.");
@@ -300,11 +358,16 @@ internal sealed class LiteLlmEndpoints
                 modelCost.Add((model, cost));
             }
 
-            entries.Add(new UserEntry(key, entry.TotalBudget, entry.Duration ?? BudgetPeriod.None, entry.CreatedAt, entry.LastUpdatedAt, entry.CurrentCost ?? 0m, modelCost));
+            // What LiteLLM's reset_cost leaves: no spend, said explicitly (a new entry of create_budget has neither member).
+            bool isReset = entry.CurrentCost == 0m && entry.ModelCost is { Count: 0 };
+            entries.Add(new UserEntry(key, entry.TotalBudget, entry.Duration, entry.CreatedAt, entry.LastUpdatedAt, entry.CurrentCost ?? 0m, modelCost, isReset));
         }
 
         return entries;
     }
 
-    private sealed record UserEntry(string Key, decimal Limit, BudgetPeriod Period, DateTimeOffset? CreatedAt, DateTimeOffset? LastUpdatedAt, decimal CurrentCost, List<(string Model, decimal Cost)> ModelCost);
+    private sealed record UserEntry(string Key, decimal Limit, LiteLlmDuration? Duration, DateTimeOffset? CreatedAt, DateTimeOffset? LastUpdatedAt, decimal CurrentCost, List<(string Model, decimal Cost)> ModelCost, bool IsReset)
+    {
+        public BudgetPeriod Period => Duration?.Period ?? BudgetPeriod.None;
+    }
 }

@@ -22,7 +22,7 @@ internal sealed record LiteLlmSetBudgetRequest(
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record LiteLlmUserEntry(
     [property: JsonPropertyName("total_budget")] decimal TotalBudget,
-    [property: JsonPropertyName("duration"), JsonConverter(typeof(LiteLlmDurationConverter))] BudgetPeriod? Duration = null,
+    [property: JsonPropertyName("duration"), JsonConverter(typeof(LiteLlmDurationConverter))] LiteLlmDuration? Duration = null,
     [property: JsonPropertyName("created_at"), JsonConverter(typeof(LiteLlmTimeConverter))] DateTimeOffset? CreatedAt = null,
     [property: JsonPropertyName("last_updated_at"), JsonConverter(typeof(LiteLlmTimeConverter))] DateTimeOffset? LastUpdatedAt = null,
     [property: JsonPropertyName("current_cost")] decimal? CurrentCost = null,
@@ -45,21 +45,24 @@ internal sealed record LiteLlmStatusResponse(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("message"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message);
 
+/// <summary>A <c>duration</c> read: the period, and the days LiteLLM's reset rule counts (a name counts LiteLLM's days).</summary>
+internal readonly record struct LiteLlmDuration(BudgetPeriod Period, decimal Days);
+
 /// <summary>LiteLLM's <c>duration</c>: a number of days (1, 7, 28 to 31, 365 or 366) or a period's name; <c>null</c> is none.</summary>
-internal sealed class LiteLlmDurationConverter : JsonConverter<BudgetPeriod?>
+internal sealed class LiteLlmDurationConverter : JsonConverter<LiteLlmDuration?>
 {
     public override bool HandleNull => true;
 
-    public override BudgetPeriod? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    public override LiteLlmDuration? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.Null:
                 return null;
             case JsonTokenType.String when Named(reader.GetString()!) is { } named:
-                return named;
+                return new LiteLlmDuration(named, LiteLlmUserDict.DurationDays(named));
             case JsonTokenType.Number when reader.TryGetDecimal(out decimal days) && LiteLlmUserDict.PeriodOfDays(days) is { } period:
-                return period;
+                return new LiteLlmDuration(period, days);
             default:
                 string raw = reader.TokenType == JsonTokenType.String ? $"\"{reader.GetString()}\"" : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
                 throw new WireValueException($"must be LiteLLM's number of days (1, 7, 28 to 31 whole days, 365 or 366) or one of daily, weekly, monthly, yearly; it is {raw}.");
@@ -75,11 +78,11 @@ internal sealed class LiteLlmDurationConverter : JsonConverter<BudgetPeriod?>
         _ => null,
     };
 
-    public override void Write(Utf8JsonWriter writer, BudgetPeriod? value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, LiteLlmDuration? value, JsonSerializerOptions options)
     {
-        if (value is { } period and not BudgetPeriod.None)
+        if (value is { } duration && duration.Period != BudgetPeriod.None)
         {
-            writer.WriteNumberValue(LiteLlmUserDict.DurationDays(period));
+            writer.WriteNumberValue(duration.Days);
         }
         else
         {
