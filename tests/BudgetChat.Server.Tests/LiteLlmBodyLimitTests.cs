@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
 namespace BudgetChat.Server.Tests;
@@ -24,6 +25,9 @@ public sealed class LiteLlmBodyLimitTests(ITestOutputHelper output)
         var options = new BudgetServerHostOptions();
         options.ApiKeys.Add(("acme", Api.AcmeKey));
         options.Configuration["BudgetServer:ResetService:Enabled"] = "false";
+
+        // An hour into the users' windows, so that none has ended by LiteLLM's rule and every cost is kept.
+        options.TimeProvider = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds((long)(CreatedAt * 1000)).AddHours(1));
         await using BudgetServerHost host = await BudgetServerHost.StartAsync(options);
         HttpClient client = host.CreateClient(Api.AcmeKey);
         byte[] body = SetBudgetBody(Users);
@@ -50,7 +54,8 @@ public sealed class LiteLlmBodyLimitTests(ITestOutputHelper output)
             Assert.Equal(Limit(i), user.Decimal("total_budget"));
             Assert.Equal(Cost(i), user.Decimal("current_cost"));
             Assert.Equal(Cost(i), user.GetProperty("model_cost").Decimal(Model(i)));
-            Assert.Equal(28, user.GetProperty("duration").GetInt32());
+            Assert.Equal(31, user.GetProperty("duration").GetInt32()); // the rolling month from 10 March 2025 to 10 April
+            Assert.Equal(CreatedAt, user.Decimal("last_updated_at"));
             Assert.Equal(CreatedAt, user.Decimal("created_at"));
         }
 
