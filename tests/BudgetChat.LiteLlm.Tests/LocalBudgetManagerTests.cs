@@ -158,6 +158,54 @@ public sealed class LocalBudgetManagerTests : IDisposable
         Assert.Equal(2m, await again.GetTotalBudgetAsync("daily"));
     }
 
+    // Issue 15's round trip: a file as LiteLLM writes it (float times from time.time(), users with and without a
+    // duration, a window that has ended, spend per model) is picked up, charged, saved, and reads back in LiteLLM's
+    // shape with exactly the real users.
+    [Fact]
+    public async Task ALiteLlmFile_IsImported_Charged_Saved_AndReadsBackInLiteLlmsShape_WithOnlyTheRealUsers()
+    {
+        decimal hourAgo = Now.AddHours(-1).ToUnixTimeSeconds() + 0.123456m;
+        decimal fourDaysAgo = Now.AddDays(-4).ToUnixTimeSeconds() + 0.5m;
+        File.WriteAllText(LiteLlmFile, $$"""
+            {
+              "plain": { "total_budget": 10.0, "current_cost": 1.25, "model_cost": { "gpt-4o": 1.0, "gpt-4o-mini": 0.25 } },
+              "daily": { "total_budget": 2.0, "duration": 1, "created_at": {{hourAgo}}, "last_updated_at": {{hourAgo}}, "current_cost": 0.5, "model_cost": { "gpt-4o": 0.5 } },
+              "ended": { "total_budget": 3.0, "duration": 1, "created_at": {{fourDaysAgo}}, "last_updated_at": {{fourDaysAgo}}, "current_cost": 2.75, "model_cost": { "gpt-4o": 2.75 } }
+            }
+            """);
+
+        decimal charged;
+        using (BudgetManager manager = Local("test_project"))
+        {
+            Assert.Equal(["daily", "ended", "plain"], (await manager.GetUsersAsync()).Order());
+            Assert.Equal(0m, await manager.GetCurrentCostAsync("ended"));
+            charged = (await manager.UpdateCostAsync("daily", "gpt-4o", "hello", "world")).Spent - 0.5m;
+            Assert.True(charged > 0m);
+            await manager.SaveDataAsync();
+        }
+
+        JsonObject written = JsonNode.Parse(File.ReadAllText(LiteLlmFile))!.AsObject();
+        Assert.Equal(["daily", "ended", "plain"], written.Select(p => p.Key).Order()); // LiteLLM's get_users()
+        string[] liteLlmMembers = ["total_budget", "duration", "created_at", "last_updated_at", "current_cost", "model_cost", "budgetchat"];
+        Assert.All(written, user => Assert.Empty(user.Value!.AsObject().Select(p => p.Key).Except(liteLlmMembers)));
+
+        JsonObject daily = written["daily"]!.AsObject();
+        Assert.Equal(0.5m + charged, daily["current_cost"]!.GetValue<decimal>());
+        Assert.Equal(0.5m + charged, daily["model_cost"]!["gpt-4o"]!.GetValue<decimal>());
+        Assert.Equal(1, daily["duration"]!.GetValue<int>());
+        Assert.InRange(daily["last_updated_at"]!.GetValue<decimal>(), hourAgo - 0.001m, hourAgo + 0.001m);
+
+        JsonObject ended = written["ended"]!.AsObject();
+        Assert.Equal(0m, ended["current_cost"]!.GetValue<decimal>());
+        Assert.Equal(Now.ToUnixTimeSeconds(), ended["last_updated_at"]!.GetValue<decimal>()); // LiteLLM's reset_on_duration would say now too
+
+        JsonObject plain = written["plain"]!.AsObject();
+        Assert.False(plain.ContainsKey("duration"));
+        Assert.Equal(1.25m, plain["current_cost"]!.GetValue<decimal>());
+        Assert.Equal(1.0m, plain["model_cost"]!["gpt-4o"]!.GetValue<decimal>());
+        Assert.Equal(0.25m, plain["model_cost"]!["gpt-4o-mini"]!.GetValue<decimal>());
+    }
+
     [Fact]
     public async Task TwoManagers_OnOneDatabase_SeeEachOthersCharges()
     {
