@@ -40,6 +40,9 @@ public class HostedStoreBenchmarks
         WebApplicationBuilder builder = BudgetServer.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+
+        // The per-caller rate limit (1,000 requests a second by default) would measure throttling, not the service.
+        builder.Configuration["BudgetServer:Limits:PermitsPerSecond"] = "0";
         builder.Services.AddSqliteBudgetStore(o =>
         {
             o.DataDirectory = _directory;
