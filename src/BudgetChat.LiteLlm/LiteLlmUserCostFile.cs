@@ -71,25 +71,26 @@ public static class LiteLlmUserCostFile
             // starts now, as its reset_on_duration would start it.
             bool ended = entry.DurationDays is { } days && entry.WindowStart is { } start && LiteLlmUserDict.HasEnded(days, start, now);
             BudgetState budget = await store.SetBudgetAsync(project, entry.Key, entry.Definition, entry.CreatedAt ?? entry.WindowStart ?? now, cancellationToken).ConfigureAwait(false);
-            if (entry.Definition.Period == BudgetPeriod.None)
+            // Without a period there is one window, from the budget's creation.
+            if (entry.Definition.Period != BudgetPeriod.None)
             {
-                // One window, from the budget's creation.
-            }
-            else if (ended || entry.WindowStart is null)
-            {
-                await store.SetBudgetAsync(project, entry.Key, entry.Definition, now, cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-            else if (entry.WindowStart != entry.CreatedAt)
-            {
-                budget = await store.SetBudgetAsync(project, entry.Key, entry.Definition, entry.WindowStart, cancellationToken).ConfigureAwait(false);
-            }
+                if (ended || entry.WindowStart is null)
+                {
+                    await store.SetBudgetAsync(project, entry.Key, entry.Definition, now, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
 
-            // The store may have rolled the window over already (a month of the file's 28 days that the store counts as a
-            // calendar month cannot, but a window its own rules end can).
-            if (entry.Definition.Period != BudgetPeriod.None && budget.WindowStart != entry.WindowStart)
-            {
-                continue;
+                if (entry.WindowStart != entry.CreatedAt)
+                {
+                    budget = await store.SetBudgetAsync(project, entry.Key, entry.Definition, entry.WindowStart, cancellationToken).ConfigureAwait(false);
+                }
+
+                // The store may have rolled the window over already (a month of the file's 28 days that the store counts
+                // as a calendar month cannot, but a window its own rules end can).
+                if (budget.WindowStart != entry.WindowStart)
+                {
+                    continue;
+                }
             }
 
             string chargeId = "litellm-import:" + Guid.NewGuid().ToString("N");
