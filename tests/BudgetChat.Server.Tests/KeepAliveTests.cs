@@ -102,7 +102,22 @@ public sealed class KeepAliveTests : IAsyncLifetime
             int connections = Volatile.Read(ref _connections);
 
             using HttpRequestMessage refused = create();
-            using HttpResponseMessage response = await _client.SendAsync(refused);
+            HttpResponseMessage response;
+            try
+            {
+                response = await _client.SendAsync(refused);
+            }
+            catch (HttpRequestException ex) when (!keeps && ex.InnerException is IOException)
+            {
+                // .NET's client sends the whole body before it reads: over a body the service will not read, it may
+                // meet the closed connection first (AHugeUnreadBody_IsAnsweredInFull_WithConnectionClose checks the
+                // answer with a client that reads while it sends). The next request must still succeed.
+                await AssertServedAsync($"after round {round}, cut off while sending");
+                Assert.Equal(1, Volatile.Read(ref _connections) - connections);
+                continue;
+            }
+
+            using var answered = response;
             string text = await response.Content.ReadAsStringAsync();
 
             Assert.True(response.StatusCode == status, $"{name}, round {round}: {(int)response.StatusCode} {text}");
@@ -126,16 +141,19 @@ public sealed class KeepAliveTests : IAsyncLifetime
     /// client may still be sending. A client that reads while it sends (this raw one, curl, browsers) gets the whole answer.
     /// </summary>
     [Theory]
-    [InlineData("text/plain", false, 415)]
-    [InlineData("text/plain", true, 415)]
-    [InlineData("application/json", false, 413)]
-    [InlineData(null, true, 401)]
-    public async Task AHugeUnreadBody_IsAnsweredInFull_WithConnectionClose(string? contentType, bool chunked, int status)
+    [InlineData("text/plain", false, 415, null)]
+    [InlineData("text/plain", true, 415, null)]
+    [InlineData("application/json", false, 413, null)]
+    [InlineData(null, true, 401, null)]
+    [InlineData("application/json", false, 413, "set_budget")]
+    [InlineData("application/json", true, 413, "get_budget")]
+    [InlineData("application/json", false, 401, "set_budget")]
+    public async Task AHugeUnreadBody_IsAnsweredInFull_WithConnectionClose(string? contentType, bool chunked, int status, string? path)
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, _host.BaseAddress.Port);
         using var stream = new NetworkStream(socket, ownsSocket: false);
-        string head = $"POST /{P}/charges HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+        string head = $"POST /{path ?? $"{P}/charges"} HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
             (status == 401 ? string.Empty : $"Authorization: Bearer {Api.AcmeKey}\r\n") +
             $"Content-Type: {contentType ?? "application/json"}\r\n" +
             (chunked ? "Transfer-Encoding: chunked\r\n" : $"Content-Length: {Huge}\r\n") + "\r\n";
@@ -174,7 +192,15 @@ public sealed class KeepAliveTests : IAsyncLifetime
             ? Dechunk(text[(end + 4)..])
             : text[(end + 4)..];
         using JsonDocument problem = JsonDocument.Parse(body);
-        Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+        if (path is null)
+        {
+            Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+        }
+        else
+        {
+            // LiteLLM's routes answer in LiteLLM's error shape.
+            Assert.Equal("error", problem.RootElement.GetProperty("status").GetString());
+        }
     }
 
     /// <summary>
