@@ -99,6 +99,7 @@ public sealed class BadRequestTests : IAsyncLifetime
         ["project_name of the wrong type"] = ("POST", "get_budget", """{ "project_name": 7 }""", HttpStatusCode.BadRequest, "project_name"),
         ["set_budget: total_budget as a string"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": { "total_budget": "5" } } }""", HttpStatusCode.BadRequest, "user_dict.alice.total_budget"),
         ["set_budget: user_dict entry not an object"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": 5 } }""", HttpStatusCode.BadRequest, "user_dict.alice"),
+        ["set_budget: user_dict entry null"] = ("POST", "set_budget", """{ "user_dict": { "carol": null }, "project_name": "acme" }""", HttpStatusCode.BadRequest, "user_dict.carol"),
         ["body is JSON null"] = ("POST", $"{P}/charges", "null", HttpStatusCode.BadRequest, "body"),
     };
 

@@ -309,7 +309,7 @@ internal sealed class LiteLlmEndpoints
     {
         foreach ((string? model, decimal amount) in charges)
         {
-            ledger.Charge([key], amount, model, $"litellm-set-budget:{Guid.NewGuid():N}", now);
+            ledger.Charge([key], new BudgetUsage(amount, 0, model), $"litellm-set-budget:{Guid.NewGuid():N}", now);
         }
     }
 
@@ -329,10 +329,17 @@ internal sealed class LiteLlmEndpoints
     {
         var entries = new List<UserEntry>(userDict.Count);
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach ((string name, LiteLlmUserEntry entry) in userDict)
+        foreach ((string name, LiteLlmUserEntry? entry) in userDict)
         {
             string field = $"user_dict.{name}";
             string key = LiteLlmUserDict.ToKey(name);
+            if (entry is null)
+            {
+                // JSON null: the serializer gives an entry no members, not even the required ones, a null.
+                errors.Add(field, $"'{field}' is null; a user is an object with at least 'total_budget'.");
+                continue;
+            }
+
             if (string.IsNullOrWhiteSpace(name) || string.IsNullOrWhiteSpace(key))
             {
                 errors.Add(field, $"'{field}': a user name must not be blank.");
