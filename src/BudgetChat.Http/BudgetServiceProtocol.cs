@@ -41,10 +41,10 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
         return list.Budgets.Select(b => b.ToState()).ToArray();
     }
 
-    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         using HttpResponseMessage response = await _connection.SendAsync(
-            HttpMethod.Post, ProjectUri(project, "reservations"), new ReserveRequest(reservationId, keys, amount, expiresAt), WireJsonContext.Default.ReserveRequest, project, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Post, ProjectUri(project, "reservations"), new ReserveRequest(reservationId, keys, amount.Cost, expiresAt), WireJsonContext.Default.ReserveRequest, project, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
             return BudgetReservationResult.Conflicting(await ReadConflictAsync(response, cancellationToken).ConfigureAwait(false));
@@ -60,10 +60,10 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
         };
     }
 
-    public async ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    public async ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, BudgetUsage actualCost, CancellationToken cancellationToken = default)
     {
         using HttpResponseMessage response = await _connection.SendAsync(
-            HttpMethod.Post, ProjectUri(project, "reservations/settle"), new SettleRequest(reservationId, actualCost, model), WireJsonContext.Default.SettleRequest, project, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Post, ProjectUri(project, "reservations/settle"), new SettleRequest(reservationId, actualCost.Cost, actualCost.Model), WireJsonContext.Default.SettleRequest, project, cancellationToken).ConfigureAwait(false);
         return await ReadCompletionAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -83,10 +83,10 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
             : (await _connection.ReadAsync(response, WireJsonContext.Default.RenewResponse, cancellationToken).ConfigureAwait(false)).Status;
     }
 
-    public async ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    public async ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, CancellationToken cancellationToken = default)
     {
         using HttpResponseMessage response = await _connection.SendAsync(
-            HttpMethod.Post, ProjectUri(project, "charges"), new ChargeRequest(chargeId, keys, amount, model), WireJsonContext.Default.ChargeRequest, project, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Post, ProjectUri(project, "charges"), new ChargeRequest(chargeId, keys, amount.Cost, amount.Model), WireJsonContext.Default.ChargeRequest, project, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             ProblemDto? problem = await BudgetServiceConnection.ReadProblemDtoAsync(response, cancellationToken).ConfigureAwait(false);

@@ -172,7 +172,7 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// yet make) the reservation, which would hold its money until it expires: the store then releases the id in the
     /// background, and tries again for a few seconds while the service does not know it yet.
     /// </remarks>
-    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Reserve(project, keys, amount, reservationId);
         try
@@ -187,10 +187,10 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, BudgetUsage actualCost, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Settle(project, reservationId, actualCost);
-        return _protocol.SettleAsync(project, reservationId, actualCost, model, cancellationToken);
+        return _protocol.SettleAsync(project, reservationId, actualCost, cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -208,10 +208,10 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Charge(project, keys, amount, chargeId);
-        return _protocol.ChargeAsync(project, keys, amount, model, chargeId, cancellationToken);
+        return _protocol.ChargeAsync(project, keys, amount, chargeId, cancellationToken);
     }
 
     /// <inheritdoc/>

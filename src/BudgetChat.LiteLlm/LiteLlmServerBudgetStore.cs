@@ -167,7 +167,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Reserve(project, keys, amount, reservationId);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -179,7 +179,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
                 _holds.Remove(expired);
             }
 
-            amount = BudgetAmounts.Normalize(amount);
+            decimal cost = BudgetAmounts.Normalize(amount.Cost);
             if (_completed.TryGetValue((project, reservationId), out Ended? ended))
             {
                 return BudgetIdRules.Reservation(BudgetIdRules.Repeat(ended.State, ReservationState.Active, sameParameters: false));
@@ -187,7 +187,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
 
             if (_holds.TryGetValue((project, reservationId), out Hold? held))
             {
-                return BudgetIdRules.Reservation(BudgetIdRules.Repeat(ReservationState.Active, ReservationState.Active, held.Amount == amount && held.Keys.SequenceEqual(keys)));
+                return BudgetIdRules.Reservation(BudgetIdRules.Repeat(ReservationState.Active, ReservationState.Active, held.Amount == cost && held.Keys.SequenceEqual(keys)));
             }
 
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
@@ -199,13 +199,13 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
                 }
 
                 BudgetState budget = ToState(project, key, entry);
-                if (budget.Limit - budget.Spent - budget.Reserved < amount)
+                if (budget.Limit - budget.Spent - budget.Reserved < cost)
                 {
                     return BudgetReservationResult.Insufficient(budget);
                 }
             }
 
-            _holds[(project, reservationId)] = new Hold([.. keys], amount, expiresAt);
+            _holds[(project, reservationId)] = new Hold([.. keys], cost, expiresAt);
             return BudgetReservationResult.Reserved;
         }
         finally
@@ -215,16 +215,17 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    public async ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, BudgetUsage actualCost, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Settle(project, reservationId, actualCost);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            actualCost = BudgetAmounts.Normalize(actualCost);
+            decimal cost = BudgetAmounts.Normalize(actualCost.Cost);
+            string? model = actualCost.Model;
             if (_completed.TryGetValue((project, reservationId), out Ended? ended))
             {
-                return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Settled, ended.Amount == actualCost));
+                return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Settled, ended.Amount == cost));
             }
 
             if (!_holds.TryGetValue((project, reservationId), out Hold? hold))
@@ -233,10 +234,10 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
             }
 
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
-            AddCost(users, hold.Keys.Where(k => users[Name(k)] is JsonObject), actualCost, model);
+            AddCost(users, hold.Keys.Where(k => users[Name(k)] is JsonObject), cost, model);
             await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
             _holds.Remove((project, reservationId));
-            Remember(project, reservationId, ReservationState.Settled, [], actualCost);
+            Remember(project, reservationId, ReservationState.Settled, [], cost);
             return BudgetCompletion.Completed;
         }
         finally
@@ -308,16 +309,17 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    public async ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Charge(project, keys, amount, chargeId);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            amount = BudgetAmounts.Normalize(amount);
+            decimal cost = BudgetAmounts.Normalize(amount.Cost);
+            string? model = amount.Model;
             if (_completed.TryGetValue((project, chargeId), out Ended? ended))
             {
-                return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Charged, ended.Amount == amount && ended.Keys.SequenceEqual(keys)));
+                return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Charged, ended.Amount == cost && ended.Keys.SequenceEqual(keys)));
             }
 
             if (_holds.ContainsKey((project, chargeId)))
@@ -331,9 +333,9 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
                 throw new BudgetNotFoundException(project, missing, null);
             }
 
-            AddCost(users, keys, amount, model);
+            AddCost(users, keys, cost, model);
             await SaveAsync(project, users, cancellationToken).ConfigureAwait(false);
-            Remember(project, chargeId, ReservationState.Charged, [.. keys], amount);
+            Remember(project, chargeId, ReservationState.Charged, [.. keys], cost);
             return BudgetCompletion.Completed;
         }
         finally

@@ -118,7 +118,7 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Reserve(project, keys, amount, reservationId);
         return RunAsync(
@@ -129,10 +129,10 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, BudgetUsage actualCost, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Settle(project, reservationId, actualCost);
-        return RunAsync(project, (reservationId, actualCost, model), static (ledger, s, now) => ledger.Settle(s.reservationId, s.actualCost, s.model, now), cancellationToken);
+        return RunAsync(project, (reservationId, actualCost), static (ledger, s, now) => ledger.Settle(s.reservationId, s.actualCost, now), cancellationToken);
     }
 
     /// <inheritdoc/>
@@ -150,13 +150,13 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Charge(project, keys, amount, chargeId);
         return RunAsync(
             project,
-            (keys: keys.ToArray(), amount, model, chargeId),
-            static (ledger, s, now) => ledger.Charge(s.keys, s.amount, s.model, s.chargeId, now),
+            (keys: keys.ToArray(), amount, chargeId),
+            static (ledger, s, now) => ledger.Charge(s.keys, s.amount, s.chargeId, now),
             cancellationToken);
     }
 

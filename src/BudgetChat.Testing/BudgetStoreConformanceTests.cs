@@ -1807,7 +1807,8 @@ public abstract class BudgetStoreConformanceTests : IAsyncLifetime
         BudgetAlert full = Assert.Single((await store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c4")).Alerts);
         Assert.Empty((await store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c5")).Alerts);
 
-        Assert.Equal(new BudgetAlert(Project, "user:1", 0.5m, 0.6m, 1m, Epoch.Date.AsUtcInstant(), Epoch.Date.AddDays(1).AsUtcInstant()), half);
+        // At the day's rate so far ($0.60 in the 12 hours since midnight), the remaining $0.40 lasts 8 more hours.
+        Assert.Equal(new BudgetAlert(Project, "user:1", 0.5m, 0.6m, 1m, Epoch.Date.AsUtcInstant(), Epoch.Date.AddDays(1).AsUtcInstant(), "daily") { RunsOutAt = Epoch.Date.AddHours(20).AsUtcInstant() }, half);
         Assert.Equal(1.0m, full.Threshold);
         Assert.Equal(1.2m, full.Spent);
 

@@ -17,4 +17,10 @@ public enum BudgetPeriod
 
     /// <summary>The budget resets every year (on 1 January when calendar-aligned).</summary>
     Yearly,
+
+    /// <summary>The budget resets every minute (at the start of each minute when calendar-aligned): for TPM and RPM-style limits.</summary>
+    Minutely,
+
+    /// <summary>The budget resets every hour (at the start of each hour of the store's time zone when calendar-aligned).</summary>
+    Hourly,
 }

@@ -10,26 +10,44 @@ public sealed class BudgetState
     /// <summary>Gets the budget's key within its project, for example <c>user:1234</c> or <c>global</c>.</summary>
     public required string Key { get; init; }
 
-    /// <summary>Gets the limit, period and alignment of the budget.</summary>
+    /// <summary>Gets the limits, enforcement and alert thresholds of the budget.</summary>
     public required BudgetDefinition Definition { get; init; }
 
-    /// <summary>Gets the most that may be spent in one window, in US dollars.</summary>
+    /// <summary>Gets the most that may be spent in one window of the main limit, in US dollars.</summary>
     public decimal Limit => Definition.Limit;
 
-    /// <summary>Gets when the current window started.</summary>
+    /// <summary>Gets when the main limit's current window started.</summary>
     public required DateTimeOffset WindowStart { get; init; }
 
-    /// <summary>Gets when the current window ends and spend resets, or <see langword="null"/> for a budget without period.</summary>
+    /// <summary>Gets when the main limit's current window ends and spend resets, or <see langword="null"/> for a budget without period.</summary>
     public DateTimeOffset? WindowEnd { get; init; }
 
-    /// <summary>Gets what has been charged in the current window, in US dollars.</summary>
+    /// <summary>Gets what has been charged in the main limit's current window, in US dollars.</summary>
     public required decimal Spent { get; init; }
 
     /// <summary>Gets what active reservations currently hold, in US dollars.</summary>
     public required decimal Reserved { get; init; }
 
-    /// <summary>Gets what can still be reserved: the limit less spend and reservations, never below zero.</summary>
+    /// <summary>Gets what can still be reserved under the main limit: the limit less spend and reservations, never below zero.</summary>
     public decimal Remaining => Math.Max(0m, Limit - Spent - Reserved);
+
+    /// <summary>
+    /// Gets when the main limit runs out at the rate its window has spent so far, or <see langword="null"/> when it will
+    /// not before the window ends (see <see cref="BudgetWindowState.RunsOutAt"/>).
+    /// </summary>
+    public DateTimeOffset? RunsOutAt { get; init; }
+
+    /// <summary>
+    /// Gets every limit's current window, in the order of <see cref="BudgetDefinition.Limits"/>: the first is the main
+    /// limit's (the same figures as <see cref="Spent"/>, <see cref="Reserved"/>, <see cref="WindowStart"/>, …).
+    /// </summary>
+    public IReadOnlyList<BudgetWindowState> Windows
+    {
+        get => _windows ??= [new BudgetWindowState { Limit = Definition.Limits[0], Start = WindowStart, End = WindowEnd, Spent = Spent, Reserved = Reserved, RunsOutAt = RunsOutAt }];
+        init => _windows = value;
+    }
+
+    private IReadOnlyList<BudgetWindowState>? _windows;
 
     /// <summary>Gets the spend of the current window per model id.</summary>
     public required IReadOnlyDictionary<string, decimal> SpendByModel { get; init; }

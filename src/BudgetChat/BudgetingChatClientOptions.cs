@@ -34,6 +34,10 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
         ReduceMaxOutputTokensToFit = other.ReduceMaxOutputTokensToFit;
         MinimumOutputTokens = other.MinimumOutputTokens;
         ReservationTimeout = other.ReservationTimeout;
+        Enforcement = other.Enforcement;
+        CheaperModels = other.CheaperModels.ToDictionary(p => p.Key, p => new List<string>(p.Value), StringComparer.OrdinalIgnoreCase);
+        DowngradeBelowRemainingShare = other.DowngradeBelowRemainingShare;
+        OnModelDowngraded = other.OnModelDowngraded;
     }
 
     /// <summary>
@@ -121,6 +125,33 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Gets or sets whether calls that do not fit a budget are refused, or go ahead and are reported as ones that would
+    /// have been refused (<see cref="BudgetEnforcement.Observe"/>: held and charged as usual, logged, and counted with the
+    /// outcome <c>would_refuse</c>), whatever each budget's own <see cref="BudgetDefinition.Enforcement"/>. Defaults to
+    /// <see cref="BudgetEnforcement.Enforce"/>.
+    /// </summary>
+    [EnumDataType(typeof(BudgetEnforcement))]
+    public BudgetEnforcement Enforcement { get; set; }
+
+    /// <summary>
+    /// Gets the cheaper-model ladder: per model asked for, the models to try in order when a call does not fit (each with
+    /// its output reduced to fit when <see cref="ReduceMaxOutputTokensToFit"/>), for example <c>gpt-4o → [gpt-4o-mini]</c>.
+    /// A call is refused only when the last step does not fit either. Keys are compared without regard to case.
+    /// </summary>
+    public Dictionary<string, List<string>> CheaperModels { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Gets or sets the share of a budget's main limit (0 to 1) under which a call on a model with cheaper steps in
+    /// <see cref="CheaperModels"/> goes to the next step right away, before the budget runs out; <see langword="null"/> (the
+    /// default) to step down only when a call does not fit.
+    /// </summary>
+    [Range(typeof(decimal), "0", "1")]
+    public decimal? DowngradeBelowRemainingShare { get; set; }
+
+    /// <summary>Gets or sets a callback for every call the ladder sent to a cheaper model (the ASP.NET Core package turns it into a response header).</summary>
+    public Action<BudgetModelDowngrade>? OnModelDowngraded { get; set; }
 
     /// <summary>Checks the options, naming the first invalid one.</summary>
     /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> is the property.</exception>

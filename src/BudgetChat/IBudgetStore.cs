@@ -69,10 +69,15 @@ public interface IBudgetStore
     /// <returns>The budgets.</returns>
     ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default);
 
-    /// <summary>Holds <paramref name="amount"/> on every key, or on none when one of them cannot hold it.</summary>
+    /// <summary>Holds <paramref name="amount"/> on every limit of every key that applies to it, or on none when one of them cannot hold it.</summary>
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys to hold the amount on; at least one, no duplicates.</param>
-    /// <param name="amount">The amount, in US dollars.</param>
+    /// <param name="amount">
+    /// The worst-case cost in US dollars (a <see cref="decimal"/> converts), the worst-case tokens for token limits, and the
+    /// model for per-model caps; request limits count the reservation as one request. With <see cref="BudgetUsage.Observe"/>
+    /// it is held even where a limit refuses, and the result says which (<see cref="BudgetReservationResult.WouldHaveRefused"/>),
+    /// as for a budget whose <see cref="BudgetDefinition.Enforcement"/> is <see cref="BudgetEnforcement.Observe"/>.
+    /// </param>
     /// <param name="reservationId">
     /// An id chosen by the caller, unique within the project. Reserving an id that is already active with the same amount
     /// and keys changes nothing and reports <see cref="BudgetReservationStatus.Reserved"/>; any other reuse reports
@@ -80,20 +85,22 @@ public interface IBudgetStore
     /// </param>
     /// <param name="expiresAt">When the reservation is reclaimed if it has been neither settled nor released.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
-    /// <returns>Whether the amount is held, and if not, which key refused or what the id is already used for.</returns>
-    ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
+    /// <returns>Whether the amount is held, and if not, which key and limit refused or what the id is already used for.</returns>
+    ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default);
 
     /// <summary>Ends a reservation, charging <paramref name="actualCost"/> to each of its keys instead of the amount held.</summary>
     /// <param name="project">The project.</param>
     /// <param name="reservationId">The reservation's id.</param>
-    /// <param name="actualCost">What the call really cost, in US dollars; it may exceed the amount held.</param>
-    /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
+    /// <param name="actualCost">
+    /// What the call really cost in US dollars (it may exceed the amount held), its tokens as reported, and the model the
+    /// cost is recorded against (<see langword="null"/> for none; per-model caps then count the reservation's model).
+    /// </param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>
-    /// Whether this call charged, an earlier settle with the same cost did, the id is unknown, or it conflicts (the
-    /// reservation was released or settled with another cost, or the id is a charge's); and the alert thresholds the charge crossed.
+    /// Whether this call charged, an earlier settle with the same cost and tokens did, the id is unknown, or it conflicts
+    /// (the reservation was released or settled with another cost, or the id is a charge's); and the alert thresholds the charge crossed.
     /// </returns>
-    ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default);
+    ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, BudgetUsage actualCost, CancellationToken cancellationToken = default);
 
     /// <summary>Ends a reservation without charging anything.</summary>
     /// <param name="project">The project.</param>
@@ -116,8 +123,7 @@ public interface IBudgetStore
     /// <summary>Charges <paramref name="amount"/> to every key without a reservation, even past a limit.</summary>
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys to charge; at least one, no duplicates.</param>
-    /// <param name="amount">The amount, in US dollars.</param>
-    /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
+    /// <param name="amount">The cost in US dollars, the tokens, and the model it is recorded against (or <see langword="null"/>); request limits count one request.</param>
     /// <param name="chargeId">An id chosen by the caller; charging the same id twice charges once.</param>
     /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
     /// <returns>
@@ -125,7 +131,7 @@ public interface IBudgetStore
     /// reservation's, or another charge's); and the alert thresholds the charge crossed.
     /// </returns>
     /// <exception cref="BudgetNotFoundException">A key has no budget; nothing was charged.</exception>
-    ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default);
+    ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, CancellationToken cancellationToken = default);
 
     /// <summary>Sets a budget's spend to zero and starts a new window now (rolling) or in the current calendar window.</summary>
     /// <param name="project">The project.</param>

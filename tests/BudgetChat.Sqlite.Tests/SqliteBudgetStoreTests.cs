@@ -61,7 +61,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
             {
                 ledger.Set("user:2", new BudgetDefinition(5m), null, now);
                 ledger.Reset("user:1", now);
-                return ledger.Charge(["user:3"], 1m, null, "c2", now);
+                return ledger.Charge(["user:3"], 1m, "c2", now);
             }));
             await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.UpdateProjectAsync(Project, 0, static (ledger, _, now) =>
             {
@@ -74,7 +74,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
             Assert.Equal(BudgetCompletionStatus.Completed, await store.UpdateProjectAsync(Project, "user:2", static (ledger, key, now) =>
             {
                 ledger.Set(key, new BudgetDefinition(5m), null, now);
-                return ledger.Charge(["user:1", key], 2m, null, "c3", now).Status;
+                return ledger.Charge(["user:1", key], 2m, "c3", now).Status;
             }));
         }
 

@@ -34,11 +34,11 @@ public sealed class OutageStore(IBudgetStore inner, bool asynchronous = false) :
     public ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default) =>
         Call(s => s.ListBudgetsAsync(project, cancellationToken));
 
-    public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
+    public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
         Call(s => s.ReserveAsync(project, keys, amount, reservationId, expiresAt, cancellationToken));
 
-    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default) =>
-        Call(s => s.SettleAsync(project, reservationId, actualCost, model, cancellationToken));
+    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, BudgetUsage actualCost, CancellationToken cancellationToken = default) =>
+        Call(s => s.SettleAsync(project, reservationId, actualCost, cancellationToken));
 
     public ValueTask<BudgetRenewalStatus> RenewAsync(string project, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) =>
         Call(s => s.RenewAsync(project, reservationId, expiresAt, cancellationToken));
@@ -46,8 +46,8 @@ public sealed class OutageStore(IBudgetStore inner, bool asynchronous = false) :
     public ValueTask<BudgetCompletion> ReleaseAsync(string project, string reservationId, CancellationToken cancellationToken = default) =>
         Call(s => s.ReleaseAsync(project, reservationId, cancellationToken));
 
-    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default) =>
-        Call(s => s.ChargeAsync(project, keys, amount, model, chargeId, cancellationToken));
+    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, CancellationToken cancellationToken = default) =>
+        Call(s => s.ChargeAsync(project, keys, amount, chargeId, cancellationToken));
 
     public ValueTask<BudgetState?> ResetBudgetAsync(string project, string key, CancellationToken cancellationToken = default) =>
         Call(s => s.ResetBudgetAsync(project, key, cancellationToken));

@@ -392,7 +392,7 @@ public sealed partial class BudgetOutbox : IDisposable, IAsyncDisposable
     {
         if (entry.Operation == BudgetOutboxOperation.Settle)
         {
-            BudgetCompletion settled = await _store.SettleAsync(entry.Project, entry.Id, entry.Cost, entry.Model, cancellationToken).ConfigureAwait(false);
+            BudgetCompletion settled = await _store.SettleAsync(entry.Project, entry.Id, entry.Usage, cancellationToken).ConfigureAwait(false);
             if (settled.Status != BudgetCompletionStatus.NotFound)
             {
                 return settled;
@@ -403,7 +403,7 @@ public sealed partial class BudgetOutbox : IDisposable, IAsyncDisposable
             LogSettleNotFound(_logger, entry.Id, entry.Project);
         }
 
-        return await _store.ChargeAsync(entry.Project, entry.Keys, entry.Cost, entry.Model, entry.Id, cancellationToken).ConfigureAwait(false);
+        return await _store.ChargeAsync(entry.Project, entry.Keys, entry.Usage, entry.Id, cancellationToken).ConfigureAwait(false);
     }
 
     private async ValueTask RemoveAsync(BudgetOutboxEntry entry)

@@ -16,7 +16,19 @@ public static class BudgetPeriodNames
         BudgetPeriod.Weekly => "weekly",
         BudgetPeriod.Monthly => "monthly",
         BudgetPeriod.Yearly => "yearly",
+        BudgetPeriod.Minutely => "minutely",
+        BudgetPeriod.Hourly => "hourly",
         _ => "none",
+    };
+
+    /// <summary>Gets how a period reads in a limit's default name and in messages: <c>per-minute</c>, <c>hourly</c>, <c>daily</c>, … and <c>total</c> for none.</summary>
+    /// <param name="period">The period.</param>
+    /// <returns>The display name.</returns>
+    public static string ToDisplayName(BudgetPeriod period) => period switch
+    {
+        BudgetPeriod.None => "total",
+        BudgetPeriod.Minutely => "per-minute",
+        _ => ToName(period),
     };
 
     /// <summary>Reads a period's name, as <see cref="ToName(BudgetPeriod)"/> writes it.</summary>
@@ -39,6 +51,8 @@ public static class BudgetPeriodNames
             "weekly" => BudgetPeriod.Weekly,
             "monthly" => BudgetPeriod.Monthly,
             "yearly" => BudgetPeriod.Yearly,
+            "minutely" => BudgetPeriod.Minutely,
+            "hourly" => BudgetPeriod.Hourly,
             _ => null,
         };
         period = read.GetValueOrDefault();

@@ -19,31 +19,60 @@ public static class BudgetWindows
     public static (DateTimeOffset Start, DateTimeOffset? End) GetWindow(BudgetDefinition definition, DateTimeOffset anchor, DateTimeOffset now, TimeZoneInfo timeZone)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        return GetWindow(definition.Limits[0], anchor, now, timeZone);
+    }
+
+    /// <summary>Computes the window of one limit that contains <paramref name="now"/>.</summary>
+    /// <param name="limit">The limit's period and alignment.</param>
+    /// <param name="anchor">For rolling windows, when the budget was created or last reset; for a limit without period, the start of its only window.</param>
+    /// <param name="now">The instant the window must contain.</param>
+    /// <param name="timeZone">The time zone whose calendar (and clock, for hours) aligns calendar windows.</param>
+    /// <returns>The window's start, and its end (exclusive) or <see langword="null"/> for a limit without period.</returns>
+    public static (DateTimeOffset Start, DateTimeOffset? End) GetWindow(BudgetLimit limit, DateTimeOffset anchor, DateTimeOffset now, TimeZoneInfo timeZone)
+    {
+        ArgumentNullException.ThrowIfNull(limit);
         ArgumentNullException.ThrowIfNull(timeZone);
 
-        if (definition.Period == BudgetPeriod.None)
+        if (limit.Period == BudgetPeriod.None)
         {
             return (anchor, null);
         }
 
-        return definition.Alignment == BudgetWindowAlignment.Calendar
-            ? GetCalendarWindow(definition.Period, now, timeZone)
-            : GetRollingWindow(definition.Period, anchor, now);
+        return limit.Alignment == BudgetWindowAlignment.Calendar
+            ? GetCalendarWindow(limit.Period, now, timeZone)
+            : GetRollingWindow(limit.Period, anchor, now);
     }
 
     private static (DateTimeOffset, DateTimeOffset?) GetCalendarWindow(BudgetPeriod period, DateTimeOffset now, TimeZoneInfo timeZone)
     {
+        if (period is BudgetPeriod.Minutely or BudgetPeriod.Hourly)
+        {
+            return GetClockWindow(period, now, timeZone);
+        }
+
         DateTime local = TimeZoneInfo.ConvertTime(now, timeZone).DateTime.Date;
         DateTime start = period switch
         {
             BudgetPeriod.Daily => local,
             BudgetPeriod.Weekly => local.AddDays(-(((int)local.DayOfWeek + 6) % 7)),
             BudgetPeriod.Monthly => new DateTime(local.Year, local.Month, 1),
-            _ => new DateTime(local.Year, 1, 1),
+            BudgetPeriod.Yearly => new DateTime(local.Year, 1, 1),
+            _ => throw new ArgumentOutOfRangeException(nameof(period), period, "Only days, weeks, months and years follow the calendar."),
         };
 
         DateTime end = Advance(period, start, 1);
         return (ToInstant(start, timeZone), ToInstant(end, timeZone));
+    }
+
+    // Minutes and hours follow the clock, not the calendar: a window is the minute or hour of the instant in the time
+    // zone's offset at that instant (hours differ between zones whose offset is not whole hours), and the next one
+    // starts one period later in absolute time, so a DST change neither skips nor repeats a window.
+    private static (DateTimeOffset, DateTimeOffset?) GetClockWindow(BudgetPeriod period, DateTimeOffset now, TimeZoneInfo timeZone)
+    {
+        DateTimeOffset local = TimeZoneInfo.ConvertTime(now, timeZone);
+        long unit = period == BudgetPeriod.Minutely ? TimeSpan.TicksPerMinute : TimeSpan.TicksPerHour;
+        var start = new DateTimeOffset(local.Ticks - (local.Ticks % unit), local.Offset);
+        return (start, start.AddTicks(unit));
     }
 
     private static (DateTimeOffset, DateTimeOffset?) GetRollingWindow(BudgetPeriod period, DateTimeOffset anchor, DateTimeOffset now)
@@ -59,13 +88,16 @@ public static class BudgetWindows
         DateTimeOffset local = now.ToOffset(anchor.Offset);
         long estimate = period switch
         {
+            BudgetPeriod.Minutely => (now - anchor).Ticks / TimeSpan.TicksPerMinute,
+            BudgetPeriod.Hourly => (now - anchor).Ticks / TimeSpan.TicksPerHour,
             BudgetPeriod.Daily => (now - anchor).Ticks / TimeSpan.TicksPerDay,
             BudgetPeriod.Weekly => (now - anchor).Ticks / (TimeSpan.TicksPerDay * 7),
             BudgetPeriod.Monthly => Math.Max(0, ((local.Year - anchor.Year) * 12) + local.Month - anchor.Month - 1),
             _ => Math.Max(0, local.Year - anchor.Year - 1),
         };
 
-        int n = (int)estimate;
+        // A rolling minute window can be millions of periods from its anchor: count in longs.
+        long n = estimate;
         while (n > 0 && Advance(period, anchor, n) > now)
         {
             n--;
@@ -79,12 +111,15 @@ public static class BudgetWindows
         return (Advance(period, anchor, n), Advance(period, anchor, n + 1));
     }
 
-    private static DateTimeOffset Advance(BudgetPeriod period, DateTimeOffset from, int count) => period switch
+    private static DateTimeOffset Advance(BudgetPeriod period, DateTimeOffset from, long count) => period switch
     {
+        BudgetPeriod.Minutely => from.AddTicks(count * TimeSpan.TicksPerMinute),
+        BudgetPeriod.Hourly => from.AddTicks(count * TimeSpan.TicksPerHour),
         BudgetPeriod.Daily => from.AddDays(count),
         BudgetPeriod.Weekly => from.AddDays(7L * count),
-        BudgetPeriod.Monthly => from.AddMonths(count),
-        _ => from.AddYears(count),
+        BudgetPeriod.Monthly => from.AddMonths((int)count),
+        BudgetPeriod.Yearly => from.AddYears((int)count),
+        _ => throw new ArgumentOutOfRangeException(nameof(period), period, "A period without end has no next window."),
     };
 
     private static DateTime Advance(BudgetPeriod period, DateTime from, int count) => period switch
@@ -92,7 +127,8 @@ public static class BudgetWindows
         BudgetPeriod.Daily => from.AddDays(count),
         BudgetPeriod.Weekly => from.AddDays(7L * count),
         BudgetPeriod.Monthly => from.AddMonths(count),
-        _ => from.AddYears(count),
+        BudgetPeriod.Yearly => from.AddYears(count),
+        _ => throw new ArgumentOutOfRangeException(nameof(period), period, "Only days, weeks, months and years follow the calendar."),
     };
 
     // Local midnight can be skipped (DST starting at 00:00 in some zones) or occur twice: take the first

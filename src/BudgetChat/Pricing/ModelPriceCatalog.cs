@@ -268,6 +268,32 @@ public sealed partial class ModelPriceCatalog
         }
     }
 
+    /// <summary>
+    /// The forms of a model id the catalog looks a price up under, in its order: the id, without its date suffix, then
+    /// the same for each provider prefix removed (<c>openai/gpt-4o-2024-08-06</c>, …, <c>gpt-4o</c>).
+    /// </summary>
+    internal static IEnumerable<string> ResolutionForms(string modelId)
+    {
+        string id = modelId;
+        while (true)
+        {
+            yield return id;
+            string undated = WithoutDateSuffix(id);
+            if (undated.Length != id.Length)
+            {
+                yield return undated;
+            }
+
+            int slash = id.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0)
+            {
+                yield break;
+            }
+
+            id = id[(slash + 1)..];
+        }
+    }
+
     // Apart from Resolve, so that an id found as given never loads the regular expression engine.
     private static string WithoutDateSuffix(string id) => DateSuffix().Replace(id, string.Empty);
 

@@ -59,7 +59,7 @@ public sealed class BudgetLedger
     public BudgetState? Get(string key, DateTimeOffset now)
     {
         Maintain(now);
-        return _budgets.TryGetValue(key, out Entry? entry) ? Touch(key, entry, now).Snapshot(_project, key) : null;
+        return _budgets.TryGetValue(key, out Entry? entry) ? Touch(key, entry, now).Snapshot(_project, key, now) : null;
     }
 
     /// <summary>Creates a budget, or changes an existing one's definition keeping its spend (<see cref="IBudgetStore.SetBudgetAsync"/>).</summary>
@@ -77,18 +77,23 @@ public sealed class BudgetLedger
         }
 
         Touch(key, entry, now);
-        if (!entry.Definition.AlertThresholds.SequenceEqual(definition.AlertThresholds))
+        bool sameThresholds = entry.Definition.AlertThresholds.SequenceEqual(definition.AlertThresholds);
+        if (!sameThresholds)
         {
             entry.AlertsRaised = 0;
         }
 
-        entry.Definition = definition;
         entry.Anchor = createdAt ?? entry.WindowStart;
-        entry.SetWindow(definition, now, _options.TimeZone);
+        entry.Redefine(definition, sameThresholds, now, _options.TimeZone);
+        if (entry.Extra is not null)
+        {
+            HoldActiveReservations(entry);
+        }
+
         entry.UpdatedAt = now;
         Version++;
         MarkBudget(key);
-        return entry.Snapshot(_project, key);
+        return entry.Snapshot(_project, key, now);
     }
 
     /// <summary>Creates a budget unless the key has one already (<see cref="IBudgetStore.GetOrCreateBudgetAsync"/>).</summary>
@@ -100,7 +105,7 @@ public sealed class BudgetLedger
     {
         Maintain(now);
         return _budgets.TryGetValue(key, out Entry? entry)
-            ? Touch(key, entry, now).Snapshot(_project, key)
+            ? Touch(key, entry, now).Snapshot(_project, key, now)
             : Create(key, definition, now, now);
     }
 
@@ -152,7 +157,7 @@ public sealed class BudgetLedger
         var list = new List<BudgetState>(_budgets.Count);
         foreach (KeyValuePair<string, Entry> pair in _budgets)
         {
-            list.Add(Touch(pair.Key, pair.Value, now).Snapshot(_project, pair.Key));
+            list.Add(Touch(pair.Key, pair.Value, now).Snapshot(_project, pair.Key, now));
         }
 
         list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -161,15 +166,15 @@ public sealed class BudgetLedger
 
     /// <summary>Holds an amount on every key, or on none (<see cref="IBudgetStore.ReserveAsync"/>).</summary>
     /// <param name="keys">The keys, checked by <see cref="BudgetStoreArguments.Reserve"/>.</param>
-    /// <param name="amount">The amount, in US dollars.</param>
+    /// <param name="amount">The cost, tokens and model to hold for; <see cref="BudgetUsage.Observe"/> holds it even where a limit refuses.</param>
     /// <param name="reservationId">The caller's id for the reservation.</param>
     /// <param name="expiresAt">When the reservation is reclaimed.</param>
     /// <param name="now">The current time.</param>
     /// <returns>Whether the amount is held, and if not, which key refused or what the id is already used for.</returns>
-    public BudgetReservationResult Reserve(IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now)
+    public BudgetReservationResult Reserve(IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now)
     {
         Maintain(now);
-        amount = BudgetAmounts.Normalize(amount);
+        amount = Normalize(amount);
         if (_ended.TryGetValue(reservationId, out EndedId ended))
         {
             return BudgetIdRules.Reservation(BudgetIdRules.Repeat(ended.State, ReservationState.Active, sameParameters: false));
@@ -180,7 +185,7 @@ public sealed class BudgetLedger
         ref Reservation? place = ref CollectionsMarshal.GetValueRefOrAddDefault(_reservations, reservationId, out bool exists);
         if (exists)
         {
-            return BudgetIdRules.Reservation(BudgetIdRules.Repeat(place!.State, ReservationState.Active, place.Amount == amount && HasKeys(place.Budgets, keys)));
+            return BudgetIdRules.Reservation(BudgetIdRules.Repeat(place!.State, ReservationState.Active, place.Holds(amount) && HasKeys(place.Budgets, keys)));
         }
 
         try
@@ -201,12 +206,12 @@ public sealed class BudgetLedger
     }
 
     // place: the reservation's entry in the table, still null; set when the reservation is made.
-    private BudgetReservationResult ReserveNew(IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now, ref Reservation? place)
+    private BudgetReservationResult ReserveNew(IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, DateTimeOffset now, ref Reservation? place)
     {
         // A reservation on one budget, the usual kind, shares that budget's array of itself.
         Entry[]? entries = keys.Count == 1 ? null : new Entry[keys.Count];
-        Entry? tightest = null;
-        string? tightestKey = null;
+        Refusal refused = default;
+        Refusal observed = default;
         for (int i = 0; i < keys.Count; i++)
         {
             if (!_budgets.TryGetValue(keys[i], out Entry? entry))
@@ -224,22 +229,35 @@ public sealed class BudgetLedger
                 entries[i] = entry;
             }
 
-            if (entry.Spent + entry.Reserved + amount > entry.Definition.Limit &&
-                (tightest is null || entry.Available < tightest.Available))
+            // Every limit of every key is looked at, so that the refusal reported is the one that lasts longest.
+            bool observes = amount.Observe || entry.Definition.Enforcement == BudgetEnforcement.Observe;
+            if (!Entry.Fits(amount.Cost, entry.Definition.Limit, entry.Spent, entry.Reserved))
             {
-                tightest = entry;
-                tightestKey = keys[i];
+                Refusal.Keep(ref observes ? ref observed : ref refused, new Refusal(entry, -1, entry.WindowEnd, entry.Available));
+            }
+
+            if (entry.Extra is { } extra)
+            {
+                for (int w = 0; w < extra.Length; w++)
+                {
+                    Window window = extra[w];
+                    if (window.Limit.AppliesTo(amount.Model) && !Entry.Fits(amount.In(window.Limit.Unit), window.Limit.Amount, window.Spent, window.Reserved))
+                    {
+                        Refusal.Keep(ref observes ? ref observed : ref refused, new Refusal(entry, w, window.End, window.Available));
+                    }
+                }
             }
         }
 
-        if (tightest is not null)
+        if (refused.Entry is { } refusing)
         {
-            return BudgetReservationResult.Insufficient(tightest.Snapshot(_project, tightestKey!));
+            BudgetState budget = refusing.Snapshot(_project, refusing.Key, now);
+            return BudgetReservationResult.Insufficient(budget, budget.Windows[refused.Window + 1]);
         }
 
         for (int i = 0; i < entries!.Length; i++)
         {
-            entries[i].Reserved += amount;
+            entries[i].Hold(amount, +1);
             entries[i].UpdatedAt = now;
             MarkBudget(keys[i]);
         }
@@ -249,23 +267,28 @@ public sealed class BudgetLedger
         NoteExpiry(reservation);
         Version++;
         MarkReservation(reservationId);
+        if (observed.Entry is { } observing)
+        {
+            BudgetState budget = observing.Snapshot(_project, observing.Key, now);
+            return BudgetReservationResult.ReservedDespite(budget, budget.Windows[observed.Window + 1]);
+        }
+
         return BudgetReservationResult.Reserved;
     }
 
     /// <summary>Ends a reservation, charging the actual cost (<see cref="IBudgetStore.SettleAsync"/>).</summary>
     /// <param name="reservationId">The reservation's id.</param>
-    /// <param name="actualCost">What the call cost, in US dollars.</param>
-    /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
+    /// <param name="actualCost">What the call cost, its tokens, and the model it is recorded against (the reservation's when <see langword="null"/>, for per-model caps).</param>
     /// <param name="now">The current time.</param>
     /// <returns>What happened, and the alerts the charge raised.</returns>
-    public BudgetCompletion Settle(string reservationId, decimal actualCost, string? model, DateTimeOffset now)
+    public BudgetCompletion Settle(string reservationId, BudgetUsage actualCost, DateTimeOffset now)
     {
         Maintain(now);
-        actualCost = BudgetAmounts.Normalize(actualCost);
+        actualCost = Normalize(actualCost);
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
             return _ended.TryGetValue(reservationId, out EndedId ended)
-                ? BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Settled, ended.Amount == actualCost))
+                ? BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Settled, ended.Amount == actualCost.Cost && ended.Tokens == actualCost.Tokens))
                 : BudgetCompletion.NotFound;
         }
 
@@ -281,10 +304,11 @@ public sealed class BudgetLedger
             Touch(entry.Key, entry, now);
             if (holds)
             {
-                entry.Unreserve(reservation.Amount);
+                entry.Hold(reservation.Usage, -1);
             }
 
-            ChargeEntry(entry, entry.Key, actualCost, model, now, ref alerts);
+            // Per-model caps count the model that answered, or the one asked for when the settle names none.
+            ChargeEntry(entry, entry.Key, actualCost, actualCost.Model ?? reservation.Usage.Model, countRequest: false, now, ref alerts);
         }
 
         // The amount remembered is the cost charged, which a retried settle must repeat.
@@ -311,7 +335,7 @@ public sealed class BudgetLedger
             Unhold(reservation, now);
         }
 
-        Complete(reservation, ReservationState.Released, reservation.Amount, now);
+        Complete(reservation, ReservationState.Released, reservation.Usage, now);
         return BudgetCompletion.Completed;
     }
 
@@ -346,16 +370,15 @@ public sealed class BudgetLedger
 
     /// <summary>Charges every key without a reservation, even past a limit (<see cref="IBudgetStore.ChargeAsync"/>).</summary>
     /// <param name="keys">The keys.</param>
-    /// <param name="amount">The amount, in US dollars.</param>
-    /// <param name="model">The model the cost is recorded against, or <see langword="null"/>.</param>
+    /// <param name="amount">The cost, tokens and model; request limits count one request.</param>
     /// <param name="chargeId">The caller's id; a second charge with it charges nothing.</param>
     /// <param name="now">The current time.</param>
     /// <returns>What happened, and the alerts the charge raised; a conflict when the id is a reservation's or another charge's.</returns>
     /// <exception cref="BudgetNotFoundException">A key has no budget; nothing was charged.</exception>
-    public BudgetCompletion Charge(IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, DateTimeOffset now)
+    public BudgetCompletion Charge(IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, DateTimeOffset now)
     {
         Maintain(now);
-        amount = BudgetAmounts.Normalize(amount);
+        amount = Normalize(amount);
         if (_reservations.TryGetValue(chargeId, out Reservation? existing))
         {
             return BudgetIdRules.Completion(BudgetIdRules.Repeat(existing.State, ReservationState.Charged, sameParameters: false));
@@ -363,7 +386,7 @@ public sealed class BudgetLedger
 
         if (_ended.TryGetValue(chargeId, out EndedId ended))
         {
-            return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Charged, ended.Amount == amount && HasKeys(ended.Budgets, keys)));
+            return BudgetIdRules.Completion(BudgetIdRules.Repeat(ended.State, ReservationState.Charged, ended.Amount == amount.Cost && ended.Tokens == amount.Tokens && HasKeys(ended.Budgets, keys)));
         }
 
         foreach (string key in keys)
@@ -379,11 +402,11 @@ public sealed class BudgetLedger
         for (int i = 0; i < entries.Length; i++)
         {
             entries[i] = _budgets[keys[i]];
-            ChargeEntry(Touch(keys[i], entries[i], now), keys[i], amount, model, now, ref alerts);
+            ChargeEntry(Touch(keys[i], entries[i], now), keys[i], amount, amount.Model, countRequest: true, now, ref alerts);
         }
 
         // A charge's keys and amount are remembered with its id, so that a retry can be told from a conflicting reuse.
-        Remember(chargeId, new EndedId(ReservationState.Charged, amount, entries, now.UtcTicks, ForgetAt: 0), now);
+        Remember(chargeId, new EndedId(ReservationState.Charged, amount.Cost, amount.Tokens, entries, now.UtcTicks, ForgetAt: 0), now);
 
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
@@ -402,10 +425,10 @@ public sealed class BudgetLedger
 
         entry.Anchor = now;
         entry.SetWindow(entry.Definition, now, _options.TimeZone);
-        entry.ClearSpend(now);
+        entry.ClearSpend(now, _options.TimeZone);
         Version++;
         MarkBudget(key);
-        return entry.Snapshot(_project, key);
+        return entry.Snapshot(_project, key, now);
     }
 
     /// <summary>Rolls over every budget whose window has ended and reclaims expired reservations.</summary>
@@ -504,12 +527,12 @@ public sealed class BudgetLedger
     }
 
     private static ReservationRecord ToRecord(Reservation reservation) =>
-        ToRecord(reservation.Id, reservation.State, reservation.Budgets, reservation.Amount, reservation.ExpiresAt);
+        ToRecord(reservation.Id, reservation.State, reservation.Budgets, reservation.Usage, reservation.ExpiresAt);
 
     private static ReservationRecord ToRecord(string id, EndedId ended) =>
-        ToRecord(id, ended.State, ended.Budgets, ended.Amount, new DateTimeOffset(ended.ExpiresAt, TimeSpan.Zero));
+        ToRecord(id, ended.State, ended.Budgets, new BudgetUsage(ended.Amount, ended.Tokens), new DateTimeOffset(ended.ExpiresAt, TimeSpan.Zero));
 
-    private static ReservationRecord ToRecord(string id, ReservationState state, Entry[] budgets, decimal amount, DateTimeOffset expiresAt)
+    private static ReservationRecord ToRecord(string id, ReservationState state, Entry[] budgets, BudgetUsage usage, DateTimeOffset expiresAt)
     {
         string[] keys = new string[budgets.Length];
         bool[] holds = new bool[keys.Length];
@@ -519,7 +542,7 @@ public sealed class BudgetLedger
             holds[i] = !budgets[i].Deleted;
         }
 
-        return new ReservationRecord(id, state, keys, holds, amount, expiresAt);
+        return new ReservationRecord(id, state, keys, holds, usage.Cost, expiresAt, usage.Tokens, usage.Model);
     }
 
     /// <summary>Rebuilds a ledger from what <see cref="Export"/> returned, so that it behaves exactly as the exported one.</summary>
@@ -559,13 +582,13 @@ public sealed class BudgetLedger
 
             if (record.State is ReservationState.Active or ReservationState.Reclaimed)
             {
-                var reservation = new Reservation(record.Id, budgets, record.Amount, record.ExpiresAt) { State = record.State };
+                var reservation = new Reservation(record.Id, budgets, new BudgetUsage(record.Amount, record.Tokens, record.Model), record.ExpiresAt) { State = record.State };
                 ledger._reservations.Add(record.Id, reservation);
                 ledger.NoteExpiry(reservation);
             }
             else
             {
-                ledger._ended.Add(record.Id, new EndedId(record.State, record.Amount, budgets, record.ExpiresAt.UtcTicks, ForgetAt: 0));
+                ledger._ended.Add(record.Id, new EndedId(record.State, record.Amount, record.Tokens, budgets, record.ExpiresAt.UtcTicks, ForgetAt: 0));
             }
         }
 
@@ -586,10 +609,19 @@ public sealed class BudgetLedger
                 ref EndedId ended = ref CollectionsMarshal.GetValueRefOrAddDefault(ledger._ended, id, out bool known);
                 ended = known
                     ? ended with { ForgetAt = forgetAt.UtcTicks }
-                    : new EndedId(ReservationState.Completed, 0m, [], forgetAt.UtcTicks, forgetAt.UtcTicks);
+                    : new EndedId(ReservationState.Completed, 0m, 0, [], forgetAt.UtcTicks, forgetAt.UtcTicks);
             }
 
             ledger._forget.Enqueue((id, forgetAt.UtcTicks));
+        }
+
+        // What the other limits hold is not saved: it follows from the active reservations.
+        foreach (Entry entry in ledger._budgets.Values)
+        {
+            if (entry.Extra is not null)
+            {
+                ledger.HoldActiveReservations(entry);
+            }
         }
 
         return ledger;
@@ -598,11 +630,11 @@ public sealed class BudgetLedger
     private BudgetState Create(string key, BudgetDefinition definition, DateTimeOffset createdAt, DateTimeOffset now)
     {
         var entry = new Entry(key, definition, createdAt);
-        entry.SetWindow(definition, now, _options.TimeZone);
+        entry.Redefine(definition, sameThresholds: false, now, _options.TimeZone);
         _budgets.Add(key, entry);
         Version++;
         MarkBudget(key);
-        return entry.Snapshot(_project, key);
+        return entry.Snapshot(_project, key, now);
     }
 
     private Entry Touch(string key, Entry entry, DateTimeOffset now)
@@ -658,28 +690,81 @@ public sealed class BudgetLedger
         {
             if (!entry.Deleted)
             {
-                entry.Unreserve(reservation.Amount);
+                entry.Hold(reservation.Usage, -1);
                 entry.UpdatedAt = now;
                 MarkBudget(entry.Key);
             }
         }
     }
 
-    private void ChargeEntry(Entry entry, string key, decimal amount, string? model, DateTimeOffset now, ref List<BudgetAlert>? alerts)
+    // model: what per-model caps are matched against. countRequest: a charge without reservation counts a request
+    // (a reservation counted its own when admitted).
+    private void ChargeEntry(Entry entry, string key, BudgetUsage amount, string? model, bool countRequest, DateTimeOffset now, ref List<BudgetAlert>? alerts)
     {
-        entry.Charge(amount, model, now);
+        entry.Charge(amount.Cost, amount.Model, now);
         MarkBudget(key);
         IReadOnlyList<decimal> thresholds = entry.Definition.AlertThresholds;
-        for (int t = 0; t < thresholds.Count; t++)
+        entry.AlertsRaised = Alert(key, entry.Definition.Limits[0], entry.Spent, entry.WindowStart, entry.WindowEnd, entry.AlertsRaised, thresholds, now, ref alerts);
+        if (entry.Extra is not { } extra)
         {
-            int bit = 1 << t;
-            if ((entry.AlertsRaised & bit) == 0 && entry.Spent > 0m && entry.Spent >= thresholds[t] * entry.Definition.Limit)
+            return;
+        }
+
+        foreach (Window window in extra)
+        {
+            BudgetLimit limit = window.Limit;
+            if (!limit.AppliesTo(model) || (limit.Unit == BudgetUnit.Requests && !countRequest))
             {
-                entry.AlertsRaised |= bit;
-                (alerts ??= []).Add(new BudgetAlert(_project, key, thresholds[t], entry.Spent, entry.Definition.Limit, entry.WindowStart, entry.WindowEnd));
+                continue;
+            }
+
+            window.Spent += amount.In(limit.Unit);
+            if (limit.Unit == BudgetUnit.Dollars)
+            {
+                window.AlertsRaised = Alert(key, limit, window.Spent, window.Start, window.End, window.AlertsRaised, thresholds, now, ref alerts);
             }
         }
     }
+
+    // Raises the alerts of the thresholds a dollar window's spend has reached, once per window each; returns the bits raised.
+    private int Alert(string key, BudgetLimit limit, decimal spent, DateTimeOffset start, DateTimeOffset? end, int raised, IReadOnlyList<decimal> thresholds, DateTimeOffset now, ref List<BudgetAlert>? alerts)
+    {
+        for (int t = 0; t < thresholds.Count; t++)
+        {
+            int bit = 1 << t;
+            if ((raised & bit) == 0 && spent > 0m && spent >= thresholds[t] * limit.Amount)
+            {
+                raised |= bit;
+                (alerts ??= []).Add(new BudgetAlert(_project, key, thresholds[t], spent, limit.Amount, start, end, limit.Name)
+                {
+                    RunsOutAt = BudgetWindowState.Forecast(limit.Amount, spent, start, end, now),
+                });
+            }
+        }
+
+        return raised;
+    }
+
+    // The other limits' holds follow from the reservations in flight on the budget: set after its limits changed, or
+    // when the ledger is restored. A scan of the calls in flight.
+    private void HoldActiveReservations(Entry entry)
+    {
+        foreach (Window window in entry.Extra!)
+        {
+            window.Reserved = 0m;
+        }
+
+        foreach (Reservation reservation in _reservations.Values)
+        {
+            if (reservation.State == ReservationState.Active && Array.IndexOf(reservation.Budgets, entry) >= 0)
+            {
+                entry.HoldExtra(reservation.Usage, +1, countRequest: false);
+            }
+        }
+    }
+
+    private static BudgetUsage Normalize(BudgetUsage usage) =>
+        new BudgetUsage(BudgetAmounts.Normalize(usage.Cost), usage.Tokens, usage.Model) { Observe = usage.Observe };
 
     private void NoteExpiry(Reservation reservation)
     {
@@ -734,10 +819,10 @@ public sealed class BudgetLedger
 
     // ended: Settled (amount: the cost charged) or Released (amount: what was held). A settled or released id is
     // remembered without its keys, which no retry of it compares.
-    private void Complete(Reservation reservation, ReservationState ended, decimal amount, DateTimeOffset now)
+    private void Complete(Reservation reservation, ReservationState ended, BudgetUsage amount, DateTimeOffset now)
     {
         _reservations.Remove(reservation.Id);
-        Remember(reservation.Id, new EndedId(ended, amount, [], reservation.ExpiresAt.UtcTicks, ForgetAt: 0), now);
+        Remember(reservation.Id, new EndedId(ended, amount.Cost, amount.Tokens, [], reservation.ExpiresAt.UtcTicks, ForgetAt: 0), now);
     }
 
     // A reclaimed id settled later was queued before; the later time counts, so it lives a full retention after the
@@ -776,18 +861,24 @@ public sealed class BudgetLedger
     // An id that ended: how (Settled, Released, Charged, or Completed from an older store), the cost charged or the
     // amount released, and for a charge the budgets it charged (a retry must name the same keys; empty otherwise).
     // Times are UTC ticks.
-    private readonly record struct EndedId(ReservationState State, decimal Amount, Entry[] Budgets, long ExpiresAt, long ForgetAt);
+    private readonly record struct EndedId(ReservationState State, decimal Amount, long Tokens, Entry[] Budgets, long ExpiresAt, long ForgetAt);
 
     // A reservation in flight (Active) or reclaimed on expiry (Reclaimed, still settle-able until ForgetAt).
     // Budgets: those of the keys reserved on, in order; one that is deleted is no longer held on (deleted while the
     // call ran, or already when restored from a saved ledger).
-    private sealed class Reservation(string id, Entry[] budgets, decimal amount, DateTimeOffset expiresAt)
+    private sealed class Reservation(string id, Entry[] budgets, BudgetUsage usage, DateTimeOffset expiresAt)
     {
         public string Id { get; } = id;
 
         public Entry[] Budgets { get; } = budgets;
 
-        public decimal Amount { get; } = amount;
+        // Cost, tokens and the model asked for (per-model caps hold on it); Observe is not kept.
+        public BudgetUsage Usage { get; } = new(usage.Cost, usage.Tokens, usage.Model);
+
+        public decimal Amount => Usage.Cost;
+
+        public bool Holds(BudgetUsage other) =>
+            Usage.Cost == other.Cost && Usage.Tokens == other.Tokens && string.Equals(Usage.Model, other.Model, StringComparison.Ordinal);
 
         // Times as UTC ticks: one of these is allocated for every call, and a DateTimeOffset takes twice the room.
         private long _expiresAt = expiresAt.UtcTicks;
@@ -808,6 +899,72 @@ public sealed class BudgetLedger
         }
     }
 
+    // A refusal seen while checking a reservation: the budget, the limit (-1 for the main one, else the index in Extra),
+    // when its window ends, and what remains of it.
+    private readonly record struct Refusal(Entry? Entry, int Window, DateTimeOffset? End, decimal Available)
+    {
+        // The refusal reported is the one that lasts longest (a limit without period last of all), so that its reset is
+        // when the call could fit again; among those, the one with the least left.
+        public static void Keep(ref Refusal kept, Refusal candidate)
+        {
+            if (kept.Entry is null)
+            {
+                kept = candidate;
+                return;
+            }
+
+            int order = (candidate.End ?? DateTimeOffset.MaxValue).CompareTo(kept.End ?? DateTimeOffset.MaxValue);
+            if (order > 0 || (order == 0 && candidate.Available < kept.Available))
+            {
+                kept = candidate;
+            }
+        }
+    }
+
+    // The window of one of a budget's other limits (Definition.Limits[1..]).
+    private sealed class Window(BudgetLimit limit)
+    {
+        public BudgetLimit Limit { get; set; } = limit;
+
+        public DateTimeOffset Start { get; set; }
+
+        public DateTimeOffset? End { get; set; }
+
+        public decimal Spent { get; set; }
+
+        public decimal Reserved { get; set; }
+
+        public int AlertsRaised { get; set; }
+
+        public decimal Available => Limit.Amount - Spent - Reserved;
+
+        public void SetWindow(DateTimeOffset anchor, DateTimeOffset now, TimeZoneInfo timeZone) =>
+            (Start, End) = BudgetWindows.GetWindow(Limit, anchor, now, timeZone);
+
+        public bool RollOverIfEnded(DateTimeOffset anchor, DateTimeOffset now, TimeZoneInfo timeZone)
+        {
+            if (End is not { } end || now < end)
+            {
+                return false;
+            }
+
+            SetWindow(anchor, now, timeZone);
+            Spent = 0m;
+            AlertsRaised = 0;
+            return true;
+        }
+
+        public BudgetWindowState Snapshot(DateTimeOffset now) => new()
+        {
+            Limit = Limit,
+            Start = Start,
+            End = End,
+            Spent = Spent,
+            Reserved = Reserved,
+            RunsOutAt = BudgetWindowState.Forecast(Limit.Amount, Spent, Start, End, now),
+        };
+    }
+
     private sealed class Entry(string key, BudgetDefinition definition, DateTimeOffset createdAt)
     {
         private Dictionary<string, decimal>? _byModel;
@@ -819,7 +976,10 @@ public sealed class BudgetLedger
         /// <summary>Gets an array of this entry alone, for every reservation on it alone to share (reservations never change theirs).</summary>
         public Entry[] Alone => _alone ??= [this];
 
-        public BudgetDefinition Definition { get; set; } = definition;
+        public BudgetDefinition Definition { get; private set; } = definition;
+
+        /// <summary>Gets the windows of the limits after the main one, or <see langword="null"/> when it has none.</summary>
+        public Window[]? Extra { get; private set; }
 
         public DateTimeOffset Anchor { get; set; } = createdAt;
 
@@ -831,13 +991,80 @@ public sealed class BudgetLedger
 
         public decimal Reserved { get; set; }
 
-        // Amounts are held at BudgetAmounts.Scale, so this is exact; the floor keeps a wrong caller from driving it negative.
-        public void Unreserve(decimal amount) => Reserved = Math.Max(0m, Reserved - amount);
+        // Holds (sign +1) or gives back (-1) a reservation's usage on every limit that applies to its model; requests are
+        // counted on admission and never given back. Amounts are held at BudgetAmounts.Scale, so this is exact; the
+        // floor keeps a wrong caller from driving a hold negative.
+        public void Hold(BudgetUsage usage, int sign)
+        {
+            Reserved = Math.Max(0m, Reserved + (sign * usage.Cost));
+            if (Extra is not null)
+            {
+                HoldExtra(usage, sign, countRequest: sign > 0);
+            }
+        }
+
+        public void HoldExtra(BudgetUsage usage, int sign, bool countRequest)
+        {
+            foreach (Window window in Extra!)
+            {
+                BudgetLimit limit = window.Limit;
+                if (!limit.AppliesTo(usage.Model))
+                {
+                    continue;
+                }
+
+                if (limit.Unit == BudgetUnit.Requests)
+                {
+                    window.Spent += countRequest ? 1m : 0m;
+                }
+                else
+                {
+                    window.Reserved = Math.Max(0m, window.Reserved + (sign * usage.In(limit.Unit)));
+                }
+            }
+        }
+
+        // A dollar limit never refuses what costs nothing (a free or local model); the others refuse past their amount.
+        public static bool Fits(decimal need, decimal amount, decimal spent, decimal reserved) =>
+            spent + reserved + need <= amount || need == 0m;
+
+        // Sets the definition and every window for it. The main limit keeps its spend; another limit keeps the spend of
+        // the window it had before when it counts the same (only its amount changed), and starts from zero otherwise.
+        public void Redefine(BudgetDefinition definition, bool sameThresholds, DateTimeOffset now, TimeZoneInfo timeZone)
+        {
+            Window[]? old = Extra;
+            Definition = definition;
+            SetWindow(definition, now, timeZone);
+            IReadOnlyList<BudgetLimit> limits = definition.Limits;
+            if (limits.Count == 1)
+            {
+                Extra = null;
+                return;
+            }
+
+            var extra = new Window[limits.Count - 1];
+            for (int i = 0; i < extra.Length; i++)
+            {
+                BudgetLimit limit = limits[i + 1];
+                Window? kept = old is null ? null : Array.Find(old, w => w.Limit.IsSameWindowAs(limit));
+                extra[i] = new Window(limit) { Spent = kept?.Spent ?? 0m, AlertsRaised = sameThresholds ? kept?.AlertsRaised ?? 0 : 0 };
+                extra[i].SetWindow(Anchor, now, timeZone);
+                if (kept is not null && (extra[i].Start != kept.Start || extra[i].End != kept.End))
+                {
+                    // The window moved (a new anchor): what it counted belonged to the old one.
+                    extra[i].Spent = 0m;
+                    extra[i].AlertsRaised = 0;
+                }
+            }
+
+            Extra = extra;
+        }
 
         /// <summary>Bit i set: threshold i of the definition has alerted in this window.</summary>
         public int AlertsRaised { get; set; }
 
         public decimal Available => Definition.Limit - Spent - Reserved;
+
 
         /// <summary>Gets or sets a value indicating whether the budget was deleted: the ledger never keeps it under its key again.</summary>
         public bool Deleted { get; set; }
@@ -853,21 +1080,49 @@ public sealed class BudgetLedger
 
         public bool RollOverIfEnded(DateTimeOffset now, TimeZoneInfo timeZone)
         {
+            bool rolled = false;
+            if (Extra is not null)
+            {
+                foreach (Window window in Extra)
+                {
+                    rolled |= window.RollOverIfEnded(Anchor, now, timeZone);
+                }
+            }
+
             if (WindowEnd is not { } end || now < end)
             {
-                return false;
+                if (rolled)
+                {
+                    UpdatedAt = now;
+                }
+
+                return rolled;
             }
 
             SetWindow(Definition, now, timeZone);
-            ClearSpend(now);
+            Spent = 0m;
+            AlertsRaised = 0;
+            _byModel?.Clear();
+            UpdatedAt = now;
             return true;
         }
 
-        public void ClearSpend(DateTimeOffset now)
+        // A reset: every limit starts a new window (from the anchor, which the caller has just set) with nothing counted.
+        public void ClearSpend(DateTimeOffset now, TimeZoneInfo timeZone)
         {
             Spent = 0m;
             AlertsRaised = 0;
             _byModel?.Clear();
+            if (Extra is not null)
+            {
+                foreach (Window window in Extra)
+                {
+                    window.SetWindow(Anchor, now, timeZone);
+                    window.Spent = 0m;
+                    window.AlertsRaised = 0;
+                }
+            }
+
             UpdatedAt = now;
         }
 
@@ -886,17 +1141,44 @@ public sealed class BudgetLedger
         /// <summary>Stands for a budget that no longer exists under its key, in a reservation restored from a saved ledger.</summary>
         public static Entry Detached(string key) => new(key, new BudgetDefinition(0m), DateTimeOffset.UnixEpoch) { Deleted = true };
 
-        public static Entry Restore(BudgetRecord record) => new(record.Key, record.Definition, record.CreatedAt)
+        public static Entry Restore(BudgetRecord record)
         {
-            Anchor = record.Anchor,
-            WindowStart = record.WindowStart,
-            WindowEnd = record.WindowEnd,
-            Spent = record.Spent,
-            Reserved = record.Reserved,
-            AlertsRaised = record.AlertsRaised,
-            UpdatedAt = record.UpdatedAt,
-            _byModel = record.SpendByModel.Count > 0 ? new Dictionary<string, decimal>(record.SpendByModel, StringComparer.Ordinal) : null,
-        };
+            var entry = new Entry(record.Key, record.Definition, record.CreatedAt)
+            {
+                Anchor = record.Anchor,
+                WindowStart = record.WindowStart,
+                WindowEnd = record.WindowEnd,
+                Spent = record.Spent,
+                Reserved = record.Reserved,
+                AlertsRaised = record.AlertsRaised,
+                UpdatedAt = record.UpdatedAt,
+                _byModel = record.SpendByModel.Count > 0 ? new Dictionary<string, decimal>(record.SpendByModel, StringComparer.Ordinal) : null,
+            };
+
+            IReadOnlyList<BudgetLimit> limits = record.Definition.Limits;
+            IReadOnlyList<BudgetWindowRecord> windows = record.Windows ?? [];
+            if (windows.Count != limits.Count - 1)
+            {
+                throw new FormatException($"The budget '{record.Key}' has {limits.Count} limits but {windows.Count + 1} windows.");
+            }
+
+            if (windows.Count > 0)
+            {
+                entry.Extra = new Window[windows.Count];
+                for (int i = 0; i < windows.Count; i++)
+                {
+                    entry.Extra[i] = new Window(limits[i + 1])
+                    {
+                        Start = windows[i].Start,
+                        End = windows[i].End,
+                        Spent = windows[i].Spent,
+                        AlertsRaised = windows[i].AlertsRaised,
+                    };
+                }
+            }
+
+            return entry;
+        }
 
         public BudgetRecord ToRecord(string key) => new(
             key,
@@ -909,21 +1191,35 @@ public sealed class BudgetLedger
             _byModel is { Count: > 0 } ? new Dictionary<string, decimal>(_byModel, StringComparer.Ordinal) : EmptySpend,
             AlertsRaised,
             CreatedAt,
-            UpdatedAt);
+            UpdatedAt,
+            Extra is null ? null : Array.ConvertAll(Extra, w => new BudgetWindowRecord(w.Start, w.End, w.Spent, w.AlertsRaised)));
 
-        public BudgetState Snapshot(string project, string key) => new()
+        public BudgetState Snapshot(string project, string key, DateTimeOffset now)
         {
-            Project = project,
-            Key = key,
-            Definition = Definition,
-            WindowStart = WindowStart,
-            WindowEnd = WindowEnd,
-            Spent = Spent,
-            Reserved = Reserved,
-            SpendByModel = _byModel is { Count: > 0 } ? new Dictionary<string, decimal>(_byModel, StringComparer.Ordinal) : EmptySpend,
-            CreatedAt = CreatedAt,
-            UpdatedAt = UpdatedAt,
-        };
+            DateTimeOffset? runsOut = BudgetWindowState.Forecast(Definition.Limit, Spent, WindowStart, WindowEnd, now);
+            var windows = new BudgetWindowState[(Extra?.Length ?? 0) + 1];
+            windows[0] = new BudgetWindowState { Limit = Definition.Limits[0], Start = WindowStart, End = WindowEnd, Spent = Spent, Reserved = Reserved, RunsOutAt = runsOut };
+            for (int i = 1; i < windows.Length; i++)
+            {
+                windows[i] = Extra![i - 1].Snapshot(now);
+            }
+
+            return new BudgetState
+            {
+                Project = project,
+                Key = key,
+                Definition = Definition,
+                WindowStart = WindowStart,
+                WindowEnd = WindowEnd,
+                Spent = Spent,
+                Reserved = Reserved,
+                RunsOutAt = runsOut,
+                Windows = windows,
+                SpendByModel = _byModel is { Count: > 0 } ? new Dictionary<string, decimal>(_byModel, StringComparer.Ordinal) : EmptySpend,
+                CreatedAt = CreatedAt,
+                UpdatedAt = UpdatedAt,
+            };
+        }
 
         private static readonly IReadOnlyDictionary<string, decimal> EmptySpend = new Dictionary<string, decimal>();
     }

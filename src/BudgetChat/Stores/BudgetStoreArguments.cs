@@ -38,10 +38,10 @@ public static class BudgetStoreArguments
     /// <summary>Checks the arguments of <see cref="IBudgetStore.ReserveAsync"/>.</summary>
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys; at least one, none blank, no duplicates.</param>
-    /// <param name="amount">The amount; from 0 to <see cref="BudgetAmounts.Max"/>.</param>
+    /// <param name="amount">The amount: a cost from 0 to <see cref="BudgetAmounts.Max"/>, tokens from 0 to <see cref="BudgetUsage.MaxTokens"/>, a model that is valid text or <see langword="null"/>.</param>
     /// <param name="reservationId">The reservation id.</param>
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
-    public static void Reserve(string project, IReadOnlyList<string> keys, decimal amount, string reservationId)
+    public static void Reserve(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId)
     {
         Keys(project, keys, amount);
         Name(reservationId, nameof(reservationId));
@@ -50,13 +50,13 @@ public static class BudgetStoreArguments
     /// <summary>Checks the arguments of <see cref="IBudgetStore.SettleAsync"/>.</summary>
     /// <param name="project">The project.</param>
     /// <param name="reservationId">The reservation id.</param>
-    /// <param name="actualCost">The actual cost; from 0 to <see cref="BudgetAmounts.Max"/>.</param>
+    /// <param name="actualCost">The actual cost from 0 to <see cref="BudgetAmounts.Max"/>, tokens and model, as for <see cref="Reserve"/>.</param>
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
-    public static void Settle(string project, string reservationId, decimal actualCost)
+    public static void Settle(string project, string reservationId, BudgetUsage actualCost)
     {
         Name(project, nameof(project));
         Name(reservationId, nameof(reservationId));
-        BudgetAmounts.Check(actualCost, nameof(actualCost));
+        Usage(actualCost, nameof(actualCost));
     }
 
     /// <summary>Checks the arguments of <see cref="IBudgetStore.ReleaseAsync"/>.</summary>
@@ -78,20 +78,34 @@ public static class BudgetStoreArguments
     /// <summary>Checks the arguments of <see cref="IBudgetStore.ChargeAsync"/>.</summary>
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys; at least one, none blank, no duplicates.</param>
-    /// <param name="amount">The amount; from 0 to <see cref="BudgetAmounts.Max"/>.</param>
+    /// <param name="amount">The amount, as for <see cref="Reserve"/>.</param>
     /// <param name="chargeId">The charge id.</param>
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
-    public static void Charge(string project, IReadOnlyList<string> keys, decimal amount, string chargeId)
+    public static void Charge(string project, IReadOnlyList<string> keys, BudgetUsage amount, string chargeId)
     {
         Keys(project, keys, amount);
         Name(chargeId, nameof(chargeId));
     }
 
-    private static void Keys(string project, IReadOnlyList<string> keys, decimal amount)
+    private static void Usage(BudgetUsage usage, string paramName)
+    {
+        BudgetAmounts.Check(usage.Cost, paramName);
+        if (usage.Tokens is < 0 or > BudgetUsage.MaxTokens)
+        {
+            throw new ArgumentOutOfRangeException(paramName, usage.Tokens, $"Tokens are from 0 to {BudgetUsage.MaxTokens:#,0}.");
+        }
+
+        if (usage.Model is not null)
+        {
+            Name(usage.Model, paramName);
+        }
+    }
+
+    private static void Keys(string project, IReadOnlyList<string> keys, BudgetUsage amount)
     {
         Name(project, nameof(project));
         ArgumentNullException.ThrowIfNull(keys);
-        BudgetAmounts.Check(amount, nameof(amount));
+        Usage(amount, nameof(amount));
         if (keys.Count == 0)
         {
             throw new ArgumentException("At least one budget key is required.", nameof(keys));

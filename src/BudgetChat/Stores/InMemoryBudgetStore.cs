@@ -102,7 +102,7 @@ public sealed class InMemoryBudgetStore : ITransactionalBudgetStore
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, decimal amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Reserve(project, keys, amount, reservationId);
         cancellationToken.ThrowIfCancellationRequested();
@@ -114,7 +114,7 @@ public sealed class InMemoryBudgetStore : ITransactionalBudgetStore
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, decimal actualCost, string? model, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, BudgetUsage actualCost, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Settle(project, reservationId, actualCost);
         cancellationToken.ThrowIfCancellationRequested();
@@ -125,7 +125,7 @@ public sealed class InMemoryBudgetStore : ITransactionalBudgetStore
 
         lock (p.Gate)
         {
-            return ValueTask.FromResult(p.Ledger.Settle(reservationId, actualCost, model, Now));
+            return ValueTask.FromResult(p.Ledger.Settle(reservationId, actualCost, Now));
         }
     }
 
@@ -162,14 +162,14 @@ public sealed class InMemoryBudgetStore : ITransactionalBudgetStore
     }
 
     /// <inheritdoc/>
-    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, decimal amount, string? model, string chargeId, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Charge(project, keys, amount, chargeId);
         cancellationToken.ThrowIfCancellationRequested();
         Project p = GetProject(project);
         lock (p.Gate)
         {
-            return ValueTask.FromResult(p.Ledger.Charge(keys, amount, model, chargeId, Now));
+            return ValueTask.FromResult(p.Ledger.Charge(keys, amount, chargeId, Now));
         }
     }
 

@@ -348,7 +348,7 @@ public sealed class BudgetWindowsTests
     [Fact]
     public void GetWindow_RejectsNullDefinition()
     {
-        ArgumentNullException ex = Assert.Throws<ArgumentNullException>(() => BudgetWindows.GetWindow(null!, AnyAnchor, AnyAnchor, TimeZoneInfo.Utc));
+        ArgumentNullException ex = Assert.Throws<ArgumentNullException>(() => BudgetWindows.GetWindow((BudgetDefinition)null!, AnyAnchor, AnyAnchor, TimeZoneInfo.Utc));
 
         Assert.Equal("definition", ex.ParamName);
     }

@@ -135,13 +135,13 @@ public sealed class BudgetLedgerChangeTrackingTests
                     break;
                 case 7:
                 case 8:
-                    ledger.Settle(id, amount, random.Next(2) == 0 ? "gpt-4o" : null, now);
+                    ledger.Settle(id, new BudgetUsage(amount, 0, random.Next(2) == 0 ? "gpt-4o" : null), now);
                     break;
                 case 9:
                     ledger.Release(id, now);
                     break;
                 case 10:
-                    ledger.Charge([key], amount, "gpt-4o-mini", "c" + random.Next(40), now);
+                    ledger.Charge([key], new BudgetUsage(amount, 0, "gpt-4o-mini"), "c" + random.Next(40), now);
                     break;
                 case 11:
                     ledger.Reset(key, now);

@@ -21,7 +21,7 @@ public sealed class InMemoryBudgetStoreTests : BudgetStoreConformanceTests
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.UpdateProjectAsync("acme", 0, static (ledger, _, now) =>
         {
             ledger.Set("user:2", new BudgetDefinition(5m), null, now);
-            ledger.Charge(["user:1"], 3m, "m", "c2", now);
+            ledger.Charge(["user:1"], new BudgetUsage(3m, 0, "m"), "c2", now);
             ledger.Reset("user:1", now);
             Assert.True(ledger.Delete("user:1", now));
             return ledger.List(now).Count > 0 ? throw new InvalidOperationException("half way") : 0;
@@ -34,7 +34,7 @@ public sealed class InMemoryBudgetStoreTests : BudgetStoreConformanceTests
         int count = await store.UpdateProjectAsync("acme", "user:2", static (ledger, key, now) =>
         {
             ledger.Set(key, new BudgetDefinition(5m), null, now);
-            ledger.Charge(["user:1", key], 3m, "m", "c2", now);
+            ledger.Charge(["user:1", key], new BudgetUsage(3m, 0, "m"), "c2", now);
             return ledger.List(now).Count;
         });
         Assert.Equal(2, count);
