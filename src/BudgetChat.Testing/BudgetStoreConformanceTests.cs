@@ -17,7 +17,7 @@ namespace BudgetChat.Testing;
 /// </para>
 /// <para>The clock starts at Tuesday 10 March 2026, 12:00 UTC (<see cref="Epoch"/>) unless a test says otherwise.</para>
 /// </remarks>
-public abstract class BudgetStoreConformanceTests : IAsyncLifetime
+public abstract partial class BudgetStoreConformanceTests : IAsyncLifetime
 {
     protected const string Project = "acme";
     protected const string OtherProject = "globex";
