@@ -165,7 +165,7 @@ public sealed partial class BudgetManager : IDisposable
     /// The lease. When <see cref="BudgetLease.IsAcquired"/> is <see langword="false"/> the budget cannot hold the call
     /// (<see cref="BudgetLease.RefusingBudget"/> says how much is left and when it resets): do not call the model. Otherwise
     /// call it, then settle the lease with <see cref="SettleAsync(BudgetLease, ChatResponse, CancellationToken)"/> (or
-    /// <see cref="BudgetLease.SettleAsync"/>); disposing it without settling releases the money.
+    /// <see cref="BudgetLease.SettleAsync(decimal, string?, CancellationToken)"/>); disposing it without settling releases the money.
     /// </returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxOutputTokens"/> is not positive.</exception>
     /// <exception cref="BudgetNotFoundException">The user has no budget.</exception>

@@ -19,7 +19,8 @@ internal sealed class BudgetChatMetrics : IDisposable
         _ownsMeter = meterFactory is null;
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         Spend = _meter.CreateCounter<double>("budgetchat.spend", "USD", "Money charged to budgets for model calls.");
-        Reservations = _meter.CreateCounter<long>("budgetchat.reservations", "{reservation}", "Admission decisions: reserved, reduced (max output tokens lowered to fit) or refused.");
+        Reservations = _meter.CreateCounter<long>("budgetchat.reservations", "{reservation}", "Admission decisions: reserved, reduced (max output tokens lowered to fit), would_refuse (observe mode), refused, not_found, store_unavailable, checked or unbudgeted.");
+        Downgrades = _meter.CreateCounter<long>("budgetchat.downgrades", "{call}", "Calls the cheaper-model ladder sent to another model, by budgetchat.model.from and budgetchat.model.to.");
         EstimateError = _meter.CreateHistogram<double>("budgetchat.estimate.error", "USD", "Amount held before a call less what it really cost.");
         UsageMissing = _meter.CreateCounter<long>("budgetchat.usage.missing", "{call}", "Calls whose provider reported no usage, charged by estimate.");
     }
@@ -30,6 +31,8 @@ internal sealed class BudgetChatMetrics : IDisposable
     public Counter<double> Spend { get; }
 
     public Counter<long> Reservations { get; }
+
+    public Counter<long> Downgrades { get; }
 
     public Histogram<double> EstimateError { get; }
 

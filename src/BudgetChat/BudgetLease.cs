@@ -9,7 +9,7 @@ namespace BudgetChat;
 /// Shaped like <c>System.Threading.RateLimiting.RateLimitLease</c>: <see cref="IsAcquired"/> says whether the money is
 /// held, and a refused lease says why (<see cref="Status"/>, <see cref="RefusingKey"/>, <see cref="RefusingBudget"/>).
 /// Get one with <see cref="AcquireAsync"/>, which reserves on every key at once or on none. Unlike a rate-limit
-/// permit, the money is not simply returned: <see cref="SettleAsync"/> charges the actual cost instead of the amount held.
+/// permit, the money is not simply returned: <see cref="SettleAsync(BudgetUsage, CancellationToken)"/> charges the actual cost instead of the amount held.
 /// </para>
 /// <para>
 /// A lease ends once: settling or releasing a lease that has ended throws or changes nothing, as each method says, and
@@ -28,13 +28,17 @@ public abstract class BudgetLease : IAsyncDisposable
 
     private int _state;
 
-    private BudgetLease(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal amount, string id)
+    // The store's answer: a refusal, or a reservation made although a limit would have refused (observe mode).
+    private readonly BudgetReservationResult? _result;
+
+    private BudgetLease(IBudgetStore store, string project, IReadOnlyList<string> keys, BudgetUsage usage, string id, BudgetReservationResult? result)
     {
         Store = store;
         Project = project;
         Keys = keys;
-        Amount = amount;
+        Usage = usage;
         Id = id;
+        _result = result;
     }
 
     /// <summary>Gets a value indicating whether the lease holds what it asked for (or, for a call admitted without a reservation, may go ahead).</summary>
@@ -43,17 +47,28 @@ public abstract class BudgetLease : IAsyncDisposable
     /// <summary>Gets the outcome of the reservation: <see cref="BudgetReservationStatus.Reserved"/> for an acquired lease, else why it was refused.</summary>
     public abstract BudgetReservationStatus Status { get; }
 
-    /// <summary>Gets the key that refused, or <see langword="null"/> when the lease is acquired.</summary>
-    public virtual string? RefusingKey => null;
+    /// <summary>Gets the key that refused (or, when <see cref="WouldHaveRefused"/>, would have), or <see langword="null"/>.</summary>
+    public string? RefusingKey => _result?.Key;
 
     /// <summary>
-    /// Gets the budget that could not hold <see cref="Amount"/>, as it was then (its limit, spend, reservations and when its
-    /// window resets), for <see cref="BudgetReservationStatus.InsufficientBudget"/>; otherwise <see langword="null"/>.
+    /// Gets the budget that could not hold <see cref="Usage"/>, as it was then (its limits, spend, reservations and when its
+    /// windows reset), for <see cref="BudgetReservationStatus.InsufficientBudget"/> or when <see cref="WouldHaveRefused"/>;
+    /// otherwise <see langword="null"/>.
     /// </summary>
-    public virtual BudgetState? RefusingBudget => null;
+    public BudgetState? RefusingBudget => _result?.Budget;
+
+    /// <summary>Gets the limit of <see cref="RefusingBudget"/> that refused (or would have) and its window, or <see langword="null"/>.</summary>
+    public BudgetWindowState? RefusingWindow => _result?.Budget is null ? null : _result.Window;
+
+    /// <summary>
+    /// Gets a value indicating that the lease is acquired although a limit would have refused it, because the budget or the
+    /// reservation only observes (<see cref="BudgetEnforcement.Observe"/>); <see cref="RefusingKey"/>,
+    /// <see cref="RefusingBudget"/> and <see cref="RefusingWindow"/> name the limit.
+    /// </summary>
+    public bool WouldHaveRefused => _result?.WouldHaveRefused == true;
 
     /// <summary>Gets what the reservation id is already used for, for <see cref="BudgetReservationStatus.Conflict"/>; otherwise <see cref="BudgetConflict.None"/>.</summary>
-    public virtual BudgetConflict Conflict => BudgetConflict.None;
+    public BudgetConflict Conflict => _result?.Conflict ?? BudgetConflict.None;
 
     /// <summary>Gets the project of the budgets.</summary>
     public string Project { get; }
@@ -62,7 +77,10 @@ public abstract class BudgetLease : IAsyncDisposable
     public IReadOnlyList<string> Keys { get; }
 
     /// <summary>Gets the amount asked for, in US dollars.</summary>
-    public decimal Amount { get; }
+    public decimal Amount => Usage.Cost;
+
+    /// <summary>Gets what was asked for: the cost in US dollars, the tokens, and the model.</summary>
+    public BudgetUsage Usage { get; }
 
     /// <summary>Gets the reservation's id, by which the store settles or releases it.</summary>
     public string Id { get; }
@@ -72,7 +90,7 @@ public abstract class BudgetLease : IAsyncDisposable
 
     private protected IBudgetStore Store { get; }
 
-    /// <summary>Reserves <paramref name="amount"/> on every key, or on none when one of them cannot hold it.</summary>
+    /// <summary>Reserves <paramref name="amount"/> on every limit of every key that applies to it, or on none when one of them cannot hold it.</summary>
     /// <param name="store">The store that keeps the budgets.</param>
     /// <param name="project">The project of the budgets.</param>
     /// <param name="keys">The keys to hold the amount on; at least one, no duplicates. The lease keeps this list: do not change it.</param>
@@ -91,7 +109,7 @@ public abstract class BudgetLease : IAsyncDisposable
         IBudgetStore store,
         string project,
         IReadOnlyList<string> keys,
-        decimal amount,
+        BudgetUsage amount,
         TimeSpan expiresAfter,
         TimeProvider? timeProvider = null,
         string? reservationId = null,
@@ -101,7 +119,7 @@ public abstract class BudgetLease : IAsyncDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentOutOfRangeException.ThrowIfZero(keys.Count, nameof(keys));
-        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        ArgumentOutOfRangeException.ThrowIfNegative(amount.Cost, nameof(amount));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(expiresAfter, TimeSpan.Zero);
         if (reservationId is not null)
         {
@@ -112,7 +130,7 @@ public abstract class BudgetLease : IAsyncDisposable
         DateTimeOffset expiresAt = (timeProvider ?? TimeProvider.System).GetUtcNow() + expiresAfter;
         BudgetReservationResult result = await store.ReserveAsync(project, keys, amount, id, expiresAt, cancellationToken).ConfigureAwait(false);
         return result.IsReserved
-            ? new ReservationLease(store, project, keys, amount, id)
+            ? new ReservationLease(store, project, keys, amount, id, result.WouldHaveRefused ? result : null)
             : new RefusedLease(store, project, keys, amount, id, result);
     }
 
@@ -120,7 +138,7 @@ public abstract class BudgetLease : IAsyncDisposable
     /// Creates a lease that holds nothing and charges the actual cost when settled: for a call admitted by a check of
     /// spend (check-then-charge) or without any check because the store could not be reached (fail open).
     /// </summary>
-    internal static BudgetLease Unreserved(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal estimate, string chargeId) =>
+    internal static BudgetLease Unreserved(IBudgetStore store, string project, IReadOnlyList<string> keys, BudgetUsage estimate, string chargeId) =>
         new ChargeLease(store, project, keys, estimate, chargeId);
 
     /// <summary>Ends the lease, charging <paramref name="actualCost"/> to every key instead of the amount held.</summary>
@@ -130,9 +148,22 @@ public abstract class BudgetLease : IAsyncDisposable
     /// <returns>The store's outcome, with the alert thresholds the charge crossed.</returns>
     /// <exception cref="InvalidOperationException">The lease was not acquired, or has been settled or released.</exception>
     /// <exception cref="BudgetStoreUnavailableException">The store cannot be reached; the settle may be tried again.</exception>
-    public async ValueTask<BudgetCompletion> SettleAsync(decimal actualCost, string? model = null, CancellationToken cancellationToken = default)
+    public ValueTask<BudgetCompletion> SettleAsync(decimal actualCost, string? model = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(actualCost);
+        return SettleAsync(new BudgetUsage(actualCost, 0, model), cancellationToken);
+    }
+
+    /// <summary>Ends the lease, charging <paramref name="actualCost"/> (cost, tokens as reported, model) to every key instead of what was held.</summary>
+    /// <param name="actualCost">What the call really cost, in US dollars (it may exceed <see cref="Amount"/>), its tokens, and the model it is recorded against.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The store's outcome, with the alert thresholds the charge crossed.</returns>
+    /// <exception cref="InvalidOperationException">The lease was not acquired, or has been settled or released.</exception>
+    /// <exception cref="BudgetStoreUnavailableException">The store cannot be reached; the settle may be tried again.</exception>
+    public async ValueTask<BudgetCompletion> SettleAsync(BudgetUsage actualCost, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(actualCost.Cost, nameof(actualCost));
+        ArgumentOutOfRangeException.ThrowIfNegative(actualCost.Tokens, nameof(actualCost));
         if (!IsAcquired)
         {
             throw new InvalidOperationException($"The lease was refused by budget '{RefusingKey}' and holds nothing to settle.");
@@ -146,7 +177,7 @@ public abstract class BudgetLease : IAsyncDisposable
 
         try
         {
-            return await SettleCoreAsync(actualCost, model, cancellationToken).ConfigureAwait(false);
+            return await SettleCoreAsync(actualCost, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -219,13 +250,13 @@ public abstract class BudgetLease : IAsyncDisposable
 
     private static string NewId() => Guid.NewGuid().ToString("N");
 
-    private protected abstract ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken);
+    private protected abstract ValueTask<BudgetCompletion> SettleCoreAsync(BudgetUsage actualCost, CancellationToken cancellationToken);
 
     private protected abstract ValueTask<BudgetCompletion> ReleaseCoreAsync(CancellationToken cancellationToken);
 
     // The store holds the amount under Id.
-    private sealed class ReservationLease(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal amount, string id)
-        : BudgetLease(store, project, keys, amount, id)
+    private sealed class ReservationLease(IBudgetStore store, string project, IReadOnlyList<string> keys, BudgetUsage amount, string id, BudgetReservationResult? observed)
+        : BudgetLease(store, project, keys, amount, id, observed)
     {
         public override bool IsAcquired => true;
 
@@ -233,16 +264,16 @@ public abstract class BudgetLease : IAsyncDisposable
 
         internal override bool HoldsReservation => true;
 
-        private protected override ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken) =>
-            Store.SettleAsync(Project, Id, actualCost, model, cancellationToken);
+        private protected override ValueTask<BudgetCompletion> SettleCoreAsync(BudgetUsage actualCost, CancellationToken cancellationToken) =>
+            Store.SettleAsync(Project, Id, actualCost, cancellationToken);
 
         private protected override ValueTask<BudgetCompletion> ReleaseCoreAsync(CancellationToken cancellationToken) =>
             Store.ReleaseAsync(Project, Id, cancellationToken);
     }
 
     // Nothing is held: settling charges the keys by id, releasing has nothing to do.
-    private sealed class ChargeLease(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal estimate, string id)
-        : BudgetLease(store, project, keys, estimate, id)
+    private sealed class ChargeLease(IBudgetStore store, string project, IReadOnlyList<string> keys, BudgetUsage estimate, string id)
+        : BudgetLease(store, project, keys, estimate, id, null)
     {
         public override bool IsAcquired => true;
 
@@ -250,30 +281,24 @@ public abstract class BudgetLease : IAsyncDisposable
 
         internal override bool HoldsReservation => false;
 
-        private protected override ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken) =>
-            Store.ChargeAsync(Project, Keys, actualCost, model, Id, cancellationToken);
+        private protected override ValueTask<BudgetCompletion> SettleCoreAsync(BudgetUsage actualCost, CancellationToken cancellationToken) =>
+            Store.ChargeAsync(Project, Keys, actualCost, Id, cancellationToken);
 
         private protected override ValueTask<BudgetCompletion> ReleaseCoreAsync(CancellationToken cancellationToken) =>
             ValueTask.FromResult(BudgetCompletion.Completed);
     }
 
     // The store refused: nothing is held.
-    private sealed class RefusedLease(IBudgetStore store, string project, IReadOnlyList<string> keys, decimal amount, string id, BudgetReservationResult refusal)
-        : BudgetLease(store, project, keys, amount, id)
+    private sealed class RefusedLease(IBudgetStore store, string project, IReadOnlyList<string> keys, BudgetUsage amount, string id, BudgetReservationResult refusal)
+        : BudgetLease(store, project, keys, amount, id, refusal)
     {
         public override bool IsAcquired => false;
 
-        public override BudgetReservationStatus Status => refusal.Status;
+        public override BudgetReservationStatus Status => _result!.Status;
 
         internal override bool HoldsReservation => false;
 
-        public override string? RefusingKey => refusal.Key;
-
-        public override BudgetState? RefusingBudget => refusal.Budget;
-
-        public override BudgetConflict Conflict => refusal.Conflict;
-
-        private protected override ValueTask<BudgetCompletion> SettleCoreAsync(decimal actualCost, string? model, CancellationToken cancellationToken) =>
+        private protected override ValueTask<BudgetCompletion> SettleCoreAsync(BudgetUsage actualCost, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("A refused lease holds nothing to settle.");
 
         private protected override ValueTask<BudgetCompletion> ReleaseCoreAsync(CancellationToken cancellationToken) =>

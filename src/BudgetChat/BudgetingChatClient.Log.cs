@@ -42,5 +42,11 @@ public sealed partial class BudgetingChatClient
 
         [LoggerMessage(12, LogLevel.Error, "The store refused to settle call {ReservationId} for ${Cost}: the id {Conflict}; this cost is not recorded. Does another process use the same ids?")]
         public static partial void SettleConflict(ILogger logger, string reservationId, decimal cost, string conflict);
+
+        [LoggerMessage(13, LogLevel.Warning, "Observe mode: the call would have been refused by the {Window} limit of budget '{Key}'; it goes ahead (held and charged as usual).")]
+        public static partial void WouldRefuse(ILogger logger, string key, string window);
+
+        [LoggerMessage(14, LogLevel.Information, "The call for model '{FromModel}' goes to the cheaper '{ToModel}' ({Reason}: the {Window} limit of budget '{Key}').")]
+        public static partial void Downgraded(ILogger logger, string fromModel, string toModel, string reason, string? key, string? window);
     }
 }

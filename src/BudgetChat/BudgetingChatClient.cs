@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
@@ -117,12 +118,21 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         ChatResponse response;
         try
         {
-            response = await base.GetResponseAsync(messages, OptionsToSend(options, admission), cancellationToken).ConfigureAwait(false);
+            ChatOptions? sent = OptionsToSend(options, admission);
+            response = admission.Client is { } client
+                ? await client.GetResponseAsync(messages, sent, cancellationToken).ConfigureAwait(false)
+                : await base.GetResponseAsync(messages, sent, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             await ReleaseAsync(admission).ConfigureAwait(false);
             throw;
+        }
+
+        if (admission.Downgraded)
+        {
+            // Which model answered, even from a provider that does not say.
+            response.ModelId ??= admission.ModelId;
         }
 
         string? received = response.Usage.HasTokenCounts() ? null : ReceivedOutput(response);
@@ -140,7 +150,10 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         IAsyncEnumerator<ChatResponseUpdate> updates;
         try
         {
-            updates = base.GetStreamingResponseAsync(messages, OptionsToSend(options, admission), cancellationToken).GetAsyncEnumerator(cancellationToken);
+            ChatOptions? sent = OptionsToSend(options, admission);
+            updates = (admission.Client is { } client
+                ? client.GetStreamingResponseAsync(messages, sent, cancellationToken)
+                : base.GetStreamingResponseAsync(messages, sent, cancellationToken)).GetAsyncEnumerator(cancellationToken);
         }
         catch
         {
@@ -177,6 +190,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 }
 
                 admission.Produced = true;
+                if (admission.Downgraded)
+                {
+                    update.ModelId ??= admission.ModelId;
+                }
+
                 modelId ??= update.ModelId;
                 IList<AIContent> contents = update.Contents;
                 for (int i = 0; i < contents.Count; i++)
@@ -290,7 +308,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             ? admission.OutputTokens
             : null;
         bool namesUser = options?.AdditionalProperties?.ContainsKey(ChatOptionsBudgetExtensions.UserIdKey) == true;
-        if (!namesUser && maxOutputTokens is null)
+        if (!namesUser && maxOutputTokens is null && !admission.Downgraded)
         {
             return options;
         }
@@ -309,6 +327,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         if (maxOutputTokens is not null)
         {
             sent.MaxOutputTokens = maxOutputTokens;
+        }
+
+        if (admission.Downgraded)
+        {
+            sent.ModelId = admission.ModelId;
         }
 
         return sent;
@@ -337,9 +360,17 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             {
                 await CheckAsync(admission, keys, messages, options, cancellationToken).ConfigureAwait(false);
             }
+            else if (_options.CheaperModels.TryGetValue(modelId, out List<string>? cheaper) && cheaper.Count > 0)
+            {
+                await ReserveOnLadderAsync(admission, cheaper, keys, messages, options, cancellationToken).ConfigureAwait(false);
+            }
             else
             {
-                await ReserveAsync(admission, keys, messages, options, cancellationToken).ConfigureAwait(false);
+                BudgetExceededException? refused = await ReserveAsync(admission, keys, messages, options, cancellationToken).ConfigureAwait(false);
+                if (refused is not null)
+                {
+                    throw Refused(refused, "refused");
+                }
             }
         }
         catch (BudgetStoreUnavailableException ex)
@@ -350,25 +381,107 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         return admission;
     }
 
-    private async ValueTask ReserveAsync(Admission admission, string[] keys, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    // The model asked for first, then each cheaper one in order, until one fits; refused only when the last does not.
+    // A budget under DowngradeBelowRemainingShare starts the call on the first cheaper model.
+    private async ValueTask ReserveOnLadderAsync(Admission admission, List<string> cheaper, string[] keys, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        string requested = admission.ModelId;
+        int step = 0;
+        string reason = "refused";
+        (string? Key, string? Window) cause = default;
+        if (_options.DowngradeBelowRemainingShare is { } share && await FindLowBudgetAsync(keys, share, cancellationToken).ConfigureAwait(false) is { } low)
+        {
+            (step, reason, cause) = (1, "low_budget", low);
+        }
+
+        while (true)
+        {
+            if (step > 0)
+            {
+                admission.StepTo(cheaper[step - 1], _prices.GetPrice(cheaper[step - 1]), _options, (_inputBound ?? _estimator).CountInputTokens(messages, options, cheaper[step - 1]), _inputBound is null);
+                admission.Client = _options.ModelClients.GetValueOrDefault(admission.ModelId);
+            }
+
+            BudgetExceededException? refused = await ReserveAsync(admission, keys, messages, options, cancellationToken).ConfigureAwait(false);
+            if (refused is null)
+            {
+                break;
+            }
+
+            if (step == cheaper.Count)
+            {
+                throw Refused(refused, "refused");
+            }
+
+            step++;
+            if (reason == "refused")
+            {
+                cause = (refused.Key, refused.WindowName);
+            }
+        }
+
+        if (step == 0)
+        {
+            return;
+        }
+
+        var downgrade = new BudgetModelDowngrade(_options.ProjectName, requested, admission.ModelId, reason, cause.Key, cause.Window);
+        _metrics.Downgrades.Add(1, new("budgetchat.model.from", requested), new("budgetchat.model.to", admission.ModelId), _projectTag);
+        Log.Downgraded(_logger, requested, admission.ModelId, reason, cause.Key, cause.Window);
+        Activity.Current?.AddEvent(new ActivityEvent("budgetchat.downgrade", tags: new ActivityTagsCollection
+        {
+            ["budgetchat.model.from"] = requested,
+            ["budgetchat.model.to"] = admission.ModelId,
+            ["budgetchat.reason"] = reason,
+        }));
+        _options.OnModelDowngraded?.Invoke(downgrade);
+    }
+
+    // The first budget of the call with a dollar limit under the share left, or null; budgets not there yet are skipped.
+    private async ValueTask<(string? Key, string? Window)?> FindLowBudgetAsync(string[] keys, decimal share, CancellationToken cancellationToken)
+    {
+        foreach (string key in keys)
+        {
+            BudgetState? budget = await _store.GetBudgetAsync(_options.ProjectName, key, cancellationToken).ConfigureAwait(false);
+            foreach (BudgetWindowState window in budget?.Windows ?? [])
+            {
+                if (window.Unit == BudgetUnit.Dollars && window.Remaining < share * window.Limit.Amount)
+                {
+                    return (key, window.Name);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    // Null when the call is admitted (admission.Lease is set), else the refusal to throw. Every limit of every key must
+    // hold the worst case: dollars, tokens (input + output allowed), and one request.
+    private async ValueTask<BudgetExceededException?> ReserveAsync(Admission admission, string[] keys, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         decimal outputPrice = admission.Price.MaxOutputCostPerToken;
         bool createdUser = false;
-        BudgetState? refusing = null;
-        decimal refused = 0m;
+        BudgetExceededException? refusal = null;
 
-        // At most: the bound, the exact count, a smaller output, a new user's budget, and one more after a race.
-        for (int attempt = 0; attempt < 5; attempt++)
+        // At most: the bound, the exact count, a smaller output for each limit that refuses, a new user's budget, and one more after a race.
+        for (int attempt = 0; attempt < 8; attempt++)
         {
-            decimal amount = admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens);
+            BudgetUsage amount = admission.WorstCase(_options.Enforcement == BudgetEnforcement.Observe);
             BudgetLease lease = await BudgetLease.AcquireAsync(
                 _store, _options.ProjectName, keys, amount, _options.ReservationTimeout, _timeProvider, NewId(), cancellationToken).ConfigureAwait(false);
             if (lease.IsAcquired)
             {
                 admission.Lease = lease;
                 _keeper.Add(admission);
-                _metrics.Reservations.Add(1, new("budgetchat.outcome", admission.Reduced ? "reduced" : "reserved"), _projectTag);
-                return;
+                string outcome = admission.Reduced ? "reduced" : "reserved";
+                if (lease.WouldHaveRefused)
+                {
+                    outcome = "would_refuse";
+                    ReportWouldRefuse(lease.RefusingKey!, lease.RefusingWindow!);
+                }
+
+                _metrics.Reservations.Add(1, new("budgetchat.outcome", outcome), _projectTag);
+                return null;
             }
 
             if (lease.Status == BudgetReservationStatus.Conflict)
@@ -391,10 +504,19 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             // The cheap bound does not fit: what decides is the exact count.
             bool wasBound = !admission.InputIsExact;
             CountInputExactly(admission, messages, options);
-            refusing = lease.RefusingBudget!;
-            refused = admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens);
-            decimal inputCost = admission.Price.GetCost(admission.InputTokens, 0);
-            decimal affordable = outputPrice == 0m ? decimal.MaxValue : decimal.Floor((refusing.Remaining - inputCost) / outputPrice);
+            BudgetState refusing = lease.RefusingBudget!;
+            BudgetWindowState window = lease.RefusingWindow!;
+            BudgetUsage refused = admission.WorstCase(observe: false);
+            refusal = new BudgetExceededException(refusing, window, refused.In(window.Unit));
+
+            // The most output the refusing limit leaves room for; a request limit leaves none to trade.
+            decimal affordable = window.Unit switch
+            {
+                BudgetUnit.Dollars when outputPrice == 0m => decimal.MaxValue,
+                BudgetUnit.Dollars => decimal.Floor((window.Remaining - admission.Price.GetCost(admission.InputTokens, 0)) / outputPrice),
+                BudgetUnit.Tokens => window.Remaining - admission.InputTokens,
+                _ => -1m,
+            };
             if (affordable >= admission.OutputTokens)
             {
                 if (wasBound)
@@ -416,28 +538,50 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             admission.Reduced = true;
         }
 
-        throw refusing is null
-            ? Refused(MissingBudget(keys[0]), "not_found")
-            : Refused(new BudgetExceededException(refusing, refused), "refused");
+        return refusal ?? throw Refused(MissingBudget(keys[0]), "not_found");
+    }
+
+    private void ReportWouldRefuse(string key, BudgetWindowState window)
+    {
+        Log.WouldRefuse(_logger, key, window.Name);
+        Activity.Current?.AddEvent(new ActivityEvent("budgetchat.would_refuse", tags: new ActivityTagsCollection
+        {
+            ["budgetchat.key"] = key,
+            ["budgetchat.window"] = window.Name,
+        }));
     }
 
     // LiteLLM's semantics: admitted while every budget is below its limit, charged afterwards.
     private async ValueTask CheckAsync(Admission admission, string[] keys, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
+        string outcome = "checked";
         foreach (string key in keys)
         {
             BudgetState budget = await _store.GetBudgetAsync(_options.ProjectName, key, cancellationToken).ConfigureAwait(false)
                 ?? await TryCreateUserBudgetAsync(key, cancellationToken).ConfigureAwait(false)
                 ?? throw Refused(MissingBudget(key), "not_found");
-            if (budget.Spent >= budget.Limit)
+            // Every limit that applies to the model, each in its own unit: used up means refused.
+            foreach (BudgetWindowState window in budget.Windows)
             {
+                if (window.Spent < window.Limit.Amount || !window.Limit.AppliesTo(admission.ModelId))
+                {
+                    continue;
+                }
+
+                if (_options.Enforcement == BudgetEnforcement.Observe || budget.Definition.Enforcement == BudgetEnforcement.Observe)
+                {
+                    outcome = "would_refuse";
+                    ReportWouldRefuse(key, window);
+                    continue;
+                }
+
                 CountInputExactly(admission, messages, options);
-                throw Refused(new BudgetExceededException(budget, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens)), "refused");
+                throw Refused(new BudgetExceededException(budget, window, admission.WorstCase(observe: false).In(window.Unit)), "refused");
             }
         }
 
-        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
-        _metrics.Reservations.Add(1, new("budgetchat.outcome", "checked"), _projectTag);
+        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, keys, admission.WorstCase(observe: false), NewId());
+        _metrics.Reservations.Add(1, new("budgetchat.outcome", outcome), _projectTag);
     }
 
     private void FailOpenOrThrow(Admission admission, string[] keys, BudgetStoreUnavailableException ex)
@@ -453,7 +597,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         _metrics.Reservations.Add(1, new("budgetchat.outcome", "unbudgeted"), _projectTag);
         Log.FailedOpen(_logger, _options.ProjectName, ex);
-        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, keys, admission.Price.GetWorstCaseCost(admission.InputTokens, admission.OutputTokens), NewId());
+        admission.Lease = BudgetLease.Unreserved(_store, _options.ProjectName, keys, admission.WorstCase(observe: false), NewId());
     }
 
     private static string NewIdPrefix()
@@ -552,9 +696,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             && _prices.TryGetPrice(responseModelId, out ModelPrice? responsePrice) ? responsePrice : admission.Price;
 
         decimal cost;
+        long tokens;
         if (usage.HasTokenCounts())
         {
             cost = price.GetCost(usage);
+            tokens = usage!.TotalTokenCount ?? ((usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0));
         }
         else
         {
@@ -562,9 +708,12 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             CountInputExactly(admission, messages, options);
             int outputTokens = string.IsNullOrEmpty(receivedText) ? 0 : _estimator.CountTokens(receivedText, modelId);
             cost = price.GetCost(admission.InputTokens, outputTokens);
+            tokens = (long)admission.InputTokens + outputTokens;
             _metrics.UsageMissing.Add(1, _projectTag);
             Log.UsageMissing(_logger, modelId, reason, admission.InputTokens, outputTokens, cost);
         }
+
+        var actual = new BudgetUsage(cost, Math.Max(0, tokens), modelId);
 
         BudgetLease lease = admission.Lease!;
         _keeper.Remove(admission);
@@ -578,7 +727,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         BudgetCompletion completion;
         try
         {
-            completion = await lease.SettleAsync(cost, modelId, CancellationToken.None).ConfigureAwait(false);
+            completion = await lease.SettleAsync(actual, CancellationToken.None).ConfigureAwait(false);
         }
         catch (InvalidOperationException) when (admission.IsAbandoned)
         {
@@ -590,7 +739,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             // The model has answered and its cost is incurred: the outbox records it when the store is back (losing the
             // answer too would not help the caller).
             Log.SettleFailed(_logger, lease.Id, cost, ex);
-            await KeepInOutboxAsync(lease, cost, modelId).ConfigureAwait(false);
+            await KeepInOutboxAsync(lease, actual).ConfigureAwait(false);
             return;
         }
 
@@ -598,7 +747,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         {
             // The store does not know the reservation (it lost it, or forgot it): the outbox charges its keys instead.
             Log.SettleFailed(_logger, lease.Id, cost, null);
-            await KeepInOutboxAsync(lease, cost, modelId).ConfigureAwait(false);
+            await KeepInOutboxAsync(lease, actual).ConfigureAwait(false);
             return;
         }
 
@@ -654,7 +803,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         try
         {
-            BudgetCompletion completion = await lease.SettleAsync(lease.Amount, admission.ModelId, CancellationToken.None).ConfigureAwait(false);
+            BudgetCompletion completion = await lease.SettleAsync(new BudgetUsage(lease.Amount, lease.Usage.Tokens, admission.ModelId), CancellationToken.None).ConfigureAwait(false);
             _metrics.Spend.Add((double)lease.Amount, new("budgetchat.model", admission.ModelId), _projectTag);
             await _alerts.PublishAsync(completion.Alerts).ConfigureAwait(false);
         }
@@ -665,16 +814,17 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Log.SettleFailed(_logger, lease.Id, lease.Amount, ex);
-            await KeepInOutboxAsync(lease, lease.Amount, admission.ModelId).ConfigureAwait(false);
+            await KeepInOutboxAsync(lease, new BudgetUsage(lease.Amount, lease.Usage.Tokens, admission.ModelId)).ConfigureAwait(false);
         }
     }
 
     // A cost the store did not record goes to the outbox, which retries it under the lease's id.
-    private async ValueTask KeepInOutboxAsync(BudgetLease lease, decimal cost, string modelId)
+    private async ValueTask KeepInOutboxAsync(BudgetLease lease, BudgetUsage actual)
     {
+        decimal cost = actual.Cost;
         var entry = new BudgetOutboxEntry(
             lease.HoldsReservation ? BudgetOutboxOperation.Settle : BudgetOutboxOperation.Charge,
-            lease.Project, lease.Id, lease.Keys, cost, modelId, _timeProvider.GetUtcNow());
+            lease.Project, lease.Id, lease.Keys, cost, actual.Model, _timeProvider.GetUtcNow(), actual.Tokens);
         try
         {
             _ = await _outbox.AddAsync(entry, CancellationToken.None).ConfigureAwait(false);
@@ -709,9 +859,15 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     // One call on its way through: the model, the estimate, and the lease that admitted it (which holds who pays).
     private sealed class Admission(string modelId, ModelPrice price) : KeptCall
     {
-        public string ModelId { get; } = modelId;
+        // The model the call goes to: the one asked for, or a cheaper step of the ladder.
+        public string ModelId { get; private set; } = modelId;
 
-        public ModelPrice Price { get; } = price;
+        public ModelPrice Price { get; private set; } = price;
+
+        // Set when the ladder moved the call to a cheaper model; Client, when that model has a client of its own.
+        public bool Downgraded { get; private set; }
+
+        public IChatClient? Client { get; set; }
 
         // The input's tokens: bounded by its UTF-8 length until the exact count is needed.
         public int InputTokens { get; set; }
@@ -721,6 +877,26 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         public int OutputTokens { get; set; }
 
         public bool Reduced { get; set; }
+
+        // The most the call can cost and use: the price of the input and the output allowed, and their tokens.
+        public BudgetUsage WorstCase(bool observe) =>
+            new(Price.GetWorstCaseCost(InputTokens, OutputTokens), (long)InputTokens + OutputTokens, ModelId) { Observe = observe };
+
+        public void StepTo(string modelId, ModelPrice price, BudgetingChatClientOptions options, int inputTokens, bool inputIsExact)
+        {
+            ModelId = modelId;
+            Price = price;
+            Downgraded = true;
+            InputTokens = inputTokens;
+            InputIsExact = inputIsExact;
+            OutputTokens = price.MaxOutputTokens is { } max && max < OutputTokens ? max : OutputTokens;
+            if (!Reduced && price.MaxOutputTokens is null && OutputTokens > options.MaxOutputTokensCap)
+            {
+                OutputTokens = options.MaxOutputTokensCap;
+            }
+
+            Reduced = false;
+        }
 
         // Lease (from KeptCall): a reservation, or (check-then-charge, fail open) a lease that holds nothing and
         // charges when settled.

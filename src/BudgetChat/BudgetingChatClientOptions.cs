@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.AI;
 
 namespace BudgetChat;
 
@@ -38,6 +39,7 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
         CheaperModels = other.CheaperModels.ToDictionary(p => p.Key, p => new List<string>(p.Value), StringComparer.OrdinalIgnoreCase);
         DowngradeBelowRemainingShare = other.DowngradeBelowRemainingShare;
         OnModelDowngraded = other.OnModelDowngraded;
+        ModelClients = new Dictionary<string, IChatClient>(other.ModelClients, StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -150,6 +152,12 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
     [Range(typeof(decimal), "0", "1")]
     public decimal? DowngradeBelowRemainingShare { get; set; }
 
+    /// <summary>
+    /// Gets the clients that calls the ladder moves to a model go through, keyed by model id, instead of the inner client:
+    /// for a step served by another provider or a local model. A model without an entry is called through the inner client.
+    /// </summary>
+    public Dictionary<string, IChatClient> ModelClients { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Gets or sets a callback for every call the ladder sent to a cheaper model (the ASP.NET Core package turns it into a response header).</summary>
     public Action<BudgetModelDowngrade>? OnModelDowngraded { get; set; }
 
@@ -164,6 +172,35 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 $"{nameof(BudgetingChatClientOptions)}.{nameof(DefaultModelId)} must be null or a model id, not blank.", [nameof(DefaultModelId)]);
+        }
+
+        foreach ((string model, List<string> steps) in CheaperModels)
+        {
+            string name = $"{nameof(BudgetingChatClientOptions)}.{nameof(CheaperModels)}:{model}";
+            if (string.IsNullOrWhiteSpace(model))
+            {
+                yield return new ValidationResult($"{nameof(BudgetingChatClientOptions)}.{nameof(CheaperModels)} has a blank model id as a key.", [nameof(CheaperModels)]);
+            }
+            else if (steps is null || steps.Count == 0)
+            {
+                yield return new ValidationResult($"{name} names no cheaper model; give at least one, or remove the entry.", [nameof(CheaperModels)]);
+            }
+            else if (steps.FindIndex(string.IsNullOrWhiteSpace) is var blank and >= 0)
+            {
+                yield return new ValidationResult($"{name}:{blank} is blank; every step is a model id.", [nameof(CheaperModels)]);
+            }
+            else if (steps.Prepend(model).Distinct(StringComparer.OrdinalIgnoreCase).Count() != steps.Count + 1)
+            {
+                yield return new ValidationResult($"{name} names a model twice (or the model itself); each step is another model.", [nameof(CheaperModels)]);
+            }
+        }
+
+        foreach ((string model, IChatClient client) in ModelClients)
+        {
+            if (string.IsNullOrWhiteSpace(model) || client is null)
+            {
+                yield return new ValidationResult($"{nameof(BudgetingChatClientOptions)}.{nameof(ModelClients)} maps every model id (not blank) to a client (not null).", [nameof(ModelClients)]);
+            }
         }
     }
 
