@@ -39,6 +39,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private readonly BudgetChatMetrics _metrics;
     private readonly string? _innerDefaultModelId;
     private readonly BudgetDefinition? _globalBudget;
+    private readonly BudgetDefinition? _userBudget;
     private readonly KeyValuePair<string, object?> _projectTag;
     private readonly BudgetAlertPublisher _alerts;
     private readonly LeaseKeeper _keeper;
@@ -96,7 +97,8 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         _timeProvider = timeProvider ?? TimeProvider.System;
         _metrics = new BudgetChatMetrics(meterFactory);
         _innerDefaultModelId = innerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
-        _globalBudget = _options.MaxBudget is { } max ? new BudgetDefinition(max, _options.GlobalBudgetPeriod) : null;
+        _globalBudget = _options.GetGlobalBudget();
+        _userBudget = _options.GetUserBudget();
         _projectTag = new("budgetchat.project", _options.ProjectName);
         _alerts = new BudgetAlertPublisher(
             alertSinks ?? [new LoggingBudgetAlertSink(loggerFactory?.CreateLogger<LoggingBudgetAlertSink>())],
@@ -663,7 +665,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
     private async ValueTask<BudgetState?> TryCreateUserBudgetAsync(string key, CancellationToken cancellationToken)
     {
-        if (_options.DefaultUserBudget is not { } definition || !key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal))
+        if (_userBudget is not { } definition || !key.StartsWith(BudgetKeys.UserPrefix, StringComparison.Ordinal))
         {
             return null;
         }

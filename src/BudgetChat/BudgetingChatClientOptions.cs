@@ -40,6 +40,9 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
         DowngradeBelowRemainingShare = other.DowngradeBelowRemainingShare;
         OnModelDowngraded = other.OnModelDowngraded;
         ModelClients = new Dictionary<string, IChatClient>(other.ModelClients, StringComparer.OrdinalIgnoreCase);
+        UserBudget = other.UserBudget;
+        GlobalBudget = other.GlobalBudget;
+        ModelGroups = other.ModelGroups.ToDictionary(p => p.Key, p => new List<string>(p.Value), StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -65,6 +68,26 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
     /// to refuse calls of users without a budget.
     /// </summary>
     public BudgetDefinition? DefaultUserBudget { get; set; }
+
+    /// <summary>
+    /// Gets or sets, from configuration, the budget created for a user on their first call: the same as
+    /// <see cref="DefaultUserBudget"/> (set one or the other), with every policy (several limits, tokens, requests,
+    /// per-model caps naming <see cref="ModelGroups"/>, observe). <see langword="null"/> (the default) for none.
+    /// </summary>
+    public BudgetDefinitionSettings? UserBudget { get; set; }
+
+    /// <summary>
+    /// Gets or sets, from configuration, the project's global budget, charged by every call: instead of
+    /// <see cref="MaxBudget"/> and <see cref="GlobalBudgetPeriod"/> (set one or the other), with every policy.
+    /// <see langword="null"/> (the default) for none.
+    /// </summary>
+    public BudgetDefinitionSettings? GlobalBudget { get; set; }
+
+    /// <summary>
+    /// Gets named groups of model patterns (for example <c>premium = [gpt-4o, o3, claude-opus-*]</c>) that the limits of
+    /// <see cref="UserBudget"/> and <see cref="GlobalBudget"/> may name in their <c>Models</c>. Names are compared without regard to case.
+    /// </summary>
+    public Dictionary<string, List<string>> ModelGroups { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// Gets or sets a value indicating whether a call without a user id is refused. When <see langword="false"/>
@@ -174,6 +197,36 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
                 $"{nameof(BudgetingChatClientOptions)}.{nameof(DefaultModelId)} must be null or a model id, not blank.", [nameof(DefaultModelId)]);
         }
 
+        if (UserBudget is not null && DefaultUserBudget is not null)
+        {
+            yield return new ValidationResult(
+                $"{nameof(BudgetingChatClientOptions)}.{nameof(UserBudget)} and {nameof(DefaultUserBudget)} are both set; set one (UserBudget from configuration, DefaultUserBudget in code).", [nameof(UserBudget)]);
+        }
+
+        if (GlobalBudget is not null && MaxBudget is not null)
+        {
+            yield return new ValidationResult(
+                $"{nameof(BudgetingChatClientOptions)}.{nameof(GlobalBudget)} and {nameof(MaxBudget)} are both set; set one.", [nameof(GlobalBudget)]);
+        }
+
+        foreach ((string name, BudgetDefinitionSettings? settings) in new[] { (nameof(UserBudget), UserBudget), (nameof(GlobalBudget), GlobalBudget) })
+        {
+            string? error = null;
+            try
+            {
+                settings?.ToDefinition(ModelGroups, $"{nameof(BudgetingChatClientOptions)}.{name}");
+            }
+            catch (ArgumentException ex)
+            {
+                error = BudgetDefinitionSettings.FirstSentence(ex.Message);
+            }
+
+            if (error is not null)
+            {
+                yield return new ValidationResult(error, [name]);
+            }
+        }
+
         foreach ((string model, List<string> steps) in CheaperModels)
         {
             string name = $"{nameof(BudgetingChatClientOptions)}.{nameof(CheaperModels)}:{model}";
@@ -207,4 +260,13 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
     /// <summary>Copies the options, so a client keeps its own even if the original changes later.</summary>
     /// <returns>The copy.</returns>
     internal BudgetingChatClientOptions Clone() => new(this);
+
+    /// <summary>The global budget these options describe: <see cref="GlobalBudget"/>, or <see cref="MaxBudget"/> per <see cref="GlobalBudgetPeriod"/>, or none.</summary>
+    internal BudgetDefinition? GetGlobalBudget() =>
+        GlobalBudget?.ToDefinition(ModelGroups, $"{nameof(BudgetingChatClientOptions)}.{nameof(GlobalBudget)}")
+        ?? (MaxBudget is { } max ? new BudgetDefinition(max, GlobalBudgetPeriod) : null);
+
+    /// <summary>The budget created for a new user: <see cref="DefaultUserBudget"/> or <see cref="UserBudget"/>, or none.</summary>
+    internal BudgetDefinition? GetUserBudget() =>
+        DefaultUserBudget ?? UserBudget?.ToDefinition(ModelGroups, $"{nameof(BudgetingChatClientOptions)}.{nameof(UserBudget)}");
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using BudgetChat;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -10,6 +11,24 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers BudgetChat's services.</summary>
 public static class BudgetChatServiceCollectionExtensions
 {
+    /// <summary>
+    /// Adds what <see cref="AddBudgetChat(IServiceCollection, Action{BudgetingChatClientOptions}?)"/> adds, with the
+    /// <see cref="BudgetingChatClientOptions"/> bound from <paramref name="configuration"/> (for example the
+    /// <c>BudgetChat</c> section of <c>appsettings.json</c>: <c>ProjectName</c>, <c>UserBudget</c>, <c>GlobalBudget</c>,
+    /// <c>ModelGroups</c>, <c>CheaperModels</c>, <c>Enforcement</c>, …) and validated at start, naming the setting at fault.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The configuration section of the options.</param>
+    /// <param name="configure">Configures the options further in code (resolvers, callbacks, clients), after the binding.</param>
+    /// <returns>The services, for chaining.</returns>
+    public static IServiceCollection AddBudgetChat(this IServiceCollection services, IConfiguration configuration, Action<BudgetingChatClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<BudgetingChatClientOptions>().Bind(configuration);
+        return services.AddBudgetChat(configure);
+    }
+
     /// <summary>
     /// Registers what <c>UseBudget()</c> needs: validated <see cref="BudgetingChatClientOptions"/>, an
     /// <see cref="IBudgetStore"/> (an <see cref="InMemoryBudgetStore"/> unless one is registered already), the
