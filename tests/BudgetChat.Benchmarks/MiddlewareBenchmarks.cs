@@ -26,6 +26,7 @@ public class MiddlewareBenchmarks
     private PrebuiltChatClient _inner = null!;
     private BudgetingChatClient _budgeted = null!;
     private BudgetingChatClient _budgetedForgetting = null!;
+    private BudgetingChatClient _budgetedPolicies = null!;
     private IChatClient _openTelemetry = null!;
     private IChatClient _configureOptions = null!;
     private ActivityListener _activityListener = null!;
@@ -67,6 +68,16 @@ public class MiddlewareBenchmarks
         _budgeted = new BudgetingChatClient(_inner, NewStore(TimeSpan.FromSeconds(1)));
         _budgetedForgetting = new BudgetingChatClient(_inner, NewStore(TimeSpan.FromMilliseconds(1)));
 
+        // The same user budget with three windows (a month and a day of dollars, a minute of tokens) and a per-model cap
+        // that this call's model matches: what policies add over the single window of the defaults row.
+        _budgetedPolicies = new BudgetingChatClient(_inner, NewStore(TimeSpan.FromSeconds(1), new BudgetDefinition(
+        [
+            BudgetLimit.Dollars(1_000_000_000m, BudgetPeriod.Monthly),
+            BudgetLimit.Dollars(100_000_000m, BudgetPeriod.Daily),
+            BudgetLimit.Tokens(1_000_000_000_000, BudgetPeriod.Minutely),
+            BudgetLimit.Dollars(1_000_000_000m, BudgetPeriod.Monthly).ForModels(["gpt-4o", "o3", "claude-opus-*"], "premium"),
+        ])));
+
         _openTelemetry = new ChatClientBuilder(_inner).UseOpenTelemetry(sourceName: TelemetrySource).Build();
         _configureOptions = new ChatClientBuilder(_inner).ConfigureOptions(o => o.Temperature = 0.2f).Build();
 
@@ -95,6 +106,7 @@ public class MiddlewareBenchmarks
         // The price lookups and first-call paths before measuring.
         _budgeted.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
         _budgetedForgetting.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
+        _budgetedPolicies.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
         _openTelemetry.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
     }
 
@@ -107,6 +119,7 @@ public class MiddlewareBenchmarks
         _configureOptions.Dispose();
         _budgeted.Dispose();
         _budgetedForgetting.Dispose();
+        _budgetedPolicies.Dispose();
     }
 
     [BenchmarkCategory(NonStreaming), Benchmark(Baseline = true, Description = "Bare inner client")]
@@ -117,6 +130,9 @@ public class MiddlewareBenchmarks
 
     [BenchmarkCategory(NonStreaming), Benchmark(Description = "UseBudget(), ids forgotten at once")]
     public Task<ChatResponse> BudgetedForgetting() => _budgetedForgetting.GetResponseAsync(_messages, _options);
+
+    [BenchmarkCategory(NonStreaming), Benchmark(Description = "UseBudget(), 3 windows + a model cap")]
+    public Task<ChatResponse> BudgetedPolicies() => _budgetedPolicies.GetResponseAsync(_messages, _options);
 
     [BenchmarkCategory(NonStreaming), Benchmark(Description = "UseOpenTelemetry(), listened to")]
     public Task<ChatResponse> OpenTelemetry() => _openTelemetry.GetResponseAsync(_messages, _options);
@@ -133,16 +149,19 @@ public class MiddlewareBenchmarks
     [BenchmarkCategory(Streaming), Benchmark(Description = "UseBudget(), ids forgotten at once")]
     public ValueTask<int> BudgetedForgettingStreaming() => Drain(_budgetedForgetting);
 
+    [BenchmarkCategory(Streaming), Benchmark(Description = "UseBudget(), 3 windows + a model cap")]
+    public ValueTask<int> BudgetedPoliciesStreaming() => Drain(_budgetedPolicies);
+
     [BenchmarkCategory(Streaming), Benchmark(Description = "UseOpenTelemetry(), listened to")]
     public ValueTask<int> OpenTelemetryStreaming() => Drain(_openTelemetry);
 
     [BenchmarkCategory(Streaming), Benchmark(Description = "ConfigureOptions(...)")]
     public ValueTask<int> ConfigureOptionsStreaming() => Drain(_configureOptions);
 
-    private static InMemoryBudgetStore NewStore(TimeSpan completedIdRetention)
+    private static InMemoryBudgetStore NewStore(TimeSpan completedIdRetention, BudgetDefinition? definition = null)
     {
         var store = new InMemoryBudgetStore(new BudgetStoreOptions { CompletedIdRetention = completedIdRetention });
-        store.SetBudgetAsync(BudgetingChatClientOptions.DefaultProjectName, BudgetKeys.ForUser("bench-user"), new BudgetDefinition(1_000_000_000m)).AsTask().GetAwaiter().GetResult();
+        store.SetBudgetAsync(BudgetingChatClientOptions.DefaultProjectName, BudgetKeys.ForUser("bench-user"), definition ?? new BudgetDefinition(1_000_000_000m)).AsTask().GetAwaiter().GetResult();
         return store;
     }
 

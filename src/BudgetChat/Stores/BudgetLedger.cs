@@ -996,7 +996,7 @@ public sealed class BudgetLedger
         // floor keeps a wrong caller from driving a hold negative.
         public void Hold(BudgetUsage usage, int sign)
         {
-            Reserved = Math.Max(0m, Reserved + (sign * usage.Cost));
+            Reserved = sign > 0 ? Reserved + usage.Cost : Math.Max(0m, Reserved - usage.Cost);
             if (Extra is not null)
             {
                 HoldExtra(usage, sign, countRequest: sign > 0);
@@ -1019,7 +1019,8 @@ public sealed class BudgetLedger
                 }
                 else
                 {
-                    window.Reserved = Math.Max(0m, window.Reserved + (sign * usage.In(limit.Unit)));
+                    decimal amount = usage.In(limit.Unit);
+                    window.Reserved = sign > 0 ? window.Reserved + amount : Math.Max(0m, window.Reserved - amount);
                 }
             }
         }
