@@ -230,22 +230,24 @@ public sealed class PolicyTests : BudgetingChatClientFixture, IDisposable
         await AssertNothingHeldAsync();
     }
 
-    [Fact]
-    public async Task TheLadder_AlwaysAdmitsAFreeModel_EvenOnASpentBudget()
+    [Theory]
+    [MemberData(nameof(Streaming))]
+    public async Task TheLadder_AlwaysAdmitsAFreeModel_EvenOnASpentBudget(bool streaming)
     {
         await SetUserBudgetAsync(new BudgetDefinition(0.01m));
         await Store.ChargeAsync("default", [BudgetKeys.ForUser("alice")], 0.05m, null, "c0");
         Answer("ok", Usage(10, 20));
         using BudgetingChatClient client = CreateClient(o => o.CheaperModels[Model] = [Cheap, Free]);
 
-        ChatResponse response = await client.GetResponseAsync("hi", ForUser("alice"));
+        ChatResponse response = await CallAsync(client, streaming, ForUser("alice"));
 
         Assert.Equal(Free, response.ModelId);
         Assert.Equal(0.05m, (await UserBudgetAsync("alice")).Spent);
     }
 
-    [Fact]
-    public async Task TheLadder_StepsDownEarly_WhenABudgetHasLessLeftThanTheShare()
+    [Theory]
+    [MemberData(nameof(Streaming))]
+    public async Task TheLadder_StepsDownEarly_WhenABudgetHasLessLeftThanTheShare(bool streaming)
     {
         await SetUserBudgetAsync(new BudgetDefinition(1m, BudgetPeriod.Monthly));
         await Store.ChargeAsync("default", [BudgetKeys.ForUser("alice")], 0.85m, null, "c0");
@@ -258,20 +260,24 @@ public sealed class PolicyTests : BudgetingChatClientFixture, IDisposable
             o.OnModelDowngraded = seen.Add;
         });
 
-        ChatResponse response = await client.GetResponseAsync("hi", ForUser("alice"));
+        ChatResponse response = await CallAsync(client, streaming, ForUser("alice"));
 
         Assert.Equal(Cheap, response.ModelId);
         Assert.Equal(new BudgetModelDowngrade("default", Model, Cheap, "low_budget", "user:alice", "monthly"), Assert.Single(seen));
     }
 
-    [Fact]
-    public async Task TheLadder_CallsAStepThroughItsOwnClient()
+    [Theory]
+    [MemberData(nameof(Streaming))]
+    public async Task TheLadder_CallsAStepThroughItsOwnClient(bool streaming)
     {
         await SetUserBudgetAsync(new BudgetDefinition(0.05m));
         Answer("from the inner client", Usage(10, 20));
+
+        // A local model that does not name itself in its answers: the response still says which model answered.
         var local = new TestChatClient
         {
             GetResponseAsyncCallback = (_, options, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "from the local model")) { Usage = Usage(10, 20) }),
+            GetStreamingResponseAsyncCallback = (_, options, ct) => StreamAsync("from the local model", Usage(10, 20), null!, ct),
         };
         using BudgetingChatClient client = CreateClient(o =>
         {
@@ -280,7 +286,7 @@ public sealed class PolicyTests : BudgetingChatClientFixture, IDisposable
             o.ReduceMaxOutputTokensToFit = false;
         });
 
-        ChatResponse response = await client.GetResponseAsync("hi", ForUser("alice"));
+        ChatResponse response = await CallAsync(client, streaming, ForUser("alice"));
 
         Assert.Equal("from the local model", response.Text);
         Assert.Equal(Free, response.ModelId);
