@@ -14,13 +14,20 @@ namespace BudgetChat.Sqlite;
 /// before it returns. The file is one process's: give every process (every instance of an app) a file of its own; two
 /// processes on one file would both send its entries, which the store's idempotency makes harmless but wasteful.
 /// </para>
-/// <para>The file holds one table, <c>outbox(project, id, operation, budget_keys, cost, model, queued_at)</c>. This type is thread-safe.</para>
+/// <para>
+/// The file holds one table, <c>outbox(project, id, operation, budget_keys, cost, model, queued_at, tokens)</c>; a file
+/// written before the tokens were kept is upgraded when opened, its entries with no tokens. This type is thread-safe.
+/// </para>
 /// </remarks>
 public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposable
 {
     /// <summary>SQLite's <c>PRAGMA application_id</c> of an outbox file: "BCOB".</summary>
     internal const int ApplicationId = 0x42434F42;
 
+    /// <summary>The layout this type writes (<c>PRAGMA user_version</c>); files written before the tokens column are 0.</summary>
+    internal const int SchemaVersion = 1;
+
+    // The table as files of version 0 hold it; UpgradeSql adds what came after, so that new and upgraded files have one layout.
     private const string CreateSql = """
         CREATE TABLE IF NOT EXISTS outbox (
             project TEXT NOT NULL,
@@ -33,6 +40,8 @@ public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposabl
             PRIMARY KEY (project, id)
         ) WITHOUT ROWID;
         """;
+
+    private const string UpgradeSql = "ALTER TABLE outbox ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0;";
 
     private readonly Lock _gate = new();
     private readonly SqliteConnection _connection;
@@ -63,8 +72,9 @@ public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposabl
                 throw new InvalidDataException($"The file '{FilePath}' is not a BudgetChat outbox (it holds another database); it was left as it is.");
             }
 
+            CheckNotNewer(null);
             Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 30000;");
-            Execute(string.Create(CultureInfo.InvariantCulture, $"{CreateSql} PRAGMA application_id = {ApplicationId};"));
+            CreateOrUpgrade();
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteBudgetStore.SqliteCorrupt or SqliteBudgetStore.SqliteNotADatabase)
         {
@@ -91,8 +101,8 @@ public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposabl
             ObjectDisposedException.ThrowIf(_disposed, this);
             using SqliteCommand command = _connection.CreateCommand();
             command.CommandText = """
-                INSERT OR IGNORE INTO outbox (project, id, operation, budget_keys, cost, model, queued_at)
-                VALUES ($project, $id, $operation, $keys, $cost, $model, $queuedAt);
+                INSERT OR IGNORE INTO outbox (project, id, operation, budget_keys, cost, model, queued_at, tokens)
+                VALUES ($project, $id, $operation, $keys, $cost, $model, $queuedAt, $tokens);
                 """;
             command.Parameters.AddWithValue("$project", entry.Project);
             command.Parameters.AddWithValue("$id", entry.Id);
@@ -101,6 +111,7 @@ public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposabl
             command.Parameters.AddWithValue("$cost", entry.Cost.ToString(CultureInfo.InvariantCulture));
             command.Parameters.AddWithValue("$model", (object?)entry.Model ?? DBNull.Value);
             command.Parameters.AddWithValue("$queuedAt", entry.QueuedAt.ToString("O", CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$tokens", entry.Tokens);
             command.ExecuteNonQuery();
         }
 
@@ -136,7 +147,7 @@ public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposabl
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             using SqliteCommand command = _connection.CreateCommand();
-            command.CommandText = "SELECT project, id, operation, budget_keys, cost, model, queued_at FROM outbox ORDER BY queued_at;";
+            command.CommandText = "SELECT project, id, operation, budget_keys, cost, model, queued_at, tokens FROM outbox ORDER BY queued_at;";
             using SqliteDataReader reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -156,7 +167,8 @@ public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposabl
                         JsonSerializer.Deserialize(reader.GetString(3), SqliteRowJsonContext.Default.StringArray) ?? throw new FormatException("budget_keys is null."),
                         decimal.Parse(reader.GetString(4), NumberStyles.Number, CultureInfo.InvariantCulture),
                         reader.IsDBNull(5) ? null : reader.GetString(5),
-                        DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)));
+                        DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+                        reader.GetInt64(7)));
                 }
                 catch (Exception ex) when (ex is FormatException or JsonException or ArgumentException or OverflowException)
                 {
@@ -181,6 +193,28 @@ public sealed class SqliteBudgetOutboxStorage : IBudgetOutboxStorage, IDisposabl
             _disposed = true;
             _connection.Dispose();
         }
+    }
+
+    private void CreateOrUpgrade()
+    {
+        using SqliteTransaction transaction = _connection.BeginTransaction(deferred: false);
+        if (CheckNotNewer(transaction) == SchemaVersion)
+        {
+            return;
+        }
+
+        SqliteBudgetStore.Execute(_connection, transaction, CreateSql);
+        SqliteBudgetStore.Execute(_connection, transaction, UpgradeSql);
+        SqliteBudgetStore.Execute(_connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};"));
+        transaction.Commit();
+    }
+
+    /// <returns>The file's version.</returns>
+    private long CheckNotNewer(SqliteTransaction? transaction)
+    {
+        long version = Convert.ToInt64(SqliteBudgetStore.Scalar(_connection, transaction, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+        return version <= SchemaVersion ? version : throw new InvalidDataException(
+            $"The outbox file '{FilePath}' has version {version}, written by a newer BudgetChat; this version reads version {SchemaVersion}. It was left as it is.");
     }
 
     private void Execute(string sql) => SqliteBudgetStore.Execute(_connection, null, sql);

@@ -8,19 +8,25 @@ namespace BudgetChat.Sqlite;
 //
 //   projects(name, version)            version: bumped by every transaction that changed the project's rows, so an instance
 //                                      that holds the project's ledger at that version knows it is current
-//   budgets(project, budget_key, ...)  one row per budget; money as invariant decimal text, times as ISO 8601 ("O")
+//   budgets(project, budget_key, ...)  one row per budget; money as invariant decimal text, times as ISO 8601 ("O");
+//                                      limit_usd, period, alignment and limit_name are the main limit, limits (JSON) the
+//                                      others and windows (JSON) their windows, both null when there is only the main one
 //   reservations(project, id, ...)     active and reclaimed reservations, and ended ids remembered until forget_at with
-//                                      how they ended (state settled, released or charged; "completed" in version 1)
+//                                      how they ended (state settled, released or charged; "completed" in version 1),
+//                                      their tokens, and the model of one in flight
 //
 // Version 2 differs from version 1 only in the state names an ended id may have; a version 1 file is upgraded in place
-// by setting its user_version, and its "completed" ids keep their old meaning (ended, how unknown).
+// by setting its user_version, and its "completed" ids keep their old meaning (ended, how unknown). Version 3 adds
+// columns whose null or default values say what a budget of version 2 was: one limit, named by default, enforced; no
+// tokens and no model on its reservations. Versions 1 and 2 are upgraded by adding them (no row is rewritten), and a new
+// database is made by the same statements, so that every file of version 3 has one layout.
 public sealed partial class SqliteBudgetStore
 {
     /// <summary>SQLite's <c>PRAGMA application_id</c> of a BudgetChat database: "BCHT".</summary>
     internal const int ApplicationId = 0x42434854;
 
     /// <summary>The schema version this store writes (<c>PRAGMA user_version</c>).</summary>
-    internal const int SchemaVersion = 2;
+    internal const int SchemaVersion = 3;
 
     /// <summary>The oldest schema version this store upgrades.</summary>
     private const int OldestSchemaVersion = 1;
@@ -30,7 +36,8 @@ public sealed partial class SqliteBudgetStore
     internal const int SqliteCorrupt = 11;
     internal const int SqliteNotADatabase = 26;
 
-    private const string CreateSchemaSql = """
+    // The tables as versions 1 and 2 made them; UpgradeSchemaSql makes them version 3's.
+    private const string CreateVersion2SchemaSql = """
         CREATE TABLE projects (
             name TEXT NOT NULL PRIMARY KEY,
             version INTEGER NOT NULL
@@ -64,6 +71,15 @@ public sealed partial class SqliteBudgetStore
             forget_at TEXT,
             PRIMARY KEY (project, id)
         ) WITHOUT ROWID;
+        """;
+
+    private const string UpgradeSchemaSql = """
+        ALTER TABLE budgets ADD COLUMN limit_name TEXT;
+        ALTER TABLE budgets ADD COLUMN enforcement TEXT NOT NULL DEFAULT 'enforce';
+        ALTER TABLE budgets ADD COLUMN limits TEXT;
+        ALTER TABLE budgets ADD COLUMN windows TEXT;
+        ALTER TABLE reservations ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE reservations ADD COLUMN model TEXT;
         """;
 
     private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
@@ -197,7 +213,8 @@ public sealed partial class SqliteBudgetStore
             return false;
         }
 
-        Execute(connection, transaction, CreateSchemaSql);
+        Execute(connection, transaction, CreateVersion2SchemaSql);
+        Execute(connection, transaction, UpgradeSchemaSql);
         Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};"));
         transaction.Commit();
         return true;
@@ -213,6 +230,7 @@ public sealed partial class SqliteBudgetStore
         }
 
         long from = Convert.ToInt64(Scalar(connection, transaction, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
+        Execute(connection, transaction, UpgradeSchemaSql);
         Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA user_version = {SchemaVersion};"));
         transaction.Commit();
         return from;

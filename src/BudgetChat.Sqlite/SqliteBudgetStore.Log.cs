@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 
@@ -22,8 +21,3 @@ public sealed partial class SqliteBudgetStore
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Upgraded the budget database '{Path}' from schema version {From} to {To}.")]
     private static partial void LogDatabaseUpgraded(ILogger logger, string path, long from, int to);
 }
-
-/// <summary>The JSON columns of the database: a reservation's keys, a budget's spend per model (amounts as exact decimal text).</summary>
-[JsonSerializable(typeof(string[]))]
-[JsonSerializable(typeof(Dictionary<string, string>))]
-internal sealed partial class SqliteRowJsonContext : JsonSerializerContext;

@@ -35,9 +35,9 @@ public sealed partial class SqliteBudgetStore
             _upsertBudget = Command(
                 """
                 INSERT OR REPLACE INTO budgets (project, budget_key, limit_usd, period, alignment, alert_thresholds, anchor, window_start,
-                    window_end, spent, reserved, spend_by_model, alerts_raised, created_at, updated_at)
+                    window_end, spent, reserved, spend_by_model, alerts_raised, created_at, updated_at, limit_name, enforcement, limits, windows)
                 VALUES ($project, $key, $limit, $period, $alignment, $thresholds, $anchor, $window_start,
-                    $window_end, $spent, $reserved, $by_model, $alerts, $created_at, $updated_at);
+                    $window_end, $spent, $reserved, $by_model, $alerts, $created_at, $updated_at, $limit_name, $enforcement, $limits, $windows);
                 """,
                 "$project",
                 "$key",
@@ -53,12 +53,16 @@ public sealed partial class SqliteBudgetStore
                 "$by_model",
                 "$alerts",
                 "$created_at",
-                "$updated_at");
+                "$updated_at",
+                "$limit_name",
+                "$enforcement",
+                "$limits",
+                "$windows");
             _deleteBudget = Command("DELETE FROM budgets WHERE project = $project AND budget_key = $key;", "$project", "$key");
             _upsertReservation = Command(
                 """
-                INSERT OR REPLACE INTO reservations (project, id, state, budget_keys, holds, amount, expires_at, forget_at)
-                VALUES ($project, $id, $state, $keys, $holds, $amount, $expires_at, $forget_at);
+                INSERT OR REPLACE INTO reservations (project, id, state, budget_keys, holds, amount, expires_at, forget_at, tokens, model)
+                VALUES ($project, $id, $state, $keys, $holds, $amount, $expires_at, $forget_at, $tokens, $model);
                 """,
                 "$project",
                 "$id",
@@ -67,7 +71,9 @@ public sealed partial class SqliteBudgetStore
                 "$holds",
                 "$amount",
                 "$expires_at",
-                "$forget_at");
+                "$forget_at",
+                "$tokens",
+                "$model");
             _deleteReservation = Command("DELETE FROM reservations WHERE project = $project AND id = $id;", "$project", "$id");
         }
 
@@ -103,7 +109,11 @@ public sealed partial class SqliteBudgetStore
                 SpendByModel(budget.SpendByModel),
                 budget.AlertsRaised,
                 Time(budget.CreatedAt),
-                Time(budget.UpdatedAt));
+                Time(budget.UpdatedAt),
+                definition.Limits[0].Name,
+                BudgetLimitNames.ToName(definition.Enforcement),
+                OtherLimits(definition.Limits),
+                OtherWindows(budget.Windows));
         }
 
         public void DeleteBudget(SqliteTransaction transaction, string project, string key) =>
@@ -127,7 +137,9 @@ public sealed partial class SqliteBudgetStore
                 holds.ToString(),
                 Money(reservation.Amount),
                 Time(reservation.ExpiresAt),
-                forgetAt is { } at ? Time(at) : DBNull.Value);
+                forgetAt is { } at ? Time(at) : DBNull.Value,
+                reservation.Tokens,
+                (object?)reservation.Model ?? DBNull.Value);
         }
 
         public void DeleteReservation(SqliteTransaction transaction, string project, string id) =>
@@ -156,7 +168,7 @@ public sealed partial class SqliteBudgetStore
                 command.Transaction = transaction;
                 command.CommandText = """
                     SELECT budget_key, limit_usd, period, alignment, alert_thresholds, anchor, window_start, window_end,
-                        spent, reserved, spend_by_model, alerts_raised, created_at, updated_at
+                        spent, reserved, spend_by_model, alerts_raised, created_at, updated_at, limit_name, enforcement, limits, windows
                     FROM budgets WHERE project = $project;
                     """;
                 command.Parameters.AddWithValue("$project", project);
@@ -180,7 +192,7 @@ public sealed partial class SqliteBudgetStore
             using (SqliteCommand command = _connection.CreateCommand())
             {
                 command.Transaction = transaction;
-                command.CommandText = "SELECT id, state, budget_keys, holds, amount, expires_at, forget_at FROM reservations WHERE project = $project;";
+                command.CommandText = "SELECT id, state, budget_keys, holds, amount, expires_at, forget_at, tokens, model FROM reservations WHERE project = $project;";
                 command.Parameters.AddWithValue("$project", project);
                 using SqliteDataReader reader = command.ExecuteReader();
                 while (reader.Read())
@@ -202,7 +214,9 @@ public sealed partial class SqliteBudgetStore
                             JsonSerializer.Deserialize(reader.GetString(2), StringArrayTypeInfo) ?? throw new FormatException("budget_keys is null."),
                             [.. holds.Select(c => c == '1' ? true : c == '0' ? false : throw new FormatException("holds is not a string of 0 and 1."))],
                             ParseMoney(reader.GetString(4)),
-                            ParseTime(reader.GetString(5))));
+                            ParseTime(reader.GetString(5)),
+                            reader.GetInt64(7),
+                            reader.IsDBNull(8) ? null : reader.GetString(8)));
 
                         if (forgetAt is { } at)
                         {
@@ -234,11 +248,15 @@ public sealed partial class SqliteBudgetStore
         private static BudgetRecord ReadBudget(SqliteDataReader reader, string key)
         {
             string thresholds = reader.GetString(4);
-            var definition = new BudgetDefinition(
+            var main = new BudgetLimit(
                 ParseMoney(reader.GetString(1)),
                 BudgetPeriodNames.Parse(reader.GetString(2)),
                 BudgetPeriodNames.ParseAlignment(reader.GetString(3)),
-                thresholds.Length == 0 ? null : thresholds.Split(',').Select(ParseMoney));
+                name: reader.IsDBNull(14) ? null : reader.GetString(14));
+            var definition = new BudgetDefinition(
+                [main, .. reader.IsDBNull(16) ? [] : ParseOtherLimits(reader.GetString(16))],
+                thresholds.Length == 0 ? null : thresholds.Split(',').Select(ParseMoney),
+                BudgetLimitNames.ParseEnforcement(reader.GetString(15)));
             Dictionary<string, string> byModel = JsonSerializer.Deserialize(reader.GetString(10), StringMapTypeInfo) ?? throw new FormatException("spend_by_model is null.");
             var spendByModel = new Dictionary<string, decimal>(byModel.Count, StringComparer.Ordinal);
             foreach (KeyValuePair<string, string> pair in byModel)
@@ -257,7 +275,8 @@ public sealed partial class SqliteBudgetStore
                 spendByModel,
                 checked((int)reader.GetInt64(11)),
                 ParseTime(reader.GetString(12)),
-                ParseTime(reader.GetString(13)));
+                ParseTime(reader.GetString(13)),
+                reader.IsDBNull(17) ? null : ParseOtherWindows(reader.GetString(17)));
         }
 
         private SqliteCommand Command(string sql, params string[] parameters)
@@ -291,6 +310,69 @@ public sealed partial class SqliteBudgetStore
         private static string Time(DateTimeOffset time) => time.ToString("O", CultureInfo.InvariantCulture);
 
         private static DateTimeOffset ParseTime(string text) => DateTimeOffset.ParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.None);
+
+        // The limits after the main one; null when there are none, as in a row of schema version 2.
+        private static object OtherLimits(IReadOnlyList<BudgetLimit> limits)
+        {
+            if (limits.Count == 1)
+            {
+                return DBNull.Value;
+            }
+
+            var rows = new LimitRow[limits.Count - 1];
+            for (int i = 0; i < rows.Length; i++)
+            {
+                BudgetLimit limit = limits[i + 1];
+                rows[i] = new LimitRow(
+                    BudgetLimitNames.ToName(limit.Unit),
+                    Money(limit.Amount),
+                    BudgetPeriodNames.ToName(limit.Period),
+                    BudgetPeriodNames.ToName(limit.Alignment),
+                    limit.Name,
+                    limit.AppliesToEveryModel ? null : [.. limit.Models]);
+            }
+
+            return JsonSerializer.Serialize(rows, SqliteRowJsonContext.Default.LimitRowArray);
+        }
+
+        private static BudgetLimit[] ParseOtherLimits(string json)
+        {
+            LimitRow[] rows = JsonSerializer.Deserialize(json, SqliteRowJsonContext.Default.LimitRowArray) ?? throw new FormatException("limits is null.");
+            return Array.ConvertAll(rows, row => row is null ? throw new FormatException("limits holds a null.") : new BudgetLimit(
+                ParseMoney(row.Amount),
+                BudgetPeriodNames.Parse(row.Period),
+                BudgetPeriodNames.ParseAlignment(row.Alignment),
+                BudgetLimitNames.ParseUnit(row.Unit),
+                row.Models,
+                row.Name));
+        }
+
+        private static object OtherWindows(IReadOnlyList<BudgetWindowRecord>? windows)
+        {
+            if (windows is null || windows.Count == 0)
+            {
+                return DBNull.Value;
+            }
+
+            var rows = new WindowRow[windows.Count];
+            for (int i = 0; i < rows.Length; i++)
+            {
+                BudgetWindowRecord window = windows[i];
+                rows[i] = new WindowRow(Time(window.Start), Money(window.Spent), window.AlertsRaised, window.End is { } end ? Time(end) : null);
+            }
+
+            return JsonSerializer.Serialize(rows, SqliteRowJsonContext.Default.WindowRowArray);
+        }
+
+        private static BudgetWindowRecord[] ParseOtherWindows(string json)
+        {
+            WindowRow[] rows = JsonSerializer.Deserialize(json, SqliteRowJsonContext.Default.WindowRowArray) ?? throw new FormatException("windows is null.");
+            return Array.ConvertAll(rows, row => row is null ? throw new FormatException("windows holds a null.") : new BudgetWindowRecord(
+                ParseTime(row.Start),
+                row.End is null ? null : ParseTime(row.End),
+                ParseMoney(row.Spent),
+                row.Alerts));
+        }
 
         private static string SpendByModel(IReadOnlyDictionary<string, decimal> spend)
         {

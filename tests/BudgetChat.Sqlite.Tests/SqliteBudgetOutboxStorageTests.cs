@@ -1,4 +1,5 @@
 using BudgetChat.Sqlite;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
@@ -40,6 +41,79 @@ public sealed class SqliteBudgetOutboxStorageTests : IDisposable
         Assert.Equal(_time.GetUtcNow(), settle.QueuedAt);
         BudgetOutboxEntry charge = entries.Single(e => e.Id == "call-2");
         Assert.Equal((BudgetOutboxOperation.Charge, 12.5m, (string?)null), (charge.Operation, charge.Cost, charge.Model));
+    }
+
+    [Fact]
+    public async Task TheTokensOfAnEntry_SurviveARestart()
+    {
+        using (var storage = new SqliteBudgetOutboxStorage(OutboxFile))
+        {
+            await storage.SaveAsync(new BudgetOutboxEntry(BudgetOutboxOperation.Settle, Project, "call-1", AliceKeys, 0.25m, "gpt-4o", _time.GetUtcNow(), tokens: 123_456_789_012));
+            await storage.SaveAsync(Entry(BudgetOutboxOperation.Charge, "call-2", 0.5m, null));
+        }
+
+        using var reopened = new SqliteBudgetOutboxStorage(OutboxFile);
+        IReadOnlyList<BudgetOutboxEntry> entries = await reopened.LoadAsync();
+
+        Assert.Equal(new BudgetUsage(0.25m, 123_456_789_012, "gpt-4o"), entries.Single(e => e.Id == "call-1").Usage);
+        Assert.Equal(0, entries.Single(e => e.Id == "call-2").Tokens);
+    }
+
+    [Fact]
+    public async Task AFileWrittenBeforeTokensWereKept_IsUpgraded_ItsEntriesWithNone()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(OutboxFile)!);
+        using (SqliteConnection raw = OpenRaw(OutboxFile))
+        {
+            // The table and mark as the outbox wrote them before it kept tokens.
+            Execute(raw, $"""
+                CREATE TABLE IF NOT EXISTS outbox (
+                    project TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    operation TEXT NOT NULL,
+                    budget_keys TEXT NOT NULL,
+                    cost TEXT NOT NULL,
+                    model TEXT,
+                    queued_at TEXT NOT NULL,
+                    PRIMARY KEY (project, id)
+                ) WITHOUT ROWID;
+                PRAGMA application_id = {0x42434F42};
+                INSERT INTO outbox VALUES ('app', 'old-call', 'settle', '["user:alice","global"]', '0.75', 'gpt-4o', '2026-12-03T08:00:00.0000000+00:00');
+                """);
+        }
+
+        using (var storage = new SqliteBudgetOutboxStorage(OutboxFile))
+        {
+            BudgetOutboxEntry old = Assert.Single(await storage.LoadAsync());
+            Assert.Equal(("old-call", new BudgetUsage(0.75m, 0, "gpt-4o")), (old.Id, old.Usage));
+            await storage.SaveAsync(new BudgetOutboxEntry(BudgetOutboxOperation.Charge, Project, "new-call", AliceKeys, 0.5m, null, _time.GetUtcNow(), tokens: 42));
+        }
+
+        using var reopened = new SqliteBudgetOutboxStorage(OutboxFile);
+        Assert.Equal([("old-call", 0L), ("new-call", 42L)], (await reopened.LoadAsync()).Select(e => (e.Id, e.Tokens)));
+        using SqliteConnection check = OpenRaw(OutboxFile);
+        Assert.Equal(1L, Scalar(check, "PRAGMA user_version;"));
+    }
+
+    [Fact]
+    public async Task AFileOfANewerVersion_IsRefused_AndLeftAsItIs()
+    {
+        using (var storage = new SqliteBudgetOutboxStorage(OutboxFile))
+        {
+            await storage.SaveAsync(Entry(BudgetOutboxOperation.Settle, "call-1", 1m, null));
+        }
+
+        using (SqliteConnection raw = OpenRaw(OutboxFile))
+        {
+            Execute(raw, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 99;");
+        }
+
+        byte[] before = await File.ReadAllBytesAsync(OutboxFile);
+        var ex = Assert.Throws<InvalidDataException>(() => new SqliteBudgetOutboxStorage(OutboxFile));
+
+        Assert.Contains(OutboxFile, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("newer", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(OutboxFile));
     }
 
     [Fact]
@@ -133,6 +207,27 @@ public sealed class SqliteBudgetOutboxStorageTests : IDisposable
 
         using var storage = new SqliteBudgetOutboxStorage(OutboxFile);
         Assert.Equal(["call-9"], (await storage.LoadAsync()).Select(e => e.Id));
+    }
+
+    private static SqliteConnection OpenRaw(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
     }
 
     private BudgetOutboxEntry Entry(BudgetOutboxOperation operation, string id, decimal cost, string? model) =>

@@ -43,6 +43,50 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         command.ExecuteNonQuery();
     }
 
+    /// <summary>Writes a database as schema versions 1 and 2 laid it out (their CREATE statements, verbatim), with <paramref name="rows"/> in it.</summary>
+    private static void CreateOldDatabase(string path, int userVersion, string rows)
+    {
+        using SqliteConnection raw = OpenRaw(path);
+        Execute(raw, $$"""
+            CREATE TABLE projects (
+                name TEXT NOT NULL PRIMARY KEY,
+                version INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TABLE budgets (
+                project TEXT NOT NULL,
+                budget_key TEXT NOT NULL,
+                limit_usd TEXT NOT NULL,
+                period TEXT NOT NULL,
+                alignment TEXT NOT NULL,
+                alert_thresholds TEXT NOT NULL,
+                anchor TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                window_end TEXT,
+                spent TEXT NOT NULL,
+                reserved TEXT NOT NULL,
+                spend_by_model TEXT NOT NULL,
+                alerts_raised INTEGER NOT NULL,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (project, budget_key)
+            ) WITHOUT ROWID;
+            CREATE TABLE reservations (
+                project TEXT NOT NULL,
+                id TEXT NOT NULL,
+                state TEXT NOT NULL,
+                budget_keys TEXT NOT NULL,
+                holds TEXT NOT NULL,
+                amount TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                forget_at TEXT,
+                PRIMARY KEY (project, id)
+            ) WITHOUT ROWID;
+            PRAGMA application_id = {{0x42434854}};
+            PRAGMA user_version = {{userVersion}};
+            {{rows}}
+            """);
+    }
+
     // ---------------------------------------------------------------- all-or-nothing updates
 
     [Fact]
@@ -276,6 +320,165 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         Assert.Equal(BudgetCompletionStatus.Completed, (await store.ChargeAsync(Project, ["user:1"], 0.5m, null, "c1")).Status);
     }
 
+    // ---------------------------------------------------------------- budget policies
+
+    /// <summary>$5 a day (the main limit), $50 a month, 100,000 tokens a minute and $2 a day on premium models; observed, not enforced.</summary>
+    private static BudgetDefinition Policies() => new(
+        [
+            BudgetLimit.Dollars(5m, BudgetPeriod.Daily),
+            BudgetLimit.Dollars(50m, BudgetPeriod.Monthly),
+            BudgetLimit.Tokens(100_000, BudgetPeriod.Minutely),
+            BudgetLimit.Dollars(2m, BudgetPeriod.Daily).ForModels(["gpt-4o", "claude-opus-*"], "premium"),
+        ],
+        alertThresholds: [0.5m],
+        enforcement: BudgetEnforcement.Observe);
+
+    private static void AssertSameWindows(BudgetState expected, BudgetState actual)
+    {
+        AssertSameBudget(expected, actual);
+        Assert.Equal(
+            expected.Windows.Select(w => (w.Limit, w.Start, w.End, w.Spent, w.Reserved)),
+            actual.Windows.Select(w => (w.Limit, w.Start, w.End, w.Spent, w.Reserved)));
+    }
+
+    [Fact]
+    public async Task APolicyBudget_KeepsEveryWindowHoldAndIdAnswer_AcrossClosingAndReopening()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch.AddSeconds(30));
+        BudgetState before;
+        await using (SqliteBudgetStore store = Open(directory, time))
+        {
+            await store.SetBudgetAsync(Project, "user:1", Policies());
+            await store.ChargeAsync(Project, ["user:1"], new BudgetUsage(0.60m, 1_200, "gpt-4o"), "c1");
+            Assert.True((await store.ReserveAsync(Project, ["user:1"], new BudgetUsage(0.60m, 3_000, "gpt-4o"), "s1", Epoch.AddHours(1))).IsReserved);
+            BudgetCompletion settled = await store.SettleAsync(Project, "s1", new BudgetUsage(0.50m, 2_500, "gpt-4o"));
+            Assert.Equal("premium", Assert.Single(settled.Alerts).Window); // $1.10 of $2: the premium window's alert is raised
+
+            Assert.True((await store.ReserveAsync(Project, ["user:1"], new BudgetUsage(0.40m, 40_000, "claude-opus-4-1"), "r1", Epoch.AddHours(1))).IsReserved);
+            BudgetReservationResult observed = await store.ReserveAsync(Project, ["user:1"], new BudgetUsage(0.10m, 70_000, "gpt-4o-mini"), "r2", Epoch.AddHours(1));
+            Assert.True(observed.IsReserved && observed.WouldHaveRefused);
+            Assert.Equal(BudgetUnit.Tokens, observed.Window!.Unit);
+            before = await GetExisting(store, "user:1");
+        }
+
+        await using SqliteBudgetStore reopened = Open(directory, time);
+
+        BudgetState after = await GetExisting(reopened, "user:1");
+        AssertSameWindows(before, after);
+        Assert.Equal(Policies(), after.Definition);
+        Assert.Equal([1.10m, 1.10m, 3_700m, 1.10m], after.Windows.Select(w => w.Spent));
+        Assert.Equal([0.50m, 0.50m, 110_000m, 0.40m], after.Windows.Select(w => w.Reserved));
+
+        // Ids answer as before: a reservation repeats only with its tokens and model, a settle only with its tokens.
+        Assert.Equal(BudgetReservationStatus.Reserved, (await reopened.ReserveAsync(Project, ["user:1"], new BudgetUsage(0.40m, 40_000, "claude-opus-4-1"), "r1", Epoch.AddHours(1))).Status);
+        Assert.Equal(BudgetReservationStatus.Conflict, (await reopened.ReserveAsync(Project, ["user:1"], new BudgetUsage(0.40m, 40_000, "gpt-4o"), "r1", Epoch.AddHours(1))).Status);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await reopened.SettleAsync(Project, "s1", new BudgetUsage(0.50m, 2_500, "gpt-4o"))).Status);
+        Assert.Equal(BudgetConflict.Settled, (await reopened.SettleAsync(Project, "s1", new BudgetUsage(0.50m, 2_400, "gpt-4o"))).Conflict);
+        Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await reopened.ChargeAsync(Project, ["user:1"], new BudgetUsage(0.60m, 1_200, "gpt-4o"), "c1")).Status);
+
+        // Still observed: past the tokens a minute allows, a reservation is held and reported.
+        BudgetReservationResult stillObserved = await reopened.ReserveAsync(Project, ["user:1"], new BudgetUsage(0.01m, 1, "gpt-4o-mini"), "r3", Epoch.AddHours(1));
+        Assert.True(stillObserved.IsReserved && stillObserved.WouldHaveRefused);
+
+        // Settled without a model, r1 counts on the premium cap by the model it was reserved for; that window's alert
+        // was raised already.
+        BudgetCompletion settledR1 = await reopened.SettleAsync(Project, "r1", new BudgetUsage(0.30m, 30_000));
+        Assert.Equal(BudgetCompletionStatus.Completed, settledR1.Status);
+        Assert.Empty(settledR1.Alerts);
+        BudgetState last = await GetExisting(reopened, "user:1");
+        Assert.Equal([1.40m, 1.40m, 33_700m, 1.40m], last.Windows.Select(w => w.Spent));
+        Assert.Equal([0.11m, 0.11m, 70_001m, 0m], last.Windows.Select(w => w.Reserved));
+    }
+
+    [Fact]
+    public async Task AVersion2Database_IsUpgradedInPlace_ReadsItsBudgetsBackUnchanged_AndThenKeepsPolicies()
+    {
+        // The main limit named, enforced, without thresholds.
+        var teamPolicies = new BudgetDefinition([new BudgetLimit(5m, BudgetPeriod.Daily, name: "team day"), .. Policies().Limits.Skip(1)]);
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        string path = DatabaseFile(directory);
+        CreateOldDatabase(path, userVersion: 2, $$"""
+            INSERT INTO projects VALUES ('{{Project}}', 7);
+            INSERT INTO budgets VALUES ('{{Project}}', 'user:1', '5', 'daily', 'calendar', '0.5,1', '2026-03-01T00:00:00.0000000+00:00',
+                '2026-03-10T00:00:00.0000000+00:00', '2026-03-11T00:00:00.0000000+00:00', '2.75', '0.4', '{"gpt-4o":"2.75"}', 1,
+                '2026-03-01T00:00:00.0000000+00:00', '2026-03-10T11:00:00.0000000+00:00');
+            INSERT INTO budgets VALUES ('{{Project}}', 'global', '100', 'monthly', 'rolling', '', '2026-02-15T00:00:00.0000000+00:00',
+                '2026-02-15T00:00:00.0000000+00:00', '2026-03-15T00:00:00.0000000+00:00', '2.75', '0.4', '{}', 0,
+                '2026-02-15T00:00:00.0000000+00:00', '2026-03-10T11:00:00.0000000+00:00');
+            INSERT INTO reservations VALUES ('{{Project}}', 'r1', 'active', '["user:1","global"]', '11', '0.4', '2026-03-10T13:00:00.0000000+00:00', NULL);
+            INSERT INTO reservations VALUES ('{{Project}}', 's1', 'settled', '[]', '', '2.75', '2026-03-10T12:30:00.0000000+00:00', '2026-03-10T12:05:00.0000000+00:00');
+            """);
+
+        await using (SqliteBudgetStore store = Open(directory, time))
+        {
+            BudgetState user = await GetExisting(store, "user:1");
+            Assert.Equal(new BudgetDefinition(5m, BudgetPeriod.Daily, alertThresholds: [0.5m, 1m]), user.Definition);
+            Assert.Equal(
+                (Epoch.Date, Epoch.Date.AddDays(1), 2.75m, 0.4m, 2.75m),
+                (user.WindowStart.UtcDateTime, user.WindowEnd!.Value.UtcDateTime, user.Spent, user.Reserved, user.SpendByModel["gpt-4o"]));
+            BudgetState global = await GetExisting(store, "global");
+            Assert.Equal(new BudgetDefinition(100m, BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling), global.Definition);
+            Assert.Single(global.Windows);
+
+            Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.SettleAsync(Project, "s1", 2.75m, "gpt-4o")).Status);
+            Assert.Equal(BudgetReservationStatus.Reserved, (await store.ReserveAsync(Project, ["user:1", "global"], 0.4m, "r1", Epoch.AddHours(1))).Status);
+            Assert.Empty((await store.SettleAsync(Project, "r1", 0.25m, "gpt-4o")).Alerts); // $3 of $5: the 50% alert was raised already
+            Assert.Equal((3m, 0m), ((await GetExisting(store, "user:1")).Spent, (await GetExisting(store, "user:1")).Reserved));
+
+            await store.SetBudgetAsync(Project, "user:1", Policies());
+            await store.SetBudgetAsync(Project, "user:2", teamPolicies);
+            Assert.True((await store.ReserveAsync(Project, ["user:1", "user:2"], new BudgetUsage(0.5m, 50_000, "gpt-4o"), "r2", Epoch.AddHours(1))).IsReserved);
+        }
+
+        using (SqliteConnection raw = OpenRaw(path))
+        {
+            Assert.Equal(3L, Scalar(raw, "PRAGMA user_version;"));
+        }
+
+        await using SqliteBudgetStore reopened = Open(directory, time);
+        BudgetState[] budgets = [.. await reopened.ListBudgetsAsync(Project)];
+        Assert.Equal(["global", "user:1", "user:2"], budgets.Select(b => b.Key));
+        Assert.Equal([new BudgetDefinition(100m, BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling), Policies(), teamPolicies], budgets.Select(b => b.Definition));
+        Assert.Equal([3.5m, 0.5m, 50_000m, 0.5m], budgets[1].Windows.Select(w => w.Spent + w.Reserved));
+        Assert.Equal([0.5m, 0.5m, 50_000m, 0.5m], budgets[2].Windows.Select(w => w.Spent + w.Reserved));
+    }
+
+    [Fact]
+    public async Task TwoInstancesOnOneFile_SeeEachOthersPolicyChanges()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch.AddSeconds(10));
+        await using SqliteBudgetStore first = Open(directory, time);
+        await using SqliteBudgetStore second = Open(directory, time);
+        BudgetDefinition policies = Policies().WithLimit(BudgetLimit.Requests(3, BudgetPeriod.Hourly, BudgetWindowAlignment.Rolling));
+
+        await first.SetBudgetAsync(Project, "user:1", policies);
+        Assert.Equal(policies, (await GetExisting(second, "user:1")).Definition);
+
+        Assert.True((await second.ReserveAsync(Project, ["user:1"], new BudgetUsage(0.50m, 60_000, "gpt-4o"), "r1", Epoch.AddHours(1))).IsReserved);
+        BudgetState seen = await GetExisting(first, "user:1");
+        Assert.Equal([0.50m, 0.50m, 60_000m, 0.50m, 0m], seen.Windows.Select(w => w.Reserved));
+        Assert.Equal([0m, 0m, 0m, 0m, 1m], seen.Windows.Select(w => w.Spent)); // a request counts when admitted
+
+        await first.ChargeAsync(Project, ["user:1"], new BudgetUsage(0.25m, 30_000, "claude-opus-4-1"), "c1");
+        Assert.Equal([0.25m, 0.25m, 30_000m, 0.25m, 2m], (await GetExisting(second, "user:1")).Windows.Select(w => w.Spent));
+
+        // The second makes the budget enforced; the first then refuses what the tokens a minute cannot hold.
+        await second.SetBudgetAsync(Project, "user:1", policies.WithEnforcement(BudgetEnforcement.Enforce));
+        BudgetReservationResult refused = await first.ReserveAsync(Project, ["user:1"], new BudgetUsage(0.10m, 20_000, "gpt-4o-mini"), "r2", Epoch.AddHours(1));
+        Assert.Equal(BudgetReservationStatus.InsufficientBudget, refused.Status);
+        Assert.Equal(BudgetUnit.Tokens, refused.Window!.Unit);
+
+        // The first settles the second's reservation: its tokens and model came through the file.
+        Assert.Equal(BudgetReservationStatus.Conflict, (await first.ReserveAsync(Project, ["user:1"], new BudgetUsage(0.50m, 60_001, "gpt-4o"), "r1", Epoch.AddHours(1))).Status);
+        Assert.Equal(BudgetCompletionStatus.Completed, (await first.SettleAsync(Project, "r1", new BudgetUsage(0.40m, 50_000))).Status);
+        BudgetState settled = await GetExisting(second, "user:1");
+        Assert.Equal([0.65m, 0.65m, 80_000m, 0.65m, 2m], settled.Windows.Select(w => w.Spent));
+        Assert.All(settled.Windows, w => Assert.Equal(0m, w.Reserved));
+    }
+
     // ---------------------------------------------------------------- what is written
 
     [Fact]
@@ -292,9 +495,14 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         using SqliteConnection raw = OpenRaw(store.DatabasePath);
         Assert.Equal("wal", Scalar(raw, "PRAGMA journal_mode;"));
         Assert.Equal(0x42434854L, Scalar(raw, "PRAGMA application_id;")); // "BCHT"
-        Assert.Equal(2L, Scalar(raw, "PRAGMA user_version;"));
+        Assert.Equal(3L, Scalar(raw, "PRAGMA user_version;"));
         Assert.Equal("text", Scalar(raw, "SELECT typeof(spent) FROM budgets;"));
         Assert.Equal("0.223456789012", Scalar(raw, "SELECT spent FROM budgets;")); // held at BudgetAmounts.Scale
+
+        // A budget of one limit is the row schema version 2 wrote, and its new columns are what an upgraded row holds.
+        Assert.Equal(DBNull.Value, Scalar(raw, "SELECT limits FROM budgets;"));
+        Assert.Equal(DBNull.Value, Scalar(raw, "SELECT windows FROM budgets;"));
+        Assert.Equal("enforce", Scalar(raw, "SELECT enforcement FROM budgets;"));
     }
 
     [Fact]
@@ -417,19 +625,15 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
     {
         string directory = NewDirectory();
         var time = new FakeTimeProvider(Epoch);
-        await using (SqliteBudgetStore store = Open(directory, time))
-        {
-            await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
-            Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.30m, "r1", Epoch.AddHours(1))).IsReserved);
-            await store.SettleAsync(Project, "r1", 0.25m, null);
-        }
-
-        // What version 1 wrote for an ended id: "completed", without keys.
         string path = DatabaseFile(directory);
-        using (SqliteConnection raw = OpenRaw(path))
-        {
-            Execute(raw, "UPDATE reservations SET state = 'completed', budget_keys = '[]', holds = ''; PRAGMA user_version = 1;");
-        }
+
+        // What version 1 wrote for a settled reservation: its id "completed", without keys.
+        CreateOldDatabase(path, userVersion: 1, $$"""
+            INSERT INTO projects VALUES ('{{Project}}', 3);
+            INSERT INTO budgets VALUES ('{{Project}}', 'user:1', '1', 'none', 'calendar', '', '2026-03-10T11:00:00.0000000+00:00',
+                '2026-03-10T11:00:00.0000000+00:00', NULL, '0.25', '0', '{}', 0, '2026-03-10T11:00:00.0000000+00:00', '2026-03-10T11:30:00.0000000+00:00');
+            INSERT INTO reservations VALUES ('{{Project}}', 'r1', 'completed', '[]', '', '0.25', '2026-03-10T12:30:00.0000000+00:00', '2026-03-10T12:05:00.0000000+00:00');
+            """);
 
         await using SqliteBudgetStore reopened = Open(directory, time);
 
@@ -437,7 +641,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         Assert.Equal(BudgetConflict.Ended, (await reopened.ReserveAsync(Project, ["user:1"], 0.30m, "r1", Epoch.AddHours(1))).Conflict);
         Assert.Equal(0.25m, (await GetExisting(reopened, "user:1")).Spent);
         using SqliteConnection check = OpenRaw(path);
-        Assert.Equal(2L, Scalar(check, "PRAGMA user_version;"));
+        Assert.Equal(3L, Scalar(check, "PRAGMA user_version;"));
     }
 
     [Fact]

@@ -83,7 +83,10 @@ public sealed class BudgetLedger
             entry.AlertsRaised = 0;
         }
 
-        entry.Anchor = createdAt ?? entry.WindowStart;
+        // Without a new start every window is kept: the anchor moves to the main window's start only when the main
+        // limit's period or alignment changes, so that the other limits' rolling windows (and what they counted) stay.
+        bool sameMainWindow = entry.Definition.Period == definition.Period && entry.Definition.Alignment == definition.Alignment;
+        entry.Anchor = createdAt ?? (sameMainWindow ? entry.Anchor : entry.WindowStart);
         entry.Redefine(definition, sameThresholds, now, _options.TimeZone);
         if (entry.Extra is not null)
         {

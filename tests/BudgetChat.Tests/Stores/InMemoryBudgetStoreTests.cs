@@ -43,6 +43,24 @@ public sealed class InMemoryBudgetStoreTests : BudgetStoreConformanceTests
         await Assert.ThrowsAsync<ArgumentException>(async () => await store.UpdateProjectAsync(" ", 0, static (_, s, _) => s));
     }
 
+    [Fact]
+    public async Task SetBudget_WithoutCreatedAt_KeepsARollingLimitsWindowAndCount_BesideACalendarMainLimit()
+    {
+        var time = new FakeTimeProvider(Epoch.AddSeconds(10));
+        var store = new InMemoryBudgetStore(new BudgetStoreOptions(), time);
+        var definition = new BudgetDefinition([BudgetLimit.Dollars(5m, BudgetPeriod.Daily), BudgetLimit.Requests(3, BudgetPeriod.Hourly, BudgetWindowAlignment.Rolling)]);
+        await store.SetBudgetAsync("acme", "user:1", definition);
+        await store.ChargeAsync("acme", ["user:1"], 0.1m, "m", "c1");
+        await store.ChargeAsync("acme", ["user:1"], 0.1m, "m", "c2");
+        time.Advance(TimeSpan.FromMinutes(20));
+
+        // Only the enforcement changes: the hour counted from 12:00:10 goes on with its two requests.
+        BudgetState state = await store.SetBudgetAsync("acme", "user:1", definition.WithEnforcement(BudgetEnforcement.Observe));
+
+        Assert.Equal((Epoch.AddSeconds(10), Epoch.AddSeconds(10).AddHours(1), 2m), (state.Windows[1].Start, state.Windows[1].End, state.Windows[1].Spent));
+        Assert.Equal((Epoch.Date, 0.2m), (state.WindowStart.UtcDateTime, state.Spent));
+    }
+
     // Ids of the middleware's shape (client, then a counter): a completed one is refused again, whichever order the
     // calls of several clients reach the store in.
     [Fact]
