@@ -7,10 +7,16 @@ namespace BudgetChat.AspNetCore;
 
 /// <summary>
 /// Turns BudgetChat's refusals into ProblemDetails responses: <see cref="BudgetExceededException"/> into 429 with
-/// <c>Retry-After</c> and the <see cref="BudgetHeaderNames"/> of the budget that refused, a user without a budget
+/// <c>Retry-After</c> and the <see cref="BudgetHeaderNames"/> of the limit that refused, a user without a budget
 /// (<see cref="BudgetNotFoundException"/> on a <c>user:</c> key) into 403, and <see cref="BudgetUserException"/> into its status.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A 429 names the limit that refused (a budget may have several: dollars a day and a month, tokens a minute, …): the body
+/// has its name (<c>window</c>), <c>unit</c>, <c>limit</c>, <c>spent</c>, <c>reserved</c>, <c>remaining</c> and
+/// <c>estimate</c> in that unit, <c>resetsAt</c> and, for the budget's main limit, <c>runsOutAt</c>; <c>Retry-After</c> counts
+/// to the end of its window. The dollar headers describe it only when it counts dollars (see <see cref="BudgetHeaderNames"/>).
+/// </para>
 /// <para>
 /// Registered by <c>AddBudgetChatAspNetCore</c>; it runs inside <c>app.UseExceptionHandler()</c>, before exception
 /// handlers registered later, and leaves every other exception to them. The exception may be wrapped (for example
@@ -98,20 +104,33 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
 
     private ProblemDetails Exceeded(HttpContext httpContext, BudgetExceededException exceeded)
     {
-        decimal remaining = Math.Max(0m, exceeded.Limit - exceeded.Spent - exceeded.Reserved);
+        BudgetHeaderWriter.MarkRefusal(httpContext);
         IHeaderDictionary headers = httpContext.Response.Headers;
-        BudgetHeaderWriter.WriteBudget(headers, exceeded.Limit, remaining, exceeded.ResetsAt);
-        if (exceeded.ResetsAt is { } resetsAt)
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        BudgetUnit unit = exceeded.Unit;
+        decimal remaining = Math.Max(0m, exceeded.Limit - exceeded.Spent - exceeded.Reserved);
+        if (unit == BudgetUnit.Dollars)
         {
-            BudgetHeaderWriter.WriteRetryAfter(headers, resetsAt, _timeProvider.GetUtcNow());
+            BudgetHeaderWriter.WriteBudget(headers, exceeded.Limit, remaining, exceeded.ResetsAt);
+        }
+        else
+        {
+            // X-Budget-Limit and -Remaining are dollars: a count of tokens or requests is never written there.
+            BudgetHeaderWriter.WriteTime(headers, BudgetHeaderNames.Reset, exceeded.ResetsAt);
         }
 
+        if (exceeded.ResetsAt is { } resetsAt)
+        {
+            BudgetHeaderWriter.WriteRetryAfter(headers, resetsAt, now);
+        }
+
+        string limit = exceeded.WindowName is { } name ? $"the '{name}' limit of the budget '{exceeded.Key}'" : $"the budget '{exceeded.Key}'";
         string detail = string.Create(
             CultureInfo.InvariantCulture,
-            $"The request does not fit in the budget '{exceeded.Key}': it needs up to ${BudgetHeaderWriter.FormatMoney(exceeded.Estimate)} but ${BudgetHeaderWriter.FormatMoney(remaining)} of ${BudgetHeaderWriter.FormatMoney(exceeded.Limit)} remains.");
+            $"The request does not fit in {limit}: it needs up to {Amount(unit, exceeded.Estimate)}, and the limit has {Amount(unit, remaining)} left of {Amount(unit, exceeded.Limit)}.");
         detail += exceeded.ResetsAt is { } end
-            ? string.Create(CultureInfo.InvariantCulture, $" The budget resets at {end.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.")
-            : " The budget does not reset by itself.";
+            ? $" It resets at {BudgetHeaderWriter.FormatTime(end)}."
+            : " It does not reset by itself.";
 
         var problem = new ProblemDetails
         {
@@ -120,17 +139,44 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
             Title = "Budget exceeded",
             Detail = detail,
         };
-        problem.Extensions["budgetKey"] = exceeded.Key;
-        problem.Extensions["limit"] = BudgetHeaderWriter.Normalize(exceeded.Limit);
-        problem.Extensions["remaining"] = BudgetHeaderWriter.Normalize(remaining);
-        problem.Extensions["estimate"] = BudgetHeaderWriter.Normalize(exceeded.Estimate);
+        IDictionary<string, object?> extensions = problem.Extensions;
+        extensions["budgetKey"] = exceeded.Key;
+        if (exceeded.WindowName is { } windowName)
+        {
+            extensions["window"] = windowName;
+        }
+
+        extensions["unit"] = UnitName(unit);
+        extensions["limit"] = BudgetHeaderWriter.Normalize(exceeded.Limit);
+        extensions["spent"] = BudgetHeaderWriter.Normalize(exceeded.Spent);
+        extensions["reserved"] = BudgetHeaderWriter.Normalize(exceeded.Reserved);
+        extensions["remaining"] = BudgetHeaderWriter.Normalize(remaining);
+        extensions["estimate"] = BudgetHeaderWriter.Normalize(exceeded.Estimate);
         if (exceeded.ResetsAt is { } resets)
         {
-            problem.Extensions["resetsAt"] = resets.ToUniversalTime();
+            extensions["resetsAt"] = resets.ToUniversalTime();
+        }
+
+        if (exceeded.RunsOutAt is { } runsOut)
+        {
+            extensions["runsOutAt"] = runsOut.ToUniversalTime();
         }
 
         return problem;
     }
+
+    private static string UnitName(BudgetUnit unit) => unit switch
+    {
+        BudgetUnit.Tokens => "tokens",
+        BudgetUnit.Requests => "requests",
+        _ => "dollars",
+    };
+
+    private static string Amount(BudgetUnit unit, decimal amount) => unit switch
+    {
+        BudgetUnit.Dollars => "$" + BudgetHeaderWriter.FormatMoney(amount),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{amount:#,0} {(unit == BudgetUnit.Tokens ? "token" : "request")}{(amount == 1m ? string.Empty : "s")}"),
+    };
 
     private static ProblemDetails NoUserBudget(BudgetNotFoundException notFound) => new()
     {
@@ -138,4 +184,5 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
         Title = "No budget",
         Detail = $"The user '{notFound.Key![BudgetKeys.UserPrefix.Length..]}' has no budget, so the request cannot be charged.",
     };
+
 }

@@ -11,8 +11,9 @@ namespace BudgetChat.AspNetCore;
 /// <remarks>
 /// The budget is read from the <see cref="IBudgetStore"/> just before the response starts, so for an endpoint that
 /// returns a result it includes what the endpoint's calls were charged, and for one that streams it includes what
-/// they hold at that moment. A response that already carries the headers (a refusal's 429) keeps them. Reading
-/// the budget never fails the response: a failure is logged and the headers are left out. This type is thread-safe.
+/// they hold at that moment. A budget refusal (the 429 of <see cref="BudgetExceptionHandler"/>) keeps the headers of the
+/// limit that refused. Reading the budget never fails the response: a failure is logged and the headers are left out.
+/// This type is thread-safe.
 /// </remarks>
 internal sealed partial class BudgetHeadersEndpointFilter
 {
@@ -44,8 +45,7 @@ internal sealed partial class BudgetHeadersEndpointFilter
 
     private async Task WriteHeadersAsync(HttpContext httpContext)
     {
-        IHeaderDictionary headers = httpContext.Response.Headers;
-        if (headers.ContainsKey(BudgetHeaderNames.Limit))
+        if (BudgetHeaderWriter.IsRefusal(httpContext))
         {
             return;
         }
@@ -61,7 +61,7 @@ internal sealed partial class BudgetHeadersEndpointFilter
             BudgetState? budget = await _store.GetBudgetAsync(project, BudgetKeys.ForUser(userId), httpContext.RequestAborted).ConfigureAwait(false);
             if (budget is not null)
             {
-                BudgetHeaderWriter.WriteBudget(headers, budget.Limit, budget.Remaining, budget.WindowEnd);
+                BudgetHeaderWriter.WriteBudget(httpContext.Response.Headers, budget.Limit, budget.Remaining, budget.WindowEnd);
             }
         }
         catch (BudgetUserException)

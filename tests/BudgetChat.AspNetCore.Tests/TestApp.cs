@@ -167,5 +167,23 @@ public sealed class TestApp : IAsyncDisposable
         });
 
         app.MapPost("/fail", () => { throw new InvalidOperationException("Not a budget problem."); });
+
+        // Reserves a call of gpt-4o-mini with this many tokens on the user's budget in the real store, and throws the
+        // refusal the store gives, naming the limit that refused: what the middleware does for limits other than the main one.
+        app.MapPost("/reserve", async (IBudgetStore store, TimeProvider time, HttpContext http, long tokens, CancellationToken ct) =>
+        {
+            string[] keys = [BudgetKeys.ForUser(http.Request.Headers[UserHeader].ToString())];
+            var usage = new BudgetUsage(0.0001m, tokens, TestChatClient.ModelId);
+            string id = Guid.NewGuid().ToString("N");
+            BudgetReservationResult result = await store.ReserveAsync(Project, keys, usage, id, time.GetUtcNow().AddMinutes(1), ct);
+            if (!result.IsReserved)
+            {
+                throw new BudgetExceededException(result.Budget!, result.Window!, usage.In(result.Window!.Unit));
+            }
+
+            await store.SettleAsync(Project, id, usage, ct);
+            return Results.Text("Reserved");
+        })
+        .WithBudgetHeaders();
     }
 }
