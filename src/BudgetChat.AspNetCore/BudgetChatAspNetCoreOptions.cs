@@ -4,7 +4,10 @@ using System.Security.Claims;
 
 namespace BudgetChat.AspNetCore;
 
-/// <summary>Options of BudgetChat's ASP.NET Core integration: how the budget user of a request is found.</summary>
+/// <summary>
+/// Options of BudgetChat's ASP.NET Core integration: how the budget user of a request is found, and which budget headers
+/// responses carry.
+/// </summary>
 /// <remarks>
 /// <para>
 /// For a call made while an HTTP request is being handled, whose <see cref="Microsoft.Extensions.AI.ChatOptions"/> name no
@@ -61,6 +64,18 @@ public sealed class BudgetChatAspNetCoreOptions : IValidatableObject
     /// <summary>Gets or sets the longest user id accepted from <see cref="UserHeaderName"/>. Defaults to 256.</summary>
     [Range(1, int.MaxValue)]
     public int MaxUserIdLength { get; set; } = DefaultMaxUserIdLength;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether responses with budget headers also carry the <c>RateLimit-Policy</c> and
+    /// <c>RateLimit</c> fields of draft-ietf-httpapi-ratelimit-headers-12 for the budget's request limits. Defaults to
+    /// <see langword="true"/>.
+    /// </summary>
+    /// <remarks>
+    /// Fields another part of the app writes (its own rate limiter, say) are kept: the budget's policies are added after
+    /// theirs, as the draft's Lists allow. Limits of dollars or tokens are never written there, because the draft has no
+    /// quota unit for them; see <see cref="BudgetHeaderNames.RateLimit"/>.
+    /// </remarks>
+    public bool RateLimitHeaders { get; set; } = true;
 
     /// <summary>Checks the options, naming the first invalid one.</summary>
     /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> is the property.</exception>

@@ -2,6 +2,8 @@ using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace BudgetChat.AspNetCore;
 
@@ -16,6 +18,9 @@ namespace BudgetChat.AspNetCore;
 /// has its name (<c>window</c>), <c>unit</c>, <c>limit</c>, <c>spent</c>, <c>reserved</c>, <c>remaining</c> and
 /// <c>estimate</c> in that unit, <c>resetsAt</c> and, for the budget's main limit, <c>runsOutAt</c>; <c>Retry-After</c> counts
 /// to the end of its window. The dollar headers describe it only when it counts dollars (see <see cref="BudgetHeaderNames"/>).
+/// With <see cref="BudgetChatAspNetCoreOptions.RateLimitHeaders"/>, the refusing budget is read once more to list its
+/// request limits in <c>RateLimit-Policy</c>, and <c>RateLimit</c> describes the refusing limit when it counts requests; a
+/// dollar or token refusal has no <c>RateLimit</c>, since a request quota that did not refuse would contradict the 429.
 /// </para>
 /// <para>
 /// Registered by <c>AddBudgetChatAspNetCore</c>; it runs inside <c>app.UseExceptionHandler()</c>, before exception
@@ -25,23 +30,40 @@ namespace BudgetChat.AspNetCore;
 /// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-internal sealed class BudgetExceptionHandler : IExceptionHandler
+internal sealed partial class BudgetExceptionHandler : IExceptionHandler
 {
     private const string TooManyRequestsType = "https://tools.ietf.org/html/rfc6585#section-4";
     private const int MaxInnerDepth = 8;
 
     private readonly IProblemDetailsService _problemDetails;
     private readonly TimeProvider _timeProvider;
+    private readonly IBudgetStore _store;
+    private readonly IOptions<BudgetChatAspNetCoreOptions> _options;
+    private readonly ILogger _logger;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetExceptionHandler"/> class.</summary>
     /// <param name="problemDetails">Writes the responses.</param>
     /// <param name="timeProvider">The clock <c>Retry-After</c> is counted from.</param>
-    public BudgetExceptionHandler(IProblemDetailsService problemDetails, TimeProvider timeProvider)
+    /// <param name="store">The store the refusing budget's request limits are read from.</param>
+    /// <param name="options">Whether to write the RateLimit fields.</param>
+    /// <param name="logger">The logger.</param>
+    public BudgetExceptionHandler(
+        IProblemDetailsService problemDetails,
+        TimeProvider timeProvider,
+        IBudgetStore store,
+        IOptions<BudgetChatAspNetCoreOptions> options,
+        ILogger<BudgetExceptionHandler> logger)
     {
         ArgumentNullException.ThrowIfNull(problemDetails);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
         _problemDetails = problemDetails;
         _timeProvider = timeProvider;
+        _store = store;
+        _options = options;
+        _logger = logger;
     }
 
     /// <inheritdoc/>
@@ -56,7 +78,7 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
 
         ProblemDetails? problem = FindBudgetException(exception) switch
         {
-            BudgetExceededException exceeded => Exceeded(httpContext, exceeded),
+            BudgetExceededException exceeded => await ExceededAsync(httpContext, exceeded, cancellationToken).ConfigureAwait(false),
             BudgetNotFoundException notFound => NoUserBudget(notFound),
             BudgetUserException user => new ProblemDetails
             {
@@ -102,7 +124,7 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
         return null;
     }
 
-    private ProblemDetails Exceeded(HttpContext httpContext, BudgetExceededException exceeded)
+    private async ValueTask<ProblemDetails> ExceededAsync(HttpContext httpContext, BudgetExceededException exceeded, CancellationToken cancellationToken)
     {
         BudgetHeaderWriter.MarkRefusal(httpContext);
         IHeaderDictionary headers = httpContext.Response.Headers;
@@ -122,6 +144,11 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
         if (exceeded.ResetsAt is { } resetsAt)
         {
             BudgetHeaderWriter.WriteRetryAfter(headers, resetsAt, now);
+        }
+
+        if (_options.Value.RateLimitHeaders && exceeded.Window is { } window)
+        {
+            await WriteRateLimitFieldsAsync(headers, exceeded, window, now, cancellationToken).ConfigureAwait(false);
         }
 
         string limit = exceeded.WindowName is { } name ? $"the '{name}' limit of the budget '{exceeded.Key}'" : $"the budget '{exceeded.Key}'";
@@ -165,6 +192,38 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
         return problem;
     }
 
+    private async ValueTask WriteRateLimitFieldsAsync(
+        IHeaderDictionary headers, BudgetExceededException exceeded, BudgetWindowState refusing, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // The policies are all the refusing budget's request limits; the exception carries only the one that refused.
+        IReadOnlyList<BudgetWindowState> windows = [refusing];
+        if (exceeded.Project is { } project && exceeded.Key is { } key)
+        {
+            try
+            {
+                if (await _store.GetBudgetAsync(project, key, cancellationToken).ConfigureAwait(false) is { } budget)
+                {
+                    windows = budget.Windows;
+                }
+            }
+            catch (Exception ex)
+            {
+                // A 429 is never lost to this: it goes out with the refusing limit alone (or to nobody, if the client left).
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    Log.PoliciesFailed(_logger, ex);
+                }
+            }
+        }
+
+        List<BudgetWindowState> policies = RateLimitFields.Policies(windows);
+        RateLimitFields.WritePolicies(headers, policies);
+        if (policies.Exists(p => string.Equals(p.Name, refusing.Name, StringComparison.Ordinal)))
+        {
+            RateLimitFields.WriteServiceLimit(headers, refusing, now);
+        }
+    }
+
     private static string UnitName(BudgetUnit unit) => unit switch
     {
         BudgetUnit.Tokens => "tokens",
@@ -185,4 +244,9 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
         Detail = $"The user '{notFound.Key![BudgetKeys.UserPrefix.Length..]}' has no budget, so the request cannot be charged.",
     };
 
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Could not read the refusing budget for the RateLimit-Policy field; the 429 names only the limit that refused.")]
+        public static partial void PoliciesFailed(ILogger logger, Exception exception);
+    }
 }

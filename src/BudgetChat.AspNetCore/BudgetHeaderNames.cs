@@ -8,8 +8,9 @@ namespace BudgetChat.AspNetCore;
 /// </para>
 /// <para>
 /// On a response of an endpoint that opted in with <c>WithBudgetHeaders()</c>, <see cref="Limit"/>, <see cref="Remaining"/>
-/// and <see cref="Reset"/> describe the main limit of the user's budget (its first, in dollars). On a 429 they describe the
-/// limit that refused: when it counts dollars, all three; when it counts tokens or requests, only <see cref="Reset"/>, because <see cref="Limit"/> and <see cref="Remaining"/> are dollars and never carry a count of
+/// and <see cref="Reset"/> describe the main limit of the user's budget (its first, in dollars). On a
+/// 429 they describe the limit that refused: when it counts dollars, all three; when it counts tokens or requests, only
+/// <see cref="Reset"/>, because <see cref="Limit"/> and <see cref="Remaining"/> are dollars and never carry a count of
 /// tokens or requests (the ProblemDetails body carries those, with their unit).
 /// </para>
 /// </remarks>
@@ -23,4 +24,16 @@ public static class BudgetHeaderNames
 
     /// <summary>When the current window ends and the limit's count starts again, UTC in ISO 8601.</summary>
     public const string Reset = "X-Budget-Reset";
+
+    /// <summary>
+    /// The request limits of the budget, as quota policies of draft-ietf-httpapi-ratelimit-headers-12, for example
+    /// <c>"per-minute requests";q=60;w=60, "daily requests";q=1000;w=86400</c>.
+    /// </summary>
+    public const string RateLimitPolicy = "RateLimit-Policy";
+
+    /// <summary>
+    /// The request limit closest to running out (on a 429, the one that refused), as a service limit of
+    /// draft-ietf-httpapi-ratelimit-headers-12, for example <c>"per-minute requests";a=12;w=45</c>.
+    /// </summary>
+    public const string RateLimit = "RateLimit";
 }

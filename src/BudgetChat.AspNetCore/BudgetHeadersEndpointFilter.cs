@@ -6,7 +6,7 @@ namespace BudgetChat.AspNetCore;
 
 /// <summary>
 /// Adds the <see cref="BudgetHeaderNames"/> of the request's user to the response of an endpoint that opted in
-/// with <c>WithBudgetHeaders()</c>.
+/// with <c>WithBudgetHeaders()</c>: the main limit, and the RateLimit fields of its request limits.
 /// </summary>
 /// <remarks>
 /// The budget is read from the <see cref="IBudgetStore"/> just before the response starts, so for an endpoint that
@@ -22,17 +22,23 @@ internal sealed partial class BudgetHeadersEndpointFilter
     private readonly HttpBudgetUserResolver _users;
     private readonly IBudgetStore _store;
     private readonly IOptions<BudgetingChatClientOptions> _options;
+    private readonly IOptions<BudgetChatAspNetCoreOptions> _webOptions;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
     public BudgetHeadersEndpointFilter(
         HttpBudgetUserResolver users,
         IBudgetStore store,
         IOptions<BudgetingChatClientOptions> options,
+        IOptions<BudgetChatAspNetCoreOptions> webOptions,
+        TimeProvider timeProvider,
         ILogger<BudgetHeadersEndpointFilter> logger)
     {
         _users = users;
         _store = store;
         _options = options;
+        _webOptions = webOptions;
+        _timeProvider = timeProvider;
         _logger = logger;
     }
 
@@ -61,7 +67,17 @@ internal sealed partial class BudgetHeadersEndpointFilter
             BudgetState? budget = await _store.GetBudgetAsync(project, BudgetKeys.ForUser(userId), httpContext.RequestAborted).ConfigureAwait(false);
             if (budget is not null)
             {
-                BudgetHeaderWriter.WriteBudget(httpContext.Response.Headers, budget.Limit, budget.Remaining, budget.WindowEnd);
+                IHeaderDictionary headers = httpContext.Response.Headers;
+                BudgetHeaderWriter.WriteBudget(headers, budget.Limit, budget.Remaining, budget.WindowEnd);
+                if (_webOptions.Value.RateLimitHeaders)
+                {
+                    List<BudgetWindowState> policies = RateLimitFields.Policies(budget.Windows);
+                    RateLimitFields.WritePolicies(headers, policies);
+                    if (RateLimitFields.Closest(policies) is { } closest)
+                    {
+                        RateLimitFields.WriteServiceLimit(headers, closest, _timeProvider.GetUtcNow());
+                    }
+                }
             }
         }
         catch (BudgetUserException)

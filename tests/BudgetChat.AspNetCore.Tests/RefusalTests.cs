@@ -56,6 +56,10 @@ public sealed class RefusalTests
         Assert.NotNull(alice.RunsOutAt);
         Assert.InRange(alice.RunsOutAt.Value, TestApp.Now, TestApp.Now.AddHours(1));
         Assert.Equal(alice.RunsOutAt, problem.GetProperty("runsOutAt").GetDateTimeOffset());
+
+        // A budget without request limits has nothing the RateLimit fields can say.
+        Assert.False(response.Headers.Contains(BudgetHeaderNames.RateLimit));
+        Assert.False(response.Headers.Contains(BudgetHeaderNames.RateLimitPolicy));
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public sealed class RefusingLimitTests
         // The dollar headers never carry a count of tokens; the endpoint's own opt-in adds no other budget's either.
         Assert.False(response.Headers.Contains(BudgetHeaderNames.Limit));
         Assert.False(response.Headers.Contains(BudgetHeaderNames.Remaining));
+        Assert.False(response.Headers.Contains(BudgetHeaderNames.RateLimit));
 
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         JsonElement problem = body.RootElement;
@@ -42,6 +43,37 @@ public sealed class RefusingLimitTests
         Assert.Equal(
             "The request does not fit in the 'per-minute tokens' limit of the budget 'user:alice': it needs up to 600 tokens, and the limit has 400 tokens left of 1,000 tokens. It resets at 2026-03-01T23:01:00Z.",
             problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task DescribesTheRequestLimitThatRefused_InRateLimit_AndListsEveryRequestLimit()
+    {
+        await using TestApp app = await TestApp.StartAsync();
+        await SetAliceAsync(app, BudgetLimit.Dollars(1m, BudgetPeriod.Daily), BudgetLimit.Requests(2, BudgetPeriod.Minutely), BudgetLimit.Requests(100, BudgetPeriod.Daily));
+        for (int i = 0; i < 2; i++)
+        {
+            using HttpResponseMessage answered = await app.SendAsync("/chat", user: "alice");
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        }
+
+        app.Time.Advance(TimeSpan.FromSeconds(20));
+
+        using HttpResponseMessage response = await app.SendAsync("/reserve?tokens=0", user: "alice");
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal("40", Header(response, "Retry-After"));
+        Assert.Equal("\"per-minute requests\";a=0;w=40", Header(response, BudgetHeaderNames.RateLimit));
+        Assert.Equal("\"per-minute requests\";q=2;w=60, \"daily requests\";q=100;w=86400", Header(response, BudgetHeaderNames.RateLimitPolicy));
+        Assert.False(response.Headers.Contains(BudgetHeaderNames.Limit));
+
+        using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        JsonElement problem = body.RootElement;
+        Assert.Equal("per-minute requests", problem.GetProperty("window").GetString());
+        Assert.Equal("requests", problem.GetProperty("unit").GetString());
+        Assert.Equal(2m, problem.GetProperty("limit").GetDecimal());
+        Assert.Equal(2m, problem.GetProperty("spent").GetDecimal());
+        Assert.Equal(1m, problem.GetProperty("estimate").GetDecimal());
+        Assert.Contains("it needs up to 1 request, and the limit has 0 requests left of 2 requests.", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -61,6 +93,25 @@ public sealed class RefusingLimitTests
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("monthly", body.RootElement.GetProperty("window").GetString());
         Assert.Equal("dollars", body.RootElement.GetProperty("unit").GetString());
+    }
+
+    [Fact]
+    public async Task LeavesTheRateLimitFieldsOut_WhenTheOptionIsOff()
+    {
+        await using TestApp app = await TestApp.StartAsync(web: o => o.RateLimitHeaders = false);
+        await SetAliceAsync(app, BudgetLimit.Dollars(1m, BudgetPeriod.Daily), BudgetLimit.Requests(1, BudgetPeriod.Minutely));
+        using HttpResponseMessage answered = await app.SendAsync("/chat/headers", user: "alice");
+
+        using HttpResponseMessage refused = await app.SendAsync("/reserve?tokens=0", user: "alice");
+
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("1", Header(answered, BudgetHeaderNames.Limit));
+        foreach (HttpResponseMessage response in new[] { answered, refused })
+        {
+            Assert.False(response.Headers.Contains(BudgetHeaderNames.RateLimit));
+            Assert.False(response.Headers.Contains(BudgetHeaderNames.RateLimitPolicy));
+        }
     }
 
     private static async Task SetAliceAsync(TestApp app, params BudgetLimit[] limits) =>

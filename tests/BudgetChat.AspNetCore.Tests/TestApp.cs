@@ -136,6 +136,15 @@ public sealed class TestApp : IAsyncDisposable
             Results.Text((await chat.GetResponseAsync("Hello", null, ct)).Text))
             .WithBudgetHeaders();
 
+        // The app's own rate limiter has written its fields already.
+        app.MapPost("/chat/headers/app-rate-limit", async (HttpContext http, IChatClient chat, CancellationToken ct) =>
+        {
+            http.Response.Headers[BudgetHeaderNames.RateLimitPolicy] = "\"app\";q=100;w=1";
+            http.Response.Headers[BudgetHeaderNames.RateLimit] = "\"app\";a=99;w=1";
+            return Results.Text((await chat.GetResponseAsync("Hello", null, ct)).Text);
+        })
+        .WithBudgetHeaders();
+
         // Streams the answer; the first update is awaited before the response starts, so a refusal can still be a 429.
         app.MapPost("/chat/stream", async (HttpContext http, IChatClient chat, CancellationToken ct) =>
         {
