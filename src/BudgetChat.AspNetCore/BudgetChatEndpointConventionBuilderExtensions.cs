@@ -11,9 +11,9 @@ public static class BudgetChatEndpointConventionBuilderExtensions
     /// <summary>
     /// Adds the budget headers of the request's user to every response of the endpoints (minimal API route handlers, alone
     /// or in a group): <see cref="BudgetHeaderNames.Limit"/>, <see cref="BudgetHeaderNames.Remaining"/> and
-    /// <see cref="BudgetHeaderNames.Reset"/> of the budget's main limit, and (unless
-    /// <see cref="BudgetChatAspNetCoreOptions.RateLimitHeaders"/> is off) <see cref="BudgetHeaderNames.RateLimitPolicy"/> and
-    /// <see cref="BudgetHeaderNames.RateLimit"/> for its request limits.
+    /// <see cref="BudgetHeaderNames.Reset"/> of the budget's main limit, <see cref="BudgetHeaderNames.RunsOut"/> when it is
+    /// forecast to run out before its window ends, and (unless <see cref="BudgetChatAspNetCoreOptions.RateLimitHeaders"/> is
+    /// off) <see cref="BudgetHeaderNames.RateLimitPolicy"/> and <see cref="BudgetHeaderNames.RateLimit"/> for its request limits.
     /// </summary>
     /// <typeparam name="TBuilder">The type of the endpoint builder.</typeparam>
     /// <param name="builder">The endpoint or group.</param>

@@ -7,8 +7,8 @@ namespace BudgetChat.AspNetCore;
 /// ISO 8601 (<c>2026-03-02T00:00:00Z</c>), and a reset time is absent for a limit that never resets.
 /// </para>
 /// <para>
-/// On a response of an endpoint that opted in with <c>WithBudgetHeaders()</c>, <see cref="Limit"/>, <see cref="Remaining"/>
-/// and <see cref="Reset"/> describe the main limit of the user's budget (its first, in dollars). On a
+/// On a response of an endpoint that opted in with <c>WithBudgetHeaders()</c>, <see cref="Limit"/>, <see cref="Remaining"/>,
+/// <see cref="Reset"/> and <see cref="RunsOut"/> describe the main limit of the user's budget (its first, in dollars). On a
 /// 429 they describe the limit that refused: when it counts dollars, all three; when it counts tokens or requests, only
 /// <see cref="Reset"/>, because <see cref="Limit"/> and <see cref="Remaining"/> are dollars and never carry a count of
 /// tokens or requests (the ProblemDetails body carries those, with their unit).
@@ -24,6 +24,12 @@ public static class BudgetHeaderNames
 
     /// <summary>When the current window ends and the limit's count starts again, UTC in ISO 8601.</summary>
     public const string Reset = "X-Budget-Reset";
+
+    /// <summary>
+    /// When the main limit runs out if its window goes on spending at the rate it has so far, UTC in ISO 8601; absent when
+    /// it will not run out before the window ends. Written with <see cref="Limit"/> by <c>WithBudgetHeaders()</c>.
+    /// </summary>
+    public const string RunsOut = "X-Budget-Runs-Out";
 
     /// <summary>
     /// The request limits of the budget, as quota policies of draft-ietf-httpapi-ratelimit-headers-12, for example

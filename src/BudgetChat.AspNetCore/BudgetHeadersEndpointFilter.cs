@@ -6,7 +6,7 @@ namespace BudgetChat.AspNetCore;
 
 /// <summary>
 /// Adds the <see cref="BudgetHeaderNames"/> of the request's user to the response of an endpoint that opted in
-/// with <c>WithBudgetHeaders()</c>: the main limit, and the RateLimit fields of its request limits.
+/// with <c>WithBudgetHeaders()</c>: the main limit, its run-out forecast, and the RateLimit fields of its request limits.
 /// </summary>
 /// <remarks>
 /// The budget is read from the <see cref="IBudgetStore"/> just before the response starts, so for an endpoint that
@@ -69,6 +69,7 @@ internal sealed partial class BudgetHeadersEndpointFilter
             {
                 IHeaderDictionary headers = httpContext.Response.Headers;
                 BudgetHeaderWriter.WriteBudget(headers, budget.Limit, budget.Remaining, budget.WindowEnd);
+                BudgetHeaderWriter.WriteTime(headers, BudgetHeaderNames.RunsOut, budget.RunsOutAt);
                 if (_webOptions.Value.RateLimitHeaders)
                 {
                     List<BudgetWindowState> policies = RateLimitFields.Policies(budget.Windows);
