@@ -32,6 +32,14 @@ public static class BudgetHeaderNames
     public const string RunsOut = "X-Budget-Runs-Out";
 
     /// <summary>
+    /// The calls of the request that the cheaper-model ladder sent to another model than the one asked for: a Structured
+    /// Field List (RFC 9651), one member per distinct downgrade in the order they happened, for example
+    /// <c>"gpt-4o";to="gpt-4o-mini";reason=refused;budget="user:alice";window="daily"</c>. The default of
+    /// <see cref="BudgetChatAspNetCoreOptions.ModelDowngradeHeaderName"/>.
+    /// </summary>
+    public const string ModelDowngrade = "X-Budget-Model-Downgrade";
+
+    /// <summary>
     /// The request limits of the budget, as quota policies of draft-ietf-httpapi-ratelimit-headers-12, for example
     /// <c>"per-minute requests";q=60;w=60, "daily requests";q=1000;w=86400</c>.
     /// </summary>

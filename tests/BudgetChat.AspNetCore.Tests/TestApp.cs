@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BudgetChat.AspNetCore.Tests;
@@ -114,6 +116,9 @@ public sealed class TestApp : IAsyncDisposable
         return await Client.SendAsync(request);
     }
 
+    public async Task<HttpResponseMessage> SendDowngradesAsync(params BudgetModelDowngrade[] downgrades) =>
+        await Client.PostAsJsonAsync("/downgrade", downgrades);
+
     public ValueTask<BudgetState?> GetUserBudgetAsync(string user) => Store.GetBudgetAsync(Project, BudgetKeys.ForUser(user));
 
     public async ValueTask DisposeAsync()
@@ -194,5 +199,21 @@ public sealed class TestApp : IAsyncDisposable
             return Results.Text("Reserved");
         })
         .WithBudgetHeaders();
+
+        // Reports the downgrades in the body through the configured callback, inside the request, as the budgeted
+        // client does; with afterStart, once the response has started.
+        app.MapPost("/downgrade", async (HttpContext http, IOptions<BudgetingChatClientOptions> options, bool? afterStart) =>
+        {
+            BudgetModelDowngrade[] downgrades = (await http.Request.ReadFromJsonAsync<BudgetModelDowngrade[]>())!;
+            if (afterStart == true)
+            {
+                await http.Response.StartAsync();
+            }
+
+            foreach (BudgetModelDowngrade downgrade in downgrades)
+            {
+                options.Value.OnModelDowngraded!(downgrade);
+            }
+        });
     }
 }
