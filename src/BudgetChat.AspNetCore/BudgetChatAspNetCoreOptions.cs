@@ -4,7 +4,10 @@ using System.Security.Claims;
 
 namespace BudgetChat.AspNetCore;
 
-/// <summary>Options of BudgetChat's ASP.NET Core integration: how the budget user of a request is found.</summary>
+/// <summary>
+/// Options of BudgetChat's ASP.NET Core integration: how the budget user of a request is found, and which budget headers
+/// responses carry.
+/// </summary>
 /// <remarks>
 /// <para>
 /// For a call made while an HTTP request is being handled, whose <see cref="Microsoft.Extensions.AI.ChatOptions"/> name no
@@ -25,6 +28,13 @@ namespace BudgetChat.AspNetCore;
 /// </remarks>
 public sealed class BudgetChatAspNetCoreOptions : IValidatableObject
 {
+    // The headers the downgrade header must not be confused with.
+    private static readonly string[] WrittenHeaders =
+    [
+        BudgetHeaderNames.Limit, BudgetHeaderNames.Remaining, BudgetHeaderNames.Reset, BudgetHeaderNames.RunsOut,
+        BudgetHeaderNames.RateLimit, BudgetHeaderNames.RateLimitPolicy, "Retry-After",
+    ];
+
     /// <summary>The default of <see cref="MaxUserIdLength"/>.</summary>
     public const int DefaultMaxUserIdLength = 256;
 
@@ -62,6 +72,32 @@ public sealed class BudgetChatAspNetCoreOptions : IValidatableObject
     [Range(1, int.MaxValue)]
     public int MaxUserIdLength { get; set; } = DefaultMaxUserIdLength;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether responses with budget headers also carry the <c>RateLimit-Policy</c> and
+    /// <c>RateLimit</c> fields of draft-ietf-httpapi-ratelimit-headers-12 for the budget's request limits. Defaults to
+    /// <see langword="true"/>.
+    /// </summary>
+    /// <remarks>
+    /// Fields another part of the app writes (its own rate limiter, say) are kept: the budget's policies are added after
+    /// theirs, as the draft's Lists allow. Limits of dollars or tokens are never written there, because the draft has no
+    /// quota unit for them; see <see cref="BudgetHeaderNames.RateLimit"/>.
+    /// </remarks>
+    public bool RateLimitHeaders { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets the response header that names the calls of the request the cheaper-model ladder
+    /// (<see cref="BudgetingChatClientOptions.CheaperModels"/>) sent to a cheaper model, or <see langword="null"/> to write
+    /// none. Defaults to <see cref="BudgetHeaderNames.ModelDowngrade"/>.
+    /// </summary>
+    /// <remarks>
+    /// It is written on every response of a request in which a call was downgraded, whatever the endpoint, because the
+    /// client got an answer from another model than the one asked for; an app without a ladder never writes it. It names
+    /// the models and the budget that ran low: set <see langword="null"/> if those are not for the client's eyes. A call
+    /// downgraded after the response started (a stream already under way) cannot be reported. A callback the app set on
+    /// <see cref="BudgetingChatClientOptions.OnModelDowngraded"/> is kept and called too.
+    /// </remarks>
+    public string? ModelDowngradeHeaderName { get; set; } = BudgetHeaderNames.ModelDowngrade;
+
     /// <summary>Checks the options, naming the first invalid one.</summary>
     /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> is the property.</exception>
     public void Validate() => OptionsValidation.ThrowIfFailed(new BudgetChatAspNetCoreOptionsValidator().Validate(null, this), this);
@@ -80,10 +116,30 @@ public sealed class BudgetChatAspNetCoreOptions : IValidatableObject
             yield return new ValidationResult($"{Options}.{nameof(UserHeaderName)} must be null or a header name, not blank.", [nameof(UserHeaderName)]);
         }
 
+        if (ModelDowngradeHeaderName is { } downgradeHeader)
+        {
+            if (!IsHeaderName(downgradeHeader))
+            {
+                yield return new ValidationResult(
+                    $"{Options}.{nameof(ModelDowngradeHeaderName)} must be null (no header) or a header name of letters, digits and !#$%&'*+-.^_`|~, not '{downgradeHeader}'.",
+                    [nameof(ModelDowngradeHeaderName)]);
+            }
+            else if (WrittenHeaders.Contains(downgradeHeader, StringComparer.OrdinalIgnoreCase))
+            {
+                yield return new ValidationResult(
+                    $"{Options}.{nameof(ModelDowngradeHeaderName)} must not be '{downgradeHeader}', a header BudgetChat writes for something else.",
+                    [nameof(ModelDowngradeHeaderName)]);
+            }
+        }
+
         if (UserClaimTypes.Count == 0 && UserHeaderName is null)
         {
             yield return new ValidationResult(
                 $"Set at least one of {Options}.{nameof(UserClaimTypes)} or {Options}.{nameof(UserHeaderName)}; otherwise no request has a user.", [nameof(UserClaimTypes)]);
         }
     }
+
+    // A header name is an RFC 9110 token.
+    private static bool IsHeaderName(string name) =>
+        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal));
 }

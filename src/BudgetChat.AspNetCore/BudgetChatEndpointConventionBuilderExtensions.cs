@@ -9,9 +9,11 @@ namespace Microsoft.AspNetCore.Builder;
 public static class BudgetChatEndpointConventionBuilderExtensions
 {
     /// <summary>
-    /// Adds <see cref="BudgetHeaderNames.Limit"/>, <see cref="BudgetHeaderNames.Remaining"/> and
-    /// <see cref="BudgetHeaderNames.Reset"/> for the request's user to every response of the endpoints (minimal API
-    /// route handlers, alone or in a group).
+    /// Adds the budget headers of the request's user to every response of the endpoints (minimal API route handlers, alone
+    /// or in a group): <see cref="BudgetHeaderNames.Limit"/>, <see cref="BudgetHeaderNames.Remaining"/> and
+    /// <see cref="BudgetHeaderNames.Reset"/> of the budget's main limit, <see cref="BudgetHeaderNames.RunsOut"/> when it is
+    /// forecast to run out before its window ends, and (unless <see cref="BudgetChatAspNetCoreOptions.RateLimitHeaders"/> is
+    /// off) <see cref="BudgetHeaderNames.RateLimitPolicy"/> and <see cref="BudgetHeaderNames.RateLimit"/> for its request limits.
     /// </summary>
     /// <typeparam name="TBuilder">The type of the endpoint builder.</typeparam>
     /// <param name="builder">The endpoint or group.</param>
@@ -23,6 +25,12 @@ public static class BudgetChatEndpointConventionBuilderExtensions
     /// read from the registered <see cref="IBudgetStore"/> just before the response starts, that is after the endpoint's
     /// calls were charged. A request without a user, or a user without a budget yet, gets no headers. If a call's
     /// <see cref="Microsoft.Extensions.AI.ChatOptions"/> name a different user, the headers still describe the request's user.
+    /// </para>
+    /// <para>
+    /// <c>RateLimit-Policy</c> lists every request limit of the budget; <c>RateLimit</c> describes the one closest to its
+    /// limit: the smallest share left, and of equal shares the one whose window ends last (the client waits longest for
+    /// it), then the first defined. Dollar and token limits are not in them, because the draft has no quota unit for them.
+    /// A budget refusal (429) carries the headers of the limit that refused instead.
     /// </para>
     /// <para>Needs <c>services.AddBudgetChatAspNetCore()</c>.</para>
     /// </remarks>

@@ -2,15 +2,26 @@ using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace BudgetChat.AspNetCore;
 
 /// <summary>
 /// Turns BudgetChat's refusals into ProblemDetails responses: <see cref="BudgetExceededException"/> into 429 with
-/// <c>Retry-After</c> and the <see cref="BudgetHeaderNames"/> of the budget that refused, a user without a budget
+/// <c>Retry-After</c> and the <see cref="BudgetHeaderNames"/> of the limit that refused, a user without a budget
 /// (<see cref="BudgetNotFoundException"/> on a <c>user:</c> key) into 403, and <see cref="BudgetUserException"/> into its status.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A 429 names the limit that refused (a budget may have several: dollars a day and a month, tokens a minute, …): the body
+/// has its name (<c>window</c>), <c>unit</c>, <c>limit</c>, <c>spent</c>, <c>reserved</c>, <c>remaining</c> and
+/// <c>estimate</c> in that unit, <c>resetsAt</c> and, for the budget's main limit, <c>runsOutAt</c>; <c>Retry-After</c> counts
+/// to the end of its window. The dollar headers describe it only when it counts dollars (see <see cref="BudgetHeaderNames"/>).
+/// With <see cref="BudgetChatAspNetCoreOptions.RateLimitHeaders"/>, the refusing budget is read once more to list its
+/// request limits in <c>RateLimit-Policy</c>, and <c>RateLimit</c> describes the refusing limit when it counts requests; a
+/// dollar or token refusal has no <c>RateLimit</c>, since a request quota that did not refuse would contradict the 429.
+/// </para>
 /// <para>
 /// Registered by <c>AddBudgetChatAspNetCore</c>; it runs inside <c>app.UseExceptionHandler()</c>, before exception
 /// handlers registered later, and leaves every other exception to them. The exception may be wrapped (for example
@@ -19,23 +30,40 @@ namespace BudgetChat.AspNetCore;
 /// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-internal sealed class BudgetExceptionHandler : IExceptionHandler
+internal sealed partial class BudgetExceptionHandler : IExceptionHandler
 {
     private const string TooManyRequestsType = "https://tools.ietf.org/html/rfc6585#section-4";
     private const int MaxInnerDepth = 8;
 
     private readonly IProblemDetailsService _problemDetails;
     private readonly TimeProvider _timeProvider;
+    private readonly IBudgetStore _store;
+    private readonly IOptions<BudgetChatAspNetCoreOptions> _options;
+    private readonly ILogger _logger;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetExceptionHandler"/> class.</summary>
     /// <param name="problemDetails">Writes the responses.</param>
     /// <param name="timeProvider">The clock <c>Retry-After</c> is counted from.</param>
-    public BudgetExceptionHandler(IProblemDetailsService problemDetails, TimeProvider timeProvider)
+    /// <param name="store">The store the refusing budget's request limits are read from.</param>
+    /// <param name="options">Whether to write the RateLimit fields.</param>
+    /// <param name="logger">The logger.</param>
+    public BudgetExceptionHandler(
+        IProblemDetailsService problemDetails,
+        TimeProvider timeProvider,
+        IBudgetStore store,
+        IOptions<BudgetChatAspNetCoreOptions> options,
+        ILogger<BudgetExceptionHandler> logger)
     {
         ArgumentNullException.ThrowIfNull(problemDetails);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
         _problemDetails = problemDetails;
         _timeProvider = timeProvider;
+        _store = store;
+        _options = options;
+        _logger = logger;
     }
 
     /// <inheritdoc/>
@@ -50,7 +78,7 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
 
         ProblemDetails? problem = FindBudgetException(exception) switch
         {
-            BudgetExceededException exceeded => Exceeded(httpContext, exceeded),
+            BudgetExceededException exceeded => await ExceededAsync(httpContext, exceeded, cancellationToken).ConfigureAwait(false),
             BudgetNotFoundException notFound => NoUserBudget(notFound),
             BudgetUserException user => new ProblemDetails
             {
@@ -96,22 +124,40 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
         return null;
     }
 
-    private ProblemDetails Exceeded(HttpContext httpContext, BudgetExceededException exceeded)
+    private async ValueTask<ProblemDetails> ExceededAsync(HttpContext httpContext, BudgetExceededException exceeded, CancellationToken cancellationToken)
     {
-        decimal remaining = Math.Max(0m, exceeded.Limit - exceeded.Spent - exceeded.Reserved);
+        BudgetHeaderWriter.MarkRefusal(httpContext);
         IHeaderDictionary headers = httpContext.Response.Headers;
-        BudgetHeaderWriter.WriteBudget(headers, exceeded.Limit, remaining, exceeded.ResetsAt);
-        if (exceeded.ResetsAt is { } resetsAt)
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        BudgetUnit unit = exceeded.Unit;
+        decimal remaining = Math.Max(0m, exceeded.Limit - exceeded.Spent - exceeded.Reserved);
+        if (unit == BudgetUnit.Dollars)
         {
-            BudgetHeaderWriter.WriteRetryAfter(headers, resetsAt, _timeProvider.GetUtcNow());
+            BudgetHeaderWriter.WriteBudget(headers, exceeded.Limit, remaining, exceeded.ResetsAt);
+        }
+        else
+        {
+            // X-Budget-Limit and -Remaining are dollars: a count of tokens or requests is never written there.
+            BudgetHeaderWriter.WriteTime(headers, BudgetHeaderNames.Reset, exceeded.ResetsAt);
         }
 
+        if (exceeded.ResetsAt is { } resetsAt)
+        {
+            BudgetHeaderWriter.WriteRetryAfter(headers, resetsAt, now);
+        }
+
+        if (_options.Value.RateLimitHeaders && exceeded.Window is { } window)
+        {
+            await WriteRateLimitFieldsAsync(headers, exceeded, window, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        string limit = exceeded.WindowName is { } name ? $"the '{name}' limit of the budget '{exceeded.Key}'" : $"the budget '{exceeded.Key}'";
         string detail = string.Create(
             CultureInfo.InvariantCulture,
-            $"The request does not fit in the budget '{exceeded.Key}': it needs up to ${BudgetHeaderWriter.FormatMoney(exceeded.Estimate)} but ${BudgetHeaderWriter.FormatMoney(remaining)} of ${BudgetHeaderWriter.FormatMoney(exceeded.Limit)} remains.");
+            $"The request does not fit in {limit}: it needs up to {Amount(unit, exceeded.Estimate)}, and the limit has {Amount(unit, remaining)} left of {Amount(unit, exceeded.Limit)}.");
         detail += exceeded.ResetsAt is { } end
-            ? string.Create(CultureInfo.InvariantCulture, $" The budget resets at {end.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}.")
-            : " The budget does not reset by itself.";
+            ? $" It resets at {BudgetHeaderWriter.FormatTime(end)}."
+            : " It does not reset by itself.";
 
         var problem = new ProblemDetails
         {
@@ -120,17 +166,76 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
             Title = "Budget exceeded",
             Detail = detail,
         };
-        problem.Extensions["budgetKey"] = exceeded.Key;
-        problem.Extensions["limit"] = BudgetHeaderWriter.Normalize(exceeded.Limit);
-        problem.Extensions["remaining"] = BudgetHeaderWriter.Normalize(remaining);
-        problem.Extensions["estimate"] = BudgetHeaderWriter.Normalize(exceeded.Estimate);
+        IDictionary<string, object?> extensions = problem.Extensions;
+        extensions["budgetKey"] = exceeded.Key;
+        if (exceeded.WindowName is { } windowName)
+        {
+            extensions["window"] = windowName;
+        }
+
+        extensions["unit"] = UnitName(unit);
+        extensions["limit"] = BudgetHeaderWriter.Normalize(exceeded.Limit);
+        extensions["spent"] = BudgetHeaderWriter.Normalize(exceeded.Spent);
+        extensions["reserved"] = BudgetHeaderWriter.Normalize(exceeded.Reserved);
+        extensions["remaining"] = BudgetHeaderWriter.Normalize(remaining);
+        extensions["estimate"] = BudgetHeaderWriter.Normalize(exceeded.Estimate);
         if (exceeded.ResetsAt is { } resets)
         {
-            problem.Extensions["resetsAt"] = resets.ToUniversalTime();
+            extensions["resetsAt"] = resets.ToUniversalTime();
+        }
+
+        if (exceeded.RunsOutAt is { } runsOut)
+        {
+            extensions["runsOutAt"] = runsOut.ToUniversalTime();
         }
 
         return problem;
     }
+
+    private async ValueTask WriteRateLimitFieldsAsync(
+        IHeaderDictionary headers, BudgetExceededException exceeded, BudgetWindowState refusing, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // The policies are all the refusing budget's request limits; the exception carries only the one that refused.
+        IReadOnlyList<BudgetWindowState> windows = [refusing];
+        if (exceeded.Project is { } project && exceeded.Key is { } key)
+        {
+            try
+            {
+                if (await _store.GetBudgetAsync(project, key, cancellationToken).ConfigureAwait(false) is { } budget)
+                {
+                    windows = budget.Windows;
+                }
+            }
+            catch (Exception ex)
+            {
+                // A 429 is never lost to this: it goes out with the refusing limit alone (or to nobody, if the client left).
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    Log.PoliciesFailed(_logger, ex);
+                }
+            }
+        }
+
+        List<BudgetWindowState> policies = RateLimitFields.Policies(windows);
+        RateLimitFields.WritePolicies(headers, policies);
+        if (policies.Exists(p => string.Equals(p.Name, refusing.Name, StringComparison.Ordinal)))
+        {
+            RateLimitFields.WriteServiceLimit(headers, refusing, now);
+        }
+    }
+
+    private static string UnitName(BudgetUnit unit) => unit switch
+    {
+        BudgetUnit.Tokens => "tokens",
+        BudgetUnit.Requests => "requests",
+        _ => "dollars",
+    };
+
+    private static string Amount(BudgetUnit unit, decimal amount) => unit switch
+    {
+        BudgetUnit.Dollars => "$" + BudgetHeaderWriter.FormatMoney(amount),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{amount:#,0} {(unit == BudgetUnit.Tokens ? "token" : "request")}{(amount == 1m ? string.Empty : "s")}"),
+    };
 
     private static ProblemDetails NoUserBudget(BudgetNotFoundException notFound) => new()
     {
@@ -138,4 +243,10 @@ internal sealed class BudgetExceptionHandler : IExceptionHandler
         Title = "No budget",
         Detail = $"The user '{notFound.Key![BudgetKeys.UserPrefix.Length..]}' has no budget, so the request cannot be charged.",
     };
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Could not read the refusing budget for the RateLimit-Policy field; the 429 names only the limit that refused.")]
+        public static partial void PoliciesFailed(ILogger logger, Exception exception);
+    }
 }

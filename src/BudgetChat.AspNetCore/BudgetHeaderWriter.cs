@@ -10,13 +10,23 @@ internal static class BudgetHeaderWriter
     // Up to 28 decimals: exact for any decimal amount, and no trailing zeros.
     private const string MoneyFormat = "0.############################";
 
+    // HttpContext.Items key of a response that is a budget refusal, whose headers describe the refusing limit.
+    private static readonly object RefusalKey = new();
+
+    /// <summary>Writes <see cref="BudgetHeaderNames.Limit"/>, <see cref="BudgetHeaderNames.Remaining"/> and <see cref="BudgetHeaderNames.Reset"/> of a dollar limit.</summary>
     public static void WriteBudget(IHeaderDictionary headers, decimal limit, decimal remaining, DateTimeOffset? resetsAt)
     {
         headers[BudgetHeaderNames.Limit] = FormatMoney(limit);
         headers[BudgetHeaderNames.Remaining] = FormatMoney(Math.Max(0m, remaining));
-        if (resetsAt is { } reset)
+        WriteTime(headers, BudgetHeaderNames.Reset, resetsAt);
+    }
+
+    /// <summary>Writes a time header, or nothing for <see langword="null"/>.</summary>
+    public static void WriteTime(IHeaderDictionary headers, string name, DateTimeOffset? time)
+    {
+        if (time is { } value)
         {
-            headers[BudgetHeaderNames.Reset] = reset.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            headers[name] = FormatTime(value);
         }
     }
 
@@ -27,8 +37,16 @@ internal static class BudgetHeaderWriter
         headers[HeaderNames.RetryAfter] = ((long)Math.Max(0d, seconds)).ToString(CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Marks the response as a budget refusal, so that <c>WithBudgetHeaders()</c> leaves its headers to the refusal.</summary>
+    public static void MarkRefusal(HttpContext context) => context.Items[RefusalKey] = RefusalKey;
+
+    /// <summary>Tells whether the response is a budget refusal (<see cref="MarkRefusal"/>).</summary>
+    public static bool IsRefusal(HttpContext context) => context.Items.ContainsKey(RefusalKey);
+
     /// <summary>The same amount without trailing zeros in its scale, so JSON shows <c>0.0002</c> and not <c>0.000200000</c>.</summary>
     public static decimal Normalize(decimal amount) => amount / 1.0000000000000000000000000000m;
 
     public static string FormatMoney(decimal amount) => amount.ToString(MoneyFormat, CultureInfo.InvariantCulture);
+
+    public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

@@ -6,13 +6,14 @@ namespace BudgetChat.AspNetCore;
 
 /// <summary>
 /// Adds the <see cref="BudgetHeaderNames"/> of the request's user to the response of an endpoint that opted in
-/// with <c>WithBudgetHeaders()</c>.
+/// with <c>WithBudgetHeaders()</c>: the main limit, its run-out forecast, and the RateLimit fields of its request limits.
 /// </summary>
 /// <remarks>
 /// The budget is read from the <see cref="IBudgetStore"/> just before the response starts, so for an endpoint that
 /// returns a result it includes what the endpoint's calls were charged, and for one that streams it includes what
-/// they hold at that moment. A response that already carries the headers (a refusal's 429) keeps them. Reading
-/// the budget never fails the response: a failure is logged and the headers are left out. This type is thread-safe.
+/// they hold at that moment. A budget refusal (the 429 of <see cref="BudgetExceptionHandler"/>) keeps the headers of the
+/// limit that refused. Reading the budget never fails the response: a failure is logged and the headers are left out.
+/// This type is thread-safe.
 /// </remarks>
 internal sealed partial class BudgetHeadersEndpointFilter
 {
@@ -21,17 +22,23 @@ internal sealed partial class BudgetHeadersEndpointFilter
     private readonly HttpBudgetUserResolver _users;
     private readonly IBudgetStore _store;
     private readonly IOptions<BudgetingChatClientOptions> _options;
+    private readonly IOptions<BudgetChatAspNetCoreOptions> _webOptions;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
     public BudgetHeadersEndpointFilter(
         HttpBudgetUserResolver users,
         IBudgetStore store,
         IOptions<BudgetingChatClientOptions> options,
+        IOptions<BudgetChatAspNetCoreOptions> webOptions,
+        TimeProvider timeProvider,
         ILogger<BudgetHeadersEndpointFilter> logger)
     {
         _users = users;
         _store = store;
         _options = options;
+        _webOptions = webOptions;
+        _timeProvider = timeProvider;
         _logger = logger;
     }
 
@@ -44,8 +51,7 @@ internal sealed partial class BudgetHeadersEndpointFilter
 
     private async Task WriteHeadersAsync(HttpContext httpContext)
     {
-        IHeaderDictionary headers = httpContext.Response.Headers;
-        if (headers.ContainsKey(BudgetHeaderNames.Limit))
+        if (BudgetHeaderWriter.IsRefusal(httpContext))
         {
             return;
         }
@@ -61,7 +67,18 @@ internal sealed partial class BudgetHeadersEndpointFilter
             BudgetState? budget = await _store.GetBudgetAsync(project, BudgetKeys.ForUser(userId), httpContext.RequestAborted).ConfigureAwait(false);
             if (budget is not null)
             {
+                IHeaderDictionary headers = httpContext.Response.Headers;
                 BudgetHeaderWriter.WriteBudget(headers, budget.Limit, budget.Remaining, budget.WindowEnd);
+                BudgetHeaderWriter.WriteTime(headers, BudgetHeaderNames.RunsOut, budget.RunsOutAt);
+                if (_webOptions.Value.RateLimitHeaders)
+                {
+                    List<BudgetWindowState> policies = RateLimitFields.Policies(budget.Windows);
+                    RateLimitFields.WritePolicies(headers, policies);
+                    if (RateLimitFields.Closest(policies) is { } closest)
+                    {
+                        RateLimitFields.WriteServiceLimit(headers, closest, _timeProvider.GetUtcNow());
+                    }
+                }
             }
         }
         catch (BudgetUserException)

@@ -7,14 +7,49 @@ namespace BudgetChat.AspNetCore.Tests;
 public sealed class AddBudgetChatAspNetCoreTests
 {
     [Fact]
-    public void RegistersItsExceptionHandlerAndResolverOnce_WhenCalledTwice()
+    public void RegistersItsExceptionHandlerResolverAndDowngradeCallbackOnce_WhenCalledTwice()
     {
         var services = new ServiceCollection();
 
         services.AddBudgetChatAspNetCore().AddBudgetChatAspNetCore();
 
         Assert.Single(services, d => d.ServiceType == typeof(IExceptionHandler) && d.ImplementationType == typeof(BudgetExceptionHandler));
-        Assert.Single(services, d => d.ServiceType == typeof(IPostConfigureOptions<BudgetingChatClientOptions>));
+        Assert.Single(services, d => d.ServiceType == typeof(IPostConfigureOptions<BudgetingChatClientOptions>) && d.ImplementationType == typeof(HttpUserIdResolverSetup));
+        Assert.Single(services, d => d.ServiceType == typeof(IPostConfigureOptions<BudgetingChatClientOptions>) && d.ImplementationType == typeof(ModelDowngradeHeaderSetup));
+    }
+
+    [Fact]
+    public async Task FailsAtStartNamingTheOption_WhenTheDowngradeHeaderNameIsNotAHeaderName()
+    {
+        OptionsValidationException ex = await Assert.ThrowsAsync<OptionsValidationException>(() => TestApp.StartAsync(web: o => o.ModelDowngradeHeaderName = "X Budget Downgrade"));
+
+        Assert.Contains("BudgetChatAspNetCoreOptions.ModelDowngradeHeaderName must be null (no header) or a header name", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ratelimit")]
+    [InlineData("X-Budget-Limit")]
+    [InlineData("Retry-After")]
+    public void Validate_Throws_WhenTheDowngradeHeaderIsOneBudgetChatWritesForSomethingElse(string name)
+    {
+        var options = new BudgetChatAspNetCoreOptions { ModelDowngradeHeaderName = name };
+
+        ArgumentException ex = Assert.Throws<ArgumentException>(options.Validate);
+
+        Assert.Equal(nameof(BudgetChatAspNetCoreOptions.ModelDowngradeHeaderName), ex.ParamName);
+        Assert.Contains($"must not be '{name}'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("X-Acme-Model-Fallback")]
+    public void Validate_Accepts_NoDowngradeHeaderOrAHeaderName(string? name)
+    {
+        var options = new BudgetChatAspNetCoreOptions { ModelDowngradeHeaderName = name };
+
+        options.Validate();
+
+        Assert.Equal(name, options.ModelDowngradeHeaderName);
     }
 
     [Fact]

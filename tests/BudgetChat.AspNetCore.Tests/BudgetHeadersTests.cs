@@ -20,6 +20,26 @@ public sealed class BudgetHeadersTests
         Assert.Equal(1m - TestChatClient.CostOfOneCall, decimal.Parse(Header(response, BudgetHeaderNames.Remaining)!, NumberStyles.Number, CultureInfo.InvariantCulture));
         Assert.Equal("2026-03-02T00:00:00Z", Header(response, BudgetHeaderNames.Reset));
         Assert.False(response.Headers.Contains("Retry-After"));
+
+        // One call in 23 hours does not spend a dollar before midnight: no forecast.
+        Assert.Null(alice.RunsOutAt);
+        Assert.False(response.Headers.Contains(BudgetHeaderNames.RunsOut));
+    }
+
+    [Fact]
+    public async Task ForecastsWhenTheMainLimitRunsOut_WhenItWillBeforeItsWindowEnds()
+    {
+        await using TestApp app = await TestApp.StartAsync();
+        await app.Store.SetBudgetAsync(TestApp.Project, BudgetKeys.ForUser("alice"), new BudgetDefinition(1m, BudgetPeriod.Daily));
+        await app.Store.ChargeAsync(TestApp.Project, [BudgetKeys.ForUser("alice")], 0.99m, null, "earlier-spend");
+
+        using HttpResponseMessage response = await app.SendAsync("/chat/headers", user: "alice");
+
+        // 99 cents in 23 hours: the last cent goes in about 14 minutes.
+        BudgetState alice = (await app.GetUserBudgetAsync("alice"))!;
+        Assert.NotNull(alice.RunsOutAt);
+        Assert.InRange(alice.RunsOutAt.Value, TestApp.Now.AddMinutes(10), TestApp.Now.AddMinutes(20));
+        Assert.Equal(alice.RunsOutAt.Value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture), Header(response, BudgetHeaderNames.RunsOut));
     }
 
     [Fact]

@@ -40,10 +40,26 @@ public sealed class RefusalTests
         Assert.Equal(new DateTimeOffset(2026, 3, 2, 0, 0, 0, TimeSpan.Zero), problem.GetProperty("resetsAt").GetDateTimeOffset());
         Assert.Contains("\"remaining\":0.00001,", json, StringComparison.Ordinal);
 
+        // The limit that refused, by name and unit, with what it had counted.
+        Assert.Equal("daily", problem.GetProperty("window").GetString());
+        Assert.Equal("dollars", problem.GetProperty("unit").GetString());
+        Assert.Equal(0.00099m, problem.GetProperty("spent").GetDecimal());
+        Assert.Equal(0m, problem.GetProperty("reserved").GetDecimal());
+        Assert.StartsWith("The request does not fit in the 'daily' limit of the budget 'user:alice': it needs up to $", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
         // Nothing was charged or left held.
         BudgetState alice = (await app.GetUserBudgetAsync("alice"))!;
         Assert.Equal(0.00099m, alice.Spent);
         Assert.Equal(0m, alice.Reserved);
+
+        // At the rate of the day so far the rest lasts 14 minutes, and the body says when it runs out.
+        Assert.NotNull(alice.RunsOutAt);
+        Assert.InRange(alice.RunsOutAt.Value, TestApp.Now, TestApp.Now.AddHours(1));
+        Assert.Equal(alice.RunsOutAt, problem.GetProperty("runsOutAt").GetDateTimeOffset());
+
+        // A budget without request limits has nothing the RateLimit fields can say.
+        Assert.False(response.Headers.Contains(BudgetHeaderNames.RateLimit));
+        Assert.False(response.Headers.Contains(BudgetHeaderNames.RateLimitPolicy));
     }
 
     [Fact]
@@ -74,6 +90,7 @@ public sealed class RefusalTests
         Assert.Equal("0", Header(response, BudgetHeaderNames.Remaining));
         using JsonDocument body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.False(body.RootElement.TryGetProperty("resetsAt", out _));
+        Assert.EndsWith("It does not reset by itself.", body.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(0, app.Model.Calls);
     }
 

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BudgetChat.AspNetCore.Tests;
@@ -114,6 +116,9 @@ public sealed class TestApp : IAsyncDisposable
         return await Client.SendAsync(request);
     }
 
+    public async Task<HttpResponseMessage> SendDowngradesAsync(params BudgetModelDowngrade[] downgrades) =>
+        await Client.PostAsJsonAsync("/downgrade", downgrades);
+
     public ValueTask<BudgetState?> GetUserBudgetAsync(string user) => Store.GetBudgetAsync(Project, BudgetKeys.ForUser(user));
 
     public async ValueTask DisposeAsync()
@@ -135,6 +140,15 @@ public sealed class TestApp : IAsyncDisposable
         app.MapPost("/chat/headers", async (IChatClient chat, CancellationToken ct) =>
             Results.Text((await chat.GetResponseAsync("Hello", null, ct)).Text))
             .WithBudgetHeaders();
+
+        // The app's own rate limiter has written its fields already.
+        app.MapPost("/chat/headers/app-rate-limit", async (HttpContext http, IChatClient chat, CancellationToken ct) =>
+        {
+            http.Response.Headers[BudgetHeaderNames.RateLimitPolicy] = "\"app\";q=100;w=1";
+            http.Response.Headers[BudgetHeaderNames.RateLimit] = "\"app\";a=99;w=1";
+            return Results.Text((await chat.GetResponseAsync("Hello", null, ct)).Text);
+        })
+        .WithBudgetHeaders();
 
         // Streams the answer; the first update is awaited before the response starts, so a refusal can still be a 429.
         app.MapPost("/chat/stream", async (HttpContext http, IChatClient chat, CancellationToken ct) =>
@@ -167,5 +181,39 @@ public sealed class TestApp : IAsyncDisposable
         });
 
         app.MapPost("/fail", () => { throw new InvalidOperationException("Not a budget problem."); });
+
+        // Reserves a call of gpt-4o-mini with this many tokens on the user's budget in the real store, and throws the
+        // refusal the store gives, naming the limit that refused: what the middleware does for limits other than the main one.
+        app.MapPost("/reserve", async (IBudgetStore store, TimeProvider time, HttpContext http, long tokens, CancellationToken ct) =>
+        {
+            string[] keys = [BudgetKeys.ForUser(http.Request.Headers[UserHeader].ToString())];
+            var usage = new BudgetUsage(0.0001m, tokens, TestChatClient.ModelId);
+            string id = Guid.NewGuid().ToString("N");
+            BudgetReservationResult result = await store.ReserveAsync(Project, keys, usage, id, time.GetUtcNow().AddMinutes(1), ct);
+            if (!result.IsReserved)
+            {
+                throw new BudgetExceededException(result.Budget!, result.Window!, usage.In(result.Window!.Unit));
+            }
+
+            await store.SettleAsync(Project, id, usage, ct);
+            return Results.Text("Reserved");
+        })
+        .WithBudgetHeaders();
+
+        // Reports the downgrades in the body through the configured callback, inside the request, as the budgeted
+        // client does; with afterStart, once the response has started.
+        app.MapPost("/downgrade", async (HttpContext http, IOptions<BudgetingChatClientOptions> options, bool? afterStart) =>
+        {
+            BudgetModelDowngrade[] downgrades = (await http.Request.ReadFromJsonAsync<BudgetModelDowngrade[]>())!;
+            if (afterStart == true)
+            {
+                await http.Response.StartAsync();
+            }
+
+            foreach (BudgetModelDowngrade downgrade in downgrades)
+            {
+                options.Value.OnModelDowngraded!(downgrade);
+            }
+        });
     }
 }
