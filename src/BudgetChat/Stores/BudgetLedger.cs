@@ -618,12 +618,21 @@ public sealed class BudgetLedger
             ledger._forget.Enqueue((id, forgetAt.UtcTicks));
         }
 
-        // What the other limits hold is not saved: it follows from the active reservations.
-        foreach (Entry entry in ledger._budgets.Values)
+        // What the other limits hold is not saved: it follows from the active reservations (one pass over them; the
+        // restored windows hold nothing yet).
+        foreach (Reservation reservation in ledger._reservations.Values)
         {
-            if (entry.Extra is not null)
+            if (reservation.State != ReservationState.Active)
             {
-                ledger.HoldActiveReservations(entry);
+                continue;
+            }
+
+            foreach (Entry entry in reservation.Budgets)
+            {
+                if (entry.Extra is not null && !entry.Deleted)
+                {
+                    entry.HoldExtra(reservation.Usage, +1, countRequest: false);
+                }
             }
         }
 
