@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -58,6 +59,29 @@ public sealed class ModelDowngradeHeaderTests
         using HttpResponseMessage response = await app.SendDowngradesAsync(new BudgetModelDowngrade(TestApp.Project, "my \"big\" model", "modèle", "over budget", null, null));
 
         Assert.Equal("\"my \\\"big\\\" model\";to=\"mod?le\";reason=\"over budget\"", Header(response, BudgetHeaderNames.ModelDowngrade));
+    }
+
+    [Fact]
+    public async Task TheBudgetedClientsLadder_WritesTheHeader_WhenItStepsDown()
+    {
+        var prices = ModelPriceCatalog.CreateDefault();
+        prices.SetPrice("local-model", new ModelPrice(0m, 0m));
+        await using TestApp app = await TestApp.StartAsync(
+            budget: o => o.CheaperModels[TestChatClient.ModelId] = ["local-model"],
+            services: s => s.AddSingleton(prices));
+        await app.Store.SetBudgetAsync(TestApp.Project, BudgetKeys.ForUser("alice"), new BudgetDefinition(0m));
+        string? asked = null;
+        app.Model.GetResponseAsyncCallback = (_, options, _) =>
+        {
+            asked = options?.ModelId;
+            return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "Hi")) { ModelId = options?.ModelId, Usage = TestChatClient.Usage });
+        };
+
+        using HttpResponseMessage response = await app.SendAsync("/chat", user: "alice");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("local-model", asked);
+        Assert.Equal("\"gpt-4o-mini\";to=\"local-model\";reason=refused;budget=\"user:alice\";window=\"total\"", Header(response, BudgetHeaderNames.ModelDowngrade));
     }
 
     [Fact]

@@ -58,9 +58,11 @@ public sealed class RefusingLimitTests
 
         app.Time.Advance(TimeSpan.FromSeconds(20));
 
-        using HttpResponseMessage response = await app.SendAsync("/reserve?tokens=0", user: "alice");
+        // Through the budgeted chat client itself: its refusal names the request limit, which the 429 describes.
+        using HttpResponseMessage response = await app.SendAsync("/chat", user: "alice");
 
         Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Equal(2, app.Model.Calls);
         Assert.Equal("40", Header(response, "Retry-After"));
         Assert.Equal("\"per-minute requests\";a=0;w=40", Header(response, BudgetHeaderNames.RateLimit));
         Assert.Equal("\"per-minute requests\";q=2;w=60, \"daily requests\";q=100;w=86400", Header(response, BudgetHeaderNames.RateLimitPolicy));
