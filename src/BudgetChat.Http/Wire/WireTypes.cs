@@ -153,7 +153,7 @@ internal sealed record LimitDto
         _limit = limit;
     }
 
-    /// <summary>Gets the most one window allows, in <see cref="Unit"/>.</summary>
+    /// <summary>Gets the most one window allows: dollars, or a whole number of tokens or requests.</summary>
     [JsonConverter(typeof(WireAmountConverter))]
     public decimal Amount { get; }
 
