@@ -74,6 +74,17 @@ def main(base, key, project):
     users = load(base, key, project)
     check(users["alice"]["current_cost"] == 0 and not any(users["alice"]["model_cost"].values()), "alice after reset_cost: %r" % users["alice"])
 
+    # An hour, which create_budget has no name for, kept as a fraction of a day: LiteLLM's arithmetic makes it 3,600 s.
+    users = load(base, key, project)
+    users["carol"] = {"total_budget": 1.0, "duration": 1 / 24, "created_at": now, "last_updated_at": now}
+    save(base, key, project, users)
+    users = load(base, key, project)
+    carol = users["carol"]
+    check(carol["duration"] * 24 * 60 * 60 == 3600.0, "carol's hour: %r" % carol)
+    check(time.time() - carol["last_updated_at"] < carol["duration"] * 24 * 60 * 60, "carol's hour has not ended: %r" % carol)
+    save(base, key, project, users)
+    check(load(base, key, project)["carol"]["duration"] * 24 * 60 * 60 == 3600.0, "carol's hour saved again: %r" % users["carol"])
+
     # A save the service refuses is status error, which LiteLLM would not even read.
     refused = save(base, key, project, {"alice": {"total_budget": -1}})
     check(refused["status"] == "error" and "total_budget" in refused["message"], "a bad save: %r" % refused)

@@ -44,18 +44,19 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
     public async ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         using HttpResponseMessage response = await _connection.SendAsync(
-            HttpMethod.Post, ProjectUri(project, "reservations"), new ReserveRequest(reservationId, keys, amount.Cost, expiresAt), WireJsonContext.Default.ReserveRequest, project, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Post, ProjectUri(project, "reservations"), ReserveRequest.From(reservationId, keys, amount, expiresAt), WireJsonContext.Default.ReserveRequest, project, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Conflict)
         {
             return BudgetReservationResult.Conflicting(await ReadConflictAsync(response, cancellationToken).ConfigureAwait(false));
         }
 
         ReserveResponse result = await _connection.ReadAsync(EnsureFound(response), WireJsonContext.Default.ReserveResponse, cancellationToken).ConfigureAwait(false);
-        return result.Status switch
+        return result switch
         {
-            BudgetReservationStatus.Reserved => BudgetReservationResult.Reserved,
-            BudgetReservationStatus.InsufficientBudget when result.Budget is not null => BudgetReservationResult.Insufficient(result.Budget.ToState()),
-            BudgetReservationStatus.BudgetNotFound when result.Key is not null => BudgetReservationResult.NotFound(result.Key),
+            { Status: BudgetReservationStatus.Reserved, WouldHaveRefused: false } => BudgetReservationResult.Reserved,
+            { Status: BudgetReservationStatus.Reserved, Budget: { } budget } => Refusal(budget, result.Window, BudgetReservationResult.ReservedDespite),
+            { Status: BudgetReservationStatus.InsufficientBudget, Budget: { } budget } => Refusal(budget, result.Window, BudgetReservationResult.Insufficient),
+            { Status: BudgetReservationStatus.BudgetNotFound, Key: { } key } => BudgetReservationResult.NotFound(key),
             _ => throw new InvalidOperationException($"The budget service answered a reservation with status '{result.Status}' but without the budget or key it concerns."),
         };
     }
@@ -63,7 +64,7 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
     public async ValueTask<BudgetCompletion> SettleAsync(string project, string reservationId, BudgetUsage actualCost, CancellationToken cancellationToken = default)
     {
         using HttpResponseMessage response = await _connection.SendAsync(
-            HttpMethod.Post, ProjectUri(project, "reservations/settle"), new SettleRequest(reservationId, actualCost.Cost, actualCost.Model), WireJsonContext.Default.SettleRequest, project, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Post, ProjectUri(project, "reservations/settle"), SettleRequest.From(reservationId, actualCost), WireJsonContext.Default.SettleRequest, project, cancellationToken).ConfigureAwait(false);
         return await ReadCompletionAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -86,7 +87,7 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
     public async ValueTask<BudgetCompletion> ChargeAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, CancellationToken cancellationToken = default)
     {
         using HttpResponseMessage response = await _connection.SendAsync(
-            HttpMethod.Post, ProjectUri(project, "charges"), new ChargeRequest(chargeId, keys, amount.Cost, amount.Model), WireJsonContext.Default.ChargeRequest, project, cancellationToken).ConfigureAwait(false);
+            HttpMethod.Post, ProjectUri(project, "charges"), ChargeRequest.From(chargeId, keys, amount), WireJsonContext.Default.ChargeRequest, project, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             ProblemDto? problem = await BudgetServiceConnection.ReadProblemDtoAsync(response, cancellationToken).ConfigureAwait(false);
@@ -107,6 +108,16 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
     {
         using HttpResponseMessage response = await _connection.SendAsync(HttpMethod.Post, "v1/sweep", "(all projects)", cancellationToken).ConfigureAwait(false);
         return (await _connection.ReadAsync(EnsureFound(response), WireJsonContext.Default.SweepResponse, cancellationToken).ConfigureAwait(false)).RolledOver;
+    }
+
+    // The window of the budget that refused (or would have), by its name; a service that names none means the main limit.
+    private BudgetReservationResult Refusal(BudgetDto budget, string? window, Func<BudgetState, BudgetWindowState, BudgetReservationResult> result)
+    {
+        BudgetState state = budget.ToState();
+        BudgetWindowState refusing = window is null ? state.Windows[0]
+            : state.Windows.FirstOrDefault(w => string.Equals(w.Name, window, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"The budget service at {_connection.BaseAddress} answered a reservation refused by window '{window}', which budget '{state.Key}' does not have.");
+        return result(state, refusing);
     }
 
     private async Task<BudgetState> ReadBudgetAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>

@@ -25,7 +25,9 @@ namespace BudgetChat.LiteLlm;
 /// budget service reads it; an answer with one LiteLLM never writes (2 days, say) is refused with an exception naming
 /// the user, not read as a budget that never resets. Users go by their own names (<see cref="LiteLlmUserDict"/>); a
 /// budget that is no user (<c>global</c>) has no place in LiteLLM's dict and is refused with an
-/// <see cref="ArgumentException"/>. Alerts are not raised.
+/// <see cref="ArgumentException"/>, and so is a definition of more than one limit or one that only observes: an entry
+/// holds one limit, in US dollars on every model. An hourly or minutely budget is written as the fraction of a day
+/// LiteLLM's arithmetic takes (<see cref="LiteLlmUserDict.DurationDays"/>). Alerts are not raised.
 /// </para>
 /// <para>
 /// When the server cannot be reached the store throws <see cref="BudgetStoreUnavailableException"/>; a refused key
@@ -104,6 +106,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     public ValueTask<BudgetState> SetBudgetAsync(string project, string key, BudgetDefinition definition, DateTimeOffset? createdAt = null, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Budget(project, key, definition);
+        CheckOneLimit(definition);
         return ChangeAsync(project, users =>
         {
             DateTimeOffset now = _timeProvider.GetUtcNow();
@@ -127,6 +130,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     public ValueTask<BudgetState> GetOrCreateBudgetAsync(string project, string key, BudgetDefinition definition, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Budget(project, key, definition);
+        CheckOneLimit(definition);
         return ChangeAsync(project, users =>
         {
             string user = Name(key);
@@ -191,6 +195,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
             }
 
             JsonObject users = await LoadAsync(project, cancellationToken).ConfigureAwait(false);
+            BudgetState? observed = null;
             foreach (string key in keys)
             {
                 if (users[Name(key)] is not JsonObject entry)
@@ -201,12 +206,18 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
                 BudgetState budget = ToState(project, key, entry);
                 if (budget.Limit - budget.Spent - budget.Reserved < cost)
                 {
-                    return BudgetReservationResult.Insufficient(budget);
+                    // An observing reservation is held anyway, and says which budget would have refused it.
+                    if (!amount.Observe)
+                    {
+                        return BudgetReservationResult.Insufficient(budget);
+                    }
+
+                    observed ??= budget;
                 }
             }
 
             _holds[(project, reservationId)] = new Hold([.. keys], cost, expiresAt);
-            return BudgetReservationResult.Reserved;
+            return observed is null ? BudgetReservationResult.Reserved : BudgetReservationResult.ReservedDespite(observed, observed.Windows[0]);
         }
         finally
         {
@@ -568,7 +579,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
     // The window lasts the entry's own duration (31 days, say, as a budget service writes a calendar month), not the
     // days LiteLLM's create_budget writes for its period.
     private static DateTimeOffset? WindowEnd(JsonObject entry) => DurationDays(entry) is { } days
-        ? WindowStart(entry)?.AddTicks((long)(days * TimeSpan.TicksPerDay))
+        ? WindowStart(entry)?.AddTicks((long)decimal.Round(days * TimeSpan.TicksPerDay)) // 1/1440 of a day is a minute, to the tick
         : null;
 
     private static decimal? DurationDays(JsonObject entry)
@@ -590,8 +601,19 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
 
     private static string Key(string name) => LiteLlmUserDict.ToKey(name);
 
-    // LiteLLM keeps a duration as days (1, 7, 28, 365) and multiplies it by 86,400; null or absent means no period.
-    private static int? Duration(BudgetPeriod period) => period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(period);
+    // LiteLLM keeps a duration as days (1, 7, 28, 365; 1/24 for an hour) and multiplies it by 86,400; null or absent means no period.
+    private static decimal? Duration(BudgetPeriod period) => period == BudgetPeriod.None ? null : LiteLlmUserDict.DurationDays(period);
+
+    // An entry of LiteLLM's dict holds one limit, enforced: anything more would be dropped without a word.
+    private static void CheckOneLimit(BudgetDefinition definition)
+    {
+        if (definition.Limits.Count > 1 || definition.Enforcement != BudgetEnforcement.Enforce)
+        {
+            throw new ArgumentException(
+                $"LiteLLM's budget API keeps one limit per user, in US dollars on every model, always enforced; this definition has {definition.Limits.Count} limits ({string.Join(", ", definition.Limits.Select(l => l.Name))}) and enforcement {definition.Enforcement}. Use HostedBudgetStore (package BudgetChat.Http) with a BudgetChat budget service for budget policies.",
+                nameof(definition));
+        }
+    }
 
     // Days as LiteLLM writes them, by the rule user_cost.json and the budget service are read with, or the
     // period's name as some servers keep it. Anything else is refused: read as no period, it would never reset.
@@ -600,7 +622,7 @@ public sealed class LiteLlmServerBudgetStore : IBudgetStore, IDisposable
         null => BudgetPeriod.None,
         JsonValueKind.Number when ParseDecimal(duration) is { } days && LiteLlmUserDict.PeriodOfDays(days) is { } period => period,
         JsonValueKind.String when BudgetPeriodNames.TryParse(duration.GetValue<string>(), out BudgetPeriod named) && named != BudgetPeriod.None => named,
-        _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31 (whole days), 365 or 366 days, or are daily, weekly, monthly or yearly."),
+        _ => throw new FormatException($"'duration' is {duration.ToJsonString()}; LiteLLM budgets last 1, 7, 28 to 31 (whole days), 365 or 366 days, 1/24 or 1/1440 of a day, or are daily, weekly, monthly or yearly."),
     };
 
     private static decimal Number(JsonObject entry, string name) => entry[name] switch

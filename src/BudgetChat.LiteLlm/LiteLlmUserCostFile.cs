@@ -14,7 +14,8 @@ namespace BudgetChat.LiteLlm;
 /// <c>now − last_updated_at</c> reaches the duration); then <c>current_cost</c> and <c>model_cost</c>. The file holds
 /// users only, under their own names (<see cref="LiteLlmUserDict"/>): LiteLLM lists every entry as a user. Written
 /// windows are <see cref="LiteLlmUserDict.ToLiteLlmWindow"/>'s, so LiteLLM resets them when the store does, and each
-/// entry carries one member LiteLLM ignores, <c>"budgetchat": { "key": ... }</c>. Files earlier BudgetChat versions
+/// entry carries one member LiteLLM ignores, <c>"budgetchat": { "key": ... }</c>. LiteLLM knows one limit per user: a
+/// budget of several is written with its main limit (US dollars on every model) and that limit's window and spend. Files earlier BudgetChat versions
 /// wrote are still read: their top-level <c>budgetchat</c> entry is skipped and their <c>budgetchat:key</c> names read
 /// as that key.
 /// </para>
@@ -51,8 +52,9 @@ public static class LiteLlmUserCostFile
     /// A budget with a period becomes a <see cref="BudgetWindowAlignment.Rolling"/> budget counted from
     /// <c>last_updated_at</c>; its spend is carried over only while that window lasts by LiteLLM's own reset rule
     /// (<see cref="LiteLlmUserDict.HasEnded"/>, with the entry's own <c>duration</c>), so an ended window starts now at
-    /// $0, as LiteLLM's <c>reset_on_duration</c> would start it. An existing budget of the same user gets the file's definition
-    /// and is charged the file's spend on top of its own: import into a project without budgets.
+    /// $0, as LiteLLM's <c>reset_on_duration</c> would start it. An existing budget of the same user gets the file's limit as
+    /// its main limit, keeping its other limits, enforcement and alert thresholds (<see cref="LiteLlmUserDict.ToDefinition"/>:
+    /// the file knows one limit only), and is charged the file's spend on top of its own: import into a project without budgets.
     /// </remarks>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="FormatException">The file is not a LiteLLM user dictionary; nothing was written to the store.</exception>
@@ -65,24 +67,28 @@ public static class LiteLlmUserCostFile
         byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<Entry> entries = Parse(bytes, Path.GetFullPath(path));
         DateTimeOffset now = (timeProvider ?? TimeProvider.System).GetUtcNow();
+        Dictionary<string, BudgetDefinition> existing = entries.Count == 0
+            ? []
+            : (await store.ListBudgetsAsync(project, cancellationToken).ConfigureAwait(false)).ToDictionary(b => b.Key, b => b.Definition, StringComparer.Ordinal);
         foreach (Entry entry in entries)
         {
             // LiteLLM's rule: once the duration has passed since last_updated_at the spend is gone and a new window
             // starts now, as its reset_on_duration would start it.
             bool ended = entry.DurationDays is { } days && entry.WindowStart is { } start && LiteLlmUserDict.HasEnded(days, start, now);
-            BudgetState budget = await store.SetBudgetAsync(project, entry.Key, entry.Definition, entry.CreatedAt ?? entry.WindowStart ?? now, cancellationToken).ConfigureAwait(false);
+            BudgetDefinition definition = LiteLlmUserDict.ToDefinition(existing.GetValueOrDefault(entry.Key), entry.Definition.Limit, entry.Definition.Period, entry.Definition.Alignment);
+            BudgetState budget = await store.SetBudgetAsync(project, entry.Key, definition, entry.CreatedAt ?? entry.WindowStart ?? now, cancellationToken).ConfigureAwait(false);
             // Without a period there is one window, from the budget's creation.
-            if (entry.Definition.Period != BudgetPeriod.None)
+            if (definition.Period != BudgetPeriod.None)
             {
                 if (ended || entry.WindowStart is null)
                 {
-                    await store.SetBudgetAsync(project, entry.Key, entry.Definition, now, cancellationToken).ConfigureAwait(false);
+                    await store.SetBudgetAsync(project, entry.Key, definition, now, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
 
                 if (entry.WindowStart != entry.CreatedAt)
                 {
-                    budget = await store.SetBudgetAsync(project, entry.Key, entry.Definition, entry.WindowStart, cancellationToken).ConfigureAwait(false);
+                    budget = await store.SetBudgetAsync(project, entry.Key, definition, entry.WindowStart, cancellationToken).ConfigureAwait(false);
                 }
 
                 // The store may have rolled the window over already (a month of the file's 28 days that the store counts
@@ -241,7 +247,7 @@ public static class LiteLlmUserCostFile
         decimal? days = Number(entry, "duration");
         BudgetPeriod period = days is null
             ? BudgetPeriod.None
-            : LiteLlmUserDict.PeriodOfDays(days.Value) ?? throw new FormatException($"'duration' is {days} days; LiteLLM budgets last 1, 7, 28 to 31 (whole days), 365 or 366 days.");
+            : LiteLlmUserDict.PeriodOfDays(days.Value) ?? throw new FormatException($"'duration' is {days} days; LiteLLM budgets last 1, 7, 28 to 31 (whole days), 365 or 366 days, or 1/24 or 1/1440 of a day.");
         DateTimeOffset? windowStart = Time(entry, "last_updated_at") ?? Time(entry, "created_at");
         decimal spent = Number(entry, "current_cost") ?? 0m;
         if (spent < 0m)

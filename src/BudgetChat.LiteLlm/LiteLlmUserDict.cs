@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace BudgetChat.LiteLlm;
 
 /// <summary>
@@ -42,8 +44,12 @@ public static class LiteLlmUserDict
     /// <param name="lastUpdatedAt">The entry's <c>last_updated_at</c> (or <c>created_at</c> when it has none).</param>
     /// <param name="now">The current time.</param>
     /// <returns><see langword="true"/> when LiteLLM would reset the entry at <paramref name="now"/>.</returns>
+    /// <remarks>
+    /// The duration is counted to the nearest tick, as LiteLLM's float arithmetic counts 1/24 of a day as exactly 3,600
+    /// seconds (decimal 1/24 is a hair more).
+    /// </remarks>
     public static bool HasEnded(decimal durationDays, DateTimeOffset lastUpdatedAt, DateTimeOffset now) =>
-        (decimal)(now - lastUpdatedAt).Ticks >= durationDays * TimeSpan.TicksPerDay;
+        (decimal)(now - lastUpdatedAt).Ticks >= decimal.Round(durationDays * TimeSpan.TicksPerDay);
 
     /// <summary>
     /// Gets the <c>duration</c> and <c>last_updated_at</c> that make LiteLLM's reset rule (<see cref="HasEnded"/>) end a
@@ -51,17 +57,28 @@ public static class LiteLlmUserDict
     /// </summary>
     /// <param name="budget">The budget.</param>
     /// <returns>
-    /// The days (1; 7; 28 to 31; 365 or 366, which <see cref="PeriodOfDays"/> reads back as the budget's period) and the
-    /// time; <see langword="null"/> for a budget without period. <c>last_updated_at</c> is the window start unless a
-    /// daylight saving change makes the window an hour longer or shorter than whole days: then it is an hour off it, and
-    /// the window still ends where LiteLLM computes.
+    /// The days (1; 7; 28 to 31; 365 or 366; or the fraction of a day of an hourly or minutely budget, 1/24 or 1/1440,
+    /// which <see cref="PeriodOfDays"/> reads back as the budget's period) and the time; <see langword="null"/> for a
+    /// budget without period. <c>last_updated_at</c> is the window start unless a daylight saving change makes the
+    /// window longer or shorter than its whole days or its hour: then it is off it by the change, and the window still
+    /// ends where LiteLLM computes.
     /// </returns>
-    public static (int DurationDays, DateTimeOffset LastUpdatedAt)? ToLiteLlmWindow(BudgetState budget)
+    /// <remarks>
+    /// LiteLLM's arithmetic takes a fraction of a day as it takes days (<c>duration × 24 × 60 × 60</c>, in floats that
+    /// make 1/24 exactly 3,600 seconds and 1/1440 exactly 60), so an hourly or minutely budget's window is published as
+    /// such a fraction; LiteLLM's own <c>create_budget</c> has no name for it.
+    /// </remarks>
+    public static (decimal DurationDays, DateTimeOffset LastUpdatedAt)? ToLiteLlmWindow(BudgetState budget)
     {
         ArgumentNullException.ThrowIfNull(budget);
         if (budget.Definition.Period == BudgetPeriod.None || budget.WindowEnd is not { } end)
         {
             return null;
+        }
+
+        if (budget.Definition.Period is BudgetPeriod.Hourly or BudgetPeriod.Minutely)
+        {
+            return (DurationDays(budget.Definition.Period), end - (budget.Definition.Period == BudgetPeriod.Hourly ? TimeSpan.FromHours(1) : TimeSpan.FromMinutes(1)));
         }
 
         // A calendar month is 28 to 31 days, and a calendar day in a time zone with daylight saving 23 to 25 hours:
@@ -71,15 +88,22 @@ public static class LiteLlmUserDict
         return (whole, end.AddDays(-whole));
     }
 
-    /// <summary>Gets LiteLLM's <c>duration</c> of a period: the days <c>create_budget</c> writes (1, 7, 28, 365).</summary>
+    /// <summary>
+    /// Gets LiteLLM's <c>duration</c> of a period: the days <c>create_budget</c> writes (1, 7, 28, 365), and for the
+    /// periods it has no name for the fraction of a day (1/24 for hourly, 1/1440 for minutely).
+    /// </summary>
     /// <param name="period">The period; not <see cref="BudgetPeriod.None"/>, which LiteLLM writes as no duration.</param>
     /// <returns>The number of days.</returns>
-    public static int DurationDays(BudgetPeriod period) => period switch
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="period"/> is <see cref="BudgetPeriod.None"/> or undefined.</exception>
+    public static decimal DurationDays(BudgetPeriod period) => period switch
     {
-        BudgetPeriod.Daily => 1,
-        BudgetPeriod.Weekly => 7,
-        BudgetPeriod.Monthly => 28, // LiteLLM's create_budget("monthly")
-        _ => 365,
+        BudgetPeriod.Minutely => 1m / 1440m,
+        BudgetPeriod.Hourly => 1m / 24m,
+        BudgetPeriod.Daily => 1m,
+        BudgetPeriod.Weekly => 7m,
+        BudgetPeriod.Monthly => 28m, // LiteLLM's create_budget("monthly")
+        BudgetPeriod.Yearly => 365m,
+        _ => throw new ArgumentOutOfRangeException(nameof(period), period, "A budget without period has no LiteLLM duration: leave 'duration' out."),
     };
 
     /// <summary>Gets the period of a LiteLLM <c>duration</c> in days, by the one rule every reader of a <c>user_dict</c> follows.</summary>
@@ -87,10 +111,12 @@ public static class LiteLlmUserDict
     /// <returns>
     /// <see cref="BudgetPeriod.Daily"/> for 1, <see cref="BudgetPeriod.Weekly"/> for 7, <see cref="BudgetPeriod.Monthly"/>
     /// for a whole number from 28 to 31 (LiteLLM's <c>create_budget</c> writes 28; other writers count a month's
-    /// days), <see cref="BudgetPeriod.Yearly"/> for 365 or 366; <see langword="null"/> for any other number (2, 29.5,
-    /// 0, negative), which is no duration LiteLLM writes and is refused rather than guessed: read as no period, such a
-    /// budget would never reset. No <c>duration</c> at all is <see cref="BudgetPeriod.None"/>, which the caller
-    /// decides before asking.
+    /// days), <see cref="BudgetPeriod.Yearly"/> for 365 or 366, <see cref="BudgetPeriod.Hourly"/> and
+    /// <see cref="BudgetPeriod.Minutely"/> for 1/24 and 1/1440 of a day to the tick (as <see cref="DurationDays"/>
+    /// writes them, or Python's float of them, 0.041666666666666664); <see langword="null"/> for any other number (2,
+    /// 29.5, 0.04, 0, negative), which is no duration LiteLLM writes and is refused rather than guessed: read as no
+    /// period, such a budget would never reset. No <c>duration</c> at all is <see cref="BudgetPeriod.None"/>, which the
+    /// caller decides before asking.
     /// </returns>
     public static BudgetPeriod? PeriodOfDays(decimal days) => days switch
     {
@@ -98,8 +124,43 @@ public static class LiteLlmUserDict
         7m => BudgetPeriod.Weekly,
         >= 28m and <= 31m when days == decimal.Truncate(days) => BudgetPeriod.Monthly,
         365m or 366m => BudgetPeriod.Yearly,
+        > 0m and < 1m when decimal.Round(days * TimeSpan.TicksPerDay) == TimeSpan.TicksPerHour => BudgetPeriod.Hourly,
+        > 0m and < 1m when decimal.Round(days * TimeSpan.TicksPerDay) == TimeSpan.TicksPerMinute => BudgetPeriod.Minutely,
         _ => null,
     };
+
+    /// <summary>
+    /// Gets the definition a <c>user_dict</c> entry gives a budget. LiteLLM knows one limit, the main one (US dollars on
+    /// every model): an existing budget keeps its other limits, its enforcement and its alert thresholds, and only its
+    /// main limit changes.
+    /// </summary>
+    /// <param name="existing">The budget's definition, or <see langword="null"/> for a budget the entry creates.</param>
+    /// <param name="totalBudget">The entry's <c>total_budget</c>.</param>
+    /// <param name="period">The period of its <c>duration</c>.</param>
+    /// <param name="alignment">The main limit's alignment.</param>
+    /// <returns>
+    /// The definition. A main limit named after its period (<c>monthly</c>) is named after the new one; one given a name
+    /// of its own keeps it; when the new name is another limit's already (a <c>daily</c> limit beside a budget LiteLLM
+    /// makes daily), the main limit is <c>daily (main)</c>.
+    /// </returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="totalBudget"/> is negative or above <see cref="Stores.BudgetAmounts.Max"/>, or an enum value is undefined.</exception>
+    public static BudgetDefinition ToDefinition(BudgetDefinition? existing, decimal totalBudget, BudgetPeriod period, BudgetWindowAlignment alignment)
+    {
+        if (existing is null)
+        {
+            return new BudgetDefinition(totalBudget, period, alignment);
+        }
+
+        BudgetLimit old = existing.Limits[0];
+        string name = old.Name == BudgetLimit.Dollars(old.Amount, old.Period, old.Alignment).Name ? BudgetLimit.Dollars(totalBudget, period, alignment).Name : old.Name;
+        string unique = name;
+        for (int n = 1; existing.Limits.Skip(1).Any(l => string.Equals(l.Name, unique, StringComparison.Ordinal)); n++)
+        {
+            unique = n == 1 ? $"{name} (main)" : string.Create(CultureInfo.InvariantCulture, $"{name} (main {n})");
+        }
+
+        return new BudgetDefinition([new BudgetLimit(totalBudget, period, alignment, name: unique), .. existing.Limits.Skip(1)], existing.AlertThresholds, existing.Enforcement);
+    }
 
     /// <summary>Gets the instant of one of LiteLLM's times (<c>created_at</c>, <c>last_updated_at</c>): Unix seconds, to the tick.</summary>
     /// <param name="seconds">The seconds since the Unix epoch, fractions included.</param>

@@ -187,7 +187,7 @@ public static class BudgetServer
             document.Security ??= [];
             document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] });
             return Task.CompletedTask;
-        }));
+        }).AddSchemaTransformer(WireSchemas.TransformAsync));
 
         services.ConfigureHttpJsonOptions(static options =>
         {

@@ -32,6 +32,9 @@ internal sealed class BudgetService : IAsyncDisposable
     /// <summary>Gets the folder of the SQLite file; deleted with the service.</summary>
     public string DataDirectory => _dataDirectory.Path;
 
+    /// <summary>Gets the store the service serves, to see what it holds without the wire in between.</summary>
+    public IBudgetStore Store => _store;
+
     /// <summary>Gets the service's clock.</summary>
     public TimeProvider TimeProvider => _time;
 

@@ -279,6 +279,54 @@ public sealed class LiteLlmServerBudgetStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RefusesADefinitionOfSeveralLimits_OrOneThatObserves_WhichAnEntryHasNoPlaceFor()
+    {
+        LiteLlmServerBudgetStore compat = CreateLiteLlmStore(_service);
+        var twoLimits = new BudgetDefinition([BudgetLimit.Dollars(10m, BudgetPeriod.Monthly), BudgetLimit.Dollars(1m, BudgetPeriod.Daily)]);
+        BudgetDefinition observes = new BudgetDefinition(10m).WithEnforcement(BudgetEnforcement.Observe);
+
+        var several = await Assert.ThrowsAsync<ArgumentException>(() => compat.SetBudgetAsync(Project, Key, twoLimits).AsTask());
+        await Assert.ThrowsAsync<ArgumentException>(() => compat.GetOrCreateBudgetAsync(Project, Key, observes).AsTask());
+
+        Assert.Equal("definition", several.ParamName);
+        Assert.Contains("monthly, daily", several.Message, StringComparison.Ordinal);
+        Assert.Empty(await _service.CreateStore().ListBudgetsAsync(Project));
+    }
+
+    [Fact]
+    public async Task AnObservingReservation_IsHeldPastTheLimit_AndSaysWhichBudgetWouldHaveRefused()
+    {
+        LiteLlmServerBudgetStore compat = CreateLiteLlmStore(_service);
+        await compat.SetBudgetAsync(Project, Key, new BudgetDefinition(1m));
+
+        BudgetReservationResult observed = await compat.ReserveAsync(Project, [Key], new BudgetUsage(1.5m) { Observe = true }, "r1", DateTimeOffset.UtcNow.AddMinutes(1));
+        BudgetReservationResult refused = await compat.ReserveAsync(Project, [Key], 0.5m, "r2", DateTimeOffset.UtcNow.AddMinutes(1));
+
+        Assert.True(observed.IsReserved);
+        Assert.True(observed.WouldHaveRefused);
+        Assert.Equal(Key, observed.Key);
+        Assert.Equal(1.5m, (await compat.GetBudgetAsync(Project, Key))!.Reserved);
+        Assert.Equal(BudgetReservationStatus.InsufficientBudget, refused.Status);
+    }
+
+    [Theory]
+    [InlineData(BudgetPeriod.Hourly, 60)]
+    [InlineData(BudgetPeriod.Minutely, 1)]
+    public async Task AnHourlyOrMinutelyBudget_IsWrittenAsAFractionOfADay_AndReadBackAsItsPeriod(BudgetPeriod period, int minutes)
+    {
+        HostedBudgetStore native = _service.CreateStore();
+        LiteLlmServerBudgetStore compat = CreateLiteLlmStore(_service);
+
+        BudgetState written = await compat.SetBudgetAsync(Project, Key, new BudgetDefinition(1m, period));
+        BudgetState held = (await native.GetBudgetAsync(Project, Key))!;
+
+        Assert.Equal(period, written.Definition.Period);
+        Assert.Equal(written.WindowStart.AddMinutes(minutes), written.WindowEnd);
+        Assert.Equal(new BudgetDefinition(1m, period, BudgetWindowAlignment.Rolling), held.Definition);
+        Assert.Equal(written.WindowStart.AddMinutes(minutes), held.WindowEnd);
+    }
+
+    [Fact]
     public async Task BudgetManager_Hosted_KeepsBudgetsOnTheService()
     {
         using var manager = new BudgetManager(Project, BudgetClientType.Hosted, _service.BaseAddress);

@@ -138,6 +138,61 @@ public sealed class LiteLlmUserCostFileTests : IDisposable
         Assert.Equal(LiteLlmUserDict.ToUnixSeconds(budget.WindowEnd!.Value), lastUpdatedAt + (duration * 86_400m)); // reset_on_duration's moment
     }
 
+    [Fact]
+    public async Task Export_OfABudgetWithPolicies_WritesItsMainLimitOnly()
+    {
+        InMemoryBudgetStore store = Store();
+        await store.SetBudgetAsync("p", "user:alice", new BudgetDefinition(
+            [BudgetLimit.Dollars(10m, BudgetPeriod.Monthly), BudgetLimit.Dollars(1m, BudgetPeriod.Daily).ForModels(["gpt-4o"]), BudgetLimit.Tokens(1_000, BudgetPeriod.Minutely)],
+            enforcement: BudgetEnforcement.Observe));
+        await store.ChargeAsync("p", ["user:alice"], new BudgetUsage(0.5m, 300, "gpt-4o"), "c1");
+
+        await LiteLlmUserCostFile.ExportAsync(store, "p", FilePath);
+
+        JsonObject alice = ReadFile()["alice"]!.AsObject();
+        Assert.Equal(["total_budget", "duration", "created_at", "last_updated_at", "current_cost", "model_cost", "budgetchat"], alice.Select(m => m.Key));
+        Assert.Equal(10m, alice["total_budget"]!.GetValue<decimal>());
+        Assert.Equal(31m, alice["duration"]!.GetValue<decimal>()); // March
+        Assert.Equal(0.5m, alice["current_cost"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public async Task Import_IntoABudgetWithPolicies_ChangesItsMainLimitOnly()
+    {
+        InMemoryBudgetStore store = Store();
+        BudgetLimit cap = BudgetLimit.Dollars(1m, BudgetPeriod.Daily).ForModels(["gpt-4o"], "premium");
+        BudgetLimit tokens = BudgetLimit.Tokens(1_000, BudgetPeriod.Minutely);
+        await store.SetBudgetAsync("p", "user:alice", new BudgetDefinition([BudgetLimit.Dollars(10m, BudgetPeriod.Monthly), cap, tokens], [0.5m], BudgetEnforcement.Observe));
+        decimal start = LiteLlmUserDict.ToUnixSeconds(Now.AddDays(-2));
+        File.WriteAllText(FilePath, $$"""{ "alice": { "total_budget": 20, "duration": 7, "created_at": {{start}}, "last_updated_at": {{start}}, "current_cost": 0.25, "model_cost": { "gpt-4o": 0.25 } } }""");
+
+        await LiteLlmUserCostFile.ImportAsync(store, "p", FilePath, _time);
+
+        BudgetState alice = (await store.GetBudgetAsync("p", "user:alice"))!;
+        Assert.Equal(new BudgetDefinition([BudgetLimit.Dollars(20m, BudgetPeriod.Weekly, BudgetWindowAlignment.Rolling), cap, tokens], [0.5m], BudgetEnforcement.Observe), alice.Definition);
+        Assert.Equal([0.25m, 0.25m, 0m], alice.Windows.Select(w => w.Spent));
+    }
+
+    [Theory]
+    [InlineData(BudgetPeriod.Hourly, "0.0416666666666666666666666667")]
+    [InlineData(BudgetPeriod.Minutely, "0.0006944444444444444444444444")]
+    public async Task ExportThenImport_OfAnHourOrAMinute_KeepsThePeriodAndWindow(BudgetPeriod period, string days)
+    {
+        InMemoryBudgetStore store = Store();
+        BudgetState budget = await store.SetBudgetAsync("p", "user:h", new BudgetDefinition(1m, period, BudgetWindowAlignment.Calendar));
+        await store.ChargeAsync("p", ["user:h"], 0.25m, "gpt-4o", "c1");
+
+        await LiteLlmUserCostFile.ExportAsync(store, "p", FilePath);
+        InMemoryBudgetStore again = Store();
+        await LiteLlmUserCostFile.ImportAsync(again, "p", FilePath, _time);
+
+        Assert.Equal(days, ReadFile()["h"]!["duration"]!.ToJsonString());
+        BudgetState imported = (await again.GetBudgetAsync("p", "user:h"))!;
+        Assert.Equal(new BudgetDefinition(1m, period, BudgetWindowAlignment.Rolling), imported.Definition); // LiteLLM's windows count from its last reset
+        Assert.Equal((budget.WindowStart, budget.WindowEnd), (imported.WindowStart, imported.WindowEnd));
+        Assert.Equal(0.25m, imported.Spent);
+    }
+
     private InMemoryBudgetStore Store() => new(new BudgetStoreOptions(), _time);
 
     private JsonObject ReadFile() => JsonNode.Parse(File.ReadAllText(FilePath))!.AsObject();

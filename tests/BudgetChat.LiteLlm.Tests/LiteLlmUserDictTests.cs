@@ -74,7 +74,7 @@ public sealed class LiteLlmUserDictTests
         (DateTimeOffset start, DateTimeOffset? end) = BudgetWindows.GetWindow(definition, anchor, instant, TimeZoneInfo.FindSystemTimeZoneById(timeZone));
         BudgetState budget = State(definition, start, end);
 
-        (int duration, DateTimeOffset lastUpdatedAt) = LiteLlmUserDict.ToLiteLlmWindow(budget)!.Value;
+        (decimal duration, DateTimeOffset lastUpdatedAt) = LiteLlmUserDict.ToLiteLlmWindow(budget)!.Value;
 
         Assert.Equal(days, duration);
         Assert.Equal(LiteLlmUserDict.ToUnixSeconds(end!.Value), LiteLlmUserDict.ToUnixSeconds(lastUpdatedAt) + (duration * 86_400m));
@@ -82,6 +82,35 @@ public sealed class LiteLlmUserDictTests
         Assert.True(LiteLlmUserDict.HasEnded(duration, lastUpdatedAt, end.Value));
         Assert.Equal(period, LiteLlmUserDict.PeriodOfDays(duration));
         Assert.True((lastUpdatedAt - start).Duration() <= TimeSpan.FromHours(1));
+    }
+
+    /// <summary>
+    /// An hour or a minute is published as a fraction of a day. LiteLLM reads it as a Python float and computes
+    /// <c>duration * 24 * 60 * 60</c>: exactly 3,600 or 60 seconds, so its reset comes at the window's end, in a time zone
+    /// with daylight saving as well; and what it writes back (the float's shortest text) reads as the same period.
+    /// </summary>
+    [Theory]
+    [InlineData(BudgetPeriod.Hourly, BudgetWindowAlignment.Calendar, "UTC", "2026-03-10T12:34:56Z", 3_600)]
+    [InlineData(BudgetPeriod.Hourly, BudgetWindowAlignment.Calendar, "Europe/Berlin", "2026-03-29T01:30:00Z", 3_600)] // the first hour after Berlin skips 02:00 to 03:00
+    [InlineData(BudgetPeriod.Hourly, BudgetWindowAlignment.Rolling, "UTC", "2026-03-10T12:34:56Z", 3_600)]
+    [InlineData(BudgetPeriod.Minutely, BudgetWindowAlignment.Calendar, "UTC", "2026-03-10T12:34:56Z", 60)]
+    [InlineData(BudgetPeriod.Minutely, BudgetWindowAlignment.Rolling, "Europe/Berlin", "2026-10-25T00:59:59Z", 60)]
+    public void ToLiteLlmWindow_OfAnHourOrAMinute_IsTheFractionOfADayThatLiteLlmsFloatsMakeExact(BudgetPeriod period, BudgetWindowAlignment alignment, string timeZone, string now, double seconds)
+    {
+        var anchor = new DateTimeOffset(2024, 1, 31, 9, 30, 15, TimeSpan.Zero);
+        var definition = new BudgetDefinition(10m, period, alignment);
+        (DateTimeOffset start, DateTimeOffset? end) = BudgetWindows.GetWindow(definition, anchor, DateTimeOffset.Parse(now, CultureInfo.InvariantCulture), TimeZoneInfo.FindSystemTimeZoneById(timeZone));
+
+        (decimal duration, DateTimeOffset lastUpdatedAt) = LiteLlmUserDict.ToLiteLlmWindow(State(definition, start, end))!.Value;
+
+        double pythonDuration = double.Parse(duration.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        Assert.Equal(seconds, pythonDuration * 24 * 60 * 60);
+        Assert.Equal(start, lastUpdatedAt);
+        Assert.Equal(end, lastUpdatedAt.AddSeconds(seconds));
+        Assert.False(LiteLlmUserDict.HasEnded(duration, lastUpdatedAt, end!.Value.AddTicks(-1)));
+        Assert.True(LiteLlmUserDict.HasEnded(duration, lastUpdatedAt, end.Value));
+        Assert.Equal(period, LiteLlmUserDict.PeriodOfDays(duration));
+        Assert.Equal(period, LiteLlmUserDict.PeriodOfDays(decimal.Parse(pythonDuration.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)));
     }
 
     [Fact]
@@ -115,6 +144,14 @@ public sealed class LiteLlmUserDictTests
     }
 
     [Fact]
+    public void DurationDays_OfAnHourAndAMinute_AreFractionsOfADay_AndABudgetWithoutPeriodHasNone()
+    {
+        Assert.Equal(1m / 24m, LiteLlmUserDict.DurationDays(BudgetPeriod.Hourly));
+        Assert.Equal(1m / 1440m, LiteLlmUserDict.DurationDays(BudgetPeriod.Minutely));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LiteLlmUserDict.DurationDays(BudgetPeriod.None));
+    }
+
+    [Fact]
     public void ToUnixSeconds_IsExactToTheTick()
     {
         var instant = new DateTimeOffset(2026, 3, 10, 12, 0, 0, TimeSpan.FromHours(1)).AddTicks(1_234_567);
@@ -131,6 +168,11 @@ public sealed class LiteLlmUserDictTests
     [InlineData("31", BudgetPeriod.Monthly)]
     [InlineData("365", BudgetPeriod.Yearly)]
     [InlineData("366", BudgetPeriod.Yearly)]
+    [InlineData("0.0416666666666666666666666667", BudgetPeriod.Hourly)] // as DurationDays writes it
+    [InlineData("0.041666666666666664", BudgetPeriod.Hourly)] // as Python writes it back
+    [InlineData("0.041666666666667", BudgetPeriod.Hourly)]
+    [InlineData("0.0006944444444444444444444444", BudgetPeriod.Minutely)]
+    [InlineData("0.0006944444444444445", BudgetPeriod.Minutely)]
     public void PeriodOfDays_ReadsTheDurationsLiteLlmAndCalendarsCount(string days, BudgetPeriod period)
     {
         Assert.Equal(period, LiteLlmUserDict.PeriodOfDays(decimal.Parse(days, CultureInfo.InvariantCulture)));
@@ -147,6 +189,10 @@ public sealed class LiteLlmUserDictTests
     [InlineData("29.5")]
     [InlineData("32")]
     [InlineData("364")]
+    [InlineData("0.04")]
+    [InlineData("0.0417")]
+    [InlineData("0.000694")]
+    [InlineData("0.083333333333333333")] // two hours
     public void PeriodOfDays_IsNull_ForDaysLiteLlmNeverWrites(string days)
     {
         Assert.Null(LiteLlmUserDict.PeriodOfDays(decimal.Parse(days, CultureInfo.InvariantCulture)));
@@ -155,7 +201,7 @@ public sealed class LiteLlmUserDictTests
     [Fact]
     public void PeriodOfDays_ReadsBackEveryDurationDays()
     {
-        BudgetPeriod[] periods = [BudgetPeriod.Daily, BudgetPeriod.Weekly, BudgetPeriod.Monthly, BudgetPeriod.Yearly];
+        BudgetPeriod[] periods = [BudgetPeriod.Minutely, BudgetPeriod.Hourly, BudgetPeriod.Daily, BudgetPeriod.Weekly, BudgetPeriod.Monthly, BudgetPeriod.Yearly];
 
         Assert.All(periods, p => Assert.Equal(p, LiteLlmUserDict.PeriodOfDays(LiteLlmUserDict.DurationDays(p))));
     }
@@ -197,5 +243,34 @@ public sealed class LiteLlmUserDictTests
     public void FromUnixSeconds_IsNull_ForNumbersThatAreNoTime(string seconds)
     {
         Assert.Null(LiteLlmUserDict.FromUnixSeconds(decimal.Parse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public void ToDefinition_OfANewBudget_IsTheEntrysLimitAlone()
+    {
+        Assert.Equal(new BudgetDefinition(10m, BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling), LiteLlmUserDict.ToDefinition(null, 10m, BudgetPeriod.Monthly, BudgetWindowAlignment.Rolling));
+    }
+
+    [Fact]
+    public void ToDefinition_OfABudgetWithPolicies_ChangesTheMainLimitOnly()
+    {
+        BudgetLimit premium = BudgetLimit.Dollars(1m, BudgetPeriod.Daily).ForModels(["gpt-4o"], "premium");
+        BudgetLimit tokens = BudgetLimit.Tokens(1_000, BudgetPeriod.Minutely);
+        var existing = new BudgetDefinition([BudgetLimit.Dollars(10m, BudgetPeriod.Monthly), premium, tokens], [0.8m], BudgetEnforcement.Observe);
+
+        BudgetDefinition changed = LiteLlmUserDict.ToDefinition(existing, 12m, BudgetPeriod.Weekly, BudgetWindowAlignment.Rolling);
+
+        Assert.Equal(new BudgetDefinition([BudgetLimit.Dollars(12m, BudgetPeriod.Weekly, BudgetWindowAlignment.Rolling), premium, tokens], [0.8m], BudgetEnforcement.Observe), changed);
+        Assert.Equal("weekly", changed.Limits[0].Name); // named after its period, as it was
+    }
+
+    [Fact]
+    public void ToDefinition_KeepsAMainLimitsOwnName_AndNamesItApartFromAnotherLimitOfItsNewPeriod()
+    {
+        var named = new BudgetDefinition([new BudgetLimit(10m, BudgetPeriod.Monthly, name: "team"), BudgetLimit.Dollars(1m, BudgetPeriod.Daily)]);
+        var plain = new BudgetDefinition([BudgetLimit.Dollars(10m, BudgetPeriod.Monthly), BudgetLimit.Dollars(1m, BudgetPeriod.Daily)]);
+
+        Assert.Equal(["team", "daily"], LiteLlmUserDict.ToDefinition(named, 5m, BudgetPeriod.Daily, BudgetWindowAlignment.Rolling).Limits.Select(l => l.Name));
+        Assert.Equal(["daily (main)", "daily"], LiteLlmUserDict.ToDefinition(plain, 5m, BudgetPeriod.Daily, BudgetWindowAlignment.Rolling).Limits.Select(l => l.Name));
     }
 }

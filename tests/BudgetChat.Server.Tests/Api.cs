@@ -103,8 +103,9 @@ internal static class Api
     {
         IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(project);
         return string.Join("\n", budgets.Select(b =>
-            $"{b.Key}|{b.Limit}|{b.Definition.Period}|{b.Definition.Alignment}|{string.Join(",", b.Definition.AlertThresholds)}|{b.Spent}|{b.Reserved}|{b.WindowStart:O}|{b.WindowEnd:O}|{b.CreatedAt:O}|{b.UpdatedAt:O}|" +
-            string.Join(",", b.SpendByModel.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))));
+            $"{b.Key}|{b.Limit}|{b.Definition.Period}|{b.Definition.Alignment}|{string.Join(",", b.Definition.AlertThresholds)}|{b.Definition.Enforcement}|{b.Spent}|{b.Reserved}|{b.WindowStart:O}|{b.WindowEnd:O}|{b.CreatedAt:O}|{b.UpdatedAt:O}|" +
+            string.Join(",", b.SpendByModel.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")) + "|" +
+            string.Join(";", b.Windows.Select(w => $"{w.Name}:{w.Unit}:{w.Limit.Amount}:{w.Limit.Period}:{w.Limit.Alignment}:{string.Join(",", w.Limit.Models)}:{w.Start:O}:{w.End:O}:{w.Spent}:{w.Reserved}"))));
     }
 
     public static AuthenticationHeaderValue Bearer(string key) => new("Bearer", key);

@@ -119,7 +119,9 @@ internal static class BadInputCorpus
         Gen.Int[0, 1_000_000].Select(s => Quote(Api.Time(Api.Epoch.AddSeconds(-s)))),
         Gen.Int[3_601, 10_000_000].Select(s => Quote(Api.Time(Api.Epoch.AddSeconds(s)))));
 
-    private static readonly Gen<string> BadPeriod = Pick("\"fortnightly\"", "\"hourly\"", "\"monthy\"", "\"\"", "\"\\ud800\"", "1", "0", "true", "[]", "{}");
+    private static readonly Gen<string> ValidPeriod = Pick("\"none\"", "\"minutely\"", "\"Hourly\"", "\"daily\"", "\"Weekly\"", "\"MONTHLY\"", "\"yearly\"", "null");
+
+    private static readonly Gen<string> BadPeriod = Pick("\"fortnightly\"", "\"minute\"", "\"hourlyy\"", "\"monthy\"", "\"\"", "\"\\ud800\"", "1", "0", "true", "[]", "{}");
 
     private static readonly Gen<string> BadAlignment = Pick("\"lunar\"", "\"calendars\"", "\"roll\"", "\"\"", "1", "false", "[\"rolling\"]", "{}");
 
@@ -127,17 +129,88 @@ internal static class BadInputCorpus
         Pick("[0]", "[-0.5]", "[1000.01]", "[0.8, 0]", "[\"0.8\"]", "[null]", "[1e40]", "0.8", "{}", "\"0.8\"", "[[0.8]]"),
         Gen.Int[17, 30].Select(n => "[" + string.Join(", ", Enumerable.Range(1, n).Select(i => Api.Money(i / 100m))) + "]"));
 
+    // Tokens are whole numbers from 0 to BudgetUsage.MaxTokens; null is left out.
+    private static readonly Gen<string> ValidTokens = Either(Gen.Int[0, 2_000_000].Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), Pick("1e3", "250.0", "null"));
+
+    private static readonly Gen<string> BadTokens = Either(
+        Pick("-1", "1.5", "0.1", "-0.5", "1000000000001", "1e13", "1e400", "\"5\"", "\"\"", "true", "[]", "[5]", "{}", "NaN"),
+        Gen.Int[1, 999].Select(i => "10." + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static readonly Gen<string> ValidObserve = Pick("true", "false", "null");
+
+    private static readonly Gen<string> BadObserve = Pick("\"true\"", "\"yes\"", "1", "0", "[]", "{}", "\"\"");
+
+    private static readonly Gen<string> ValidEnforcement = Pick("\"enforce\"", "\"observe\"", "\"Observe\"", "null");
+
+    private static readonly Gen<string> BadEnforcement = Pick("\"warn\"", "\"observing\"", "\"\"", "1", "0", "true", "[]", "{}");
+
+    // Names of a limit; the main limit's (limitName) never meets one of the valid other limits' names below.
+    private static readonly Gen<string> ValidLimitName = Pick("\"team budget\"", "\"main\"", "null");
+
+    private static readonly Gen<string> BadLimitName = Either(
+        Pick("\"\"", "\" \"", "\" main\"", "\"main \"", "\"\\t\"", "\"\\ud800\"", Quote("ma" + NotUtf8 + "in"), "1", "true", "[]", "{}"),
+        Gen.Int[201, 260].Select(n => Quote(new string('n', n))));
+
+    private static readonly Gen<string> ValidModels = Pick("[]", "[\"gpt-4o\"]", "[\"gpt-4o\", \"claude-opus-*\"]", "[\"o3\", \"O3\"]", "null");
+
+    private static readonly Gen<string> BadModels = Either(
+        Pick("[\"*\"]", "[\"a*b\"]", "[\"**\"]", "[\"*gpt\"]", "[\"\"]", "[\" \"]", "[\" gpt-4o\"]", "[\"gpt-4o\", null]", "[1]", "[[\"gpt-4o\"]]", "\"gpt-4o\"", "{}", "5",
+            "[\"\\ud800\"]", "[" + Quote("gpt" + NotUtf8) + "]"),
+        Gen.Int[65, 90].Select(n => "[" + string.Join(", ", Enumerable.Range(0, n).Select(i => Quote($"model-{i}"))) + "]"),
+        Gen.Int[201, 260].Select(n => "[" + Quote(new string('m', n)) + "]"));
+
+    private static readonly Gen<string> ValidUnit = Pick("\"dollars\"", "\"Dollars\"", "null");
+
+    private static readonly Gen<string> BadUnit = Pick("\"euros\"", "\"token\"", "\"\"", "1", "true", "[]", "{}");
+
     private static readonly Gen<string> UnknownName = Either(
         Pick("modle", "extra", "ReservationId", "Amount", "LIMIT", "limt", "project", "__proto__", "$type", "", " ", "max_budget", "totalBudget", "user"),
         Alnum.Select(s => "x_" + s));
 
     // ---------------------------------------------------------------- shapes
 
+    // One of a definition's other limits; only its invalid forms are used (among valid limits named "ok 0", "ok 1", ...).
+    private static readonly Shape Limit = new(
+        new Field("amount", true, ValidMoney, BadMoney),
+        new Field("unit", false, ValidUnit, BadUnit),
+        new Field("period", false, ValidPeriod, BadPeriod),
+        new Field("alignment", false, Pick("\"calendar\"", "\"rolling\"", "null"), BadAlignment),
+        new Field("models", false, ValidModels, BadModels),
+        new Field("name", false, Pick("\"premium\"", "null"), BadLimitName));
+
+    // Valid limits after the main one. Their names never meet a main limit's (its period's, or limitName's): a dollar
+    // limit here is named, or applies to some models only.
+
+    private static readonly Gen<string> ValidLimits = Pick(
+        "[]",
+        "null",
+        """[{ "amount": 100000, "unit": "tokens", "period": "minutely" }]""",
+        """[{ "amount": 2.5, "period": "daily", "models": ["gpt-4o", "claude-opus-*"], "name": "premium" }, { "amount": 60, "unit": "requests", "period": "hourly", "alignment": "rolling" }]""",
+        """[{ "amount": 5, "unit": "dollars", "period": "weekly", "alignment": "calendar", "models": [], "name": "weekly cap" }, { "amount": 1e6, "unit": "Tokens", "models": ["o3"] }]""");
+
+    private static readonly Gen<string> BadLimits = Either(
+        Pick(
+            "{}", "\"daily\"", "5", "true", "[null]", "[5]", "[\"premium\"]", "[[]]",
+            """[{ "amount": 1.5, "unit": "tokens", "period": "minutely" }]""",
+            """[{ "amount": 10.25, "unit": "requests", "period": "hourly" }]""",
+            """[{ "amount": 1, "name": "a" }, { "amount": 2, "name": "a" }]""",
+            """[{ "amount": 1, "unit": "tokens", "period": "daily" }, { "amount": 2, "unit": "tokens", "period": "daily" }]""",
+            """[{ "amount": 1, "models": ["gpt-4o"] }, { "amount": 2, "models": ["gpt-4o"] }]"""),
+
+        // Too many: a budget has at most BudgetDefinition.MaxLimits, the main one included.
+        Gen.Int[16, 20].Select(n => "[" + string.Join(", ", Enumerable.Range(0, n).Select(i => $$"""{ "amount": {{i}}, "name": "limit {{i}}" }""")) + "]"),
+
+        // A limit with a fault of its own, among valid ones.
+        Gen.Select(Limit.Invalid, Gen.Int[0, 2], (bad, at) => "[" + string.Join(", ", Enumerable.Range(0, 3).Select(i => i == at ? bad : $$"""{ "amount": {{i}}, "name": "ok {{i}}" }""")) + "]"));
+
     private static readonly Shape Definition = new(
         new Field("limit", true, ValidMoney, BadMoney),
-        new Field("period", false, Pick("\"none\"", "\"daily\"", "\"Weekly\"", "\"MONTHLY\"", "\"yearly\"", "null"), BadPeriod),
+        new Field("period", false, ValidPeriod, BadPeriod),
         new Field("alignment", false, Pick("\"calendar\"", "\"rolling\"", "null"), BadAlignment),
-        new Field("alertThresholds", false, Pick("[]", "[0.8]", "[0.5, 1]", "null"), BadThresholds));
+        new Field("alertThresholds", false, Pick("[]", "[0.8]", "[0.5, 1]", "null"), BadThresholds),
+        new Field("limitName", false, ValidLimitName, BadLimitName),
+        new Field("limits", false, ValidLimits, BadLimits),
+        new Field("enforcement", false, ValidEnforcement, BadEnforcement));
 
     private static readonly Shape SetBudget = new(
         new Field("definition", true, Definition.Valid, Either(Definition.Invalid, Pick("5", "\"monthly\"", "[]", "null", "true"))),
@@ -147,12 +220,16 @@ internal static class BadInputCorpus
         new Field("reservationId", true, ValidId, BadId),
         new Field("keys", true, ValidKeys, BadKeys),
         new Field("amount", true, ValidMoney, BadMoney),
-        new Field("expiresAt", true, ValidExpiry, BadExpiry));
+        new Field("expiresAt", true, ValidExpiry, BadExpiry),
+        new Field("tokens", false, ValidTokens, BadTokens),
+        new Field("model", false, Pick("\"gpt-4o\"", "null"), BadIdNotNull),
+        new Field("observe", false, ValidObserve, BadObserve));
 
     private static readonly Shape Settle = new(
         new Field("reservationId", true, ValidId, BadId),
         new Field("actualCost", true, ValidMoney, BadMoney),
-        new Field("model", false, Pick("\"gpt-4o\"", "null"), BadIdNotNull));
+        new Field("model", false, Pick("\"gpt-4o\"", "null"), BadIdNotNull),
+        new Field("tokens", false, ValidTokens, BadTokens));
 
     private static readonly Shape Release = new(new Field("reservationId", true, ValidId, BadId));
 
@@ -164,7 +241,8 @@ internal static class BadInputCorpus
         new Field("chargeId", true, ValidId, BadId),
         new Field("keys", true, ValidKeys, BadKeys),
         new Field("amount", true, ValidMoney, BadMoney),
-        new Field("model", false, Pick("\"gpt-4o\"", "null"), BadIdNotNull));
+        new Field("model", false, Pick("\"gpt-4o\"", "null"), BadIdNotNull),
+        new Field("tokens", false, ValidTokens, BadTokens));
 
     private static readonly Gen<string> BadProjectName = Either(
         Pick("\"\"", "\"   \"", "\"ac\\u0001me\"", "\"acme\\n\"", "\"\\ud800\"", Quote("ac" + NotUtf8 + "me"), "7", "null", "true", "[\"acme\"]", "{}"),
@@ -180,8 +258,8 @@ internal static class BadInputCorpus
 
     private static readonly Shape UserEntry = new(
         new Field("total_budget", true, ValidMoney, BadMoney),
-        new Field("duration", false, Pick("1", "7", "28", "30", "365", "\"daily\"", "\"MONTHLY\"", "null"),
-            Pick("10", "0", "-1", "2", "1.5", "1e40", "\"fortnightly\"", "\"\"", "\"28\"", "true", "[]", "{}")),
+        new Field("duration", false, Pick("1", "7", "28", "30", "365", "0.041666666666666664", "0.0006944444444444445", "\"daily\"", "\"MONTHLY\"", "null"),
+            Pick("10", "0", "-1", "2", "1.5", "0.04", "0.0007", "1e40", "\"fortnightly\"", "\"hourly\"", "\"\"", "\"28\"", "true", "[]", "{}")),
         new Field("created_at", false, Pick("1772323200", "1772323200.5", "null"),
             Pick("-5", "-0.001", "1e20", "253402300800", "\"1772323200\"", "\"2026-03-01T00:00:00Z\"", "true", "[]", "{}")),
         new Field("last_updated_at", false, Pick("1773100800", "null"), Pick("-1", "1e30", "\"yesterday\"", "false", "[1]")),

@@ -101,6 +101,43 @@ public sealed class BadRequestTests : IAsyncLifetime
         ["set_budget: user_dict entry not an object"] = ("POST", "set_budget", """{ "project_name": "acme", "user_dict": { "alice": 5 } }""", HttpStatusCode.BadRequest, "user_dict.alice"),
         ["set_budget: user_dict entry null"] = ("POST", "set_budget", """{ "user_dict": { "carol": null }, "project_name": "acme" }""", HttpStatusCode.BadRequest, "user_dict.carol"),
         ["body is JSON null"] = ("POST", $"{P}/charges", "null", HttpStatusCode.BadRequest, "body"),
+
+        // Budget policies: every member of the other limits, the rules between them, tokens and observe.
+        ["limits: unknown unit"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "period": "daily" }, { "amount": 1, "unit": "euros" }] } }""", HttpStatusCode.BadRequest, "definition.limits[1].unit"),
+        ["limits: unknown period"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "period": "fortnightly" }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].period"),
+        ["limits: a '*' inside a model pattern"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "models": ["gpt-4o", "claude-*", "claude-*-opus"] }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].models[2]"),
+        ["limits: a lone '*' as a model pattern"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "models": ["*"] }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].models[0]"),
+        ["limits: a blank model"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "name": "a" }, { "amount": 1, "models": ["gpt-4o", " "] }] } }""", HttpStatusCode.BadRequest, "definition.limits[1].models[1]"),
+        ["limits: a null model"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "models": [null] }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].models[0]"),
+        ["limits: too many models"] = ("PUT", $"{P}/budget?key=p", $$"""{ "definition": { "limit": 5, "limits": [{ "amount": 1, "models": [{{string.Join(", ", Enumerable.Range(0, 65).Select(i => $"\"m{i}\""))}}] }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].models"),
+        ["limits: two of one name"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "name": "cap" }, { "amount": 2, "name": "cap" }] } }""", HttpStatusCode.BadRequest, "definition.limits[1].name"),
+        ["limits: two of one made name"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "unit": "tokens", "period": "minutely" }, { "amount": 2, "unit": "tokens", "period": "minutely", "alignment": "rolling" }] } }""", HttpStatusCode.BadRequest, "definition.limits[1].name"),
+        ["limits: the main limit's name"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "period": "monthly", "limits": [{ "amount": 1, "period": "monthly" }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].name"),
+        ["limits: the main limit's own name"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limitName": "team", "limits": [{ "amount": 1, "name": "team" }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].name"),
+        ["limits: more than BudgetDefinition.MaxLimits"] = ("PUT", $"{P}/budget?key=p", $$"""{ "definition": { "limit": 5, "limits": [{{string.Join(", ", Enumerable.Range(0, BudgetDefinition.MaxLimits).Select(i => $$$"""{ "amount": 1, "name": "l{{{i}}}" }"""))}}] } }""", HttpStatusCode.BadRequest, "definition.limits"),
+        ["limits: fractional tokens"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1000.5, "unit": "tokens", "period": "minutely" }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].amount"),
+        ["limits: fractional requests"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 0.5, "unit": "requests", "period": "hourly" }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].amount"),
+        ["limits: negative amount"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": -1 }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].amount"),
+        ["limits: amount above the maximum"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1e13, "unit": "tokens" }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].amount"),
+        ["limits: missing amount"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "unit": "tokens" }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].amount"),
+        ["limits: unknown member"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "perod": "daily" }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].perod"),
+        ["limits: a blank name"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "name": "  " }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].name"),
+        ["limits: a name too long"] = ("PUT", $"{P}/budget?key=p", $$"""{ "definition": { "limit": 5, "limits": [{ "amount": 1, "name": "{{new string('n', BudgetLimit.MaxNameLength + 1)}}" }] } }""", HttpStatusCode.BadRequest, "definition.limits[0].name"),
+        ["limits: a null limit"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [{ "amount": 1, "name": "a" }, null] } }""", HttpStatusCode.BadRequest, "definition.limits[1]"),
+        ["limits: a limit that is not an object"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": [5] } }""", HttpStatusCode.BadRequest, "definition.limits[0]"),
+        ["limits: not an array"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limits": { "amount": 1 } } }""", HttpStatusCode.BadRequest, "definition.limits"),
+        ["limitName with leading space"] = ("PUT", $"{P}/budget?key=p", """{ "definition": { "limit": 5, "limitName": " team" } }""", HttpStatusCode.BadRequest, "definition.limitName"),
+        ["unknown enforcement"] = ("POST", $"{P}/budget/get-or-create?key=c", """{ "limit": 5, "enforcement": "warn" }""", HttpStatusCode.BadRequest, "enforcement"),
+        ["get-or-create: two limits of one name"] = ("POST", $"{P}/budget/get-or-create?key=c", """{ "limit": 5, "limits": [{ "amount": 1, "name": "cap" }, { "amount": 2, "name": "cap" }] }""", HttpStatusCode.BadRequest, "limits[1].name"),
+        ["reserve: fractional tokens"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": ["p"], "amount": 0.1, "expiresAt": "{{Later}}", "tokens": 100.5 }""", HttpStatusCode.BadRequest, "tokens"),
+        ["reserve: negative tokens"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": ["p"], "amount": 0.1, "expiresAt": "{{Later}}", "tokens": -1 }""", HttpStatusCode.BadRequest, "tokens"),
+        ["reserve: tokens above BudgetUsage.MaxTokens"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": ["p"], "amount": 0.1, "expiresAt": "{{Later}}", "tokens": 1000000000001 }""", HttpStatusCode.BadRequest, "tokens"),
+        ["reserve: tokens as a string"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": ["p"], "amount": 0.1, "expiresAt": "{{Later}}", "tokens": "100" }""", HttpStatusCode.BadRequest, "tokens"),
+        ["reserve: observe not true or false"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": ["p"], "amount": 0.1, "expiresAt": "{{Later}}", "observe": "yes" }""", HttpStatusCode.BadRequest, "observe"),
+        ["reserve: a blank model"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "r2", "keys": ["p"], "amount": 0.1, "expiresAt": "{{Later}}", "model": "" }""", HttpStatusCode.BadRequest, "model"),
+        ["reserve again with other tokens"] = ("POST", $"{P}/reservations", $$"""{ "reservationId": "rp", "keys": ["p"], "amount": 0.1, "expiresAt": "{{Later}}", "tokens": 101, "model": "gpt-4o" }""", HttpStatusCode.Conflict, "reservationId"),
+        ["settle: fractional tokens"] = ("POST", $"{P}/reservations/settle", """{ "reservationId": "rp", "actualCost": 0.1, "tokens": 0.5 }""", HttpStatusCode.BadRequest, "tokens"),
+        ["charge: negative tokens"] = ("POST", $"{P}/charges", """{ "chargeId": "c2", "keys": ["p"], "amount": 0.1, "tokens": -5 }""", HttpStatusCode.BadRequest, "tokens"),
     };
 
     public static TheoryData<string> CaseNames() => [.. Cases.Keys];
@@ -115,6 +152,13 @@ public sealed class BadRequestTests : IAsyncLifetime
         await _host.Store.SetBudgetAsync("acme", "b", new BudgetDefinition(2m));
         await _host.Store.ChargeAsync("acme", ["b"], 0.25m, "gpt-4o", "c1");
         Assert.True((await _host.Store.ReserveAsync("acme", ["a"], 0.10m, "r", Api.Epoch.AddHours(1))).IsReserved);
+
+        // A budget of several limits, with a reservation in flight on each of them.
+        await _host.Store.SetBudgetAsync("acme", "p", new BudgetDefinition(
+            [BudgetLimit.Dollars(10m, BudgetPeriod.Monthly), BudgetLimit.Dollars(1m, BudgetPeriod.Daily).ForModels(["gpt-4o"]), BudgetLimit.Tokens(1_000, BudgetPeriod.Minutely), BudgetLimit.Requests(5, BudgetPeriod.Hourly)],
+            [0.5m],
+            BudgetEnforcement.Observe));
+        Assert.True((await _host.Store.ReserveAsync("acme", ["p"], new BudgetUsage(0.1m, 100, "gpt-4o"), "rp", Api.Epoch.AddHours(1))).IsReserved);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();

@@ -452,6 +452,91 @@ public sealed class LiteLlmCompatTests : IAsyncLifetime
         Assert.All(budgets.Where(b => others.Contains(b.Key)), b => Assert.Equal((50m, 1.25m), (b.Limit, b.Spent)));
     }
 
+    [Fact]
+    public async Task GetBudget_OfABudgetWithPolicies_PublishesItsMainLimit_AndSetBudgetChangesThatOnly()
+    {
+        BudgetLimit premium = BudgetLimit.Dollars(1m, BudgetPeriod.Daily).ForModels(["gpt-4o"], "premium");
+        BudgetLimit tokens = BudgetLimit.Tokens(1_000, BudgetPeriod.Minutely);
+        await _host.Store.SetBudgetAsync("acme", "user:1234", new BudgetDefinition([BudgetLimit.Dollars(10m, BudgetPeriod.Monthly), premium, tokens], [0.8m], BudgetEnforcement.Observe));
+        await _host.Store.ChargeAsync("acme", ["user:1234"], new BudgetUsage(0.5m, 200, "gpt-4o"), "c1");
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+        JsonElement user = got.GetProperty("data").GetProperty("1234");
+
+        // LiteLLM's update_cost and a raised limit, sent back as its save_data does.
+        var (status, _, _) = await _client.PostJsonAsync("set_budget", $$"""
+            { "project_name": "acme", "user_dict": { "1234": { "total_budget": 12, "duration": {{user.GetProperty("duration").GetRawText()}},
+              "created_at": {{user.GetProperty("created_at").GetRawText()}}, "last_updated_at": {{user.GetProperty("last_updated_at").GetRawText()}},
+              "current_cost": 0.75, "model_cost": { "gpt-4o": 0.75 } } } }
+            """);
+
+        Assert.Equal(["total_budget", "duration", "created_at", "last_updated_at", "current_cost", "model_cost"], user.EnumerateObject().Select(p => p.Name));
+        Assert.Equal((10m, 31, 0.5m), (user.Decimal("total_budget"), user.GetProperty("duration").GetInt32(), user.Decimal("current_cost")));
+        Assert.Equal(HttpStatusCode.OK, status);
+        BudgetState state = (await _host.Store.GetBudgetAsync("acme", "user:1234"))!;
+        Assert.Equal(new BudgetDefinition([BudgetLimit.Dollars(12m, BudgetPeriod.Monthly), premium, tokens], [0.8m], BudgetEnforcement.Observe), state.Definition);
+        Assert.Equal([0.75m, 0.75m, 200m], state.Windows.Select(w => w.Spent));
+    }
+
+    [Fact]
+    public async Task SetBudget_ThatMakesABudgetDaily_BesideADailyLimit_NamesItsMainLimitApart()
+    {
+        await _host.Store.SetBudgetAsync("acme", "user:u", new BudgetDefinition([BudgetLimit.Dollars(10m, BudgetPeriod.Monthly), BudgetLimit.Dollars(1m, BudgetPeriod.Daily)]));
+
+        var (status, _, _) = await _client.PostJsonAsync("set_budget", """{ "project_name": "acme", "user_dict": { "u": { "total_budget": 3, "duration": 1 } } }""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        BudgetState state = (await _host.Store.GetBudgetAsync("acme", "user:u"))!;
+        Assert.Equal([("daily (main)", 3m), ("daily", 1m)], state.Definition.Limits.Select(l => (l.Name, l.Amount)));
+    }
+
+    /// <summary>
+    /// An hour or a minute as LiteLLM's hosted client lives with it. /get_budget publishes the fraction of a day that
+    /// LiteLLM's float arithmetic (<c>duration * 24 * 60 * 60</c>) makes exactly the window; what LiteLLM saves back (its
+    /// float's shortest text) keeps the period and the window; its reset_on_duration fires at the window's end, not before.
+    /// </summary>
+    [Theory]
+    [InlineData(BudgetPeriod.Hourly, 3_600)]
+    [InlineData(BudgetPeriod.Minutely, 60)]
+    public async Task HourlyAndMinutely_ArePublishedSoThatLiteLlmsArithmeticEndsTheirWindowsWhereTheStoreDoes(BudgetPeriod period, double seconds)
+    {
+        _time.SetUtcNow(Api.Epoch.AddMinutes(34).AddSeconds(56));
+        BudgetState budget = await _host.Store.SetBudgetAsync("acme", "user:h", new BudgetDefinition(1m, period, BudgetWindowAlignment.Calendar));
+        await _host.Store.ChargeAsync("acme", ["user:h"], 0.25m, "gpt-4o", "c1");
+
+        var (_, got, _) = await _client.PostJsonAsync("get_budget", """{ "project_name": "acme" }""");
+        JsonElement user = got.GetProperty("data").GetProperty("h");
+        double duration = double.Parse(user.GetProperty("duration").GetRawText(), System.Globalization.CultureInfo.InvariantCulture);
+        double lastUpdatedAt = double.Parse(user.GetProperty("last_updated_at").GetRawText(), System.Globalization.CultureInfo.InvariantCulture);
+        double end = (double)Seconds(budget.WindowEnd!.Value);
+
+        // LiteLLM's reset_on_duration, in Python's floats.
+        Assert.Equal(seconds, duration * 24 * 60 * 60);
+        Assert.False(end - 1 - lastUpdatedAt >= duration * 24 * 60 * 60);
+        Assert.True(end - lastUpdatedAt >= duration * 24 * 60 * 60);
+
+        // LiteLLM's save_data of what it read: json.dumps writes the float's shortest text.
+        string saved = user.GetRawText().Replace(user.GetProperty("duration").GetRawText(), duration.ToString("R", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var (status, _, _) = await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": { "h": {{saved}} } }""");
+        BudgetState kept = (await _host.Store.GetBudgetAsync("acme", "user:h"))!;
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(new BudgetDefinition(1m, period, BudgetWindowAlignment.Calendar), kept.Definition);
+        Assert.Equal((budget.WindowStart, budget.WindowEnd, 0.25m), (kept.WindowStart, kept.WindowEnd, kept.Spent));
+    }
+
+    [Theory]
+    [InlineData("0.041666666666666664", BudgetPeriod.Hourly, 60)]
+    [InlineData("0.0006944444444444445", BudgetPeriod.Minutely, 1)]
+    public async Task SetBudget_ReadsLiteLlmsFloatOfAnHourOrAMinute_AsThatPeriod(string duration, BudgetPeriod period, int minutes)
+    {
+        var (status, _, _) = await _client.PostJsonAsync("set_budget", $$"""{ "project_name": "acme", "user_dict": { "n": { "total_budget": 1, "duration": {{duration}}, "last_updated_at": {{Seconds(Api.Epoch)}} } } }""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        BudgetState created = (await _host.Store.GetBudgetAsync("acme", "user:n"))!;
+        Assert.Equal(new BudgetDefinition(1m, period, BudgetWindowAlignment.Rolling), created.Definition);
+        Assert.Equal((Api.Epoch, Api.Epoch.AddMinutes(minutes)), (created.WindowStart, created.WindowEnd));
+    }
+
     /// <summary>LiteLLM's update_budget_all_users on the dict it holds: reset_on_duration for each user with a duration.</summary>
     private static JsonObject UpdateBudgetAllUsers(JsonObject dict, DateTimeOffset now)
     {

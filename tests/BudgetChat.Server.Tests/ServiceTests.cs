@@ -33,6 +33,31 @@ public sealed class ServiceTests
     }
 
     [Fact]
+    public async Task OpenApiDocument_ShowsBudgetPolicies_WithAnExampleTheServiceTakes()
+    {
+        await using BudgetServerHost host = await BudgetServerHost.StartAsync();
+        HttpClient client = host.CreateClient();
+
+        var (_, document, _) = await client.GetJsonAsync("openapi/v1.json");
+        JsonElement schemas = document.GetProperty("components").GetProperty("schemas");
+        JsonElement definition = schemas.GetProperty("DefinitionDto");
+        JsonElement example = definition.GetProperty("examples")[0];
+        var (status, created, _) = await client.PostJsonAsync("v1/projects/acme/budget/get-or-create?key=user%3A1234", example.GetRawText());
+
+        Assert.Equal(["alertThresholds", "alignment", "enforcement", "limit", "limitName", "limits", "period"], definition.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["alignment", "amount", "models", "name", "period", "unit"], schemas.GetProperty("LimitDto").GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Contains("runsOutAt", schemas.GetProperty("WindowDto").GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["budget", "key", "status", "window", "wouldHaveRefused"], schemas.GetProperty("ReserveResponse").GetProperty("properties").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        JsonElement tokens = schemas.GetProperty("ReserveRequest").GetProperty("properties").GetProperty("tokens");
+        Assert.Equal(["integer", "null"], tokens.GetProperty("type").EnumerateArray().Select(t => t.GetString()).Order(StringComparer.Ordinal));
+        Assert.Equal(BudgetUsage.MaxTokens, tokens.GetProperty("maximum").GetInt64());
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(
+            System.Text.Json.Nodes.JsonNode.Parse(example.GetProperty("limits").GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(created.GetProperty("definition").GetProperty("limits").GetRawText())));
+        Assert.Equal(["monthly", "daily", "premium", "per-minute tokens"], created.GetProperty("windows").EnumerateArray().Select(w => w.String("name")));
+    }
+
+    [Fact]
     public async Task Health_IsHealthy_WhenTheStoreAnswers()
     {
         await using BudgetServerHost host = await BudgetServerHost.StartAsync();

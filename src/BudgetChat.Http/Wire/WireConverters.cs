@@ -34,6 +34,13 @@ internal static class WireLimits
         : money == 0m ? 0m // negative zero is zero
         : money;
 
+    /// <summary>Says what is wrong with a limit's name or a model pattern, or <see langword="null"/> when nothing is.</summary>
+    public static string? CheckName(string name) =>
+        string.IsNullOrWhiteSpace(name) ? "must not be blank."
+        : name.Length > BudgetLimit.MaxNameLength ? $"is longer than {BudgetLimit.MaxNameLength} characters."
+        : name.Trim().Length != name.Length ? $"is '{name}', which has leading or trailing white space."
+        : null;
+
     /// <summary>Checks a time, throwing <see cref="WireValueException"/> when it is out of range.</summary>
     public static DateTimeOffset CheckTime(DateTimeOffset time) =>
         time >= MinTime && time <= MaxTime ? time : throw new WireValueException("must lie between 1970-01-01 and 9000-01-01 (UTC).");
@@ -41,9 +48,18 @@ internal static class WireLimits
 
 /// <summary>
 /// A value the contract does not allow. The message says what is wrong without naming the field ("must not be
-/// negative; it is -1."): whoever reads the request puts the field's name in front.
+/// negative; it is -1."): whoever reads the request puts the field's name in front, followed by <see cref="At"/>.
 /// </summary>
-internal sealed class WireValueException(string problem) : JsonException(problem);
+/// <param name="problem">What is wrong.</param>
+/// <param name="at">
+/// Where within the value: an item of an array (<c>[2]</c>) or a member of an object (<c>.name</c>,
+/// <c>.limits[1].name</c>), for the rules of a collection or between members; <see langword="null"/> for the value itself.
+/// </param>
+internal sealed class WireValueException(string problem, string? at = null) : JsonException(problem)
+{
+    /// <summary>Gets where within the value the problem is, or <see langword="null"/> for the value itself.</summary>
+    public string? At { get; } = at;
+}
 
 /// <summary>Money: a JSON number read as <see cref="decimal"/>, from 0 to <see cref="WireLimits.MaxMoney"/>.</summary>
 internal sealed class WireMoneyConverter : JsonConverter<decimal>
@@ -61,6 +77,114 @@ internal sealed class WireMoneyConverter : JsonConverter<decimal>
     }
 
     public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+}
+
+/// <summary>The amount of a limit: dollars, or a whole number of tokens or requests (which its limit checks), from 0 to <see cref="WireLimits.MaxMoney"/>.</summary>
+internal sealed class WireAmountConverter : JsonConverter<decimal>
+{
+    public override decimal Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            throw new WireValueException("must be a number (dollars, tokens or requests).");
+        }
+
+        if (!reader.TryGetDecimal(out decimal amount) || amount > WireLimits.MaxMoney)
+        {
+            throw new WireValueException($"must not exceed {WireLimits.Format(WireLimits.MaxMoney)}.");
+        }
+
+        return amount < 0m ? throw new WireValueException($"must not be negative; it is {WireLimits.Format(amount)}.")
+            : amount == 0m ? 0m // negative zero is zero
+            : amount;
+    }
+
+    public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+}
+
+/// <summary>Tokens: a JSON number that is a whole number, from 0 to <see cref="BudgetUsage.MaxTokens"/> (<c>1e3</c> and <c>1000.0</c> are 1000).</summary>
+internal sealed class WireTokensConverter : JsonConverter<long>
+{
+    public override long Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            throw new WireValueException("must be a whole number of tokens.");
+        }
+
+        if (!reader.TryGetDecimal(out decimal tokens) || tokens < 0m || tokens > BudgetUsage.MaxTokens)
+        {
+            throw new WireValueException($"must be from 0 to {BudgetUsage.MaxTokens} tokens.");
+        }
+
+        return tokens == decimal.Truncate(tokens)
+            ? (long)tokens
+            : throw new WireValueException($"must be a whole number of tokens; it is {WireLimits.Format(tokens)}.");
+    }
+
+    public override void Write(Utf8JsonWriter writer, long value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+}
+
+/// <summary>A limit's name: 1 to <see cref="BudgetLimit.MaxNameLength"/> characters without leading or trailing white space.</summary>
+internal sealed class WireLimitNameConverter : JsonConverter<string>
+{
+    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        string name = reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new WireValueException("must be a string.");
+        return WireLimits.CheckName(name) is { } problem ? throw new WireValueException(problem) : name;
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
+
+/// <summary>
+/// The models of a limit: up to <see cref="BudgetLimit.MaxModels"/> patterns (without regard to case), each an exact
+/// model id or a prefix ending in <c>*</c>, as a limit's name is written.
+/// </summary>
+internal sealed class WireModelsConverter : JsonConverter<IReadOnlyList<string>>
+{
+    public override IReadOnlyList<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new WireValueException("must be an array of model ids or prefixes ending in '*'.");
+        }
+
+        var models = new List<string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            string at = $"[{models.Count}]";
+            string model = reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new WireValueException("must be a string.", at);
+            if (WireLimits.CheckName(model) is { } problem)
+            {
+                throw new WireValueException(problem, at);
+            }
+
+            int star = model.IndexOf('*', StringComparison.Ordinal);
+            if (star >= 0 && (star != model.Length - 1 || model.Length == 1))
+            {
+                throw new WireValueException($"is '{model}', which has a '*' other than at its end after a prefix; a pattern is an exact model id or a prefix such as 'claude-opus-*'.", at);
+            }
+
+            models.Add(model);
+        }
+
+        int distinct = models.Distinct(StringComparer.OrdinalIgnoreCase).Count();
+        return distinct > BudgetLimit.MaxModels
+            ? throw new WireValueException($"names {distinct} models; a limit can name at most {BudgetLimit.MaxModels}.")
+            : models;
+    }
+
+    public override void Write(Utf8JsonWriter writer, IReadOnlyList<string> value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (string model in value)
+        {
+            writer.WriteStringValue(model);
+        }
+
+        writer.WriteEndArray();
+    }
 }
 
 /// <summary>An id (reservation, charge, model): a non-blank string of at most <see cref="WireLimits.MaxIdLength"/> characters.</summary>

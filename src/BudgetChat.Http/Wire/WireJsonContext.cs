@@ -19,6 +19,8 @@ namespace BudgetChat.Http.Wire;
     Converters = [
         typeof(CamelCaseEnumConverter<BudgetPeriod>),
         typeof(CamelCaseEnumConverter<BudgetWindowAlignment>),
+        typeof(CamelCaseEnumConverter<BudgetUnit>),
+        typeof(CamelCaseEnumConverter<BudgetEnforcement>),
         typeof(CamelCaseEnumConverter<BudgetReservationStatus>),
         typeof(CamelCaseEnumConverter<BudgetCompletionStatus>),
         typeof(CamelCaseEnumConverter<BudgetRenewalStatus>),

@@ -204,7 +204,7 @@ internal static class BudgetEndpoints
         BudgetReservationResult result;
         try
         {
-            result = await store.ReserveAsync(project, request!.Keys, request.Amount, request.ReservationId, request.ExpiresAt, cancellationToken).ConfigureAwait(false);
+            result = await store.ReserveAsync(project, request.Keys, request.ToUsage(), request.ReservationId, request.ExpiresAt, cancellationToken).ConfigureAwait(false);
         }
         catch (ArgumentException ex)
         {
@@ -213,7 +213,7 @@ internal static class BudgetEndpoints
 
         return result.Status == BudgetReservationStatus.Conflict
             ? IdConflict(result.Conflict, project, "reservationId", request.ReservationId)
-            : TypedResults.Ok(new ReserveResponse(result.Status, result.Key, result.Budget is null ? null : BudgetDto.From(result.Budget)));
+            : TypedResults.Ok(ReserveResponse.From(result));
     }
 
     private static async Task<IResult> SettleAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
@@ -229,7 +229,7 @@ internal static class BudgetEndpoints
             return error;
         }
 
-        BudgetCompletion completion = await store.SettleAsync(project, request!.ReservationId, request.ActualCost, request.Model, cancellationToken).ConfigureAwait(false);
+        BudgetCompletion completion = await store.SettleAsync(project, request!.ReservationId, request.ToUsage(), cancellationToken).ConfigureAwait(false);
         return Completion(completion, project, request.ReservationId);
     }
 
@@ -290,7 +290,7 @@ internal static class BudgetEndpoints
 
         try
         {
-            BudgetCompletion completion = await store.ChargeAsync(project, request!.Keys, request.Amount, request.Model, request.ChargeId, cancellationToken).ConfigureAwait(false);
+            BudgetCompletion completion = await store.ChargeAsync(project, request!.Keys, request.ToUsage(), request.ChargeId, cancellationToken).ConfigureAwait(false);
             return completion.Status == BudgetCompletionStatus.Conflict
                 ? IdConflict(completion.Conflict, project, "chargeId", request.ChargeId)
                 : TypedResults.Ok(CompletionDto.From(completion));

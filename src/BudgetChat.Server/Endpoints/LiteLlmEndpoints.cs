@@ -87,7 +87,8 @@ internal sealed class LiteLlmEndpoints
             }
 
             // A window LiteLLM's arithmetic ends exactly where the store's does (a calendar month is not its 28 days).
-            (int Days, DateTimeOffset LastUpdatedAt)? window = LiteLlmUserDict.ToLiteLlmWindow(budget);
+            // LiteLLM knows one limit: the main one, whose window and spend these are.
+            (decimal Days, DateTimeOffset LastUpdatedAt)? window = LiteLlmUserDict.ToLiteLlmWindow(budget);
             data[user] = new LiteLlmUserBudget(
                 budget.Limit,
                 window?.Days,
@@ -158,13 +159,14 @@ internal sealed class LiteLlmEndpoints
         {
             existing.TryGetValue(entry.Key, out BudgetState? state);
 
-            // LiteLLM knows neither alignment nor alert thresholds: keep the budget's own, and count LiteLLM's
-            // windows from its last reset (rolling) for a budget it creates or whose period it changes.
+            // LiteLLM knows the main limit only, without alignment: the budget keeps its other limits, enforcement,
+            // alert thresholds and alignment, and LiteLLM's windows count from its last reset (rolling) for a budget
+            // it creates or whose period it changes.
             bool samePeriod = state is not null && state.Definition.Period == entry.Period;
             BudgetWindowAlignment alignment = entry.Period == BudgetPeriod.None
                 ? BudgetWindowAlignment.Calendar
                 : samePeriod ? state!.Definition.Alignment : BudgetWindowAlignment.Rolling;
-            var definition = new BudgetDefinition(entry.Limit, entry.Period, alignment, state?.Definition.AlertThresholds);
+            BudgetDefinition definition = LiteLlmUserDict.ToDefinition(state?.Definition, entry.Limit, entry.Period, alignment);
             bool rolling = entry.Period != BudgetPeriod.None && alignment == BudgetWindowAlignment.Rolling;
 
             // LiteLLM's window of the entry, and its reset rule: an ended window's spend is gone, a new one starts now.

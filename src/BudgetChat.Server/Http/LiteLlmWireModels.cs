@@ -31,7 +31,7 @@ internal sealed record LiteLlmUserEntry(
 /// <summary>One user of the <c>data</c> that <c>/get_budget</c> answers.</summary>
 internal sealed record LiteLlmUserBudget(
     [property: JsonPropertyName("total_budget")] decimal TotalBudget,
-    [property: JsonPropertyName("duration"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Duration,
+    [property: JsonPropertyName("duration"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? Duration,
     [property: JsonPropertyName("created_at")] decimal? CreatedAt,
     [property: JsonPropertyName("last_updated_at")] decimal? LastUpdatedAt,
     [property: JsonPropertyName("current_cost")] decimal CurrentCost,
@@ -48,7 +48,7 @@ internal sealed record LiteLlmStatusResponse(
 /// <summary>A <c>duration</c> read: the period, and the days LiteLLM's reset rule counts (a name counts LiteLLM's days).</summary>
 internal readonly record struct LiteLlmDuration(BudgetPeriod Period, decimal Days);
 
-/// <summary>LiteLLM's <c>duration</c>: a number of days (1, 7, 28 to 31, 365 or 366) or a period's name; <c>null</c> is none.</summary>
+/// <summary>LiteLLM's <c>duration</c>: a number of days (1, 7, 28 to 31, 365 or 366, or 1/24 or 1/1440 of a day) or a period's name; <c>null</c> is none.</summary>
 internal sealed class LiteLlmDurationConverter : JsonConverter<LiteLlmDuration?>
 {
     public override bool HandleNull => true;
@@ -65,7 +65,7 @@ internal sealed class LiteLlmDurationConverter : JsonConverter<LiteLlmDuration?>
                 return new LiteLlmDuration(period, days);
             default:
                 string raw = reader.TokenType == JsonTokenType.String ? $"\"{reader.GetString()}\"" : System.Text.Encoding.UTF8.GetString(reader.ValueSpan);
-                throw new WireValueException($"must be LiteLLM's number of days (1, 7, 28 to 31 whole days, 365 or 366) or one of daily, weekly, monthly, yearly; it is {raw}.");
+                throw new WireValueException($"must be LiteLLM's number of days (1, 7, 28 to 31 whole days, 365 or 366; 1/24 or 1/1440 of a day for an hour or a minute) or one of daily, weekly, monthly, yearly; it is {raw}.");
         }
     }
 

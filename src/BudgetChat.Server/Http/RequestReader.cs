@@ -25,7 +25,9 @@ namespace BudgetChat.Server.Http;
 /// <para>
 /// The serializer stops at the first error. To name them all, a refused body is looked at again, one property at a
 /// time, against the same contract (its properties, their converters, what is required): an unknown or repeated
-/// property, a missing required one, and each value its own converter refuses.
+/// property, a missing required one, and each value its own converter refuses, in objects, dictionaries and arrays of
+/// objects alike. An object whose members are each valid is then read whole, so that a rule between its members (two
+/// limits of one name) names the member its type says (<see cref="WireValueException.At"/>).
 /// </para>
 /// </remarks>
 internal sealed class RequestReader
@@ -279,6 +281,7 @@ internal sealed class RequestReader
 
     private void CheckObject(JsonElement element, JsonTypeInfo type, string path, ValidationErrors errors)
     {
+        int before = errors.Count;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (JsonProperty property in element.EnumerateObject())
         {
@@ -306,6 +309,24 @@ internal sealed class RequestReader
                 errors.Add(at, $"'{at}' is required.");
             }
         }
+
+        if (errors.Count == before)
+        {
+            // Each member is valid alone: the rules between them are the type's own, checked as it is built.
+            try
+            {
+                _ = JsonSerializer.Deserialize(element, type);
+            }
+            catch (WireValueException ex)
+            {
+                string at = Within(path, ex.At) is { Length: > 0 } within ? within : "body";
+                errors.Add(at, $"'{at}' {ex.Message}");
+            }
+            catch (JsonException)
+            {
+                // No rule of the type's own: the caller describes it (a body "that cannot be read").
+            }
+        }
     }
 
     private void CheckValue(JsonElement value, JsonPropertyInfo property, JsonTypeInfo declaringType, string at, ValidationErrors errors)
@@ -320,6 +341,13 @@ internal sealed class RequestReader
         if (property.CustomConverter is null && value.ValueKind == JsonValueKind.Object && valueType.Kind == JsonTypeInfoKind.Dictionary)
         {
             CheckDictionary(value, valueType, at, errors);
+            return;
+        }
+
+        if (property.CustomConverter is null && value.ValueKind == JsonValueKind.Array && valueType.Kind == JsonTypeInfoKind.Enumerable
+            && _options.GetTypeInfo(valueType.ElementType!) is { Kind: JsonTypeInfoKind.Object } itemType)
+        {
+            CheckArray(value, itemType, at, errors);
             return;
         }
 
@@ -349,17 +377,39 @@ internal sealed class RequestReader
         }
     }
 
+    /// <summary>An array of objects (the limits of a definition): each item by its index, as an object of its own.</summary>
+    private void CheckArray(JsonElement array, JsonTypeInfo itemType, string path, ValidationErrors errors)
+    {
+        int index = 0;
+        foreach (JsonElement item in array.EnumerateArray())
+        {
+            string at = $"{path}[{index++}]";
+            if (item.ValueKind == JsonValueKind.Object)
+            {
+                CheckObject(item, itemType, at, errors);
+            }
+            else if (item.ValueKind != JsonValueKind.Null)
+            {
+                // A null item is the containing type's to refuse, which knows what the item is.
+                errors.Add(at, $"'{at}' must be {Describe(itemType)}.");
+            }
+        }
+    }
+
     private static void Check(byte[] json, JsonTypeInfo readAs, JsonElement value, JsonTypeInfo valueType, string at, ValidationErrors errors)
     {
         try
         {
             _ = JsonSerializer.Deserialize(json, readAs);
         }
-        catch (JsonException ex)
+        catch (WireValueException ex)
         {
-            errors.Add(at, ex is WireValueException ? $"'{at}' {ex.Message}"
-                : value.ValueKind == JsonValueKind.Null ? $"'{at}' must not be null."
-                : $"'{at}' must be {Describe(valueType)}.");
+            string where = Within(at, ex.At);
+            errors.Add(where, $"'{where}' {ex.Message}");
+        }
+        catch (JsonException)
+        {
+            errors.Add(at, value.ValueKind == JsonValueKind.Null ? $"'{at}' must not be null." : $"'{at}' must be {Describe(valueType)}.");
         }
     }
 
@@ -396,4 +446,12 @@ internal sealed class RequestReader
     private static byte[] Utf8(JsonElement value) => Encoding.UTF8.GetBytes(value.GetRawText());
 
     private static string Join(string path, string name) => path.Length == 0 ? name : string.Concat(path, ".", name);
+
+    /// <summary>The path of a place within a value (<see cref="WireValueException.At"/>: <c>[2]</c>, <c>.name</c>).</summary>
+    private static string Within(string path, string? at) => at switch
+    {
+        null or "" => path,
+        ['.', ..] => path.Length == 0 ? at[1..] : path + at,
+        _ => path + at,
+    };
 }

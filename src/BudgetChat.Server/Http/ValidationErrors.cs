@@ -9,6 +9,9 @@ internal sealed class ValidationErrors
 
     public bool HasErrors => _errors.Count > 0;
 
+    /// <summary>Gets how many messages were added.</summary>
+    public int Count { get; private set; }
+
     public void Add(string field, string message)
     {
         if (!_errors.TryGetValue(field, out List<string>? messages))
@@ -18,6 +21,7 @@ internal sealed class ValidationErrors
         }
 
         messages.Add(message);
+        Count++;
     }
 
     /// <summary>Answers 400 with a <see cref="HttpValidationProblemDetails"/> whose detail repeats every message.</summary>
