@@ -146,9 +146,9 @@ public sealed class BudgetAutoFunctionInvocationFilterTests
         store.GetOrCreateBudgetAsync(default!, default!, default!, default).ReturnsForAnyArgs(c =>
             real.GetOrCreateBudgetAsync(c.ArgAt<string>(0), c.ArgAt<string>(1), c.ArgAt<BudgetDefinition>(2), c.ArgAt<CancellationToken>(3)));
         store.ReserveAsync(default!, default!, default, default!, default, default).ReturnsForAnyArgs(c =>
-            real.ReserveAsync(c.ArgAt<string>(0), c.ArgAt<IReadOnlyList<string>>(1), c.ArgAt<decimal>(2), c.ArgAt<string>(3), c.ArgAt<DateTimeOffset>(4), c.ArgAt<CancellationToken>(5)));
-        store.SettleAsync(default!, default!, default, default, default).ReturnsForAnyArgs(c =>
-            real.SettleAsync(c.ArgAt<string>(0), c.ArgAt<string>(1), c.ArgAt<decimal>(2), c.ArgAt<string?>(3), c.ArgAt<CancellationToken>(4)));
+            real.ReserveAsync(c.ArgAt<string>(0), c.ArgAt<IReadOnlyList<string>>(1), c.ArgAt<BudgetUsage>(2), c.ArgAt<string>(3), c.ArgAt<DateTimeOffset>(4), c.ArgAt<CancellationToken>(5)));
+        store.SettleAsync(default!, default!, default(BudgetUsage), default).ReturnsForAnyArgs(c =>
+            real.SettleAsync(c.ArgAt<string>(0), c.ArgAt<string>(1), c.ArgAt<BudgetUsage>(2), c.ArgAt<CancellationToken>(3)));
         store.ReleaseAsync(default!, default!, default).ReturnsForAnyArgs(c =>
             real.ReleaseAsync(c.ArgAt<string>(0), c.ArgAt<string>(1), c.ArgAt<CancellationToken>(2)));
 #pragma warning restore CA2012
