@@ -27,6 +27,7 @@ public class MiddlewareBenchmarks
     private BudgetingChatClient _budgeted = null!;
     private BudgetingChatClient _budgetedForgetting = null!;
     private BudgetingChatClient _budgetedPolicies = null!;
+    private BudgetingChatClient _budgetedPoliciesForgetting = null!;
     private IChatClient _openTelemetry = null!;
     private IChatClient _configureOptions = null!;
     private ActivityListener _activityListener = null!;
@@ -70,13 +71,16 @@ public class MiddlewareBenchmarks
 
         // The same user budget with three windows (a month and a day of dollars, a minute of tokens) and a per-model cap
         // that this call's model matches: what policies add over the single window of the defaults row.
-        _budgetedPolicies = new BudgetingChatClient(_inner, NewStore(TimeSpan.FromSeconds(1), new BudgetDefinition(
+        // Its "forgotten at once" twin compares with the defaults' twin without the garbage collector's share.
+        var policies = new BudgetDefinition(
         [
             BudgetLimit.Dollars(1_000_000_000m, BudgetPeriod.Monthly),
             BudgetLimit.Dollars(100_000_000m, BudgetPeriod.Daily),
             BudgetLimit.Tokens(1_000_000_000_000, BudgetPeriod.Minutely),
             BudgetLimit.Dollars(1_000_000_000m, BudgetPeriod.Monthly).ForModels(["gpt-4o", "o3", "claude-opus-*"], "premium"),
-        ])));
+        ]);
+        _budgetedPolicies = new BudgetingChatClient(_inner, NewStore(TimeSpan.FromSeconds(1), policies));
+        _budgetedPoliciesForgetting = new BudgetingChatClient(_inner, NewStore(TimeSpan.FromMilliseconds(1), policies));
 
         _openTelemetry = new ChatClientBuilder(_inner).UseOpenTelemetry(sourceName: TelemetrySource).Build();
         _configureOptions = new ChatClientBuilder(_inner).ConfigureOptions(o => o.Temperature = 0.2f).Build();
@@ -107,6 +111,7 @@ public class MiddlewareBenchmarks
         _budgeted.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
         _budgetedForgetting.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
         _budgetedPolicies.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
+        _budgetedPoliciesForgetting.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
         _openTelemetry.GetResponseAsync(_messages, _options).GetAwaiter().GetResult();
     }
 
@@ -120,6 +125,7 @@ public class MiddlewareBenchmarks
         _budgeted.Dispose();
         _budgetedForgetting.Dispose();
         _budgetedPolicies.Dispose();
+        _budgetedPoliciesForgetting.Dispose();
     }
 
     [BenchmarkCategory(NonStreaming), Benchmark(Baseline = true, Description = "Bare inner client")]
@@ -133,6 +139,9 @@ public class MiddlewareBenchmarks
 
     [BenchmarkCategory(NonStreaming), Benchmark(Description = "UseBudget(), 3 windows + a model cap")]
     public Task<ChatResponse> BudgetedPolicies() => _budgetedPolicies.GetResponseAsync(_messages, _options);
+
+    [BenchmarkCategory(NonStreaming), Benchmark(Description = "3 windows + a model cap, ids forgotten at once")]
+    public Task<ChatResponse> BudgetedPoliciesForgetting() => _budgetedPoliciesForgetting.GetResponseAsync(_messages, _options);
 
     [BenchmarkCategory(NonStreaming), Benchmark(Description = "UseOpenTelemetry(), listened to")]
     public Task<ChatResponse> OpenTelemetry() => _openTelemetry.GetResponseAsync(_messages, _options);
@@ -151,6 +160,9 @@ public class MiddlewareBenchmarks
 
     [BenchmarkCategory(Streaming), Benchmark(Description = "UseBudget(), 3 windows + a model cap")]
     public ValueTask<int> BudgetedPoliciesStreaming() => Drain(_budgetedPolicies);
+
+    [BenchmarkCategory(Streaming), Benchmark(Description = "3 windows + a model cap, ids forgotten at once")]
+    public ValueTask<int> BudgetedPoliciesForgettingStreaming() => Drain(_budgetedPoliciesForgetting);
 
     [BenchmarkCategory(Streaming), Benchmark(Description = "UseOpenTelemetry(), listened to")]
     public ValueTask<int> OpenTelemetryStreaming() => Drain(_openTelemetry);
