@@ -48,5 +48,8 @@ public sealed partial class BudgetingChatClient
 
         [LoggerMessage(14, LogLevel.Information, "The call for model '{FromModel}' goes to the cheaper '{ToModel}' ({Reason}: the {Window} limit of budget '{Key}').")]
         public static partial void Downgraded(ILogger logger, string fromModel, string toModel, string reason, string? key, string? window);
+
+        [LoggerMessage(15, LogLevel.Warning, "BudgetingChatClientOptions.OnModelDowngraded threw; the call goes ahead on the cheaper model.")]
+        public static partial void DowngradeCallbackFailed(ILogger logger, Exception exception);
     }
 }

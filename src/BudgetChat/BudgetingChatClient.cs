@@ -436,7 +436,15 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             ["budgetchat.model.to"] = admission.ModelId,
             ["budgetchat.reason"] = reason,
         }));
-        _options.OnModelDowngraded?.Invoke(downgrade);
+        try
+        {
+            _options.OnModelDowngraded?.Invoke(downgrade);
+        }
+        catch (Exception ex)
+        {
+            // The call holds its reservation and goes ahead: a failing observer must not leave the hold to expire.
+            Log.DowngradeCallbackFailed(_logger, ex);
+        }
     }
 
     // The first budget of the call with a dollar limit under the share left, or null; budgets not there yet are skipped.

@@ -163,7 +163,8 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
     /// <summary>
     /// Gets the cheaper-model ladder: per model asked for, the models to try in order when a call does not fit (each with
     /// its output reduced to fit when <see cref="ReduceMaxOutputTokensToFit"/>), for example <c>gpt-4o → [gpt-4o-mini]</c>.
-    /// A call is refused only when the last step does not fit either. Keys are compared without regard to case.
+    /// A call is refused only when the last step does not fit either. Keys are compared without regard to case. Used in
+    /// <see cref="BudgetEnforcementMode.Reservation"/> mode (check-then-charge admits or refuses on spend alone).
     /// </summary>
     public Dictionary<string, List<string>> CheaperModels { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -181,7 +182,10 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
     /// </summary>
     public Dictionary<string, IChatClient> ModelClients { get; private set; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Gets or sets a callback for every call the ladder sent to a cheaper model (the ASP.NET Core package turns it into a response header).</summary>
+    /// <summary>
+    /// Gets or sets a callback for every call the ladder sent to a cheaper model, called in the caller's execution context
+    /// before the model is (the ASP.NET Core package turns it into a response header); an exception it throws is logged.
+    /// </summary>
     public Action<BudgetModelDowngrade>? OnModelDowngraded { get; set; }
 
     /// <summary>Checks the options, naming the first invalid one.</summary>

@@ -294,6 +294,25 @@ public sealed class PolicyTests : BudgetingChatClientFixture, IDisposable
     }
 
     [Fact]
+    public async Task TheLadder_GoesAhead_WhenTheDowngradeCallbackThrows()
+    {
+        await SetUserBudgetAsync(new BudgetDefinition(0.05m));
+        Answer("ok", Usage(10, 20));
+        using BudgetingChatClient client = CreateInstrumentedClient(o =>
+        {
+            o.CheaperModels[Model] = [Cheap];
+            o.ReduceMaxOutputTokensToFit = false;
+            o.OnModelDowngraded = _ => throw new InvalidOperationException("observer bug");
+        });
+
+        ChatResponse response = await client.GetResponseAsync("hi", ForUser("alice"));
+
+        Assert.Equal(Cheap, response.ModelId);
+        await AssertNothingHeldAsync();
+        Assert.Contains(_logs.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("OnModelDowngraded threw", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void TheLadderOptions_AreValidated_NamingTheSetting()
     {
         var options = new BudgetingChatClientOptions();
