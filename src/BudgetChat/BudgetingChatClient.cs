@@ -400,7 +400,12 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         {
             if (step > 0)
             {
-                admission.StepTo(cheaper[step - 1], _prices.GetPrice(cheaper[step - 1]), _options, (_inputBound ?? _estimator).CountInputTokens(messages, options, cheaper[step - 1]), _inputBound is null);
+                string model = cheaper[step - 1];
+                ModelPrice price = _prices.GetPrice(model);
+
+                // The step starts afresh: its own input bound, and the output the call allows that model (as at admission).
+                admission.StepTo(model, price, (_inputBound ?? _estimator).CountInputTokens(messages, options, model), _inputBound is null,
+                    options?.MaxOutputTokens ?? price.MaxOutputTokens ?? _options.MaxOutputTokensCap);
                 admission.Client = _options.ModelClients.GetValueOrDefault(admission.ModelId);
             }
 
@@ -892,19 +897,14 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         public BudgetUsage WorstCase(bool observe) =>
             new(Price.GetWorstCaseCost(InputTokens, OutputTokens), (long)InputTokens + OutputTokens, ModelId) { Observe = observe };
 
-        public void StepTo(string modelId, ModelPrice price, BudgetingChatClientOptions options, int inputTokens, bool inputIsExact)
+        public void StepTo(string modelId, ModelPrice price, int inputTokens, bool inputIsExact, int outputTokens)
         {
             ModelId = modelId;
             Price = price;
             Downgraded = true;
             InputTokens = inputTokens;
             InputIsExact = inputIsExact;
-            OutputTokens = price.MaxOutputTokens is { } max && max < OutputTokens ? max : OutputTokens;
-            if (!Reduced && price.MaxOutputTokens is null && OutputTokens > options.MaxOutputTokensCap)
-            {
-                OutputTokens = options.MaxOutputTokensCap;
-            }
-
+            OutputTokens = outputTokens;
             Reduced = false;
         }
 

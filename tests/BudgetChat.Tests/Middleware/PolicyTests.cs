@@ -294,6 +294,27 @@ public sealed class PolicyTests : BudgetingChatClientFixture, IDisposable
     }
 
     [Fact]
+    public async Task TheLadder_HoldsTheNextModelsWholeWorstCase_AfterOutputWasLoweredForTheModelBefore()
+    {
+        // The first model's output is lowered to 20 for its $0.05 cap, then its 25-token cap refuses 10 + 20 tokens: the
+        // cheaper model is not bound by either, and must hold its own worst case (100 output tokens), not the 20.
+        await SetUserBudgetAsync(new BudgetDefinition(
+        [
+            BudgetLimit.Dollars(10m),
+            BudgetLimit.Dollars(0.05m, BudgetPeriod.Monthly).ForModels([Model], "premium"),
+            BudgetLimit.Tokens(25, BudgetPeriod.Daily).ForModels([Model], "premium tokens"),
+        ]));
+        decimal heldDuringCall = -1;
+        Answer("ok", Usage(10, 20), _ => heldDuringCall = UserBudgetAsync("alice").Result.Reserved);
+        using BudgetingChatClient client = CreateClient(o => o.CheaperModels[Model] = [Cheap]);
+
+        ChatResponse response = await client.GetResponseAsync("hi", ForUser("alice"));
+
+        Assert.Equal(Cheap, response.ModelId);
+        Assert.Equal(Prices.GetPrice(Cheap).GetCost(InputTokens, ModelMaxOutput), heldDuringCall);
+    }
+
+    [Fact]
     public async Task TheLadder_GoesAhead_WhenTheDowngradeCallbackThrows()
     {
         await SetUserBudgetAsync(new BudgetDefinition(0.05m));
