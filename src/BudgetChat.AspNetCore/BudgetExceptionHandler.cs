@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace BudgetChat.AspNetCore;
@@ -30,40 +29,30 @@ namespace BudgetChat.AspNetCore;
 /// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-internal sealed partial class BudgetExceptionHandler : IExceptionHandler
+internal sealed class BudgetExceptionHandler : IExceptionHandler
 {
     private const string TooManyRequestsType = "https://tools.ietf.org/html/rfc6585#section-4";
     private const int MaxInnerDepth = 8;
 
     private readonly IProblemDetailsService _problemDetails;
     private readonly TimeProvider _timeProvider;
-    private readonly IBudgetStore _store;
     private readonly IOptions<BudgetChatAspNetCoreOptions> _options;
-    private readonly ILogger _logger;
 
     /// <summary>Initializes a new instance of the <see cref="BudgetExceptionHandler"/> class.</summary>
     /// <param name="problemDetails">Writes the responses.</param>
     /// <param name="timeProvider">The clock <c>Retry-After</c> is counted from.</param>
-    /// <param name="store">The store the refusing budget's request limits are read from.</param>
     /// <param name="options">Whether to write the RateLimit fields.</param>
-    /// <param name="logger">The logger.</param>
     public BudgetExceptionHandler(
         IProblemDetailsService problemDetails,
         TimeProvider timeProvider,
-        IBudgetStore store,
-        IOptions<BudgetChatAspNetCoreOptions> options,
-        ILogger<BudgetExceptionHandler> logger)
+        IOptions<BudgetChatAspNetCoreOptions> options)
     {
         ArgumentNullException.ThrowIfNull(problemDetails);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(logger);
         _problemDetails = problemDetails;
         _timeProvider = timeProvider;
-        _store = store;
         _options = options;
-        _logger = logger;
     }
 
     /// <inheritdoc/>
@@ -78,7 +67,7 @@ internal sealed partial class BudgetExceptionHandler : IExceptionHandler
 
         ProblemDetails? problem = FindBudgetException(exception) switch
         {
-            BudgetExceededException exceeded => await ExceededAsync(httpContext, exceeded, cancellationToken).ConfigureAwait(false),
+            BudgetExceededException exceeded => Exceeded(httpContext, exceeded),
             BudgetNotFoundException notFound => NoUserBudget(notFound),
             BudgetUserException user => new ProblemDetails
             {
@@ -124,7 +113,7 @@ internal sealed partial class BudgetExceptionHandler : IExceptionHandler
         return null;
     }
 
-    private async ValueTask<ProblemDetails> ExceededAsync(HttpContext httpContext, BudgetExceededException exceeded, CancellationToken cancellationToken)
+    private ProblemDetails Exceeded(HttpContext httpContext, BudgetExceededException exceeded)
     {
         BudgetHeaderWriter.MarkRefusal(httpContext);
         IHeaderDictionary headers = httpContext.Response.Headers;
@@ -148,7 +137,7 @@ internal sealed partial class BudgetExceptionHandler : IExceptionHandler
 
         if (_options.Value.RateLimitHeaders && exceeded.Window is { } window)
         {
-            await WriteRateLimitFieldsAsync(headers, exceeded, window, now, cancellationToken).ConfigureAwait(false);
+            WriteRateLimitFields(headers, exceeded, window, now);
         }
 
         string limit = exceeded.WindowName is { } name ? $"the '{name}' limit of the budget '{exceeded.Key}'" : $"the budget '{exceeded.Key}'";
@@ -192,31 +181,10 @@ internal sealed partial class BudgetExceptionHandler : IExceptionHandler
         return problem;
     }
 
-    private async ValueTask WriteRateLimitFieldsAsync(
-        IHeaderDictionary headers, BudgetExceededException exceeded, BudgetWindowState refusing, DateTimeOffset now, CancellationToken cancellationToken)
+    // The policies are all the refusing budget's request limits, as the refusal saw them.
+    private static void WriteRateLimitFields(IHeaderDictionary headers, BudgetExceededException exceeded, BudgetWindowState refusing, DateTimeOffset now)
     {
-        // The policies are all the refusing budget's request limits; the exception carries only the one that refused.
-        IReadOnlyList<BudgetWindowState> windows = [refusing];
-        if (exceeded.Project is { } project && exceeded.Key is { } key)
-        {
-            try
-            {
-                if (await _store.GetBudgetAsync(project, key, cancellationToken).ConfigureAwait(false) is { } budget)
-                {
-                    windows = budget.Windows;
-                }
-            }
-            catch (Exception ex)
-            {
-                // A 429 is never lost to this: it goes out with the refusing limit alone (or to nobody, if the client left).
-                if (!cancellationToken.IsCancellationRequested)
-                {
-                    Log.PoliciesFailed(_logger, ex);
-                }
-            }
-        }
-
-        List<BudgetWindowState> policies = RateLimitFields.Policies(windows);
+        List<BudgetWindowState> policies = RateLimitFields.Policies(exceeded.Budget?.Windows ?? [refusing]);
         RateLimitFields.WritePolicies(headers, policies);
         if (policies.Exists(p => string.Equals(p.Name, refusing.Name, StringComparison.Ordinal)))
         {
@@ -243,10 +211,4 @@ internal sealed partial class BudgetExceptionHandler : IExceptionHandler
         Title = "No budget",
         Detail = $"The user '{notFound.Key![BudgetKeys.UserPrefix.Length..]}' has no budget, so the request cannot be charged.",
     };
-
-    private static partial class Log
-    {
-        [LoggerMessage(1, LogLevel.Warning, "Could not read the refusing budget for the RateLimit-Policy field; the 429 names only the limit that refused.")]
-        public static partial void PoliciesFailed(ILogger logger, Exception exception);
-    }
 }

@@ -43,6 +43,7 @@ public sealed class BudgetExceededException : Exception
     {
         Project = budget.Project;
         Key = budget.Key;
+        Budget = budget;
         Window = window;
         Limit = window.Limit.Amount;
         Spent = window.Spent;
@@ -57,6 +58,12 @@ public sealed class BudgetExceededException : Exception
 
     /// <summary>Gets the key of the budget that refused, for example <c>user:1234</c> or <c>global</c>.</summary>
     public string? Key { get; }
+
+    /// <summary>
+    /// Gets the budget that refused, as it was then (every limit and window), or <see langword="null"/> for an exception
+    /// made from a message.
+    /// </summary>
+    public BudgetState? Budget { get; }
 
     /// <summary>
     /// Gets the limit that refused and its window, or <see langword="null"/> for an exception made from a message: its

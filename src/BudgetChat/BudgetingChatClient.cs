@@ -362,7 +362,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             {
                 await CheckAsync(admission, keys, messages, options, cancellationToken).ConfigureAwait(false);
             }
-            else if (_options.CheaperModels.TryGetValue(modelId, out List<string>? cheaper) && cheaper.Count > 0)
+            else if (_options.CheaperModels.Count > 0 && _options.CheaperModels.TryGetValue(modelId, out List<string>? cheaper) && cheaper.Count > 0)
             {
                 await ReserveOnLadderAsync(admission, cheaper, keys, messages, options, cancellationToken).ConfigureAwait(false);
             }

@@ -618,24 +618,8 @@ public sealed class BudgetLedger
             ledger._forget.Enqueue((id, forgetAt.UtcTicks));
         }
 
-        // What the other limits hold is not saved: it follows from the active reservations (one pass over them; the
-        // restored windows hold nothing yet).
-        foreach (Reservation reservation in ledger._reservations.Values)
-        {
-            if (reservation.State != ReservationState.Active)
-            {
-                continue;
-            }
-
-            foreach (Entry entry in reservation.Budgets)
-            {
-                if (entry.Extra is not null && !entry.Deleted)
-                {
-                    entry.HoldExtra(reservation.Usage, +1, countRequest: false);
-                }
-            }
-        }
-
+        // What the other limits hold is not saved: it follows from the active reservations (the restored windows hold nothing yet).
+        ledger.HoldActiveReservations(only: null);
         return ledger;
     }
 
@@ -757,20 +741,31 @@ public sealed class BudgetLedger
         return raised;
     }
 
-    // The other limits' holds follow from the reservations in flight on the budget: set after its limits changed, or
-    // when the ledger is restored. A scan of the calls in flight.
-    private void HoldActiveReservations(Entry entry)
+    // The other limits' holds follow from the reservations in flight: on one budget after its limits changed (its holds
+    // start again from zero), or on every budget when the ledger is restored. One pass over the calls in flight.
+    private void HoldActiveReservations(Entry? only)
     {
-        foreach (Window window in entry.Extra!)
+        if (only is not null)
         {
-            window.Reserved = 0m;
+            foreach (Window window in only.Extra!)
+            {
+                window.Reserved = 0m;
+            }
         }
 
         foreach (Reservation reservation in _reservations.Values)
         {
-            if (reservation.State == ReservationState.Active && Array.IndexOf(reservation.Budgets, entry) >= 0)
+            if (reservation.State != ReservationState.Active)
             {
-                entry.HoldExtra(reservation.Usage, +1, countRequest: false);
+                continue;
+            }
+
+            foreach (Entry entry in reservation.Budgets)
+            {
+                if (entry.Extra is not null && !entry.Deleted && (only is null || ReferenceEquals(entry, only)))
+                {
+                    entry.HoldExtra(reservation.Usage, +1, countRequest: false);
+                }
             }
         }
     }
