@@ -7,7 +7,9 @@ namespace BudgetChat;
 
 /// <summary>
 /// Sweeps the budget store on a schedule (LiteLLM's daily <c>update_budget_all_users</c> cron): rolls over every
-/// budget whose window has ended and reclaims expired reservations. Registered by <c>AddBudgetChat</c>.
+/// budget whose window has ended and reclaims expired reservations; when the store keeps a spend ledger
+/// (<see cref="IBudgetSpendLog"/>), deletes the records older than <see cref="BudgetResetServiceOptions.SpendRetention"/>.
+/// Registered by <c>AddBudgetChat</c>.
 /// </summary>
 /// <remarks>A failed sweep is logged and retried at the next interval. This type is thread-safe.</remarks>
 public sealed partial class BudgetResetService : BackgroundService
@@ -67,6 +69,11 @@ public sealed partial class BudgetResetService : BackgroundService
                 {
                     int rolled = await _store.SweepAsync(stoppingToken).ConfigureAwait(false);
                     LogSwept(_logger, rolled);
+                    if (_options.SpendRetention is { } retention && _store is IBudgetSpendLog log)
+                    {
+                        long pruned = await log.PruneSpendAsync(_timeProvider.GetUtcNow() - retention, stoppingToken).ConfigureAwait(false);
+                        LogPruned(_logger, pruned, retention);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -83,6 +90,9 @@ public sealed partial class BudgetResetService : BackgroundService
 
     [LoggerMessage(200, LogLevel.Debug, "Budget sweep rolled over {Rolled} budgets.")]
     private static partial void LogSwept(ILogger logger, int rolled);
+
+    [LoggerMessage(202, LogLevel.Debug, "Deleted {Pruned} spend records older than {Retention}.")]
+    private static partial void LogPruned(ILogger logger, long pruned, TimeSpan retention);
 
     [LoggerMessage(201, LogLevel.Error, "Budget sweep failed; retrying at the next interval.")]
     private static partial void LogSweepFailed(ILogger logger, Exception exception);

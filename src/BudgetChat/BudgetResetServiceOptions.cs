@@ -15,4 +15,12 @@ public sealed class BudgetResetServiceOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Gets or sets how long spend records are kept (<see cref="IBudgetSpendLog"/>): each sweep deletes the older ones.
+    /// Defaults to 90 days; <see langword="null"/> keeps them all. Budget windows that started before the retention can
+    /// no longer be checked against their records.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
+    public TimeSpan? SpendRetention { get; set; } = TimeSpan.FromDays(90);
 }

@@ -42,6 +42,14 @@ public readonly record struct BudgetUsage
     /// </summary>
     public bool Observe { get; init; }
 
+    /// <summary>
+    /// Gets what the caller knows of the call for the spend ledger (user, model asked for, token detail, outcome, duration,
+    /// trace), on a settle or charge: a store that keeps a ledger (<see cref="IBudgetSpendLog"/>) writes it with the charge,
+    /// completed with the id, time, keys, cost, tokens and model. <see langword="null"/> records the charge with what the
+    /// store knows alone. Reservations ignore it.
+    /// </summary>
+    public BudgetSpendRecord? Record { get; init; }
+
     /// <summary>Converts a cost to a usage of that cost alone.</summary>
     /// <param name="cost">The cost in US dollars.</param>
     public static implicit operator BudgetUsage(decimal cost) => new(cost);

@@ -52,6 +52,14 @@ public sealed class BudgetLedger
     /// </summary>
     public BudgetLedgerChanges? Changes { get; set; }
 
+    /// <summary>
+    /// Gets or sets where the ledger adds the spend records of the operations it applies (<see cref="BudgetSpendRecord"/>):
+    /// one per settle and charge, from the usage's <see cref="BudgetUsage.Record"/>, and one per reset, deletion and
+    /// moved window of a budget that spent; <see langword="null"/> (the default) records nothing. A store that keeps a
+    /// spend ledger writes them in the same transaction as the rest of the operation, so they add up to the spend.
+    /// </summary>
+    public ICollection<BudgetSpendRecord>? Records { get; set; }
+
     /// <summary>Gets a budget, rolling its window over first if it has ended.</summary>
     /// <param name="key">The budget's key.</param>
     /// <param name="now">The current time.</param>
@@ -77,6 +85,7 @@ public sealed class BudgetLedger
         }
 
         Touch(key, entry, now);
+        DateTimeOffset windowStart = entry.WindowStart;
         bool sameThresholds = entry.Definition.AlertThresholds.SequenceEqual(definition.AlertThresholds);
         if (!sameThresholds)
         {
@@ -91,6 +100,12 @@ public sealed class BudgetLedger
         if (entry.Extra is not null)
         {
             HoldActiveReservations(entry);
+        }
+
+        if (entry.WindowStart != windowStart)
+        {
+            // The spend is kept but the window it is counted in moved: later records count from what it carries.
+            Checkpoint(key, BudgetSpendOutcome.Adjusted, entry.Spent, "window moved", now);
         }
 
         entry.UpdatedAt = now;
@@ -125,6 +140,7 @@ public sealed class BudgetLedger
         }
 
         removed.Deleted = true;
+        Checkpoint(key, BudgetSpendOutcome.Reset, 0m, "deleted", now);
 
         Version++;
         MarkBudget(key);
@@ -316,6 +332,11 @@ public sealed class BudgetLedger
 
         // The amount remembered is the cost charged, which a retried settle must repeat.
         Complete(reservation, ReservationState.Settled, actualCost, now);
+        if (Records is not null)
+        {
+            Record(reservationId, KeysOf(reservation.Budgets), actualCost, actualCost.Model ?? reservation.Usage.Model, reservation.Amount, now);
+        }
+
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
 
@@ -410,6 +431,10 @@ public sealed class BudgetLedger
 
         // A charge's keys and amount are remembered with its id, so that a retry can be told from a conflicting reuse.
         Remember(chargeId, new EndedId(ReservationState.Charged, amount.Cost, amount.Tokens, entries, now.UtcTicks, ForgetAt: 0), now);
+        if (Records is not null)
+        {
+            Record(chargeId, [.. keys], amount, amount.Model, held: 0m, now);
+        }
 
         return alerts is null ? BudgetCompletion.Completed : BudgetCompletion.CompletedWith(alerts);
     }
@@ -429,6 +454,7 @@ public sealed class BudgetLedger
         entry.Anchor = now;
         entry.SetWindow(entry.Definition, now, _options.TimeZone);
         entry.ClearSpend(now, _options.TimeZone);
+        Checkpoint(key, BudgetSpendOutcome.Reset, 0m, "reset", now);
         Version++;
         MarkBudget(key);
         return entry.Snapshot(_project, key, now);
@@ -831,6 +857,48 @@ public sealed class BudgetLedger
         _reservations.Remove(reservation.Id);
         Remember(reservation.Id, new EndedId(ended, amount.Cost, amount.Tokens, [], reservation.ExpiresAt.UtcTicks, ForgetAt: 0), now);
     }
+
+    // The record of a charge: what the caller said of the call, completed with what the ledger knows.
+    private void Record(string id, string[] keys, BudgetUsage usage, string? model, decimal held, DateTimeOffset now) =>
+        Records!.Add((usage.Record ?? NoDetails) with
+        {
+            Sequence = 0,
+            Id = id,
+            Time = now,
+            Keys = keys,
+            Cost = usage.Cost,
+            Tokens = usage.Tokens,
+            Model = model,
+            Held = held,
+            SpentAfter = null,
+        });
+
+    // A change of a budget's spend that is no charge: the records of its window count on from spentAfter.
+    private void Checkpoint(string key, BudgetSpendOutcome outcome, decimal spentAfter, string reason, DateTimeOffset now) =>
+        Records?.Add(new BudgetSpendRecord { Time = now, Keys = [key], Outcome = outcome, SpentAfter = spentAfter, Reason = reason });
+
+    private static string[] KeysOf(Entry[] budgets)
+    {
+        int live = 0;
+        foreach (Entry entry in budgets)
+        {
+            live += entry.Deleted ? 0 : 1;
+        }
+
+        var keys = new string[live];
+        live = 0;
+        foreach (Entry entry in budgets)
+        {
+            if (!entry.Deleted)
+            {
+                keys[live++] = entry.Key;
+            }
+        }
+
+        return keys;
+    }
+
+    private static readonly BudgetSpendRecord NoDetails = new() { Outcome = BudgetSpendOutcome.Charged };
 
     // A reclaimed id settled later was queued before; the later time counts, so it lives a full retention after the
     // settlement.

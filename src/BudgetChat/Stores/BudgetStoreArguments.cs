@@ -87,8 +87,79 @@ public static class BudgetStoreArguments
         Name(chargeId, nameof(chargeId));
     }
 
+    /// <summary>Checks the arguments of <see cref="IBudgetSpendLog.AppendSpendAsync"/>: the record of a refused or released call.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="record">The record: outcome refused or released, cost 0, at least one key.</param>
+    /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
+    public static void SpendRecord(string project, BudgetSpendRecord record)
+    {
+        Name(project, nameof(project));
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.Outcome is not (BudgetSpendOutcome.Refused or BudgetSpendOutcome.Released))
+        {
+            throw new ArgumentException($"Only refused and released calls are appended; a {BudgetSpendNames.ToName(record.Outcome)} record is written by the store with its charge.", nameof(record));
+        }
+
+        if (record.Cost != 0m)
+        {
+            throw new ArgumentException($"A {BudgetSpendNames.ToName(record.Outcome)} call costs nothing; Cost is {record.Cost}.", nameof(record));
+        }
+
+        Keys(project, record.Keys ?? throw new ArgumentException("Keys is null.", nameof(record)), new BudgetUsage(0m, record.Tokens, record.Model));
+        if (record.Id is not null)
+        {
+            Name(record.Id, nameof(record));
+        }
+
+        RecordDetails(record, nameof(record));
+    }
+
+    // What a caller may put in a record: the rest (id, time, keys, cost, tokens, model) the store fills or checks itself.
+    private static void RecordDetails(BudgetSpendRecord record, string paramName)
+    {
+        BudgetAmounts.Check(record.Held, paramName);
+        foreach (string? text in (ReadOnlySpan<string?>)[record.User, record.RequestedModel, record.Reason, record.RefusedKey, record.RefusedWindow, record.TraceId])
+        {
+            if (text is not null)
+            {
+                Name(text, paramName);
+                if (text.Length > MaxRecordText)
+                {
+                    throw new ArgumentException($"A spend record's text is at most {MaxRecordText} characters; one has {text.Length}.", paramName);
+                }
+            }
+        }
+
+        foreach (long? tokens in (ReadOnlySpan<long?>)[record.InputTokens, record.CachedInputTokens, record.OutputTokens, record.ReasoningTokens])
+        {
+            if (tokens is < 0 or > BudgetUsage.MaxTokens)
+            {
+                throw new ArgumentOutOfRangeException(paramName, tokens, $"A spend record's token counts are from 0 to {BudgetUsage.MaxTokens:#,0}.");
+            }
+        }
+
+        if (record.MaxOutputTokens is <= 0 || record.Duration < TimeSpan.Zero || !Enum.IsDefined(record.Outcome)
+            || (record.Marks & ~(BudgetSpendMarks.Reduced | BudgetSpendMarks.Downgraded | BudgetSpendMarks.WouldRefuse)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(paramName, "A spend record's MaxOutputTokens is positive, its Duration not negative, and its Outcome and Marks are known values.");
+        }
+    }
+
+    /// <summary>The longest text a spend record's user, model, reason, key, window or trace id may be.</summary>
+    public const int MaxRecordText = 1024;
+
     private static void Usage(BudgetUsage usage, string paramName)
     {
+        if (usage.Record is { } record)
+        {
+            if (record.Outcome is not (BudgetSpendOutcome.Charged or BudgetSpendOutcome.Estimated))
+            {
+                throw new ArgumentException($"The record of a settle or charge is charged or estimated, not {BudgetSpendNames.ToName(record.Outcome)}.", paramName);
+            }
+
+            RecordDetails(record, paramName);
+        }
+
         BudgetAmounts.Check(usage.Cost, paramName);
         if (usage.Tokens is < 0 or > BudgetUsage.MaxTokens)
         {

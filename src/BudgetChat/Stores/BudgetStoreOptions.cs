@@ -20,6 +20,14 @@ public sealed class BudgetStoreOptions
     [Range(typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", MinimumIsExclusive = true)]
     public TimeSpan CompletedIdRetention { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Gets or sets how many spend records (<see cref="IBudgetSpendLog"/>) <see cref="InMemoryBudgetStore"/> keeps per
+    /// project; the oldest are dropped first. Defaults to 10,000. Stores that write records to disk keep them for the
+    /// reset service's <see cref="BudgetResetServiceOptions.SpendRetention"/> instead.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int SpendRecordCapacity { get; set; } = 10_000;
+
     /// <summary>Checks the options (their data annotations), naming the first invalid one.</summary>
     /// <exception cref="ArgumentException">An option is invalid; <see cref="ArgumentException.ParamName"/> is the property.</exception>
     internal void Validate() => OptionsValidation.ThrowIfFailed(new BudgetStoreOptionsValidator().Validate(null, this), this);

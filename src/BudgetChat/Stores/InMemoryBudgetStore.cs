@@ -11,9 +11,13 @@ namespace BudgetChat;
 /// only for the few dictionary operations of one call, so a reservation across several keys is atomic and projects
 /// never contend with each other.
 /// </para>
+/// <para>
+/// Its spend ledger (<see cref="IBudgetSpendLog"/>) keeps the newest <see cref="BudgetStoreOptions.SpendRecordCapacity"/>
+/// records per project, written under the same lock as the charge they record.
+/// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-public sealed class InMemoryBudgetStore : ITransactionalBudgetStore
+public sealed class InMemoryBudgetStore : ITransactionalBudgetStore, IBudgetSpendLog
 {
     private readonly ConcurrentDictionary<string, Project> _projects = new(StringComparer.Ordinal);
     private readonly BudgetStoreOptions _options;
@@ -217,6 +221,7 @@ public sealed class InMemoryBudgetStore : ITransactionalBudgetStore
         lock (p.Gate)
         {
             SavedLedger before = p.Ledger.Export();
+            long recorded = p.Spend.Next;
             try
             {
                 return ValueTask.FromResult(update(p.Ledger, state, Now));
@@ -224,6 +229,8 @@ public sealed class InMemoryBudgetStore : ITransactionalBudgetStore
             catch
             {
                 p.Ledger = BudgetLedger.Import(project, _options, before);
+                p.Ledger.Records = p.Spend;
+                p.Spend.TruncateFrom(recorded);
                 throw;
             }
         }
@@ -231,16 +238,93 @@ public sealed class InMemoryBudgetStore : ITransactionalBudgetStore
 
     private DateTimeOffset Now => _timeProvider.GetUtcNow();
 
+    /// <inheritdoc/>
+    public ValueTask AppendSpendAsync(string project, BudgetSpendRecord record, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.SpendRecord(project, record);
+        cancellationToken.ThrowIfCancellationRequested();
+        Project p = GetProject(project);
+        lock (p.Gate)
+        {
+            p.Spend.Add(record.Time == default ? record with { Time = Now } : record);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<BudgetSpendPage> QuerySpendAsync(string project, BudgetSpendQuery query, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Project(project);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!TryGetProject(project, out Project? p))
+        {
+            return ValueTask.FromResult(new BudgetSpendPage([], null));
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Spend.Query(query));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<BudgetSpendGroup>> GroupSpendAsync(string project, BudgetSpendQuery query, BudgetSpendGrouping grouping, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Project(project);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)grouping, (uint)BudgetSpendGrouping.Outcome, nameof(grouping));
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!TryGetProject(project, out Project? p))
+        {
+            return ValueTask.FromResult<IReadOnlyList<BudgetSpendGroup>>(grouping == BudgetSpendGrouping.None ? [new BudgetSpendGroup()] : []);
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Spend.Group(query, grouping));
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<long> PruneSpendAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
+    {
+        long pruned = 0;
+        foreach (Project p in _projects.Values)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            lock (p.Gate)
+            {
+                pruned += p.Spend.Prune(before);
+            }
+        }
+
+        return ValueTask.FromResult(pruned);
+    }
+
     private Project GetProject(string name) =>
-        _projects.GetOrAdd(name, static (n, options) => new Project(new BudgetLedger(n, options)), _options);
+        _projects.GetOrAdd(name, static (n, options) => new Project(new BudgetLedger(n, options), new SpendRing(options.SpendRecordCapacity)), _options);
 
     private bool TryGetProject(string name, [NotNullWhen(true)] out Project? project) => _projects.TryGetValue(name, out project);
 
-    private sealed class Project(BudgetLedger ledger)
+    private sealed class Project
     {
+        public Project(BudgetLedger ledger, SpendRing spend)
+        {
+            Spend = spend;
+            Ledger = ledger;
+            ledger.Records = spend;
+        }
+
         public Lock Gate { get; } = new();
 
+        /// <summary>The project's spend records, which the ledger adds to as it charges.</summary>
+        public SpendRing Spend { get; }
+
         /// <summary>Replaced only under <see cref="Gate"/>, by a failed <see cref="UpdateProjectAsync"/>.</summary>
-        public BudgetLedger Ledger { get; set; } = ledger;
+        public BudgetLedger Ledger { get; set; }
     }
 }
