@@ -111,7 +111,7 @@ public sealed class BudgetExceededException : Exception
             $"Budget '{budget.Key}'{limit} of project '{budget.Project}' cannot cover this call: it needs up to {Amount(window.Unit, estimate)} but only {Amount(window.Unit, window.Remaining)} of {Amount(window.Unit, window.Limit.Amount)} remains ({(window.Unit == BudgetUnit.Requests ? "admitted" : "spent")} {Amount(window.Unit, window.Spent)}, held by calls in flight {Amount(window.Unit, window.Reserved)}).{resets}");
     }
 
-    private static string Amount(BudgetUnit unit, decimal amount) => unit switch
+    internal static string Amount(BudgetUnit unit, decimal amount) => unit switch
     {
         BudgetUnit.Dollars => string.Create(CultureInfo.InvariantCulture, $"${amount:0.########}"),
         BudgetUnit.Tokens => string.Create(CultureInfo.InvariantCulture, $"{amount:#,0} tokens"),

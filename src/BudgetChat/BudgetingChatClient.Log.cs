@@ -51,5 +51,8 @@ public sealed partial class BudgetingChatClient
 
         [LoggerMessage(15, LogLevel.Warning, "BudgetingChatClientOptions.OnModelDowngraded threw; the call goes ahead on the cheaper model.")]
         public static partial void DowngradeCallbackFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(16, LogLevel.Warning, "Could not write the spend record of a {Outcome} call; the call's spend is unaffected.")]
+        public static partial void SpendRecordFailed(ILogger logger, BudgetSpendOutcome outcome, Exception exception);
     }
 }

@@ -53,6 +53,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     private Task? _globalBudgetReady;
     private string[]? _lastUserKeys;
 
+    // The store's spend ledger, when it keeps one and the options record calls.
+    private readonly IBudgetSpendLog? _spendLog;
+
     /// <summary>Initializes a new instance of the <see cref="BudgetingChatClient"/> class.</summary>
     /// <param name="innerClient">The client that calls the model.</param>
     /// <param name="store">Where budgets are kept.</param>
@@ -104,6 +107,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             alertSinks ?? [new LoggingBudgetAlertSink(loggerFactory?.CreateLogger<LoggingBudgetAlertSink>())],
             _logger);
         _keeper = new LeaseKeeper(_options.ReservationTimeout, _timeProvider, _logger, AbandonAsync);
+        _spendLog = _options.RecordSpend ? store as IBudgetSpendLog : null;
         _ownsOutbox = outbox is null;
         _outbox = outbox ?? new BudgetOutbox(store, null, null, loggerFactory, _timeProvider, meterFactory, alertSinks);
     }
@@ -125,9 +129,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 ? await client.GetResponseAsync(messages, sent, cancellationToken).ConfigureAwait(false)
                 : await base.GetResponseAsync(messages, sent, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception ex)
         {
-            await ReleaseAsync(admission).ConfigureAwait(false);
+            await ReleaseAsync(admission, ex is OperationCanceledException ? "cancelled" : "failed").ConfigureAwait(false);
             throw;
         }
 
@@ -157,9 +161,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 ? client.GetStreamingResponseAsync(messages, sent, cancellationToken)
                 : base.GetStreamingResponseAsync(messages, sent, cancellationToken)).GetAsyncEnumerator(cancellationToken);
         }
-        catch
+        catch (Exception ex)
         {
-            await ReleaseAsync(admission).ConfigureAwait(false);
+            await ReleaseAsync(admission, ex is OperationCanceledException ? "cancelled" : "failed").ConfigureAwait(false);
             throw;
         }
 
@@ -341,11 +345,14 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
     private async ValueTask<Admission> AdmitAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
-        string[] keys = ResolveKeys(messages, options);
+        string[] keys = ResolveKeys(messages, options, out string? user);
         string modelId = options?.ModelId ?? _innerDefaultModelId ?? _options.DefaultModelId ?? throw ModelPriceNotFoundException.ForModel(null);
         ModelPrice price = _prices.GetPrice(modelId);
         var admission = new Admission(modelId, price)
         {
+            User = user,
+            Started = _timeProvider.GetTimestamp(),
+            TraceId = _spendLog is not null && Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.TraceId.ToHexString() : null,
             InputTokens = (_inputBound ?? _estimator).CountInputTokens(messages, options, modelId),
             InputIsExact = _inputBound is null,
             OutputTokens = options?.MaxOutputTokens ?? price.MaxOutputTokens ?? _options.MaxOutputTokensCap,
@@ -378,6 +385,11 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         catch (BudgetStoreUnavailableException ex)
         {
             FailOpenOrThrow(admission, keys, ex);
+        }
+        catch (Exception ex) when (_spendLog is not null && ex is BudgetExceededException or BudgetNotFoundException)
+        {
+            await RecordRefusalAsync(admission, keys, ex).ConfigureAwait(false);
+            throw;
         }
 
         return admission;
@@ -492,7 +504,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 if (lease.WouldHaveRefused)
                 {
                     outcome = "would_refuse";
-                    ReportWouldRefuse(lease.RefusingKey!, lease.RefusingWindow!);
+                    ReportWouldRefuse(admission, lease.RefusingKey!, lease.RefusingWindow!);
                 }
 
                 _metrics.Reservations.Add(1, new("budgetchat.outcome", outcome), _projectTag);
@@ -556,8 +568,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         return refusal ?? throw Refused(MissingBudget(keys[0]), "not_found");
     }
 
-    private void ReportWouldRefuse(string key, BudgetWindowState window)
+    private void ReportWouldRefuse(Admission admission, string key, BudgetWindowState window)
     {
+        admission.WouldRefuse ??= (key, window.Name);
         Log.WouldRefuse(_logger, key, window.Name);
         Activity.Current?.AddEvent(new ActivityEvent("budgetchat.would_refuse", tags: new ActivityTagsCollection
         {
@@ -586,7 +599,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
                 if (_options.Enforcement == BudgetEnforcement.Observe || budget.Definition.Enforcement == BudgetEnforcement.Observe)
                 {
                     outcome = "would_refuse";
-                    ReportWouldRefuse(key, window);
+                    ReportWouldRefuse(admission, key, window);
                     continue;
                 }
 
@@ -633,9 +646,9 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
     }
 
-    private string[] ResolveKeys(IEnumerable<ChatMessage> messages, ChatOptions? options)
+    private string[] ResolveKeys(IEnumerable<ChatMessage> messages, ChatOptions? options, out string? userId)
     {
-        string? userId = BudgetCallKeys.ResolveUser(options.GetBudgetUser(), _options, messages, options);
+        userId = BudgetCallKeys.ResolveUser(options.GetBudgetUser(), _options, messages, options);
         if (userId is null && _options.RequireUser)
         {
             throw new InvalidOperationException(
@@ -712,10 +725,21 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         decimal cost;
         long tokens;
+        BudgetSpendRecord? record = null;
         if (usage.HasTokenCounts())
         {
             cost = price.GetCost(usage);
             tokens = usage!.TotalTokenCount ?? ((usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0));
+            if (_spendLog is not null)
+            {
+                record = CallRecord(admission, BudgetSpendOutcome.Charged, null) with
+                {
+                    InputTokens = usage.InputTokenCount,
+                    CachedInputTokens = usage.CachedInputTokenCount,
+                    OutputTokens = usage.OutputTokenCount,
+                    ReasoningTokens = usage.ReasoningTokenCount,
+                };
+            }
         }
         else
         {
@@ -726,9 +750,17 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             tokens = (long)admission.InputTokens + outputTokens;
             _metrics.UsageMissing.Add(1, _projectTag);
             Log.UsageMissing(_logger, modelId, reason, admission.InputTokens, outputTokens, cost);
+            if (_spendLog is not null)
+            {
+                record = CallRecord(admission, BudgetSpendOutcome.Estimated, UsageMissingReasons.ToName(reason)) with
+                {
+                    InputTokens = admission.InputTokens,
+                    OutputTokens = outputTokens,
+                };
+            }
         }
 
-        var actual = new BudgetUsage(cost, Math.Max(0, tokens), modelId);
+        var actual = new BudgetUsage(cost, Math.Max(0, tokens), modelId) { Record = record };
 
         BudgetLease lease = admission.Lease!;
         _keeper.Remove(admission);
@@ -795,7 +827,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         {
             if (released)
             {
-                await ReleaseAsync(admission).ConfigureAwait(false);
+                await ReleaseAsync(admission, "failed").ConfigureAwait(false);
             }
             else
             {
@@ -812,13 +844,17 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         BudgetLease lease = admission.Lease!;
         if (!admission.Produced)
         {
-            await ReleaseAsync(admission).ConfigureAwait(false);
+            await ReleaseAsync(admission, "abandoned").ConfigureAwait(false);
             return;
         }
 
         try
         {
-            BudgetCompletion completion = await lease.SettleAsync(new BudgetUsage(lease.Amount, lease.Usage.Tokens, admission.ModelId), CancellationToken.None).ConfigureAwait(false);
+            var held = new BudgetUsage(lease.Amount, lease.Usage.Tokens, admission.ModelId)
+            {
+                Record = _spendLog is null ? null : CallRecord(admission, BudgetSpendOutcome.Estimated, "abandoned"),
+            };
+            BudgetCompletion completion = await lease.SettleAsync(held, CancellationToken.None).ConfigureAwait(false);
             _metrics.Spend.Add((double)lease.Amount, new("budgetchat.model", admission.ModelId), _projectTag);
             await _alerts.PublishAsync(completion.Alerts).ConfigureAwait(false);
         }
@@ -850,7 +886,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         }
     }
 
-    private async ValueTask ReleaseAsync(Admission admission)
+    private async ValueTask ReleaseAsync(Admission admission, string reason)
     {
         BudgetLease lease = admission.Lease!;
         _keeper.Remove(admission);
@@ -861,13 +897,72 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
 
         try
         {
-            await lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+            BudgetCompletion completion = await lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
             Log.Released(_logger, lease.Id);
+            if (_spendLog is not null && completion.Status == BudgetCompletionStatus.Completed)
+            {
+                await AppendSpendAsync(CallRecord(admission, BudgetSpendOutcome.Released, reason) with
+                {
+                    Id = lease.Id,
+                    Keys = lease.Keys,
+                    Model = admission.ModelId,
+                    Held = lease.Amount,
+                }).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
             // The reservation expires and is reclaimed by the store; the caller's own exception matters more.
             Log.ReleaseFailed(_logger, lease.Id, ex);
+        }
+    }
+
+    // The spend record of a call as the client knows it; the store adds the id, time, keys, cost, tokens and model of a charge.
+    private BudgetSpendRecord CallRecord(Admission admission, BudgetSpendOutcome outcome, string? reason) => new()
+    {
+        User = admission.User,
+        RequestedModel = admission.RequestedModel,
+        Outcome = outcome,
+        Marks = (admission.Reduced ? BudgetSpendMarks.Reduced : 0)
+            | (admission.Downgraded ? BudgetSpendMarks.Downgraded : 0)
+            | (admission.WouldRefuse is null ? 0 : BudgetSpendMarks.WouldRefuse),
+        Reason = reason,
+        RefusedKey = admission.WouldRefuse?.Key,
+        RefusedWindow = admission.WouldRefuse?.Window,
+        MaxOutputTokens = admission.Reduced ? admission.OutputTokens : null,
+        Duration = _timeProvider.GetElapsedTime(admission.Started),
+        TraceId = admission.TraceId,
+    };
+
+    private async ValueTask RecordRefusalAsync(Admission admission, string[] keys, Exception refusal)
+    {
+        var exceeded = refusal as BudgetExceededException;
+        await AppendSpendAsync(CallRecord(admission, BudgetSpendOutcome.Refused, exceeded is null ? "no budget" : RefusalReason(exceeded)) with
+        {
+            Id = admission.Lease?.Id,
+            Keys = keys,
+            Model = admission.ModelId,
+            InputTokens = admission.InputTokens,
+            Marks = (admission.Downgraded ? BudgetSpendMarks.Downgraded : 0),
+            MaxOutputTokens = null,
+            RefusedKey = exceeded?.Key ?? (refusal as BudgetNotFoundException)?.Key,
+            RefusedWindow = exceeded?.WindowName,
+        }).ConfigureAwait(false);
+    }
+
+    private static string RefusalReason(BudgetExceededException refusal) =>
+        $"needed {BudgetExceededException.Amount(refusal.Unit, refusal.Estimate)}, {BudgetExceededException.Amount(refusal.Unit, Math.Max(0m, refusal.Limit - refusal.Spent - refusal.Reserved))} left of {BudgetExceededException.Amount(refusal.Unit, refusal.Limit)}";
+
+    // A record that changes no spend: losing it loses no money, so a failure is logged and the call goes on as it would.
+    private async ValueTask AppendSpendAsync(BudgetSpendRecord record)
+    {
+        try
+        {
+            await _spendLog!.AppendSpendAsync(_options.ProjectName, record, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.SpendRecordFailed(_logger, record.Outcome, ex);
         }
     }
 
@@ -892,6 +987,17 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
         public int OutputTokens { get; set; }
 
         public bool Reduced { get; set; }
+
+        // For the spend record: who asked, for which model, since when, in which trace, and what observe mode saw.
+        public string? User { get; init; }
+
+        public string RequestedModel { get; } = modelId;
+
+        public long Started { get; init; }
+
+        public string? TraceId { get; init; }
+
+        public (string Key, string Window)? WouldRefuse { get; set; }
 
         // The most the call can cost and use: the price of the input and the output allowed, and their tokens.
         public BudgetUsage WorstCase(bool observe) =>

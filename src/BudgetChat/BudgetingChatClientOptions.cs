@@ -36,6 +36,7 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
         MinimumOutputTokens = other.MinimumOutputTokens;
         ReservationTimeout = other.ReservationTimeout;
         Enforcement = other.Enforcement;
+        RecordSpend = other.RecordSpend;
         CheaperModels = other.CheaperModels.ToDictionary(p => p.Key, p => new List<string>(p.Value), StringComparer.OrdinalIgnoreCase);
         DowngradeBelowRemainingShare = other.DowngradeBelowRemainingShare;
         OnModelDowngraded = other.OnModelDowngraded;
@@ -159,6 +160,14 @@ public sealed class BudgetingChatClientOptions : IValidatableObject
     /// </summary>
     [EnumDataType(typeof(BudgetEnforcement))]
     public BudgetEnforcement Enforcement { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether each call leaves a record in the store's spend ledger when the store keeps
+    /// one (<see cref="IBudgetSpendLog"/>): who, which model, the tokens, the cost, how it ended, how long it took and its
+    /// trace id. Charged calls are recorded with their settle; refused and released ones are appended. Defaults to
+    /// <see langword="true"/>.
+    /// </summary>
+    public bool RecordSpend { get; set; } = true;
 
     /// <summary>
     /// Gets the cheaper-model ladder: per model asked for, the models to try in order when a call does not fit (each with
