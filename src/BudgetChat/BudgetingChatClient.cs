@@ -732,13 +732,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             tokens = usage!.TotalTokenCount ?? ((usage.InputTokenCount ?? 0) + (usage.OutputTokenCount ?? 0));
             if (_spendLog is not null)
             {
-                record = CallRecord(admission, BudgetSpendOutcome.Charged, null) with
-                {
-                    InputTokens = usage.InputTokenCount,
-                    CachedInputTokens = usage.CachedInputTokenCount,
-                    OutputTokens = usage.OutputTokenCount,
-                    ReasoningTokens = usage.ReasoningTokenCount,
-                };
+                record = CallRecord(admission, BudgetSpendOutcome.Charged, null, usage);
             }
         }
         else
@@ -752,11 +746,7 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
             Log.UsageMissing(_logger, modelId, reason, admission.InputTokens, outputTokens, cost);
             if (_spendLog is not null)
             {
-                record = CallRecord(admission, BudgetSpendOutcome.Estimated, UsageMissingReasons.ToName(reason)) with
-                {
-                    InputTokens = admission.InputTokens,
-                    OutputTokens = outputTokens,
-                };
+                record = CallRecord(admission, BudgetSpendOutcome.Estimated, UsageMissingReasons.ToName(reason), new UsageDetails { InputTokenCount = admission.InputTokens, OutputTokenCount = outputTokens });
             }
         }
 
@@ -918,8 +908,12 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     }
 
     // The spend record of a call as the client knows it; the store adds the id, time, keys, cost, tokens and model of a charge.
-    private BudgetSpendRecord CallRecord(Admission admission, BudgetSpendOutcome outcome, string? reason) => new()
+    private BudgetSpendRecord CallRecord(Admission admission, BudgetSpendOutcome outcome, string? reason, UsageDetails? usage = null) => new()
     {
+        InputTokens = usage?.InputTokenCount,
+        CachedInputTokens = usage?.CachedInputTokenCount,
+        OutputTokens = usage?.OutputTokenCount,
+        ReasoningTokens = usage?.ReasoningTokenCount,
         User = admission.User,
         RequestedModel = admission.RequestedModel,
         Outcome = outcome,
