@@ -62,6 +62,44 @@ public sealed class BudgetResetServiceTests
     }
 
     [Fact]
+    public async Task DeletesSpendRecordsOlderThanTheRetention_AfterEachSweep()
+    {
+        var store = new InMemoryBudgetStore(timeProvider: _time);
+        await store.SetBudgetAsync("p", "k", new BudgetDefinition(100m));
+        await store.ChargeAsync("p", ["k"], 1m, "old");
+        _time.Advance(TimeSpan.FromDays(3));
+        await store.ChargeAsync("p", ["k"], 2m, "new");
+        using var service = new BudgetResetService(store, Options.Create(new BudgetResetServiceOptions { Interval = TimeSpan.FromHours(1), SpendRetention = TimeSpan.FromDays(2) }), _time);
+        await service.StartAsync(CancellationToken.None);
+
+        await FirstTickAsync(TimeSpan.FromHours(1), () => Ids(store).SequenceEqual(["new"]));
+
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task KeepsSpendRecords_WhenRetentionIsNull()
+    {
+        var store = new InMemoryBudgetStore(timeProvider: _time);
+        await store.SetBudgetAsync("p", "k", new BudgetDefinition(100m));
+        await store.ChargeAsync("p", ["k"], 1m, "old");
+        using var service = new BudgetResetService(store, Options.Create(new BudgetResetServiceOptions { Interval = TimeSpan.FromDays(200), SpendRetention = null }), _time);
+        await service.StartAsync(CancellationToken.None);
+
+        // A sweep a year on rolls nothing over (the budget has no period) and deletes nothing.
+        _time.Advance(TimeSpan.FromDays(200));
+        await Task.Delay(100);
+        _time.Advance(TimeSpan.FromDays(200));
+        await Task.Delay(100);
+        Assert.Equal(["old"], Ids(store).AsEnumerable());
+
+        await service.StopAsync(CancellationToken.None);
+    }
+
+    private static string?[] Ids(InMemoryBudgetStore store) =>
+        [.. store.QuerySpendAsync("p", new BudgetSpendQuery()).AsTask().Result.Records.Select(r => r.Id)];
+
+    [Fact]
     public void RejectsANonPositiveInterval()
     {
         Assert.ThrowsAny<ArgumentException>(() => Create(new BudgetResetServiceOptions { Interval = TimeSpan.Zero }));
