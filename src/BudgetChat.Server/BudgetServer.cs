@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BudgetChat.Http.Wire;
+using BudgetChat.Server.Alerts;
 using BudgetChat.Server.Authentication;
 using BudgetChat.Server.Endpoints;
 using BudgetChat.Server.Hosting;
@@ -149,6 +150,9 @@ public static class BudgetServer
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BudgetResetService>());
 
         services.AddSingleton<ApiKeyRegistry>();
+        services.AddSingleton<ProjectAlertWebhooks>();
+        services.AddHttpClient(WebhookBudgetAlertServiceCollectionExtensions.HttpClientName)
+            .ConfigureHttpClient(static client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddHostedService<ListenAddressGuard>();
         services.AddAuthentication(ProjectAccess.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ProjectAccess.SchemeName, configureOptions: null);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using BudgetChat.Http;
 using BudgetChat.Server.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -79,12 +80,38 @@ public sealed class BudgetServerOptions : IValidatableObject
     [ValidateObjectMembers]
     public BudgetServerCors Cors { get; } = new();
 
+    /// <summary>
+    /// Gets the alert webhooks per project (<c>BudgetServer:Webhooks:{project}</c>, with <c>Url</c>, <c>Format</c>
+    /// (<c>Json</c> or <c>Slack</c>), <c>Secret</c>, <c>MaxAttempts</c>, <c>Headers</c>, ...): the alert thresholds a charge
+    /// through the service crosses are posted there, signed and retried in the background, never delaying the call. The
+    /// project <c>*</c> receives the alerts of every project. None by default.
+    /// </summary>
+    public IDictionary<string, WebhookBudgetAlertSinkOptions> Webhooks { get; } = new Dictionary<string, WebhookBudgetAlertSinkOptions>(StringComparer.Ordinal);
+
     /// <inheritdoc/>
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
         if (!BudgetServerOptionsValidator.TryFindTimeZone(TimeZone, out _))
         {
             yield return new ValidationResult($"{SectionName}:{nameof(TimeZone)} '{TimeZone}' is not a time zone known to this machine.", [nameof(TimeZone)]);
+        }
+
+        foreach ((string project, WebhookBudgetAlertSinkOptions webhook) in Webhooks)
+        {
+            string? problem = null;
+            try
+            {
+                webhook.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                problem = $"{SectionName}:{nameof(Webhooks)}:{project}:{ex.ParamName}: {ex.Message}";
+            }
+
+            if (problem is not null)
+            {
+                yield return new ValidationResult(problem, [nameof(Webhooks)]);
+            }
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);

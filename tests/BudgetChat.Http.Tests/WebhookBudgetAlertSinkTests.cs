@@ -318,7 +318,7 @@ public sealed class WebhookBudgetAlertSinkTests
         Assert.Contains(logs.GetSnapshot(), r => r.Message == "The webhook sink stopped with 2 budget alerts not sent.");
     }
 
-    private static string Signature(string secret, string timestamp, byte[] body) =>
+    internal static string Signature(string secret, string timestamp, byte[] body) =>
         "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(timestamp + ".").Concat(body).ToArray()));
 
     private static Task Answer(HttpContext context, int status)

@@ -1,4 +1,5 @@
 using BudgetChat.Http.Wire;
+using BudgetChat.Server.Alerts;
 using BudgetChat.Server.Authentication;
 using BudgetChat.Server.Hosting;
 using BudgetChat.Server.Http;
@@ -216,7 +217,7 @@ internal static class BudgetEndpoints
             : TypedResults.Ok(ReserveResponse.From(result));
     }
 
-    private static async Task<IResult> SettleAsync(string project, HttpContext context, IBudgetStore store, CancellationToken cancellationToken)
+    private static async Task<IResult> SettleAsync(string project, HttpContext context, IBudgetStore store, ProjectAlertWebhooks webhooks, CancellationToken cancellationToken)
     {
         if (CheckProject(project) is { } invalid)
         {
@@ -230,6 +231,7 @@ internal static class BudgetEndpoints
         }
 
         BudgetCompletion completion = await store.SettleAsync(project, request!.ReservationId, request.ToUsage(), cancellationToken).ConfigureAwait(false);
+        await webhooks.PublishAsync(project, completion.Alerts).ConfigureAwait(false);
         return Completion(completion, project, request.ReservationId);
     }
 
@@ -275,7 +277,7 @@ internal static class BudgetEndpoints
             : TypedResults.Ok(new RenewResponse(status));
     }
 
-    private static async Task<IResult> ChargeAsync(string project, HttpContext context, IBudgetStore store, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> ChargeAsync(string project, HttpContext context, IBudgetStore store, ProjectAlertWebhooks webhooks, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (CheckProject(project) is { } invalid)
         {
@@ -291,6 +293,7 @@ internal static class BudgetEndpoints
         try
         {
             BudgetCompletion completion = await store.ChargeAsync(project, request!.Keys, request.ToUsage(), request.ChargeId, cancellationToken).ConfigureAwait(false);
+            await webhooks.PublishAsync(project, completion.Alerts).ConfigureAwait(false);
             return completion.Status == BudgetCompletionStatus.Conflict
                 ? IdConflict(completion.Conflict, project, "chargeId", request.ChargeId)
                 : TypedResults.Ok(CompletionDto.From(completion));
