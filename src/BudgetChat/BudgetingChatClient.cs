@@ -880,30 +880,31 @@ public sealed partial class BudgetingChatClient : DelegatingChatClient
     {
         BudgetLease lease = admission.Lease!;
         _keeper.Remove(admission);
-        if (!lease.HoldsReservation)
+        bool released = !lease.HoldsReservation;
+        if (lease.HoldsReservation)
         {
-            return;
-        }
-
-        try
-        {
-            BudgetCompletion completion = await lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
-            Log.Released(_logger, lease.Id);
-            if (_spendLog is not null && completion.Status == BudgetCompletionStatus.Completed)
+            try
             {
-                await AppendSpendAsync(CallRecord(admission, BudgetSpendOutcome.Released, reason) with
-                {
-                    Id = lease.Id,
-                    Keys = lease.Keys,
-                    Model = admission.ModelId,
-                    Held = lease.Amount,
-                }).ConfigureAwait(false);
+                released = (await lease.ReleaseAsync(CancellationToken.None).ConfigureAwait(false)).Status == BudgetCompletionStatus.Completed;
+                Log.Released(_logger, lease.Id);
+            }
+            catch (Exception ex)
+            {
+                // The reservation expires and is reclaimed by the store; the caller's own exception matters more.
+                Log.ReleaseFailed(_logger, lease.Id, ex);
             }
         }
-        catch (Exception ex)
+
+        // Also a call admitted without a hold (check-then-charge, fail open) that failed: it was made and cost nothing.
+        if (_spendLog is not null && released)
         {
-            // The reservation expires and is reclaimed by the store; the caller's own exception matters more.
-            Log.ReleaseFailed(_logger, lease.Id, ex);
+            await AppendSpendAsync(CallRecord(admission, BudgetSpendOutcome.Released, reason) with
+            {
+                Id = lease.Id,
+                Keys = lease.Keys,
+                Model = admission.ModelId,
+                Held = lease.HoldsReservation ? lease.Amount : 0m,
+            }).ConfigureAwait(false);
         }
     }
 

@@ -113,6 +113,20 @@ public sealed class SpendRecordTests : BudgetingChatClientFixture
         Assert.NotNull(record.Id);
     }
 
+    [Fact]
+    public async Task AFailedCheckThenChargeCall_IsRecordedAsReleased_HoldingNothing()
+    {
+        await SetBudgetAsync(BudgetKeys.ForUser("alice"), 10m);
+        Inner.GetResponseAsyncCallback = (_, _, _) => throw new HttpRequestException("provider down");
+        using BudgetingChatClient client = CreateClient(o => o.Mode = BudgetEnforcementMode.CheckThenCharge);
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetResponseAsync("hi", ForUser("alice")));
+
+        BudgetSpendRecord record = Assert.Single(await RecordsAsync());
+        Assert.Equal(BudgetSpendOutcome.Released, record.Outcome);
+        Assert.Equal(0m, record.Held);
+    }
+
     [Theory]
     [MemberData(nameof(Streaming))]
     public async Task AReducedCall_IsMarked_WithTheMaxOutputTokensSent(bool streaming)
