@@ -22,7 +22,7 @@ internal static class Failures
             BudgetStoreUnavailableException => (ExitCodes.ServiceUnavailable, OneLine(exception.Message)),
             HttpRequestException => (ExitCodes.ServiceUnavailable, $"{Capitalize(store)} cannot be reached: {OneLine(exception.Message)}"),
             UnauthorizedAccessException when connection is { IsService: true } =>
-                (ExitCodes.ServiceUnavailable, $"{Capitalize(store)} refused the API key (give one with --api-key or BUDGETCHAT_API_KEY, for this project): {OneLine(exception.Message)}"),
+                (ExitCodes.ServiceUnavailable, $"{OneLine(exception.Message)} Give the project's API key with --api-key or BUDGETCHAT_API_KEY."),
             BudgetNotFoundException notFound => (ExitCodes.Negative, $"Project '{notFound.Project}' has no budget '{notFound.Key}'."),
             OptionsValidationException => (ExitCodes.Usage, OneLine(exception.Message)),
             ArgumentException argument => (ExitCodes.Usage, $"{OptionOf(argument.ParamName)}{WithoutParameter(argument)}"),

@@ -11,7 +11,7 @@ namespace BudgetChat.Cli.Output;
 internal sealed class ProgressBar : IProgress<LiteLlmImportProgress>
 {
     /// <summary>The fewest users a file must have for the bar to show: smaller imports end before it would help.</summary>
-    public const int MinimumUsers = 1_000;
+    public const int MinimumUsers = 250;
 
     private const int Width = 30;
     private static readonly long RedrawTicks = Stopwatch.Frequency / 10;
