@@ -10,6 +10,9 @@ namespace BudgetChat.Cli;
 /// <remarks>Not thread-safe; one per command tree.</remarks>
 internal sealed class CommandRunner
 {
+    /// <summary>The name commands are run as, in messages.</summary>
+    public const string ToolName = "budgetchat";
+
     private readonly CliEnvironment _environment;
 
     public CommandRunner(GlobalOptions options, CliEnvironment environment)
@@ -20,9 +23,6 @@ internal sealed class CommandRunner
 
     /// <summary>Gets the global options.</summary>
     public GlobalOptions Options { get; }
-
-    /// <summary>Gets the name commands are run as, in messages.</summary>
-    public const string ToolName = "budgetchat";
 
     /// <summary>Makes <paramref name="handler"/> the command's action.</summary>
     public void SetAction(Command command, Func<CliContext, CancellationToken, Task<int>> handler) =>
