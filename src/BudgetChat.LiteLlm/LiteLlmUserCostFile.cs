@@ -58,7 +58,27 @@ public static class LiteLlmUserCostFile
     /// </remarks>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="FormatException">The file is not a LiteLLM user dictionary; nothing was written to the store.</exception>
-    public static async Task<int> ImportAsync(IBudgetStore store, string project, string path, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+    public static Task<int> ImportAsync(IBudgetStore store, string project, string path, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default) =>
+        ImportAsync(store, project, path, progress: null, timeProvider, cancellationToken);
+
+    /// <summary>
+    /// Reads the users of a <c>user_cost.json</c> file and creates their budgets, with their spend, in a store, reporting
+    /// how far it got (for a progress bar: a file of many users takes a write or more per user).
+    /// </summary>
+    /// <param name="store">The store to create the budgets in.</param>
+    /// <param name="project">The project the budgets belong to.</param>
+    /// <param name="path">The file.</param>
+    /// <param name="progress">
+    /// Told the users imported and the users in the file: once when the file has been read and checked (0 imported), then
+    /// after each user; <see langword="null"/> for no reports.
+    /// </param>
+    /// <param name="timeProvider">The clock that decides whether a window has ended, or <see langword="null"/> for the system clock.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>How many users were imported.</returns>
+    /// <remarks>Imports as <see cref="ImportAsync(IBudgetStore, string, string, TimeProvider?, CancellationToken)"/> does.</remarks>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FormatException">The file is not a LiteLLM user dictionary; nothing was written to the store.</exception>
+    public static async Task<int> ImportAsync(IBudgetStore store, string project, string path, IProgress<LiteLlmImportProgress>? progress, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentException.ThrowIfNullOrWhiteSpace(project);
@@ -66,57 +86,64 @@ public static class LiteLlmUserCostFile
 
         byte[] bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<Entry> entries = Parse(bytes, Path.GetFullPath(path));
+        progress?.Report(new LiteLlmImportProgress(0, entries.Count));
         DateTimeOffset now = (timeProvider ?? TimeProvider.System).GetUtcNow();
         Dictionary<string, BudgetDefinition> existing = entries.Count == 0
             ? []
             : (await store.ListBudgetsAsync(project, cancellationToken).ConfigureAwait(false)).ToDictionary(b => b.Key, b => b.Definition, StringComparer.Ordinal);
-        foreach (Entry entry in entries)
+        for (int i = 0; i < entries.Count; i++)
         {
-            // LiteLLM's rule: once the duration has passed since last_updated_at the spend is gone and a new window
-            // starts now, as its reset_on_duration would start it.
-            bool ended = entry.DurationDays is { } days && entry.WindowStart is { } start && LiteLlmUserDict.HasEnded(days, start, now);
-            BudgetDefinition definition = LiteLlmUserDict.ToDefinition(existing.GetValueOrDefault(entry.Key), entry.Definition.Limit, entry.Definition.Period, entry.Definition.Alignment);
-            BudgetState budget = await store.SetBudgetAsync(project, entry.Key, definition, entry.CreatedAt ?? entry.WindowStart ?? now, cancellationToken).ConfigureAwait(false);
-            // Without a period there is one window, from the budget's creation.
-            if (definition.Period != BudgetPeriod.None)
-            {
-                if (ended || entry.WindowStart is null)
-                {
-                    await store.SetBudgetAsync(project, entry.Key, definition, now, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (entry.WindowStart != entry.CreatedAt)
-                {
-                    budget = await store.SetBudgetAsync(project, entry.Key, definition, entry.WindowStart, cancellationToken).ConfigureAwait(false);
-                }
-
-                // The store may have rolled the window over already (a month of the file's 28 days that the store counts
-                // as a calendar month cannot, but a window its own rules end can).
-                if (budget.WindowStart != entry.WindowStart)
-                {
-                    continue;
-                }
-            }
-
-            string chargeId = "litellm-import:" + Guid.NewGuid().ToString("N");
-            decimal byModel = 0m;
-            foreach ((string model, decimal cost) in entry.ModelCost)
-            {
-                if (cost > 0m)
-                {
-                    await store.ChargeAsync(project, [entry.Key], cost, model, $"{chargeId}:{model}", cancellationToken).ConfigureAwait(false);
-                    byModel += cost;
-                }
-            }
-
-            if (entry.CurrentCost > byModel)
-            {
-                await store.ChargeAsync(project, [entry.Key], entry.CurrentCost - byModel, null, chargeId, cancellationToken).ConfigureAwait(false);
-            }
+            await ImportEntryAsync(store, project, entries[i], existing.GetValueOrDefault(entries[i].Key), now, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new LiteLlmImportProgress(i + 1, entries.Count));
         }
 
         return entries.Count;
+    }
+
+    private static async Task ImportEntryAsync(IBudgetStore store, string project, Entry entry, BudgetDefinition? existing, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // LiteLLM's rule: once the duration has passed since last_updated_at the spend is gone and a new window
+        // starts now, as its reset_on_duration would start it.
+        bool ended = entry.DurationDays is { } days && entry.WindowStart is { } start && LiteLlmUserDict.HasEnded(days, start, now);
+        BudgetDefinition definition = LiteLlmUserDict.ToDefinition(existing, entry.Definition.Limit, entry.Definition.Period, entry.Definition.Alignment);
+        BudgetState budget = await store.SetBudgetAsync(project, entry.Key, definition, entry.CreatedAt ?? entry.WindowStart ?? now, cancellationToken).ConfigureAwait(false);
+        // Without a period there is one window, from the budget's creation.
+        if (definition.Period != BudgetPeriod.None)
+        {
+            if (ended || entry.WindowStart is null)
+            {
+                await store.SetBudgetAsync(project, entry.Key, definition, now, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (entry.WindowStart != entry.CreatedAt)
+            {
+                budget = await store.SetBudgetAsync(project, entry.Key, definition, entry.WindowStart, cancellationToken).ConfigureAwait(false);
+            }
+
+            // The store may have rolled the window over already (a month of the file's 28 days that the store counts
+            // as a calendar month cannot, but a window its own rules end can).
+            if (budget.WindowStart != entry.WindowStart)
+            {
+                return;
+            }
+        }
+
+        string chargeId = "litellm-import:" + Guid.NewGuid().ToString("N");
+        decimal byModel = 0m;
+        foreach ((string model, decimal cost) in entry.ModelCost)
+        {
+            if (cost > 0m)
+            {
+                await store.ChargeAsync(project, [entry.Key], cost, model, $"{chargeId}:{model}", cancellationToken).ConfigureAwait(false);
+                byModel += cost;
+            }
+        }
+
+        if (entry.CurrentCost > byModel)
+        {
+            await store.ChargeAsync(project, [entry.Key], entry.CurrentCost - byModel, null, chargeId, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Writes a project's budgets to a <c>user_cost.json</c> file in LiteLLM's shape, replacing it.</summary>

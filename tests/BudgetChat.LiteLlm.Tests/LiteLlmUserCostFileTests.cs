@@ -57,6 +57,33 @@ public sealed class LiteLlmUserCostFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Import_ReportsTheUsersOfTheFile_ThenEachUserAsItIsImported()
+    {
+        File.WriteAllText(FilePath, """{ "alice": { "total_budget": 5, "current_cost": 1 }, "bob": { "total_budget": 7 }, "carol": { "total_budget": 9 } }""");
+        InMemoryBudgetStore store = Store();
+        var reports = new List<(LiteLlmImportProgress Report, int Budgets)>();
+        var progress = new SynchronousProgress(p => reports.Add((p, store.ListBudgetsAsync("p").AsTask().Result.Count)));
+
+        int imported = await LiteLlmUserCostFile.ImportAsync(store, "p", FilePath, progress, _time);
+
+        Assert.Equal(3, imported);
+        Assert.Equal(
+            [(new LiteLlmImportProgress(0, 3), 0), (new LiteLlmImportProgress(1, 3), 1), (new LiteLlmImportProgress(2, 3), 2), (new LiteLlmImportProgress(3, 3), 3)],
+            reports);
+    }
+
+    [Fact]
+    public async Task Import_ReportsNothing_WhenTheFileIsInvalid()
+    {
+        File.WriteAllText(FilePath, """{ "alice": { "total_budget": -5 } }""");
+        var reports = new List<LiteLlmImportProgress>();
+
+        await Assert.ThrowsAsync<FormatException>(() => LiteLlmUserCostFile.ImportAsync(Store(), "p", FilePath, new SynchronousProgress(reports.Add), _time));
+
+        Assert.Empty(reports);
+    }
+
+    [Fact]
     public async Task Import_ReadsAUserNamedBudgetchat_ThatLiteLlmWrote()
     {
         File.WriteAllText(FilePath, """{ "budgetchat": { "total_budget": 5, "current_cost": 1.5, "model_cost": { "gpt-4o": 1.5 } } }""");
@@ -196,4 +223,10 @@ public sealed class LiteLlmUserCostFileTests : IDisposable
     private InMemoryBudgetStore Store() => new(new BudgetStoreOptions(), _time);
 
     private JsonObject ReadFile() => JsonNode.Parse(File.ReadAllText(FilePath))!.AsObject();
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that runs its callback on the reporting thread (Progress{T} posts it elsewhere).</summary>
+internal sealed class SynchronousProgress(Action<LiteLlmImportProgress> report) : IProgress<LiteLlmImportProgress>
+{
+    public void Report(LiteLlmImportProgress value) => report(value);
 }
