@@ -336,16 +336,46 @@ internal sealed class WireRecordTextConverter : JsonConverter<string>
 }
 
 /// <summary>How a call ended, by its name in <see cref="BudgetChat.Stores.BudgetSpendNames"/> (<c>charged</c>, <c>refused</c>, ...), read without regard to case.</summary>
-internal sealed class WireSpendOutcomeConverter : JsonConverter<BudgetSpendOutcome>
+internal class WireSpendOutcomeConverter : JsonConverter<BudgetSpendOutcome>
 {
-    public override BudgetSpendOutcome Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.String && BudgetChat.Stores.BudgetSpendNames.TryParseOutcome(reader.GetString(), out BudgetSpendOutcome outcome)
+    private readonly BudgetSpendOutcome[] _allowed;
+    private readonly string _why;
+
+    public WireSpendOutcomeConverter()
+        : this(Enum.GetValues<BudgetSpendOutcome>(), string.Empty)
+    {
+    }
+
+    protected WireSpendOutcomeConverter(BudgetSpendOutcome[] allowed, string why)
+    {
+        _allowed = allowed;
+        _why = why;
+    }
+
+    public override BudgetSpendOutcome Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        string names = string.Join(", ", _allowed.Select(BudgetChat.Stores.BudgetSpendNames.ToName));
+        if (reader.TokenType != JsonTokenType.String || !BudgetChat.Stores.BudgetSpendNames.TryParseOutcome(reader.GetString(), out BudgetSpendOutcome outcome))
+        {
+            throw new WireValueException($"must be one of {names}.");
+        }
+
+        return _allowed.Contains(outcome)
             ? outcome
-            : throw new WireValueException("must be one of charged, estimated, refused, released, reset, adjusted.");
+            : throw new WireValueException($"is '{BudgetChat.Stores.BudgetSpendNames.ToName(outcome)}'; it must be one of {names}{_why}.");
+    }
 
     public override void Write(Utf8JsonWriter writer, BudgetSpendOutcome value, JsonSerializerOptions options) =>
         writer.WriteStringValue(BudgetChat.Stores.BudgetSpendNames.ToName(value));
 }
+
+/// <summary>The outcome of a settled or charged call: <c>charged</c> or <c>estimated</c>.</summary>
+internal sealed class WireChargedOutcomeConverter() : WireSpendOutcomeConverter(
+    [BudgetSpendOutcome.Charged, BudgetSpendOutcome.Estimated], " (refused and released calls are appended with POST .../spend)");
+
+/// <summary>The outcome of an appended call, which changed no spend: <c>refused</c> or <c>released</c>.</summary>
+internal sealed class WireAppendedOutcomeConverter() : WireSpendOutcomeConverter(
+    [BudgetSpendOutcome.Refused, BudgetSpendOutcome.Released], " (a charged or estimated record is written with its settle or charge)");
 
 /// <summary>What else happened to a call: an array of mark names (<c>reduced</c>, <c>downgraded</c>, <c>would_refuse</c>), each at most once.</summary>
 internal sealed class WireSpendMarksConverter : JsonConverter<BudgetSpendMarks>

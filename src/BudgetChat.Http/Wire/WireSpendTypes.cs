@@ -30,13 +30,6 @@ internal sealed record SpendDetailsDto
         TimeSpan? durationMs = null,
         string? traceId = null)
     {
-        if (outcome is not (null or BudgetSpendOutcome.Charged or BudgetSpendOutcome.Estimated))
-        {
-            throw new WireValueException(
-                $"is '{Stores.BudgetSpendNames.ToName(outcome.Value)}'; a settle or charge is 'charged' or 'estimated' (refused and released calls are appended with POST .../spend).",
-                ".outcome");
-        }
-
         User = user;
         RequestedModel = requestedModel;
         InputTokens = inputTokens;
@@ -78,7 +71,7 @@ internal sealed record SpendDetailsDto
     public long? ReasoningTokens { get; }
 
     /// <summary>Gets <c>charged</c> (the default) or <c>estimated</c> (no usage was reported; <c>reason</c> says why).</summary>
-    [JsonConverter(typeof(WireSpendOutcomeConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    [JsonConverter(typeof(WireChargedOutcomeConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public BudgetSpendOutcome? Outcome { get; }
 
     /// <summary>Gets what else happened: <c>reduced</c>, <c>downgraded</c>, <c>would_refuse</c>.</summary>
@@ -138,7 +131,7 @@ internal sealed record SpendDetailsDto
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record AppendSpendRequest(
     [property: JsonConverter(typeof(WireKeysConverter))] IReadOnlyList<string> Keys,
-    BudgetSpendOutcome Outcome,
+    [property: JsonConverter(typeof(WireAppendedOutcomeConverter))] BudgetSpendOutcome Outcome,
     [property: JsonConverter(typeof(WireIdConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id = null,
     [property: JsonConverter(typeof(WireTimeConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Time = null,
     [property: JsonConverter(typeof(WireIdConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Model = null,
@@ -158,14 +151,6 @@ internal sealed record AppendSpendRequest(
     [property: JsonConverter(typeof(WireMillisecondsConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TimeSpan? DurationMs = null,
     [property: JsonConverter(typeof(WireRecordTextConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceId = null)
 {
-    // Checked as the request is read, so that the 400 names the member.
-    [JsonConverter(typeof(WireSpendOutcomeConverter))]
-    public BudgetSpendOutcome Outcome { get; } = Outcome is BudgetSpendOutcome.Refused or BudgetSpendOutcome.Released
-        ? Outcome
-        : throw new WireValueException(
-            $"is '{Stores.BudgetSpendNames.ToName(Outcome)}'; only refused and released calls are appended (a charged or estimated record is written with its settle or charge).",
-            ".outcome");
-
     public static AppendSpendRequest From(BudgetSpendRecord record) => new(
         record.Keys, record.Outcome, record.Id, record.Time == default ? null : record.Time, record.Model, record.Tokens == 0 ? null : record.Tokens,
         record.Held == 0m ? null : record.Held, record.User, record.RequestedModel, record.InputTokens, record.CachedInputTokens, record.OutputTokens,

@@ -5,10 +5,12 @@ using BudgetChat.Server.Hosting;
 using BudgetChat.Server.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
+using Microsoft.OpenApi;
 
 namespace BudgetChat.Server.Endpoints;
 
@@ -25,8 +27,7 @@ internal static class SpendEndpoints
             .WithName("QuerySpend").WithSummary("Reads the spend ledger: a page of records, or with groupBy their totals per group; JSON, or CSV with format=csv or Accept: text/csv.")
             .RequireAuthorization(ProjectAccess.EnforcePolicy)
             .Produces<SpendPageDto>()
-            .Produces<SpendGroupsDto>()
-            .Produces(StatusCodes.Status200OK, contentType: "text/csv")
+            .AddOpenApiOperationTransformer(DescribeAnswersAsync)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status501NotImplemented);
 
         // The middleware appends the refusals and releases of the calls it budgets, with the key it enforces with.
@@ -36,6 +37,30 @@ internal static class SpendEndpoints
             .Accepts<AppendSpendRequest>("application/json")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status501NotImplemented);
+    }
+
+    // One 200 answers three shapes, which endpoint metadata cannot say (one type per status): a page of records or,
+    // with groupBy, the groups, as JSON; or either as CSV.
+    private static async Task DescribeAnswersAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (operation.Responses?.TryGetValue("200", out IOpenApiResponse? ok) != true || ok!.Content is not { } content
+            || !content.TryGetValue("application/json", out OpenApiMediaType? json) || json.Schema is not { } page)
+        {
+            return;
+        }
+
+        OpenApiSchema groups = await context.GetOrCreateSchemaAsync(typeof(SpendGroupsDto), null, cancellationToken).ConfigureAwait(false);
+        OpenApiDocument document = context.Document!;
+        document.AddComponent<IOpenApiSchema>(nameof(SpendGroupsDto), groups);
+        json.Schema = new OpenApiSchema { OneOf = [page, new OpenApiSchemaReference(nameof(SpendGroupsDto), document)] };
+        content["text/csv"] = new OpenApiMediaType
+        {
+            Schema = new OpenApiSchema
+            {
+                Type = JsonSchemaType.String,
+                Description = "A header row, then one row per record or group (RFC 4180; text that starts with = + - @ is prefixed with a quote).",
+            },
+        };
     }
 
     private static async Task<IResult> QueryAsync(

@@ -797,7 +797,7 @@ public sealed class BudgetLedger
     }
 
     private static BudgetUsage Normalize(BudgetUsage usage) =>
-        new BudgetUsage(BudgetAmounts.Normalize(usage.Cost), usage.Tokens, usage.Model) { Observe = usage.Observe };
+        new BudgetUsage(BudgetAmounts.Normalize(usage.Cost), usage.Tokens, usage.Model) { Observe = usage.Observe, Record = usage.Record };
 
     private void NoteExpiry(Reservation reservation)
     {
