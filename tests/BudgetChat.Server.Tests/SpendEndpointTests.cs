@@ -323,6 +323,11 @@ public sealed class SpendEndpointTests : IAsyncLifetime
     [InlineData("user=%20", "user")]
     [InlineData("user=a&user=b", "user")]
     [InlineData("form=2026-03-10", "form")]
+    [InlineData("limit=", "limit")]
+    [InlineData("user=", "user")]
+    [InlineData("groupBy=", "groupBy")]
+    [InlineData("outcome=", "outcome")]
+    [InlineData("from=", "from")]
     public async Task Query_BadParameter_Is400NamingIt(string query, string parameter)
     {
         var (status, body, response) = await _client.GetJsonAsync($"{P}/spend?{query}");
