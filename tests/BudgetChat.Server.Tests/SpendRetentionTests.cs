@@ -36,15 +36,19 @@ public sealed class SpendRetentionTests
     }
 
     [Fact]
-    public async Task TheRetention_IsNinetyDaysByDefault_AndBoundFromTheResetServiceSection()
+    public async Task TheRetention_IsNinetyDaysByDefault_BoundFromTheResetServiceSection_AndEmptyKeepsAll()
     {
         var configured = new BudgetServerHostOptions { Store = new InMemoryBudgetStore() };
         configured.Configuration["BudgetServer:ResetService:SpendRetention"] = "7.00:00:00";
+        var forever = new BudgetServerHostOptions { Store = new InMemoryBudgetStore() };
+        forever.Configuration["BudgetServer:ResetService:SpendRetention"] = string.Empty; // "SpendRetention": null in appsettings.json
         await using BudgetServerHost byDefault = await BudgetServerHost.StartAsync(new BudgetServerHostOptions { Store = new InMemoryBudgetStore() });
         await using BudgetServerHost seven = await BudgetServerHost.StartAsync(configured);
+        await using BudgetServerHost keepAll = await BudgetServerHost.StartAsync(forever);
 
         Assert.Equal(TimeSpan.FromDays(90), Retention(byDefault));
         Assert.Equal(TimeSpan.FromDays(7), Retention(seven));
+        Assert.Null(Retention(keepAll));
     }
 
     private static TimeSpan? Retention(BudgetServerHost host) =>
