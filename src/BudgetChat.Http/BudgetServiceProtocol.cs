@@ -186,6 +186,9 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
             Add(SpendQueryNames.Outcome, mark);
         }
 
+        // Before and after filter groups too (the records after a reset, BudgetSpendVerifier); limit and order do not.
+        Add(SpendQueryNames.Before, query.Before?.ToString(CultureInfo.InvariantCulture));
+        Add(SpendQueryNames.After, query.After?.ToString(CultureInfo.InvariantCulture));
         if (grouping is { } by)
         {
             Add(SpendQueryNames.GroupBy, BudgetSpendNames.ToName(by));
@@ -193,8 +196,6 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
         else
         {
             Add(SpendQueryNames.Limit, query.Limit.ToString(CultureInfo.InvariantCulture));
-            Add(SpendQueryNames.Before, query.Before?.ToString(CultureInfo.InvariantCulture));
-            Add(SpendQueryNames.After, query.After?.ToString(CultureInfo.InvariantCulture));
             Add(SpendQueryNames.Order, query.OldestFirst ? "oldest" : "newest");
         }
 

@@ -150,7 +150,25 @@ public sealed class HostedBudgetSpendLogTests : IAsyncLifetime
             users);
         Assert.Equal([new BudgetSpendGroup { Calls = 4, Refused = 1, Cost = 0.75m, Tokens = 100, InputTokens = 300, OutputTokens = 20 }], all);
         Assert.Equal(["2026-03-10", "2026-03-11"], days.Select(d => d.Value));
+        long c2 = (await _store.QuerySpendAsync(Project, new BudgetSpendQuery { User = "bob" })).Records[0].Sequence;
+        IReadOnlyList<BudgetSpendGroup> afterC2 = await _store.GroupSpendAsync(Project, new BudgetSpendQuery { After = c2 }, BudgetSpendGrouping.None);
+        Assert.Equal(0.3m, Assert.Single(afterC2).Cost);
         Assert.Equal(await _store.GroupSpendAsync(Project, new BudgetSpendQuery(), BudgetSpendGrouping.Model), await ((IBudgetSpendLog)_host.Store).GroupSpendAsync(Project, new BudgetSpendQuery(), BudgetSpendGrouping.Model));
+    }
+
+    [Fact]
+    public async Task TheVerifier_OverTheHostedStore_FindsEveryBudgetBalanced_AcrossAReset()
+    {
+        await SeedAsync();
+        await _store.ResetBudgetAsync(Project, "user:alice");
+        await _store.ChargeAsync(Project, ["global", "user:alice"], 0.05m, "c4");
+
+        IReadOnlyList<BudgetSpendCheck> checks = await BudgetSpendVerifier.VerifyAsync(_store, _store, Project);
+
+        Assert.Equal(["global", "user:alice", "user:bob", "user:carol"], checks.Select(c => c.Key));
+        Assert.All(checks, c => Assert.True(c.IsBalanced, $"{c.Key}: spent {c.Spent}, recorded {c.Recorded}"));
+        Assert.Equal(0.05m, checks[1].Recorded);
+        Assert.Equal(0.8m, checks[0].Recorded);
     }
 
     [Fact]

@@ -27,7 +27,7 @@ internal sealed class SpendQueryParameters
     [FromQuery(Name = "outcome"), Description("An outcome (charged, estimated, refused, released, reset, adjusted) or a mark (reduced, downgraded, would_refuse); repeat it, or separate names by commas, to require a mark as well.")]
     public string[]? Outcome { get; init; }
 
-    [FromQuery(Name = "groupBy"), Description("none, user, model, key, day, hour or outcome: answer the totals of each group instead of records (paging is ignored).")]
+    [FromQuery(Name = "groupBy"), Description("none, user, model, key, day, hour or outcome: answer the totals of each group instead of records ('limit' and 'order' are ignored; 'before' and 'after' still filter).")]
     public string? GroupBy { get; init; }
 
     [FromQuery(Name = "limit"), Description("The most records in the page, 1 to 10000; 100 when left out.")]
