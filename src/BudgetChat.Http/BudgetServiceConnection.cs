@@ -10,7 +10,8 @@ namespace BudgetChat.Http;
 /// <summary>
 /// Sends requests to the budget service and turns what goes wrong into the exceptions a store throws: unreachable
 /// (connection errors, timeouts, 408, 429, 5xx after the retries) is <see cref="BudgetStoreUnavailableException"/>;
-/// a refused key is <see cref="UnauthorizedAccessException"/>; a rejected request is <see cref="ArgumentException"/>.
+/// a refused key is <see cref="UnauthorizedAccessException"/>; a rejected request is <see cref="ArgumentException"/>;
+/// a feature the service's store lacks (501) is <see cref="NotSupportedException"/>.
 /// </summary>
 internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStoreOptions options)
 {
@@ -64,6 +65,9 @@ internal sealed class BudgetServiceConnection(HttpClient http, HostedBudgetStore
                     + $"or set the {HostedBudgetStoreOptions.ApiKeyEnvironmentVariable} environment variable, which HostedBudgetStore.Create(Uri) and BudgetManager read when no key is passed."),
                 HttpStatusCode.Forbidden => new UnauthorizedAccessException(
                     $"The budget service at {_baseAddress} refused {method} {relativeUri} for project '{project}' with this API key (403): {detail}"),
+                // The service is there and answers, but its store lacks the feature (a spend ledger): no retry will help.
+                HttpStatusCode.NotImplemented => new NotSupportedException(
+                    $"The budget service at {_baseAddress} does not support {method} {relativeUri} (501): {detail}"),
                 HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests or >= HttpStatusCode.InternalServerError => new BudgetStoreUnavailableException(
                     $"The budget service at {_baseAddress} answered {status} {response.ReasonPhrase}: {detail}"),
                 HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnprocessableEntity => new ArgumentException(

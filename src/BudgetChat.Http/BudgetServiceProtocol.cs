@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net;
 using BudgetChat.Http.Wire;
+using BudgetChat.Stores;
 
 namespace BudgetChat.Http;
 
@@ -110,6 +112,26 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
         return (await _connection.ReadAsync(EnsureFound(response), WireJsonContext.Default.SweepResponse, cancellationToken).ConfigureAwait(false)).RolledOver;
     }
 
+    public async ValueTask AppendSpendAsync(string project, BudgetSpendRecord record, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(
+            HttpMethod.Post, ProjectUri(project, "spend"), AppendSpendRequest.From(record), WireJsonContext.Default.AppendSpendRequest, project, cancellationToken).ConfigureAwait(false);
+        EnsureFound(response);
+    }
+
+    public async ValueTask<BudgetSpendPage> QuerySpendAsync(string project, BudgetSpendQuery query, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(HttpMethod.Get, SpendUri(project, query, grouping: null), project, cancellationToken).ConfigureAwait(false);
+        return (await _connection.ReadAsync(EnsureFound(response), WireJsonContext.Default.SpendPageDto, cancellationToken).ConfigureAwait(false)).ToPage();
+    }
+
+    public async ValueTask<IReadOnlyList<BudgetSpendGroup>> GroupSpendAsync(string project, BudgetSpendQuery query, BudgetSpendGrouping grouping, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await _connection.SendAsync(HttpMethod.Get, SpendUri(project, query, grouping), project, cancellationToken).ConfigureAwait(false);
+        SpendGroupsDto groups = await _connection.ReadAsync(EnsureFound(response), WireJsonContext.Default.SpendGroupsDto, cancellationToken).ConfigureAwait(false);
+        return [.. groups.Groups.Select(g => g.ToGroup())];
+    }
+
     // The window of the budget that refused (or would have), by its name; a service that names none means the main limit.
     private BudgetReservationResult Refusal(BudgetDto budget, string? window, Func<BudgetState, BudgetWindowState, BudgetReservationResult> result)
     {
@@ -139,6 +161,46 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
     private HttpResponseMessage EnsureFound(HttpResponseMessage response) =>
         response.StatusCode != HttpStatusCode.NotFound ? response
             : throw new InvalidOperationException($"The budget service at {_connection.BaseAddress} has no route {response.RequestMessage?.RequestUri?.AbsolutePath}: is it a BudgetChat budget service of this version?");
+
+    // GET .../spend with the query's filters, and its page (records) or the grouping (groups): every outcome and mark as
+    // an 'outcome' parameter of its own.
+    private static string SpendUri(string project, BudgetSpendQuery query, BudgetSpendGrouping? grouping)
+    {
+        var parameters = new List<string>();
+        void Add(string name, string? value)
+        {
+            if (value is not null)
+            {
+                parameters.Add(name + "=" + BudgetServiceConnection.Escape(value));
+            }
+        }
+
+        Add(SpendQueryNames.From, query.From?.ToString("O", CultureInfo.InvariantCulture));
+        Add(SpendQueryNames.To, query.To?.ToString("O", CultureInfo.InvariantCulture));
+        Add(SpendQueryNames.User, query.User);
+        Add(SpendQueryNames.Key, query.Key);
+        Add(SpendQueryNames.Model, query.Model);
+        Add(SpendQueryNames.Outcome, query.Outcome is { } outcome ? BudgetSpendNames.ToName(outcome) : null);
+        foreach (string mark in BudgetSpendNames.ToNames(query.Marks).Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            Add(SpendQueryNames.Outcome, mark);
+        }
+
+        // Before and after filter groups too (the records after a reset, BudgetSpendVerifier); limit and order do not.
+        Add(SpendQueryNames.Before, query.Before?.ToString(CultureInfo.InvariantCulture));
+        Add(SpendQueryNames.After, query.After?.ToString(CultureInfo.InvariantCulture));
+        if (grouping is { } by)
+        {
+            Add(SpendQueryNames.GroupBy, BudgetSpendNames.ToName(by));
+        }
+        else
+        {
+            Add(SpendQueryNames.Limit, query.Limit.ToString(CultureInfo.InvariantCulture));
+            Add(SpendQueryNames.Order, query.OldestFirst ? "oldest" : "newest");
+        }
+
+        return ProjectUri(project, "spend") + (parameters.Count == 0 ? string.Empty : "?" + string.Join('&', parameters));
+    }
 
     private static string ProjectUri(string project, string path) => $"v1/projects/{BudgetServiceConnection.Escape(project)}/{path}";
 

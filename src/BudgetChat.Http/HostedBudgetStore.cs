@@ -23,9 +23,15 @@ namespace BudgetChat.Http;
 /// <see cref="BudgetingChatClient"/> fails closed on it unless told to fail open. A refused API key throws
 /// <see cref="UnauthorizedAccessException"/>; a request the service rejects throws <see cref="ArgumentException"/>.
 /// </para>
+/// <para>
+/// Its spend ledger (<see cref="IBudgetSpendLog"/>) is the service's: a settle or charge sends the call's details
+/// (<see cref="BudgetUsage.Record"/>) with it, so the service writes the record in the same transaction as the charge;
+/// refusals and releases are appended with <c>POST .../spend</c>, and records are read with <c>GET .../spend</c>. A
+/// service whose store keeps no ledger answers 501, which the store throws as <see cref="NotSupportedException"/>.
+/// </para>
 /// <para>This type is thread-safe.</para>
 /// </remarks>
-public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
+public sealed partial class HostedBudgetStore : IBudgetStore, IBudgetSpendLog, IDisposable
 {
     // A cancelled reserve may still reach the service after the first release: released again a little later.
     private static readonly TimeSpan[] ReleaseRetryDelays = [TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)];
@@ -226,6 +232,48 @@ public sealed partial class HostedBudgetStore : IBudgetStore, IDisposable
     /// <inheritdoc/>
     /// <remarks>The service sweeps every project it keeps (its own reset service also does on a timer).</remarks>
     public ValueTask<int> SweepAsync(CancellationToken cancellationToken = default) => _protocol.SweepAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Retried like the other writes after a lost response, so a record may, rarely, be appended twice: it costs nothing,
+    /// so the spend its records add up to is the same.
+    /// </remarks>
+    /// <exception cref="NotSupportedException">The service's store keeps no spend ledger.</exception>
+    public ValueTask AppendSpendAsync(string project, BudgetSpendRecord record, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.SpendRecord(project, record);
+        return _protocol.AppendSpendAsync(project, record, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">The service's store keeps no spend ledger.</exception>
+    public ValueTask<BudgetSpendPage> QuerySpendAsync(string project, BudgetSpendQuery query, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Project(project);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return _protocol.QuerySpendAsync(project, query, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">The service's store keeps no spend ledger.</exception>
+    public ValueTask<IReadOnlyList<BudgetSpendGroup>> GroupSpendAsync(string project, BudgetSpendQuery query, BudgetSpendGrouping grouping, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Project(project);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)grouping, (uint)BudgetSpendGrouping.Outcome, nameof(grouping));
+        return _protocol.GroupSpendAsync(project, query, grouping, cancellationToken);
+    }
+
+    /// <summary>Not supported: the budget service deletes its own old records (<c>BudgetServer:ResetService:SpendRetention</c>).</summary>
+    /// <param name="before">The time records must be at or after to stay.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>Never returns.</returns>
+    /// <exception cref="NotSupportedException">Always: a key of one project must not delete the records of all of them.</exception>
+    public ValueTask<long> PruneSpendAsync(DateTimeOffset before, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException(
+            $"The budget service at {BaseAddress} keeps its spend records for its own retention (BudgetServer:ResetService:SpendRetention) and deletes older ones itself; a client cannot prune them.");
 
     /// <summary>Releases the store's resources, and the HTTP resources of a store made by <c>Create</c>; an <see cref="HttpClient"/> passed in is left to its owner.</summary>
     public void Dispose()

@@ -57,6 +57,8 @@ public sealed class AccessMatrixTests
         ["POST /v1/projects/{project}/charges"] = (Needs.Enforce, Scope.Route, "v1/projects/acme/charges", """{ "chargeId": "{id}", "keys": ["global"], "amount": 0.001 }"""),
         ["POST /v1/projects/{project}/sweep"] = (Needs.Admin, Scope.Route, "v1/projects/acme/sweep", null),
         ["POST /v1/sweep"] = (Needs.Admin, Scope.None, "v1/sweep", null),
+        ["GET /v1/projects/{project}/spend"] = (Needs.Enforce, Scope.Route, "v1/projects/acme/spend?groupBy=user", null),
+        ["POST /v1/projects/{project}/spend"] = (Needs.Enforce, Scope.Route, "v1/projects/acme/spend", """{ "keys": ["global"], "outcome": "refused", "id": "{id}" }"""),
         ["POST /get_budget"] = (Needs.Enforce, Scope.Body, "get_budget", """{ "project_name": "acme" }"""),
         ["POST /set_budget"] = (Needs.Admin, Scope.Body, "set_budget", """{ "project_name": "acme", "user_dict": { "u1": { "total_budget": 5, "current_cost": 0 } } }"""),
         ["* /health"] = (Needs.Nothing, Scope.None, "health", null),
@@ -81,6 +83,9 @@ public sealed class AccessMatrixTests
         AddKey(options, "acme", AcmeAdminKey, "admin");
         AddKey(options, "globex", GlobexEnforceKey, null); // enforce by default
         AddKey(options, "globex", GlobexAdminKey, "Admin"); // case-insensitive
+
+        // Who may do what does not depend on the store; the in-memory one serves every route, the spend ledger's included.
+        options.Store = new InMemoryBudgetStore();
         await using BudgetServerHost host = await BudgetServerHost.StartAsync(options);
         await host.Store.SetBudgetAsync("acme", "global", new BudgetDefinition(1000m));
         await host.Store.SetBudgetAsync("acme", "user:u1", new BudgetDefinition(5m));
@@ -108,7 +113,7 @@ public sealed class AccessMatrixTests
     [Fact]
     public async Task InOpenMode_EveryRoute_IsAllowedWithoutAKey()
     {
-        await using BudgetServerHost host = await BudgetServerHost.StartAsync();
+        await using BudgetServerHost host = await BudgetServerHost.StartAsync(new BudgetServerHostOptions { Store = new InMemoryBudgetStore() });
         await host.Store.SetBudgetAsync("acme", "global", new BudgetDefinition(1000m));
 
         var failures = new List<string>();
@@ -200,8 +205,15 @@ public sealed class AccessMatrixTests
         }
     }
 
+    // The budgets and the spend records of both projects: a refused request appends no record either.
     private static async Task<string> SnapshotAsync(BudgetServerHost host) =>
-        await Api.SnapshotAsync(host.Store, "acme") + "\n--\n" + await Api.SnapshotAsync(host.Store, "globex");
+        await Api.SnapshotAsync(host.Store, "acme") + "\n--\n" + await Api.SnapshotAsync(host.Store, "globex")
+        + "\n--\n" + await SpendAsync(host.Store, "acme") + "\n--\n" + await SpendAsync(host.Store, "globex");
+
+    private static async Task<string> SpendAsync(IBudgetStore store, string project) =>
+        store is IBudgetSpendLog log
+            ? string.Join("\n", (await log.QuerySpendAsync(project, new BudgetSpendQuery { Limit = BudgetSpendQuery.MaxLimit })).Records)
+            : string.Empty;
 
     private static string Describe(JsonElement answer) => Api.Detail(answer) ?? string.Empty;
 }

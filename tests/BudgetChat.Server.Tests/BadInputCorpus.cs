@@ -57,6 +57,8 @@ internal static class BadInputCorpus
         "POST /v1/projects/{project}/charges",
         "POST /v1/projects/{project}/sweep",
         "POST /v1/sweep",
+        "GET /v1/projects/{project}/spend",
+        "POST /v1/projects/{project}/spend",
         "POST /get_budget",
         "POST /set_budget",
     ];
@@ -225,11 +227,78 @@ internal static class BadInputCorpus
         new Field("model", false, Pick("\"gpt-4o\"", "null"), BadIdNotNull),
         new Field("observe", false, ValidObserve, BadObserve));
 
+    // ---------------------------------------------------------------- the spend ledger
+
+    private static readonly Gen<string> ValidRecordText = Pick("\"alice\"", "\"gpt-4o\"", "\"=1+1\"", "\"a, \\\"quoted\\\" text\"", "null");
+
+    private static readonly Gen<string> BadRecordText = Either(
+        Pick("\"\"", "\" \"", "\"\\t\"", "1", "true", "[]", "{}", "\"\\ud800\"", Quote("al" + NotUtf8 + "ice")),
+        Gen.Int[1025, 1100].Select(n => Quote(new string('u', n))));
+
+    private static readonly Gen<string> ValidMarks = Pick("[]", "[\"reduced\"]", "[\"Downgraded\", \"would_refuse\"]", "null");
+
+    private static readonly Gen<string> BadMarks = Pick("[\"sideways\"]", "[\"reduced\", \"reduced\"]", "\"reduced\"", "[1]", "[null]", "{}", "5", "[\"\"]");
+
+    private static readonly Gen<string> ValidMaxOutput = Pick("1", "512", "2147483647", "null");
+
+    private static readonly Gen<string> BadMaxOutput = Pick("0", "-1", "1.5", "2147483648", "\"5\"", "true", "[]", "{}");
+
+    private static readonly Gen<string> ValidDuration = Pick("0", "1234.5", "0.0001", "1e3", "null");
+
+    private static readonly Gen<string> BadDuration = Pick("-1", "-0.5", "1e13", "1000000000001", "\"5\"", "true", "[]", "{}");
+
+    private static readonly Field[] CallDetails =
+    [
+        new Field("user", false, ValidRecordText, BadRecordText),
+        new Field("requestedModel", false, ValidRecordText, BadRecordText),
+        new Field("inputTokens", false, ValidTokens, BadTokens),
+        new Field("cachedInputTokens", false, ValidTokens, BadTokens),
+        new Field("outputTokens", false, ValidTokens, BadTokens),
+        new Field("reasoningTokens", false, ValidTokens, BadTokens),
+        new Field("marks", false, ValidMarks, BadMarks),
+        new Field("reason", false, ValidRecordText, BadRecordText),
+        new Field("refusedKey", false, ValidRecordText, BadRecordText),
+        new Field("refusedWindow", false, ValidRecordText, BadRecordText),
+        new Field("maxOutputTokens", false, ValidMaxOutput, BadMaxOutput),
+        new Field("durationMs", false, ValidDuration, BadDuration),
+        new Field("traceId", false, ValidRecordText, BadRecordText),
+    ];
+
+    // The details of a settle or charge (its 'record'): charged or estimated only.
+    private static readonly Shape SpendDetails = new([
+        .. CallDetails,
+        new Field("outcome", false, Pick("\"charged\"", "\"Estimated\"", "null"), Pick("\"refused\"", "\"released\"", "\"reset\"", "\"adjusted\"", "\"lost\"", "\"\"", "1", "true", "[]"))]);
+
+    private static readonly Gen<string> ValidRecord = Either(SpendDetails.Valid, Pick("null"));
+
+    private static readonly Gen<string> BadRecord = Either(SpendDetails.Invalid, Pick("5", "\"alice\"", "[]", "true"));
+
+    // POST .../spend: a refused or released call.
+    private static readonly Shape AppendSpend = new([
+        new Field("keys", true, ValidKeys, BadKeys),
+        new Field("outcome", true, Pick("\"refused\"", "\"Released\""), Pick("\"charged\"", "\"estimated\"", "\"reset\"", "\"adjusted\"", "\"lost\"", "null", "1", "[]")),
+        new Field("id", false, Either(ValidId, Pick("null")), BadIdNotNull),
+        new Field("time", false, Pick("\"2026-03-10T11:00:00Z\"", "null"), BadTimeNotNull),
+        new Field("model", false, Pick("\"gpt-4o\"", "null"), BadIdNotNull),
+        new Field("tokens", false, ValidTokens, BadTokens),
+        new Field("held", false, Either(ValidMoney, Pick("null")), BadMoneyNotNull),
+        .. CallDetails]);
+
+    private static readonly Gen<string> ValidSpendQuery = Pick(string.Empty, "?groupBy=user", "?limit=5&order=oldest", "?outcome=refused&format=csv", "?from=2026-03-01&to=2026-04-01&key=global");
+
+    private static readonly Gen<string> BadSpendQuery = Either(
+        Pick("?limit=0", "?limit=10001", "?limit=x", "?limit=", "?from=yesterday", "?to=2026-03-10T12:00:00", "?from=2026-03-11&to=2026-03-10", "?to=1969-12-31",
+            "?before=-1", "?after=1.5", "?order=up", "?format=xml", "?groupBy=week", "?groupBy=", "?outcome=lost", "?outcome=charged&outcome=refused",
+            "?user=%20", "?user=", "?user=a&user=b", "?form=2026-03-01", "?key=", "?user=%FF", "?model=gpt%C3"),
+        Gen.Int[257, 300].Select(n => "?model=" + new string('m', n)),
+        Gen.Int[1025, 1100].Select(n => "?user=" + new string('u', n)));
+
     private static readonly Shape Settle = new(
         new Field("reservationId", true, ValidId, BadId),
         new Field("actualCost", true, ValidMoney, BadMoney),
         new Field("model", false, Pick("\"gpt-4o\"", "null"), BadIdNotNull),
-        new Field("tokens", false, ValidTokens, BadTokens));
+        new Field("tokens", false, ValidTokens, BadTokens),
+        new Field("record", false, ValidRecord, BadRecord));
 
     private static readonly Shape Release = new(new Field("reservationId", true, ValidId, BadId));
 
@@ -242,7 +311,8 @@ internal static class BadInputCorpus
         new Field("keys", true, ValidKeys, BadKeys),
         new Field("amount", true, ValidMoney, BadMoney),
         new Field("model", false, Pick("\"gpt-4o\"", "null"), BadIdNotNull),
-        new Field("tokens", false, ValidTokens, BadTokens));
+        new Field("tokens", false, ValidTokens, BadTokens),
+        new Field("record", false, ValidRecord, BadRecord));
 
     private static readonly Gen<string> BadProjectName = Either(
         Pick("\"\"", "\"   \"", "\"ac\\u0001me\"", "\"acme\\n\"", "\"\\ud800\"", Quote("ac" + NotUtf8 + "me"), "7", "null", "true", "[\"acme\"]", "{}"),
@@ -315,7 +385,9 @@ internal static class BadInputCorpus
             ? Either(Pick("%20", "%09", "ac%01me", "acme%0A", "a%7Fb", "%FF", "ac%C3me"), Gen.Int[129, 200].Select(n => new string('p', n)), open ? Pick("%20") : Pick("ACME", "acme%20", "acm"))
             : Gen.Const("acme");
 
-        Gen<string> query = has(Fault.Query)
+        bool spendQuery = route == "GET /v1/projects/{project}/spend";
+        Gen<string> query = spendQuery ? (has(Fault.Query) ? BadSpendQuery : ValidSpendQuery)
+            : has(Fault.Query)
             ? Either(
                 Pick(string.Empty, "?key=", "?key", "?key=%20", "?key=%09%20%0A", "?key=global&key=team%3Ax", "?key=a&key=a", "?other=global", "?keys=global", "?key=%FF", "?key=user%3A%ED%A0%80", "?key=global%C3"),
                 Gen.Int[257, 400].Select(n => "?key=" + new string('k', n)))
@@ -337,7 +409,7 @@ internal static class BadInputCorpus
         return Gen.Select(caller, project, query, contentType, body, Gen.Int[0, 3], (who, p, q, type, b, chunk) =>
         {
             string path = pattern.Replace("{project}", p, StringComparison.Ordinal);
-            if (has(Fault.Query) || has(Fault.UnknownKey) || route.EndsWith("/budget", StringComparison.Ordinal) || route.EndsWith("/reset", StringComparison.Ordinal) || route.EndsWith("get-or-create", StringComparison.Ordinal))
+            if (spendQuery || has(Fault.Query) || has(Fault.UnknownKey) || route.EndsWith("/budget", StringComparison.Ordinal) || route.EndsWith("/reset", StringComparison.Ordinal) || route.EndsWith("get-or-create", StringComparison.Ordinal))
             {
                 path += q;
             }
@@ -378,6 +450,8 @@ internal static class BadInputCorpus
         "POST /v1/projects/{project}/charges" => ([Fault.Caller, Fault.Project, Fault.ContentType, Fault.Body, Fault.Oversize, Fault.State], false, Charge),
         "POST /v1/projects/{project}/sweep" => ([Fault.Caller, Fault.Project, Fault.ContentType], true, null),
         "POST /v1/sweep" => ([Fault.Caller, Fault.ContentType], true, null),
+        "GET /v1/projects/{project}/spend" => ([Fault.Caller, Fault.Project, Fault.ContentType, Fault.Query], false, null),
+        "POST /v1/projects/{project}/spend" => ([Fault.Caller, Fault.Project, Fault.ContentType, Fault.Body, Fault.Oversize], false, AppendSpend),
         "POST /get_budget" => ([Fault.Caller, Fault.ContentType, Fault.Body, Fault.Oversize, Fault.State], false, GetBudget),
         "POST /set_budget" => ([Fault.Caller, Fault.ContentType, Fault.Body, Fault.Oversize, Fault.State], true, SetBudgetLiteLlm),
         _ => throw new ArgumentOutOfRangeException(nameof(route), route, "Not a route of the corpus."),

@@ -119,6 +119,7 @@ public sealed class ServiceTests
     [InlineData("BudgetServer:ApiKeys:0:Project", "project-name-far-too-long-for-the-service-project-name-far-too-long-for-the-service-project-name-far-too-long-for-the-service-abcdefgh", "Project is longer than 128")]
     [InlineData("BudgetServer:MaxRequestBodyBytes", "70000000", "MaxRequestBodyBytes")]
     [InlineData("BudgetServer:ResetService:Interval", "00:00:00", "BudgetResetServiceOptions.Interval")]
+    [InlineData("BudgetServer:ResetService:SpendRetention", "-1.00:00:00", "BudgetResetServiceOptions.SpendRetention")]
     public async Task InvalidOptions_StopTheStart_WithAMessageThatNeverShowsAKey(string setting, string value, string named)
     {
         var options = new BudgetServerHostOptions();

@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Retry;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -25,7 +27,10 @@ public static class HostedBudgetStoreServiceCollectionExtensions
     /// It also turns the app's <see cref="BudgetResetService"/> off (<see cref="BudgetResetServiceOptions.Enabled"/>): the
     /// budget service sweeps its own store, and a sweep needs an <c>admin</c> key, which an app that only enforces
     /// budgets should not hold. To sweep from the app anyway, set <c>Enabled</c> back with
-    /// <c>services.Configure&lt;BudgetResetServiceOptions&gt;(o =&gt; o.Enabled = true)</c> after this call.
+    /// <c>services.Configure&lt;BudgetResetServiceOptions&gt;(o =&gt; o.Enabled = true)</c> after this call. The app's
+    /// <see cref="BudgetResetServiceOptions.SpendRetention"/> is cleared too: the service keeps its spend ledger for its
+    /// own retention, and the store cannot prune it. Neither retries nor the circuit breaker count a 501 (a feature the
+    /// service's store lacks) as a transient failure.
     /// </remarks>
     /// <param name="services">The services.</param>
     /// <param name="configure">Sets the options; <see cref="HostedBudgetStoreOptions.BaseAddress"/> is required.</param>
@@ -48,7 +53,13 @@ public static class HostedBudgetStoreServiceCollectionExtensions
                 resilience.AttemptTimeout.Timeout = options.AttemptTimeout;
                 resilience.TotalRequestTimeout.Timeout = options.TotalTimeout;
                 resilience.Retry.MaxRetryAttempts = Math.Max(1, options.MaxRetries);
-                resilience.Retry.ShouldHandle = options.MaxRetries == 0 ? static _ => ValueTask.FromResult(false) : resilience.Retry.ShouldHandle;
+                // 501 is the service saying its store lacks a feature (a spend ledger): permanent, and no sign of an
+                // outage that should open the circuit for the budget operations too.
+                Func<RetryPredicateArguments<HttpResponseMessage>, ValueTask<bool>> retries = resilience.Retry.ShouldHandle;
+                resilience.Retry.ShouldHandle = options.MaxRetries == 0 ? static _ => ValueTask.FromResult(false)
+                    : args => IsNotImplemented(args.Outcome) ? ValueTask.FromResult(false) : retries(args);
+                Func<CircuitBreakerPredicateArguments<HttpResponseMessage>, ValueTask<bool>> breaks = resilience.CircuitBreaker.ShouldHandle;
+                resilience.CircuitBreaker.ShouldHandle = args => IsNotImplemented(args.Outcome) ? ValueTask.FromResult(false) : breaks(args);
                 resilience.Retry.Delay = options.RetryDelay;
                 resilience.CircuitBreaker.BreakDuration = options.CircuitBreakDuration;
                 resilience.CircuitBreaker.FailureRatio = options.CircuitFailureRatio;
@@ -58,7 +69,12 @@ public static class HostedBudgetStoreServiceCollectionExtensions
                     : resilience.CircuitBreaker.SamplingDuration;
             });
 
-        services.Configure<BudgetResetServiceOptions>(static reset => reset.Enabled = false);
+        // The service sweeps, and prunes its spend ledger, itself (and the store cannot prune it).
+        services.Configure<BudgetResetServiceOptions>(static reset =>
+        {
+            reset.Enabled = false;
+            reset.SpendRetention = null;
+        });
 
         services.RemoveAll<IBudgetStore>();
         services.AddSingleton<IBudgetStore>(static sp => new HostedBudgetStore(
@@ -68,4 +84,7 @@ public static class HostedBudgetStoreServiceCollectionExtensions
             sp.GetService<ILoggerFactory>()));
         return services;
     }
+
+    private static bool IsNotImplemented(Polly.Outcome<HttpResponseMessage> outcome) =>
+        outcome.Result?.StatusCode == System.Net.HttpStatusCode.NotImplemented;
 }

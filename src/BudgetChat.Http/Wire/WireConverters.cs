@@ -317,3 +317,143 @@ internal sealed class WireThresholdsConverter : JsonConverter<IReadOnlyList<deci
 /// <summary>An enum as its camelCase name, never as a number; read without regard to case.</summary>
 internal sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(JsonNamingPolicy.CamelCase, allowIntegerValues: false)
     where TEnum : struct, Enum;
+
+/// <summary>
+/// A text of a spend record (user, requested model, reason, refused key or window, trace id): a non-blank string of at
+/// most <see cref="BudgetChat.Stores.BudgetStoreArguments.MaxRecordText"/> characters.
+/// </summary>
+internal sealed class WireRecordTextConverter : JsonConverter<string>
+{
+    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        string text = reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw new WireValueException("must be a string.");
+        return string.IsNullOrWhiteSpace(text) ? throw new WireValueException("must not be blank (leave it out instead).")
+            : text.Length > BudgetChat.Stores.BudgetStoreArguments.MaxRecordText ? throw new WireValueException($"is longer than {BudgetChat.Stores.BudgetStoreArguments.MaxRecordText} characters.")
+            : text;
+    }
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
+
+/// <summary>How a call ended, by its name in <see cref="BudgetChat.Stores.BudgetSpendNames"/> (<c>charged</c>, <c>refused</c>, ...), read without regard to case.</summary>
+internal class WireSpendOutcomeConverter : JsonConverter<BudgetSpendOutcome>
+{
+    private readonly BudgetSpendOutcome[] _allowed;
+    private readonly string _why;
+
+    public WireSpendOutcomeConverter()
+        : this(Enum.GetValues<BudgetSpendOutcome>(), string.Empty)
+    {
+    }
+
+    protected WireSpendOutcomeConverter(BudgetSpendOutcome[] allowed, string why)
+    {
+        _allowed = allowed;
+        _why = why;
+    }
+
+    public override BudgetSpendOutcome Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        string names = string.Join(", ", _allowed.Select(BudgetChat.Stores.BudgetSpendNames.ToName));
+        if (reader.TokenType != JsonTokenType.String || !BudgetChat.Stores.BudgetSpendNames.TryParseOutcome(reader.GetString(), out BudgetSpendOutcome outcome))
+        {
+            throw new WireValueException($"must be one of {names}.");
+        }
+
+        return _allowed.Contains(outcome)
+            ? outcome
+            : throw new WireValueException($"is '{BudgetChat.Stores.BudgetSpendNames.ToName(outcome)}'; it must be one of {names}{_why}.");
+    }
+
+    public override void Write(Utf8JsonWriter writer, BudgetSpendOutcome value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(BudgetChat.Stores.BudgetSpendNames.ToName(value));
+}
+
+/// <summary>The outcome of a settled or charged call: <c>charged</c> or <c>estimated</c>.</summary>
+internal sealed class WireChargedOutcomeConverter() : WireSpendOutcomeConverter(
+    [BudgetSpendOutcome.Charged, BudgetSpendOutcome.Estimated], " (refused and released calls are appended with POST .../spend)");
+
+/// <summary>The outcome of an appended call, which changed no spend: <c>refused</c> or <c>released</c>.</summary>
+internal sealed class WireAppendedOutcomeConverter() : WireSpendOutcomeConverter(
+    [BudgetSpendOutcome.Refused, BudgetSpendOutcome.Released], " (a charged or estimated record is written with its settle or charge)");
+
+/// <summary>What else happened to a call: an array of mark names (<c>reduced</c>, <c>downgraded</c>, <c>would_refuse</c>), each at most once.</summary>
+internal sealed class WireSpendMarksConverter : JsonConverter<BudgetSpendMarks>
+{
+    public override BudgetSpendMarks Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new WireValueException("must be an array of mark names (reduced, downgraded, would_refuse).");
+        }
+
+        BudgetSpendMarks marks = BudgetSpendMarks.None;
+        int index = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            string at = $"[{index++}]";
+            if (reader.TokenType != JsonTokenType.String || !BudgetChat.Stores.BudgetSpendNames.TryParseMark(reader.GetString(), out BudgetSpendMarks mark))
+            {
+                throw new WireValueException("must be one of reduced, downgraded, would_refuse.", at);
+            }
+
+            if ((marks & mark) != 0)
+            {
+                throw new WireValueException($"names '{BudgetChat.Stores.BudgetSpendNames.ToNames(mark)}' more than once.");
+            }
+
+            marks |= mark;
+        }
+
+        return marks;
+    }
+
+    public override void Write(Utf8JsonWriter writer, BudgetSpendMarks value, JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        foreach (string name in BudgetChat.Stores.BudgetSpendNames.ToNames(value).Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            writer.WriteStringValue(name);
+        }
+
+        writer.WriteEndArray();
+    }
+}
+
+/// <summary>A duration as a JSON number of milliseconds (fractions to the tick, 0.0001 ms), from 0 to <see cref="MaxMilliseconds"/>.</summary>
+internal sealed class WireMillisecondsConverter : JsonConverter<TimeSpan>
+{
+    /// <summary>The longest duration accepted, in milliseconds (about 31 years).</summary>
+    public const decimal MaxMilliseconds = 1_000_000_000_000m;
+
+    public override TimeSpan Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDecimal(out decimal ms) || ms < 0m || ms > MaxMilliseconds)
+        {
+            throw new WireValueException($"must be a number of milliseconds from 0 to {WireLimits.Format(MaxMilliseconds)}.");
+        }
+
+        return TimeSpan.FromTicks((long)decimal.Round(ms * TimeSpan.TicksPerMillisecond, MidpointRounding.ToEven));
+    }
+
+    public override void Write(Utf8JsonWriter writer, TimeSpan value, JsonSerializerOptions options) => writer.WriteNumberValue(ToMilliseconds(value));
+
+    /// <summary>The duration in milliseconds, exactly (to the tick).</summary>
+    public static decimal ToMilliseconds(TimeSpan value) => (decimal)value.Ticks / TimeSpan.TicksPerMillisecond;
+}
+
+/// <summary>A count that is at least 1 (<c>maxOutputTokens</c>): a whole JSON number from 1 to <see cref="int.MaxValue"/>.</summary>
+internal sealed class WirePositiveCountConverter : JsonConverter<int>
+{
+    public override int Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDecimal(out decimal count) || count < 1m || count > int.MaxValue || count != decimal.Truncate(count))
+        {
+            throw new WireValueException($"must be a whole number from 1 to {int.MaxValue}.");
+        }
+
+        return (int)count;
+    }
+
+    public override void Write(Utf8JsonWriter writer, int value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
+}

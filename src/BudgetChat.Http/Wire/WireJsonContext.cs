@@ -39,4 +39,8 @@ namespace BudgetChat.Http.Wire;
 [JsonSerializable(typeof(CompletionDto))]
 [JsonSerializable(typeof(SweepResponse))]
 [JsonSerializable(typeof(ProblemDto))]
+[JsonSerializable(typeof(SpendDetailsDto))]
+[JsonSerializable(typeof(AppendSpendRequest))]
+[JsonSerializable(typeof(SpendPageDto))]
+[JsonSerializable(typeof(SpendGroupsDto))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

@@ -293,17 +293,19 @@ internal sealed record ReserveResponse(BudgetReservationStatus Status, string? K
         new(result.Status, result.Key, result.Budget is null ? null : BudgetDto.From(result.Budget), result.Window?.Name, result.WouldHaveRefused);
 }
 
+// Record: the call's details for the spend ledger (WireSpendTypes.cs), optional, not compared on a retry.
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed record SettleRequest(
     [property: JsonConverter(typeof(WireIdConverter))] string ReservationId,
     [property: JsonConverter(typeof(WireMoneyConverter))] decimal ActualCost,
     [property: JsonConverter(typeof(WireIdConverter))] string? Model = null,
-    [property: JsonConverter(typeof(WireTokensConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Tokens = null)
+    [property: JsonConverter(typeof(WireTokensConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Tokens = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SpendDetailsDto? Record = null)
 {
     public static SettleRequest From(string reservationId, BudgetUsage actualCost) =>
-        new(reservationId, actualCost.Cost, actualCost.Model, actualCost.Tokens == 0 ? null : actualCost.Tokens);
+        new(reservationId, actualCost.Cost, actualCost.Model, actualCost.Tokens == 0 ? null : actualCost.Tokens, SpendDetailsDto.From(actualCost.Record));
 
-    public BudgetUsage ToUsage() => new(ActualCost, Tokens ?? 0, Model);
+    public BudgetUsage ToUsage() => new(ActualCost, Tokens ?? 0, Model) { Record = Record?.ToRecord() };
 }
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
@@ -322,12 +324,13 @@ internal sealed record ChargeRequest(
     [property: JsonConverter(typeof(WireKeysConverter))] IReadOnlyList<string> Keys,
     [property: JsonConverter(typeof(WireMoneyConverter))] decimal Amount,
     [property: JsonConverter(typeof(WireIdConverter))] string? Model = null,
-    [property: JsonConverter(typeof(WireTokensConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Tokens = null)
+    [property: JsonConverter(typeof(WireTokensConverter)), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Tokens = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SpendDetailsDto? Record = null)
 {
     public static ChargeRequest From(string chargeId, IReadOnlyList<string> keys, BudgetUsage amount) =>
-        new(chargeId, keys, amount.Cost, amount.Model, amount.Tokens == 0 ? null : amount.Tokens);
+        new(chargeId, keys, amount.Cost, amount.Model, amount.Tokens == 0 ? null : amount.Tokens, SpendDetailsDto.From(amount.Record));
 
-    public BudgetUsage ToUsage() => new(Amount, Tokens ?? 0, Model);
+    public BudgetUsage ToUsage() => new(Amount, Tokens ?? 0, Model) { Record = Record?.ToRecord() };
 }
 
 // Window is the name of the dollar limit whose threshold was crossed.

@@ -11,7 +11,10 @@ using Microsoft.Extensions.Options;
 
 namespace BudgetChat.Server.Endpoints;
 
-/// <summary>The <c>/v1/projects/{project}/...</c> routes: one per <see cref="IBudgetStore"/> method (docs/budget-service-api.md).</summary>
+/// <summary>
+/// The <c>/v1/projects/{project}/...</c> routes: one per <see cref="IBudgetStore"/> method (docs/budget-service-api.md),
+/// and the spend ledger's (<see cref="SpendEndpoints"/>).
+/// </summary>
 internal static class BudgetEndpoints
 {
     public static RouteGroupBuilder Map(IEndpointRouteBuilder endpoints)
@@ -101,6 +104,7 @@ internal static class BudgetEndpoints
             .RequireAuthorization(ProjectAccess.AdminPolicy)
             .Produces<SweepResponse>().ProducesValidationProblem();
 
+        SpendEndpoints.Map(group);
         return group;
     }
 
@@ -217,7 +221,7 @@ internal static class BudgetEndpoints
             : TypedResults.Ok(ReserveResponse.From(result));
     }
 
-    private static async Task<IResult> SettleAsync(string project, HttpContext context, IBudgetStore store, ProjectAlertWebhooks webhooks, CancellationToken cancellationToken)
+    private static async Task<IResult> SettleAsync(string project, HttpContext context, IBudgetStore store, ProjectAlertWebhooks webhooks, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (CheckProject(project) is { } invalid)
         {
@@ -230,7 +234,16 @@ internal static class BudgetEndpoints
             return error;
         }
 
-        BudgetCompletion completion = await store.SettleAsync(project, request!.ReservationId, request.ToUsage(), cancellationToken).ConfigureAwait(false);
+        BudgetCompletion completion;
+        try
+        {
+            completion = await store.SettleAsync(project, request!.ReservationId, request.ToUsage(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException ex)
+        {
+            return StoreRefused(loggers, "a settle", project, ex);
+        }
+
         await webhooks.PublishAsync(project, completion.Alerts).ConfigureAwait(false);
         return Completion(completion, project, request.ReservationId);
     }
@@ -393,7 +406,7 @@ internal static class BudgetEndpoints
         return Problems.Conflict($"The id '{id}' in project '{project}' {what}; nothing changed.", idName, id, conflict);
     }
 
-    private static IResult StoreRefused(ILoggerFactory loggers, string operation, string project, ArgumentException ex)
+    internal static IResult StoreRefused(ILoggerFactory loggers, string operation, string project, ArgumentException ex)
     {
         // Input the fields allowed but the store's state does not (an ended reservation id reused, a charge id that is an
         // open reservation's): a 400 naming the field, and, as the store guarantees, nothing changed.

@@ -29,6 +29,9 @@ internal static partial class BudgetServerLog
     [LoggerMessage(9, LogLevel.Error, "LiteLLM set_budget refused: the store {Store} cannot apply a whole user_dict in one transaction (it does not implement ITransactionalBudgetStore).")]
     public static partial void SetBudgetNeedsTransactions(ILogger logger, string store);
 
+    [LoggerMessage(10, LogLevel.Information, "Spend ledger request refused (501): the store {Store} keeps no spend ledger (it does not implement IBudgetSpendLog).")]
+    public static partial void SpendNeedsLedger(ILogger logger, string store);
+
     [LoggerMessage(8, LogLevel.Error, "The budget store failed its health check.")]
     public static partial void HealthCheckFailed(ILogger logger, Exception exception);
 
