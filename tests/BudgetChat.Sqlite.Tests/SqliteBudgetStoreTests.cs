@@ -434,7 +434,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
 
         using (SqliteConnection raw = OpenRaw(path))
         {
-            Assert.Equal(3L, Scalar(raw, "PRAGMA user_version;"));
+            Assert.Equal(4L, Scalar(raw, "PRAGMA user_version;"));
         }
 
         await using SqliteBudgetStore reopened = Open(directory, time);
@@ -495,7 +495,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         using SqliteConnection raw = OpenRaw(store.DatabasePath);
         Assert.Equal("wal", Scalar(raw, "PRAGMA journal_mode;"));
         Assert.Equal(0x42434854L, Scalar(raw, "PRAGMA application_id;")); // "BCHT"
-        Assert.Equal(3L, Scalar(raw, "PRAGMA user_version;"));
+        Assert.Equal(4L, Scalar(raw, "PRAGMA user_version;"));
         Assert.Equal("text", Scalar(raw, "SELECT typeof(spent) FROM budgets;"));
         Assert.Equal("0.223456789012", Scalar(raw, "SELECT spent FROM budgets;")); // held at BudgetAmounts.Scale
 
@@ -641,7 +641,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         Assert.Equal(BudgetConflict.Ended, (await reopened.ReserveAsync(Project, ["user:1"], 0.30m, "r1", Epoch.AddHours(1))).Conflict);
         Assert.Equal(0.25m, (await GetExisting(reopened, "user:1")).Spent);
         using SqliteConnection check = OpenRaw(path);
-        Assert.Equal(3L, Scalar(check, "PRAGMA user_version;"));
+        Assert.Equal(4L, Scalar(check, "PRAGMA user_version;"));
     }
 
     [Fact]
