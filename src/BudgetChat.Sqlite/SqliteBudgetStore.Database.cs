@@ -15,18 +15,22 @@ namespace BudgetChat.Sqlite;
 //                                      how they ended (state settled, released or charged; "completed" in version 1),
 //                                      their tokens, and the model of one in flight
 //
+//   spend_records(sequence, ...)       the spend ledger (SqliteSpendRecords): one row per record, sequence = rowid
+//   spend_record_keys(project, ...)    one row per key of a record, for key filters and groups
+//
 // Version 2 differs from version 1 only in the state names an ended id may have; a version 1 file is upgraded in place
 // by setting its user_version, and its "completed" ids keep their old meaning (ended, how unknown). Version 3 adds
 // columns whose null or default values say what a budget of version 2 was: one limit, named by default, enforced; no
-// tokens and no model on its reservations. Versions 1 and 2 are upgraded by adding them (no row is rewritten), and a new
-// database is made by the same statements, so that every file of version 3 has one layout.
+// tokens and no model on its reservations. Version 4 adds the spend ledger's tables, empty. Older versions are upgraded
+// by adding what they lack (no row is rewritten), and a new database is made by the same statements, so that every file
+// of version 4 has one layout.
 public sealed partial class SqliteBudgetStore
 {
     /// <summary>SQLite's <c>PRAGMA application_id</c> of a BudgetChat database: "BCHT".</summary>
     internal const int ApplicationId = 0x42434854;
 
     /// <summary>The schema version this store writes (<c>PRAGMA user_version</c>).</summary>
-    internal const int SchemaVersion = 3;
+    internal const int SchemaVersion = 4;
 
     /// <summary>The oldest schema version this store upgrades.</summary>
     private const int OldestSchemaVersion = 1;
@@ -73,6 +77,7 @@ public sealed partial class SqliteBudgetStore
         ) WITHOUT ROWID;
         """;
 
+    // Version 3's columns, added to a file of version 1 or 2.
     private const string UpgradeSchemaSql = """
         ALTER TABLE budgets ADD COLUMN limit_name TEXT;
         ALTER TABLE budgets ADD COLUMN enforcement TEXT NOT NULL DEFAULT 'enforce';
@@ -91,22 +96,23 @@ public sealed partial class SqliteBudgetStore
         Current,
     }
 
+    private static SqliteConnectionStringBuilder ConnectionString(string path, SqliteBudgetStoreOptions options) => new()
+    {
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+
+        // Closing the store closes the file, rather than parking the connection in a pool.
+        Pooling = false,
+
+        // Microsoft.Data.Sqlite retries a busy database for this long, on top of SQLite's own busy handler.
+        DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+    };
+
     private SqliteConnection Open(string path, SqliteBudgetStoreOptions options)
     {
         CheckIsSqliteFile(path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-
-            // Closing the store closes the file, rather than parking the connection in a pool.
-            Pooling = false,
-
-            // Microsoft.Data.Sqlite retries a busy database for this long, on top of SQLite's own busy handler.
-            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
-        };
-        var connection = new SqliteConnection(builder.ToString());
+        var connection = new SqliteConnection(_connectionString.ToString());
         try
         {
             connection.Open();
@@ -215,6 +221,7 @@ public sealed partial class SqliteBudgetStore
 
         Execute(connection, transaction, CreateVersion2SchemaSql);
         Execute(connection, transaction, UpgradeSchemaSql);
+        Execute(connection, transaction, SqliteSpendRecords.CreateSchemaSql);
         Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};"));
         transaction.Commit();
         return true;
@@ -230,7 +237,12 @@ public sealed partial class SqliteBudgetStore
         }
 
         long from = Convert.ToInt64(Scalar(connection, transaction, "PRAGMA user_version;"), CultureInfo.InvariantCulture);
-        Execute(connection, transaction, UpgradeSchemaSql);
+        if (from < 3)
+        {
+            Execute(connection, transaction, UpgradeSchemaSql);
+        }
+
+        Execute(connection, transaction, SqliteSpendRecords.CreateSchemaSql);
         Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA user_version = {SchemaVersion};"));
         transaction.Commit();
         return from;

@@ -20,6 +20,13 @@ namespace BudgetChat.Sqlite;
 /// remembers), so one service process per database is the fast path and several are for availability.
 /// </para>
 /// <para>
+/// It keeps a spend ledger (<see cref="IBudgetSpendLog"/>) in the same file, unless
+/// <see cref="SqliteBudgetStoreOptions.KeepSpendRecords"/> is off: the record of a settle or charge, and of a reset,
+/// deletion or moved window, is written in the same transaction as the change of spend, so a window's records add up to
+/// its spend even across processes and crashes. Queries and groups read on a second connection, so a long one does not
+/// hold up the store's operations (WAL lets readers and the writer go on together).
+/// </para>
+/// <para>
 /// A file that is not a BudgetChat database (not SQLite at all, or the database of another application) is reported with
 /// an <see cref="InvalidDataException"/> naming it, and left as it is. Money is stored as exact decimal text, times as
 /// ISO 8601 text with their offset.
@@ -31,10 +38,13 @@ namespace BudgetChat.Sqlite;
 /// having changed nothing. Dispose the store to close the database.
 /// </para>
 /// </remarks>
-public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyncDisposable, IDisposable
+public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IBudgetSpendLog, IAsyncDisposable, IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Statements _statements;
+    private readonly SqliteSpendRecords _spend;
+    private readonly bool _keepSpendRecords;
+    private readonly SqliteConnectionStringBuilder _connectionString;
     private readonly BudgetStoreOptions _ledgerOptions;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _busyTimeout;
@@ -42,6 +52,11 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, CachedProject> _projects = new(StringComparer.Ordinal);
     private readonly BudgetLedgerChanges _changes = new();
+
+    // The records the ledger adds during one operation, written in its transaction (dropped when it rolls back).
+    private readonly List<BudgetSpendRecord> _records = [];
+    private readonly SemaphoreSlim _readGate = new(1, 1);
+    private SqliteConnection? _readConnection;
     private int _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteBudgetStore"/> class, opening (or creating) its database.</summary>
@@ -63,12 +78,15 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
         };
         _timeProvider = timeProvider ?? TimeProvider.System;
         _busyTimeout = options.BusyTimeout;
+        _keepSpendRecords = options.KeepSpendRecords;
         _logger = logger ?? NullLogger.Instance;
         DatabasePath = options.GetFullDatabasePath();
+        _connectionString = ConnectionString(DatabasePath, options);
         _connection = Open(DatabasePath, options);
         try
         {
             _statements = new Statements(_connection);
+            _spend = new SqliteSpendRecords(_connection);
         }
         catch
         {
@@ -212,12 +230,14 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
         }
 
         _gate.Wait();
+        _readGate.Wait();
         try
         {
             Close();
         }
         finally
         {
+            _readGate.Release();
             _gate.Release();
         }
     }
@@ -232,12 +252,14 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
         }
 
         await _gate.WaitAsync().ConfigureAwait(false);
+        await _readGate.WaitAsync().ConfigureAwait(false);
         try
         {
             Close();
         }
         finally
         {
+            _readGate.Release();
             _gate.Release();
         }
     }
@@ -246,7 +268,9 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
     {
         _projects.Clear();
         _statements.Dispose();
+        _spend.Dispose();
         _connection.Dispose();
+        _readConnection?.Dispose();
     }
 
     private async ValueTask<TResult> RunAsync<TState, TResult>(
@@ -278,7 +302,9 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
             long version = _statements.ReadVersion(transaction, project);
             BudgetLedger ledger = GetLedger(transaction, project, version);
             _changes.Clear();
+            _records.Clear();
             ledger.Changes = _changes;
+            ledger.Records = _keepSpendRecords ? _records : null;
             try
             {
                 result = apply(ledger, state, Now);
@@ -292,7 +318,9 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
             }
             finally
             {
+                // A cached ledger holds no list of this store's: the next operation, or a reload, sets its own.
                 ledger.Changes = null;
+                ledger.Records = null;
             }
 
             if (!_changes.IsEmpty)
@@ -300,6 +328,11 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
                 WriteChanges(transaction, project, ledger);
                 version++;
                 _statements.WriteVersion(transaction, project, version);
+            }
+
+            foreach (BudgetSpendRecord record in _records)
+            {
+                _spend.Insert(transaction, project, record);
             }
 
             transaction.Commit();
@@ -325,6 +358,11 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IAsyn
             // What this instance holds may now differ from the database (the transaction was rolled back): read it again next time.
             _projects.Remove(project);
             throw;
+        }
+        finally
+        {
+            // Written with the transaction, or rolled back with it.
+            _records.Clear();
         }
 
         if (refused is not null)

@@ -8,7 +8,7 @@ namespace BudgetChat.Sqlite;
 /// <para>
 /// Bind them from configuration with
 /// <c>services.AddSqliteBudgetStore(configuration.GetSection("BudgetServer:Sqlite"))</c>, for example:
-/// <c>{ "DataDirectory": "/var/lib/budgetchat", "Synchronous": "Full", "BusyTimeout": "00:00:30",
+/// <c>{ "DataDirectory": "/var/lib/budgetchat", "Synchronous": "Full", "BusyTimeout": "00:00:30", "KeepSpendRecords": true,
 /// "Ledger": { "TimeZone": "Europe/Berlin", "CompletedIdRetention": "00:10:00" } }</c>.
 /// </para>
 /// <para>The store copies these values when it is constructed; changing them afterwards has no effect on it.</para>
@@ -69,6 +69,15 @@ public sealed class SqliteBudgetStoreOptions : IValidatableObject
     /// second per few hundred megabytes.
     /// </summary>
     public bool CheckIntegrityOnOpen { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the store keeps a spend ledger (<see cref="IBudgetSpendLog"/>): one record
+    /// per settle, charge, refusal and release, and per reset of a budget's spend, written with the charge. Defaults to
+    /// <see langword="true"/>. Off, nothing is recorded (the records written before stay readable until pruned), which
+    /// saves the record's rows and indexes on every settle. Every process sharing a database should use the same value,
+    /// or the records of a window no longer add up to its spend.
+    /// </summary>
+    public bool KeepSpendRecords { get; set; } = true;
 
     /// <summary>Gets the full path of the database file these options name.</summary>
     /// <returns><see cref="DatabasePath"/> resolved against <see cref="DataDirectory"/>, or <see cref="DefaultFileName"/> in it.</returns>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using BudgetChat.Tests;
 using BudgetChat.Sqlite;
 
@@ -30,5 +31,14 @@ public sealed class SqliteBudgetStoreMultiProcessTests : IDisposable
         await using var reader = new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = _temp.Path });
         BudgetState state = (await reader.GetBudgetAsync(Project, "global"))!;
         StoreWorkers.AssertConsistent(totals, state, Workers, CallsPerWorker, Limit);
+
+        // Every settle and charge of every process left its record, written with it: they add up to the spend.
+        BudgetSpendCheck check = (await BudgetSpendVerifier.VerifyAsync(reader, reader, Project, "global"))!;
+        Assert.True(check.IsBalanced, $"Spent {check.Spent}, records add up to {check.Recorded}.");
+        Assert.Equal(totals.Admitted + (Workers * (CallsPerWorker / 10)), check.Records);
+        IReadOnlyList<BudgetSpendGroup> byModel = await reader.GroupSpendAsync(Project, new BudgetSpendQuery(), BudgetSpendGrouping.Model);
+        Assert.Equal([("reserved", totals.Settled, (long)totals.Admitted), ("plain", totals.Charged, Workers * (CallsPerWorker / 10L))], byModel.Select(g => (g.Value!, g.Cost, g.Calls)));
+        BudgetSpendPage ids = await reader.QuerySpendAsync(Project, new BudgetSpendQuery { Limit = BudgetSpendQuery.MaxLimit });
+        Assert.Equal(Enumerable.Range(0, Workers), ids.Records.Select(r => int.Parse(r.Id!.Split('-')[0][1..], CultureInfo.InvariantCulture)).Distinct().Order());
     }
 }

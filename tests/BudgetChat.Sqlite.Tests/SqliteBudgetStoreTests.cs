@@ -87,6 +87,16 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
             """);
     }
 
+    /// <summary>What schema version 3 added to the tables of version 2 (its ALTER statements, verbatim).</summary>
+    private const string Version3Columns = """
+        ALTER TABLE budgets ADD COLUMN limit_name TEXT;
+        ALTER TABLE budgets ADD COLUMN enforcement TEXT NOT NULL DEFAULT 'enforce';
+        ALTER TABLE budgets ADD COLUMN limits TEXT;
+        ALTER TABLE budgets ADD COLUMN windows TEXT;
+        ALTER TABLE reservations ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE reservations ADD COLUMN model TEXT;
+        """;
+
     // ---------------------------------------------------------------- all-or-nothing updates
 
     [Fact]
@@ -434,7 +444,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
 
         using (SqliteConnection raw = OpenRaw(path))
         {
-            Assert.Equal(3L, Scalar(raw, "PRAGMA user_version;"));
+            Assert.Equal(4L, Scalar(raw, "PRAGMA user_version;"));
         }
 
         await using SqliteBudgetStore reopened = Open(directory, time);
@@ -495,7 +505,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         using SqliteConnection raw = OpenRaw(store.DatabasePath);
         Assert.Equal("wal", Scalar(raw, "PRAGMA journal_mode;"));
         Assert.Equal(0x42434854L, Scalar(raw, "PRAGMA application_id;")); // "BCHT"
-        Assert.Equal(3L, Scalar(raw, "PRAGMA user_version;"));
+        Assert.Equal(4L, Scalar(raw, "PRAGMA user_version;"));
         Assert.Equal("text", Scalar(raw, "SELECT typeof(spent) FROM budgets;"));
         Assert.Equal("0.223456789012", Scalar(raw, "SELECT spent FROM budgets;")); // held at BudgetAmounts.Scale
 
@@ -551,6 +561,233 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         Assert.Equal(0m, state.Reserved);
         Assert.True((await store.ReserveAsync(Project, ["user:1"], 1m, "r1", Epoch.AddHours(1))).IsReserved);
         Assert.Equal(BudgetCompletionStatus.NotFound, (await store.ReleaseAsync(Project, "poison")).Status);
+    }
+
+    // ---------------------------------------------------------------- the spend ledger in the file
+
+    [Fact]
+    public async Task ASettleWhoseRecordCannotBeWritten_IsRolledBack_WithItsCharge_AndLeavesNoRecordBehind()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.50m, "r1", Epoch.AddHours(1))).IsReserved);
+        using (SqliteConnection raw = OpenRaw(store.DatabasePath))
+        {
+            // The failure comes after the ledger has charged the budget and added the record.
+            Execute(raw, "CREATE TRIGGER test_poison BEFORE INSERT ON spend_records WHEN NEW.id = 'r1' BEGIN SELECT RAISE(ABORT, 'poisoned'); END;");
+        }
+
+        await Assert.ThrowsAsync<SqliteException>(() => store.SettleAsync(Project, "r1", 0.40m, "m").AsTask());
+
+        BudgetState state = await GetExisting(store, "user:1");
+        Assert.Equal((0m, 0.50m), (state.Spent, state.Reserved));
+        Assert.Empty(await AllSpend(store));
+
+        // The next operation writes its own record only, and the reservation still settles once.
+        await store.ChargeAsync(Project, ["user:1"], 0.10m, "m", "c1");
+        Assert.Equal(["c1"], (await AllSpend(store)).Select(r => r.Id));
+        using (SqliteConnection raw = OpenRaw(store.DatabasePath))
+        {
+            Execute(raw, "DROP TRIGGER test_poison;");
+        }
+
+        Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.40m, "m")).Status);
+        Assert.Equal(["c1", "r1"], (await AllSpend(store)).Select(r => r.Id));
+        Assert.Equal(0.50m, (await GetExisting(store, "user:1")).Spent);
+        await AssertBalanced(store, store);
+    }
+
+    [Fact]
+    public async Task AChargeWhoseBudgetCannotBeWritten_LeavesNoRecord()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        await store.SetBudgetAsync(Project, "global", new BudgetDefinition(10m));
+        using (SqliteConnection raw = OpenRaw(store.DatabasePath))
+        {
+            Execute(raw, "CREATE TRIGGER test_poison BEFORE INSERT ON budgets WHEN NEW.budget_key = 'global' AND NEW.spent <> '0' BEGIN SELECT RAISE(ABORT, 'poisoned'); END;");
+        }
+
+        await Assert.ThrowsAsync<SqliteException>(() => store.ChargeAsync(Project, ["user:1", "global"], 0.25m, "m", "c1").AsTask());
+
+        Assert.Empty(await AllSpend(store));
+        Assert.All(await store.ListBudgetsAsync(Project), b => Assert.Equal(0m, b.Spent));
+    }
+
+    [Fact]
+    public async Task TwoInstancesOnOneFile_BothWriteRecords_ThatAddUpToTheSpendEachSees()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore first = Open(directory, time);
+        await using SqliteBudgetStore second = Open(directory, time);
+        await first.SetBudgetAsync(Project, "user:1", new BudgetDefinition(5m, BudgetPeriod.Daily));
+        await first.SetBudgetAsync(Project, "global", new BudgetDefinition(100m));
+        SqliteBudgetStore[] stores = [first, second];
+
+        // Each instance reserves, the other settles: every settle runs on a ledger the other instance changed last.
+        await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(async () =>
+        {
+            Assert.True((await stores[i % 2].ReserveAsync(Project, ["user:1", "global"], 0.10m, $"r{i}", Epoch.AddHours(1))).IsReserved);
+            Assert.Equal(BudgetCompletionStatus.Completed, (await stores[(i + 1) % 2].SettleAsync(Project, $"r{i}", 0.01m * (1 + (i % 3)), "m")).Status);
+            await stores[i % 2].ChargeAsync(Project, ["global"], 0.001m, "n", $"c{i}");
+        })));
+        await second.ResetBudgetAsync(Project, "user:1");
+        await first.ChargeAsync(Project, ["user:1", "global"], 0.5m, "m", "last");
+
+        List<BudgetSpendRecord> records = await AllSpend(second);
+        Assert.Equal(40 + 40 + 1 + 1, records.Count);
+        Assert.Equal(records.Count, records.Select(r => r.Sequence).Distinct().Count());
+        await AssertBalanced(first, second);
+        await AssertBalanced(second, first);
+    }
+
+    [Fact]
+    public async Task KeepSpendRecordsOff_WritesNoRecord_AndReadsWhatWasWrittenBefore()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using (SqliteBudgetStore keeping = Open(directory, time))
+        {
+            await keeping.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+            await keeping.ChargeAsync(Project, ["user:1"], 0.10m, "m", "c1");
+        }
+
+        await using SqliteBudgetStore store = Open(directory, time, o => o.KeepSpendRecords = false);
+        Assert.True((await store.ReserveAsync(Project, ["user:1"], 0.50m, "r1", Epoch.AddHours(1))).IsReserved);
+        await store.SettleAsync(Project, "r1", 0.40m, "m");
+        await store.ChargeAsync(Project, ["user:1"], 0.10m, "m", "c2");
+        await store.ResetBudgetAsync(Project, "user:1");
+        await store.AppendSpendAsync(Project, new BudgetSpendRecord { Keys = ["user:1"], Outcome = BudgetSpendOutcome.Refused });
+
+        Assert.Equal(["c1"], (await AllSpend(store)).Select(r => r.Id));
+        Assert.Equal(1, await store.PruneSpendAsync(Epoch.AddDays(1)));
+    }
+
+    [Fact]
+    public async Task Records_AreRowsOfIntegersAndExactText_WithOneKeyRowPerKey()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(10m));
+        await store.SetBudgetAsync(Project, "global", new BudgetDefinition(10m));
+        Assert.True((await store.ReserveAsync(Project, ["user:1", "global"], 0.5m, "r1", Epoch.AddHours(1))).IsReserved);
+        await store.SettleAsync(Project, "r1", new BudgetUsage(1.234567890123m, 10, "m")
+        {
+            Record = new BudgetSpendRecord { Marks = BudgetSpendMarks.Reduced | BudgetSpendMarks.WouldRefuse, Duration = TimeSpan.FromSeconds(2) },
+        });
+
+        using SqliteConnection raw = OpenRaw(store.DatabasePath);
+        Assert.Equal(
+            "1|1|234567890123|0.5|charged|reduced,would_refuse|20000000|[\"user:1\",\"global\"]",
+            Scalar(raw, "SELECT sequence || '|' || cost_units || '|' || cost_pico || '|' || held || '|' || outcome || '|' || marks || '|' || duration || '|' || keys FROM spend_records;"));
+        Assert.Equal(Epoch.UtcTicks, Scalar(raw, "SELECT time FROM spend_records;"));
+        Assert.Equal("global,user:1", Scalar(raw, "SELECT group_concat(budget_key, ',') FROM (SELECT budget_key FROM spend_record_keys WHERE record = 1 ORDER BY budget_key);"));
+    }
+
+    [Fact]
+    public async Task Prune_DeletesInBatches_UntilNothingOlderIsLeft()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time, o => o.Synchronous = SqliteSynchronousMode.Normal);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1000m));
+        for (int i = 0; i < 1_100; i++)
+        {
+            await store.ChargeAsync(Project, ["user:1"], 0.01m, "m", $"c{i}");
+            time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        long pruned = await store.PruneSpendAsync(Epoch.AddMinutes(1_050));
+
+        Assert.Equal(1_050, pruned);
+        Assert.Equal(Enumerable.Range(1_050, 50).Select(i => $"c{i}"), (await AllSpend(store)).Select(r => r.Id));
+        using SqliteConnection raw = OpenRaw(store.DatabasePath);
+        Assert.Equal(50L, Scalar(raw, "SELECT count(*) FROM spend_record_keys;"));
+    }
+
+    [Fact]
+    public async Task Queries_ReadOnTheirOwnConnection_WhileAnotherHoldsTheWriteLock()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time, o => o.BusyTimeout = TimeSpan.FromSeconds(1));
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1m));
+        await store.ChargeAsync(Project, ["user:1"], 0.10m, "m", "c1");
+        using SqliteConnection raw = OpenRaw(store.DatabasePath);
+        Execute(raw, "BEGIN IMMEDIATE;");
+
+        Assert.Equal(["c1"], (await AllSpend(store)).Select(r => r.Id));
+        Assert.Equal(0.10m, Assert.Single(await store.GroupSpendAsync(Project, new BudgetSpendQuery(), BudgetSpendGrouping.Model)).Cost);
+        await Assert.ThrowsAsync<TimeoutException>(() => store.AppendSpendAsync(Project, new BudgetSpendRecord { Keys = ["user:1"], Outcome = BudgetSpendOutcome.Refused }).AsTask());
+        Execute(raw, "ROLLBACK;");
+    }
+
+    [Fact]
+    public async Task AVersion3Database_IsUpgradedInPlace_KeepsItsBudgetsAndIds_AndGainsTheSpendLedger()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        string path = DatabaseFile(directory);
+        CreateOldDatabase(path, userVersion: 3, $$"""
+            {{Version3Columns}}
+            INSERT INTO projects VALUES ('{{Project}}', 4);
+            INSERT INTO budgets VALUES ('{{Project}}', 'user:1', '5', 'daily', 'calendar', '0.5', '2026-03-01T00:00:00.0000000+00:00',
+                '2026-03-10T00:00:00.0000000+00:00', '2026-03-11T00:00:00.0000000+00:00', '1.25', '0.5', '{"gpt-4o":"1.25"}', 0,
+                '2026-03-01T00:00:00.0000000+00:00', '2026-03-10T11:00:00.0000000+00:00', 'daily', 'enforce', NULL, NULL);
+            INSERT INTO reservations VALUES ('{{Project}}', 'r1', 'active', '["user:1"]', '1', '0.5', '2026-03-10T13:00:00.0000000+00:00', NULL, 1000, 'gpt-4o');
+            INSERT INTO reservations VALUES ('{{Project}}', 's0', 'settled', '[]', '', '1.25', '2026-03-10T11:00:00.0000000+00:00', '2026-03-10T12:05:00.0000000+00:00', 0, NULL);
+            """);
+
+        await using (SqliteBudgetStore store = Open(directory, time))
+        {
+            BudgetState user = await GetExisting(store, "user:1");
+            Assert.Equal((1.25m, 0.5m, 5m), (user.Spent, user.Reserved, user.Limit));
+            Assert.Empty(await AllSpend(store));
+            Assert.Equal(BudgetCompletionStatus.AlreadyCompleted, (await store.SettleAsync(Project, "s0", 1.25m, null)).Status);
+
+            Assert.Equal(BudgetCompletionStatus.Completed, (await store.SettleAsync(Project, "r1", 0.25m, null)).Status);
+            BudgetSpendRecord record = Assert.Single(await AllSpend(store));
+            Assert.Equal(("r1", 0.25m, "gpt-4o", 0.5m), (record.Id, record.Cost, record.Model, record.Held));
+
+            // Spend from before the upgrade has no records: this window cannot balance, the next one does.
+            Assert.False((await BudgetSpendVerifier.VerifyAsync(store, store, Project, "user:1"))!.IsBalanced);
+            time.Advance(TimeSpan.FromDays(1));
+            await store.ChargeAsync(Project, ["user:1"], 0.5m, "m", "c1");
+            await AssertBalanced(store, store);
+        }
+
+        using SqliteConnection raw = OpenRaw(path);
+        Assert.Equal(4L, Scalar(raw, "PRAGMA user_version;"));
+        Assert.Equal(2L, Scalar(raw, "SELECT count(*) FROM spend_records;"));
+        Assert.Equal(
+            "spend_record_keys,spend_records,spend_records_by_project,spend_records_by_time,spend_records_by_user",
+            Scalar(raw, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'spend%' ORDER BY name);"));
+    }
+
+    [Fact]
+    public async Task ANewDatabase_AndAnUpgradedOne_HaveTheSameLayout()
+    {
+        string fresh = NewDirectory();
+        await using (Open(fresh, TimeProvider.System))
+        {
+        }
+
+        string upgraded = NewDirectory();
+        CreateOldDatabase(DatabaseFile(upgraded), userVersion: 3, Version3Columns);
+        await using (Open(upgraded, TimeProvider.System))
+        {
+        }
+
+        const string Layout = "SELECT group_concat(type || ' ' || name || ': ' || sql, char(10)) FROM (SELECT * FROM sqlite_master ORDER BY name);";
+        using SqliteConnection a = OpenRaw(DatabaseFile(fresh));
+        using SqliteConnection b = OpenRaw(DatabaseFile(upgraded));
+        Assert.Equal(Scalar(a, Layout), Scalar(b, Layout));
     }
 
     // ---------------------------------------------------------------- files that are not ours
@@ -641,7 +878,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         Assert.Equal(BudgetConflict.Ended, (await reopened.ReserveAsync(Project, ["user:1"], 0.30m, "r1", Epoch.AddHours(1))).Conflict);
         Assert.Equal(0.25m, (await GetExisting(reopened, "user:1")).Spent);
         using SqliteConnection check = OpenRaw(path);
-        Assert.Equal(3L, Scalar(check, "PRAGMA user_version;"));
+        Assert.Equal(4L, Scalar(check, "PRAGMA user_version;"));
     }
 
     [Fact]

@@ -303,7 +303,7 @@ public sealed class BudgetLedger
     public BudgetCompletion Settle(string reservationId, BudgetUsage actualCost, DateTimeOffset now)
     {
         Maintain(now);
-        actualCost = Normalize(actualCost);
+        actualCost = Normalize(actualCost) with { Record = actualCost.Record };
         if (!_reservations.TryGetValue(reservationId, out Reservation? reservation))
         {
             return _ended.TryGetValue(reservationId, out EndedId ended)
@@ -402,7 +402,7 @@ public sealed class BudgetLedger
     public BudgetCompletion Charge(IReadOnlyList<string> keys, BudgetUsage amount, string chargeId, DateTimeOffset now)
     {
         Maintain(now);
-        amount = Normalize(amount);
+        amount = Normalize(amount) with { Record = amount.Record };
         if (_reservations.TryGetValue(chargeId, out Reservation? existing))
         {
             return BudgetIdRules.Completion(BudgetIdRules.Repeat(existing.State, ReservationState.Charged, sameParameters: false));
@@ -796,6 +796,7 @@ public sealed class BudgetLedger
         }
     }
 
+    // Without the caller's record: a reservation keeps its usage, and records only what settles or charges it.
     private static BudgetUsage Normalize(BudgetUsage usage) =>
         new BudgetUsage(BudgetAmounts.Normalize(usage.Cost), usage.Tokens, usage.Model) { Observe = usage.Observe, Record = usage.Record };
 

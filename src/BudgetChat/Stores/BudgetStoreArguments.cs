@@ -97,7 +97,7 @@ public static class BudgetStoreArguments
         ArgumentNullException.ThrowIfNull(record);
         if (record.Outcome is not (BudgetSpendOutcome.Refused or BudgetSpendOutcome.Released))
         {
-            throw new ArgumentException($"Only refused and released calls are appended; a {BudgetSpendNames.ToName(record.Outcome)} record is written by the store with its charge.", nameof(record));
+            throw new ArgumentException($"Only refused and released calls are appended; a {OutcomeText(record.Outcome)} record is written by the store with its charge.", nameof(record));
         }
 
         if (record.Cost != 0m)
@@ -105,7 +105,8 @@ public static class BudgetStoreArguments
             throw new ArgumentException($"A {BudgetSpendNames.ToName(record.Outcome)} call costs nothing; Cost is {record.Cost}.", nameof(record));
         }
 
-        Keys(project, record.Keys ?? throw new ArgumentException("Keys is null.", nameof(record)), new BudgetUsage(0m, record.Tokens, record.Model));
+        // The keys, tokens and model are the record's: a bad one names the record, the argument that holds it.
+        Keys(project, record.Keys ?? throw new ArgumentException("Keys is null.", nameof(record)), new BudgetUsage(0m, record.Tokens, record.Model), nameof(record), nameof(record));
         if (record.Id is not null)
         {
             Name(record.Id, nameof(record));
@@ -145,6 +146,10 @@ public static class BudgetStoreArguments
         }
     }
 
+    // An unknown outcome is named by its number: the message must not throw in place of the argument exception.
+    private static string OutcomeText(BudgetSpendOutcome outcome) =>
+        Enum.IsDefined(outcome) ? BudgetSpendNames.ToName(outcome) : ((int)outcome).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The longest text a spend record's user, model, reason, key, window or trace id may be.</summary>
     public const int MaxRecordText = 1024;
 
@@ -154,7 +159,7 @@ public static class BudgetStoreArguments
         {
             if (record.Outcome is not (BudgetSpendOutcome.Charged or BudgetSpendOutcome.Estimated))
             {
-                throw new ArgumentException($"The record of a settle or charge is charged or estimated, not {BudgetSpendNames.ToName(record.Outcome)}.", paramName);
+                throw new ArgumentException($"The record of a settle or charge is charged or estimated, not {OutcomeText(record.Outcome)}.", paramName);
             }
 
             RecordDetails(record, paramName);
@@ -172,33 +177,33 @@ public static class BudgetStoreArguments
         }
     }
 
-    private static void Keys(string project, IReadOnlyList<string> keys, BudgetUsage amount)
+    private static void Keys(string project, IReadOnlyList<string> keys, BudgetUsage amount, string keysName = "keys", string amountName = "amount")
     {
         Name(project, nameof(project));
-        ArgumentNullException.ThrowIfNull(keys);
-        Usage(amount, nameof(amount));
+        ArgumentNullException.ThrowIfNull(keys, keysName);
+        Usage(amount, amountName);
         if (keys.Count == 0)
         {
-            throw new ArgumentException("At least one budget key is required.", nameof(keys));
+            throw new ArgumentException("At least one budget key is required.", keysName);
         }
 
         for (int i = 0; i < keys.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(keys[i]))
             {
-                throw new ArgumentException($"Budget key at index {i} is null or empty.", nameof(keys));
+                throw new ArgumentException($"Budget key at index {i} is null or empty.", keysName);
             }
 
             if (LoneSurrogate(keys[i]) is { } at)
             {
-                throw new ArgumentException($"Budget key at index {i} holds a lone surrogate (U+{(int)keys[i][at]:X4} at index {at}); a key must be valid Unicode text.", nameof(keys));
+                throw new ArgumentException($"Budget key at index {i} holds a lone surrogate (U+{(int)keys[i][at]:X4} at index {at}); a key must be valid Unicode text.", keysName);
             }
 
             for (int j = 0; j < i; j++)
             {
                 if (string.Equals(keys[i], keys[j], StringComparison.Ordinal))
                 {
-                    throw new ArgumentException($"Budget key '{keys[i]}' appears more than once.", nameof(keys));
+                    throw new ArgumentException($"Budget key '{keys[i]}' appears more than once.", keysName);
                 }
             }
         }
