@@ -94,9 +94,28 @@ internal static class DashboardFormat
         return most;
     }
 
-    /// <summary>The period a limit's window lasts, as the form and the tables name it.</summary>
-    public static string Period(BudgetLimit limit) =>
-        limit.Period == BudgetPeriod.None ? "no reset"
-        : limit.Alignment == BudgetWindowAlignment.Rolling ? BudgetPeriodNames.ToName(limit.Period) + " (rolling)"
-        : BudgetPeriodNames.ToName(limit.Period);
+    /// <summary>
+    /// What a limit's name does not say already: its period when the name is not made of it, <c>rolling</c> windows, the
+    /// models it applies to; <see langword="null"/> when the name says it all (<c>daily</c>, <c>daily tokens</c>).
+    /// </summary>
+    public static string? LimitDetail(BudgetLimit limit)
+    {
+        var parts = new List<string>(3);
+        if (!limit.Name.StartsWith(BudgetPeriodNames.ToDisplayName(limit.Period), StringComparison.Ordinal))
+        {
+            parts.Add(limit.Period == BudgetPeriod.None ? "no reset" : BudgetPeriodNames.ToName(limit.Period));
+        }
+
+        if (limit.Alignment == BudgetWindowAlignment.Rolling && limit.Period != BudgetPeriod.None)
+        {
+            parts.Add("rolling");
+        }
+
+        if (!limit.AppliesToEveryModel)
+        {
+            parts.Add(string.Join(", ", limit.Models));
+        }
+
+        return parts.Count == 0 ? null : string.Join(" · ", parts);
+    }
 }

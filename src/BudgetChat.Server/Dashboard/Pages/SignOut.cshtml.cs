@@ -4,8 +4,11 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace BudgetChat.Server.Dashboard.Pages;
 
-/// <summary>Signing out: a form post (with its anti-forgery token) that drops the cookie.</summary>
-[AllowAnonymous]
+/// <summary>
+/// Signing out: a form post (with its anti-forgery token, which names the signed-in caller: hence the policy, which
+/// authenticates with the dashboard's cookie) that drops the cookie.
+/// </summary>
+[Authorize(Policy = DashboardAccess.SignedInPolicy)]
 internal sealed class SignOutModel : DashboardPageModel
 {
     public override string Title => "Sign out";
