@@ -36,7 +36,6 @@ public sealed class DashboardFixture : IAsyncLifetime
         Store = new InMemoryBudgetStore(new BudgetStoreOptions { SpendRecordCapacity = 100_000 }, Time);
         await DashboardSeed.RunAsync(Store, Time, End);
         _host = await StartAsync(Store, Time);
-        await Browser.InitializeAsync();
     }
 
     /// <summary>Starts the service with the three keys: an admin and an enforce key of <see cref="DashboardSeed.Project"/>, an admin key of <c>other</c>.</summary>

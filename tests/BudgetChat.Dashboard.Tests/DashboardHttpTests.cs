@@ -218,6 +218,25 @@ public sealed class DashboardHttpTests(DashboardFixture fixture)
         Assert.Contains("id=\"record-missing\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheLog_FiltersByKeyModelAndTimeRange()
+    {
+        using var client = new DashboardClient(fixture.Host.BaseAddress);
+        await client.SignInAsync(DashboardFixture.AdminKey);
+        DateTimeOffset from = DashboardFixture.End.AddDays(-5), to = DashboardFixture.End.AddDays(-2);
+        var expected = await fixture.Store.QuerySpendAsync(
+            DashboardSeed.Project, new BudgetSpendQuery { Key = "user:alice", Model = "gpt-4o", From = from, To = to, Limit = 50 });
+        Assert.NotEmpty(expected.Records);
+
+        using HttpResponseMessage page = await client.Http.GetAsync(
+            $"/dashboard/projects/acme/log?key=user%3Aalice&model=gpt-4o&from={from.UtcDateTime:yyyy-MM-dd'T'HH:mm}&to={to.UtcDateTime:yyyy-MM-dd'T'HH:mm}");
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        string html = await page.Content.ReadAsStringAsync();
+        string[] shown = [.. System.Text.RegularExpressions.Regex.Matches(html, "data-sequence=\"(\\d+)\"").Select(m => m.Groups[1].Value)];
+        Assert.Equal(expected.Records.Select(r => r.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)), shown);
+    }
+
     [Theory]
     [InlineData("outcome=bogus", "outcome", "&#x27;bogus&#x27; is not an outcome")]
     [InlineData("from=yesterday", "from", "&#x27;yesterday&#x27; is not a time")]
