@@ -150,6 +150,27 @@ public sealed class DashboardHttpTests(DashboardFixture fixture)
     }
 
     [Fact]
+    public async Task AFormPost_FromTheDashboardsOwnHost_BehindAProxyThatEndsTls_IsServed()
+    {
+        using var client = new DashboardClient(fixture.Host.BaseAddress);
+        await client.SignInAsync(DashboardFixture.AdminKey);
+        string token = await client.GetTokenAsync("/dashboard/projects/acme/budgets/new");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/dashboard/projects/acme/budgets/new")
+        {
+            Content = new FormUrlEncodedContent([
+                KeyValuePair.Create("key", "user:behind-proxy"), KeyValuePair.Create("limit", "5"), KeyValuePair.Create("period", "daily"),
+                KeyValuePair.Create("__RequestVerificationToken", token)]),
+        };
+
+        // The browser saw https://127.0.0.1 (the proxy's port 443); the service is reached over http on another port.
+        request.Headers.Add("Origin", "https://127.0.0.1");
+        using HttpResponseMessage answer = await client.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        Assert.Equal(5m, (await fixture.Store.GetBudgetAsync(DashboardSeed.Project, "user:behind-proxy"))?.Limit);
+    }
+
+    [Fact]
     public async Task ABodyThatIsNotAForm_Is415()
     {
         using var client = new DashboardClient(fixture.Host.BaseAddress);

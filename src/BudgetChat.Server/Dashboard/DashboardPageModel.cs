@@ -14,7 +14,7 @@ namespace BudgetChat.Server.Dashboard;
 internal abstract class DashboardPageModel : PageModel
 {
     private const string ContentSecurityPolicy =
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>Gets the project of the route, or <see langword="null"/> on the pages that have none.</summary>
     public string? Project => RouteData.Values["project"] as string;

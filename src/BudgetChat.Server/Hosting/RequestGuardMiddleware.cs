@@ -15,8 +15,8 @@ namespace BudgetChat.Server.Hosting;
 /// CORS allows it (403); a body that is not UTF-8 <c>application/json</c>, which a page can send without a preflight (415).
 /// Then a path or query whose percent-encoded bytes are not UTF-8 (400 naming the field, <see cref="RequestTargetText"/>).
 /// The dashboard's pages (<c>/dashboard</c>) take HTML forms: there a body must be <c>application/x-www-form-urlencoded</c>,
-/// and a page of the service's own origin may post on any host name, since their cookie is <c>SameSite=Strict</c> and
-/// every form carries an anti-forgery token.
+/// and a page of the service's own host name may post, since their cookie is <c>SameSite=Strict</c> and every form
+/// carries an anti-forgery token.
 /// </summary>
 /// <remarks>This type is thread-safe.</remarks>
 internal sealed class RequestGuardMiddleware
@@ -102,8 +102,10 @@ internal sealed class RequestGuardMiddleware
     private static bool IsLoopbackHost(string host) =>
         LoopbackHosts.Contains(host, StringComparer.OrdinalIgnoreCase);
 
-    // A page served by this very service (same scheme, host and port) on a loopback name (on any name for the
-    // dashboard's forms), or an origin CORS allows.
+    // A page served by this very service (same scheme, host and port) on a loopback name, or an origin CORS allows.
+    // The dashboard's forms come from its own pages on any name, and behind a proxy that ends TLS or maps ports the
+    // browser's origin (https://budgets.example.com) is not the request's scheme and port: the host name alone is
+    // compared there, as the cookie's SameSite=Strict and the form's anti-forgery token are what protect those posts.
     private bool IsAllowedOrigin(string origin, HttpRequest request, bool dashboard)
     {
         if (!BudgetServerCors.TryNormalizeOrigin(origin, out string normalized))
@@ -116,10 +118,16 @@ internal sealed class RequestGuardMiddleware
             return true;
         }
 
+        if (dashboard)
+        {
+            return Uri.TryCreate(normalized, UriKind.Absolute, out Uri? page) &&
+                string.Equals(page.Host, request.Host.Host, StringComparison.OrdinalIgnoreCase);
+        }
+
         string own = $"{request.Scheme}://{request.Host.Value}";
         return BudgetServerCors.TryNormalizeOrigin(own, out string ownNormalized) &&
             string.Equals(normalized, ownNormalized, StringComparison.OrdinalIgnoreCase) &&
-            (dashboard || IsLoopbackHost(request.Host.Host));
+            IsLoopbackHost(request.Host.Host);
     }
 
     private static bool IsForm(string? contentType) =>
