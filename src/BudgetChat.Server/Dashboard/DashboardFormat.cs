@@ -51,10 +51,6 @@ internal static class DashboardFormat
     /// <summary>A time in UTC to the minute: <c>2026-05-01 13:05 UTC</c>.</summary>
     public static string ShortTime(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", Invariant);
 
-    /// <summary>A time for an HTML <c>datetime-local</c> input (UTC, to the minute).</summary>
-    public static string InputTime(DateTimeOffset? time) =>
-        time is { } t ? t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm", Invariant) : string.Empty;
-
     /// <summary>A duration in its two largest units: <c>2 d 4 h</c>, <c>3 h 12 min</c>, <c>12 min</c>, <c>45 s</c>.</summary>
     public static string Duration(TimeSpan duration)
     {

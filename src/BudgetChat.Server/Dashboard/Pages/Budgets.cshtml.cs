@@ -106,7 +106,8 @@ internal sealed class BudgetsModel(IBudgetStore store, TimeProvider time) : Dash
             spendTook = time.GetElapsedTime(started);
         }
 
-        // What the store's reads took, for the browser's developer tools and for measuring the page at scale.
+        // What reading the budgets (with the totals and the page's rows) and the spend took: for the browser's developer
+        // tools, and for measuring the page at scale.
         Response.Headers["Server-Timing"] = string.Create(
             CultureInfo.InvariantCulture,
             $"budgets;dur={budgetsTook.TotalMilliseconds:0.#};desc=\"{BudgetCount} budgets\", spend;dur={spendTook.TotalMilliseconds:0.#}");
