@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using BudgetChat.Http.Wire;
 using BudgetChat.Server.Alerts;
 using BudgetChat.Server.Authentication;
+using BudgetChat.Server.Dashboard;
 using BudgetChat.Server.Endpoints;
 using BudgetChat.Server.Hosting;
 using BudgetChat.Server.Http;
@@ -113,7 +114,8 @@ public static class BudgetServer
 
     /// <summary>
     /// Maps the routes of the budget service: <c>/v1/projects/{project}/...</c>, <c>POST /get_budget</c>,
-    /// <c>POST /set_budget</c>, <c>GET /health</c> and <c>GET /openapi/v1.json</c>.
+    /// <c>POST /set_budget</c>, <c>GET /health</c>, <c>GET /openapi/v1.json</c> and, unless
+    /// <see cref="BudgetServerDashboard.Enabled"/> is off, the dashboard's pages under <c>/dashboard</c>.
     /// </summary>
     /// <param name="endpoints">The application, with the services of <see cref="CreateBuilder(string[])"/> and authentication and authorization middleware.</param>
     /// <returns><paramref name="endpoints"/>, for chaining.</returns>
@@ -124,6 +126,7 @@ public static class BudgetServer
         LiteLlmEndpoints.Map(endpoints);
         endpoints.MapHealthChecks("/health").AllowAnonymous();
         endpoints.MapOpenApi().AllowAnonymous();
+        DashboardSetup.MapDashboard(endpoints);
         return endpoints;
     }
 
@@ -160,6 +163,7 @@ public static class BudgetServer
             .AddPolicy(ProjectAccess.ProjectPolicy, policy => policy.RequireAuthenticatedUser().AddRequirements(new ProjectAccessRequirement()))
             .AddPolicy(ProjectAccess.CallerPolicy, policy => policy.RequireAuthenticatedUser());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAuthorizationHandler, ProjectAccessHandler>());
+        DashboardSetup.AddDashboard(services);
 
         services.AddRequestRateLimiting();
         services.AddCors();

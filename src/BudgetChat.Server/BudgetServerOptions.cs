@@ -76,6 +76,10 @@ public sealed class BudgetServerOptions : IValidatableObject
     [ValidateObjectMembers]
     public BudgetServerLimits Limits { get; } = new();
 
+    /// <summary>Gets the settings of the web dashboard at <c>/dashboard</c> (<c>BudgetServer:Dashboard</c>); on by default.</summary>
+    [ValidateObjectMembers]
+    public BudgetServerDashboard Dashboard { get; } = new();
+
     /// <summary>Gets the web origins allowed to call the service (<c>BudgetServer:Cors</c>); none by default, CORS off.</summary>
     [ValidateObjectMembers]
     public BudgetServerCors Cors { get; } = new();

@@ -1,4 +1,5 @@
 using BudgetChat.Server.Authentication;
+using BudgetChat.Server.Dashboard;
 using BudgetChat.Server.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -13,6 +14,9 @@ namespace BudgetChat.Server.Hosting;
 /// <c>Host</c> that is not a loopback name (DNS rebinding, 421); in every mode an <c>Origin</c> of another site unless
 /// CORS allows it (403); a body that is not UTF-8 <c>application/json</c>, which a page can send without a preflight (415).
 /// Then a path or query whose percent-encoded bytes are not UTF-8 (400 naming the field, <see cref="RequestTargetText"/>).
+/// The dashboard's pages (<c>/dashboard</c>) take HTML forms: there a body must be <c>application/x-www-form-urlencoded</c>,
+/// and a page of the service's own host name may post, since their cookie is <c>SameSite=Strict</c> and every form
+/// carries an anti-forgery token.
 /// </summary>
 /// <remarks>This type is thread-safe.</remarks>
 internal sealed class RequestGuardMiddleware
@@ -53,8 +57,9 @@ internal sealed class RequestGuardMiddleware
                 $"This service runs without API keys and answers only requests addressed to localhost, 127.0.0.1 or [::1], not '{request.Host.Host}'.");
         }
 
+        bool dashboard = request.Path.StartsWithSegments(DashboardSetup.BasePath, StringComparison.OrdinalIgnoreCase);
         string? origin = request.Headers.Origin;
-        if (origin is not null && !IsAllowedOrigin(origin, request))
+        if (origin is not null && !IsAllowedOrigin(origin, request, dashboard))
         {
             BudgetServerLog.RequestRefused(_logger, "an Origin of another site");
             return Problems.WriteAsync(
@@ -64,15 +69,17 @@ internal sealed class RequestGuardMiddleware
                 $"Requests from web pages of '{origin}' are not allowed. Add the origin to BudgetServer:Cors:AllowedOrigins to allow them.");
         }
 
-        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true && !IsUtf8Json(request.ContentType))
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true &&
+            !(dashboard ? IsForm(request.ContentType) : IsUtf8Json(request.ContentType)))
         {
             string sent = string.IsNullOrEmpty(request.ContentType) ? "no Content-Type" : $"Content-Type '{request.ContentType}'";
-            BudgetServerLog.RequestRefused(_logger, "a body that is not UTF-8 application/json");
+            string expected = dashboard ? "an HTML form, 'application/x-www-form-urlencoded'" : "'application/json' in UTF-8";
+            BudgetServerLog.RequestRefused(_logger, dashboard ? "a dashboard body that is not a form" : "a body that is not UTF-8 application/json");
             return Problems.WriteAsync(
                 context,
                 StatusCodes.Status415UnsupportedMediaType,
                 "Unsupported media type.",
-                $"A request body must be sent as 'application/json' in UTF-8; this one has {sent}.");
+                $"A request body must be sent as {expected}; this one has {sent}.");
         }
 
         if (FindInvalidText(context) is { } invalid)
@@ -96,7 +103,10 @@ internal sealed class RequestGuardMiddleware
         LoopbackHosts.Contains(host, StringComparer.OrdinalIgnoreCase);
 
     // A page served by this very service (same scheme, host and port) on a loopback name, or an origin CORS allows.
-    private bool IsAllowedOrigin(string origin, HttpRequest request)
+    // The dashboard's forms come from its own pages on any name, and behind a proxy that ends TLS or maps ports the
+    // browser's origin (https://budgets.example.com) is not the request's scheme and port: the host name alone is
+    // compared there, as the cookie's SameSite=Strict and the form's anti-forgery token are what protect those posts.
+    private bool IsAllowedOrigin(string origin, HttpRequest request, bool dashboard)
     {
         if (!BudgetServerCors.TryNormalizeOrigin(origin, out string normalized))
         {
@@ -108,11 +118,21 @@ internal sealed class RequestGuardMiddleware
             return true;
         }
 
+        if (dashboard)
+        {
+            return Uri.TryCreate(normalized, UriKind.Absolute, out Uri? page) &&
+                string.Equals(page.Host, request.Host.Host, StringComparison.OrdinalIgnoreCase);
+        }
+
         string own = $"{request.Scheme}://{request.Host.Value}";
         return BudgetServerCors.TryNormalizeOrigin(own, out string ownNormalized) &&
             string.Equals(normalized, ownNormalized, StringComparison.OrdinalIgnoreCase) &&
             IsLoopbackHost(request.Host.Host);
     }
+
+    private static bool IsForm(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out MediaTypeHeaderValue? media) &&
+        media.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsUtf8Json(string? contentType)
     {
