@@ -10,8 +10,8 @@ public sealed class HostedBudgetStoreConformanceTests : BudgetStoreConformanceTe
 {
     private readonly ConcurrentDictionary<IBudgetStore, BudgetService> _services = new();
 
-    // spend ledger over HTTP: see branch spend-service
-    protected override bool KeepsSpendLedger => false;
+    // The service prunes by its own retention (BudgetServer:ResetService:SpendRetention); HostedBudgetSpendLogTests checks the client refuses to.
+    protected override bool PrunesSpend => false;
 
     protected override IBudgetStore CreateStore(FakeTimeProvider time, BudgetStoreOptions options)
     {
