@@ -59,8 +59,8 @@ public sealed partial class SqliteBudgetStore
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Deletes at most <c>500</c> records per transaction, so other operations (of this store and of other processes) go
-    /// on in between.
+    /// Deletes at most 100 records per transaction (about 10 ms), so other operations, of this store and of other
+    /// processes, go on in between.
     /// </remarks>
     public async ValueTask<long> PruneSpendAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
     {

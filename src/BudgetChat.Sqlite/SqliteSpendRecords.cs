@@ -91,7 +91,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         """;
 
     /// <summary>How many records one transaction of <see cref="PruneBatch"/> deletes at most.</summary>
-    internal const int PruneBatchSize = 500;
+    internal const int PruneBatchSize = 100;
 
     /// <summary>How many records may wait to be indexed in <c>spend_index</c> before a write indexes them.</summary>
     internal const int IndexBatchSize = 128;
