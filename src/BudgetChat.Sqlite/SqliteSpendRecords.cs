@@ -94,7 +94,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
     internal const int PruneBatchSize = 100;
 
     /// <summary>How many records may wait to be indexed in <c>spend_index</c> before a write indexes them.</summary>
-    internal const int IndexBatchSize = 128;
+    internal const int IndexBatchSize = 512;
 
     // The UTC hour of a record, as the index spells it: a query must use the same expression for SQLite to use the index.
     private const string HourOfTime = "time / 36000000000";

@@ -702,32 +702,33 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         await store.SetBudgetAsync(Project, "global", new BudgetDefinition(1000m));
         var details = new BudgetSpendRecord { User = "1" };
         using SqliteConnection raw = OpenRaw(store.DatabasePath);
-        for (int i = 0; i < 127; i++)
+        const int Batch = SqliteSpendRecords.IndexBatchSize;
+        for (int i = 0; i < Batch - 1; i++)
         {
             await store.ChargeAsync(Project, ["user:1", "global"], new BudgetUsage(0.01m) { Record = details }, $"c{i}");
         }
 
         Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM spend_index;"));
 
-        // The 128th record indexes all: a row per key and one for the user.
-        await store.ChargeAsync(Project, ["user:1", "global"], new BudgetUsage(0.01m) { Record = details }, "c127");
-        Assert.Equal(128L * 3, Scalar(raw, "SELECT count(*) FROM spend_index;"));
-        Assert.Equal(128L, Scalar(raw, $"SELECT spend_indexed FROM projects WHERE name = '{Project}';"));
+        // The batch's last record indexes them all: a row per key and one for the user.
+        await store.ChargeAsync(Project, ["user:1", "global"], new BudgetUsage(0.01m) { Record = details }, $"c{Batch - 1}");
+        Assert.Equal(Batch * 3L, Scalar(raw, "SELECT count(*) FROM spend_index;"));
+        Assert.Equal((long)Batch, Scalar(raw, $"SELECT spend_indexed FROM projects WHERE name = '{Project}';"));
         Assert.Equal("global,user:1", Scalar(raw, "SELECT group_concat(name, ',') FROM (SELECT name FROM spend_index WHERE record = 1 AND kind = 'key' ORDER BY name);"));
 
         // Five more wait; every read adds them to what the index holds.
-        for (int i = 128; i < 133; i++)
+        for (int i = Batch; i < Batch + 5; i++)
         {
             await store.ChargeAsync(Project, ["user:1"], new BudgetUsage(0.01m) { Record = details }, $"c{i}");
         }
 
         var all = new BudgetSpendQuery();
-        Assert.Equal([("global", 128L), ("user:1", 133L)], (await store.GroupSpendAsync(Project, all, BudgetSpendGrouping.Key)).Select(g => (g.Value!, g.Calls)).Order());
-        Assert.Equal([("1", 1.33m)], (await store.GroupSpendAsync(Project, all, BudgetSpendGrouping.User)).Select(g => (g.Value!, g.Cost)));
-        Assert.Equal(1.33m, Assert.Single(await store.GroupSpendAsync(Project, all with { Key = "user:1" }, BudgetSpendGrouping.None)).Cost);
-        Assert.Equal(1.33m, Assert.Single(await store.GroupSpendAsync(Project, all with { User = "1" }, BudgetSpendGrouping.Day)).Cost);
-        Assert.Equal(["c132", "c131", "c130", "c129", "c128", "c127"], (await store.QuerySpendAsync(Project, all with { User = "1", Limit = 6 })).Records.Select(r => r.Id));
-        Assert.Equal(["c126", "c127", "c128"], (await store.QuerySpendAsync(Project, all with { Key = "user:1", After = 126, Limit = 3, OldestFirst = true })).Records.Select(r => r.Id));
+        Assert.Equal([("global", (long)Batch), ("user:1", Batch + 5L)], (await store.GroupSpendAsync(Project, all, BudgetSpendGrouping.Key)).Select(g => (g.Value!, g.Calls)).Order());
+        Assert.Equal([("1", (Batch + 5) * 0.01m)], (await store.GroupSpendAsync(Project, all, BudgetSpendGrouping.User)).Select(g => (g.Value!, g.Cost)));
+        Assert.Equal((Batch + 5) * 0.01m, Assert.Single(await store.GroupSpendAsync(Project, all with { Key = "user:1" }, BudgetSpendGrouping.None)).Cost);
+        Assert.Equal((Batch + 5) * 0.01m, Assert.Single(await store.GroupSpendAsync(Project, all with { User = "1" }, BudgetSpendGrouping.Day)).Cost);
+        Assert.Equal(Enumerable.Range(Batch - 1, 6).Reverse().Select(i => $"c{i}"), (await store.QuerySpendAsync(Project, all with { User = "1", Limit = 6 })).Records.Select(r => r.Id));
+        Assert.Equal([$"c{Batch - 2}", $"c{Batch - 1}", $"c{Batch}"], (await store.QuerySpendAsync(Project, all with { Key = "user:1", After = Batch - 2, Limit = 3, OldestFirst = true })).Records.Select(r => r.Id));
         await AssertBalanced(store, store);
     }
 
@@ -753,7 +754,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         // The index rows of the records deleted went with them.
         using SqliteConnection raw = OpenRaw(store.DatabasePath);
         Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM spend_index i WHERE NOT EXISTS (SELECT 1 FROM spend_records r WHERE r.project = i.project AND r.sequence = i.record);"));
-        Assert.Equal(1_024L, Scalar(raw, $"SELECT spend_indexed FROM projects WHERE name = '{Project}';"));
+        Assert.Equal((long)(1_100 / SqliteSpendRecords.IndexBatchSize * SqliteSpendRecords.IndexBatchSize), Scalar(raw, $"SELECT spend_indexed FROM projects WHERE name = '{Project}';"));
     }
 
     [Fact]
