@@ -29,7 +29,8 @@ namespace BudgetChat.Sqlite;
 /// <para>
 /// A file that is not a BudgetChat database (not SQLite at all, or the database of another application) is reported with
 /// an <see cref="InvalidDataException"/> naming it, and left as it is. Money is stored as exact decimal text, times as
-/// ISO 8601 text with their offset.
+/// ISO 8601 text with their offset; a spend record's cost is two integers (dollars and the rest in 1e-12 dollars), so that
+/// SQL sums it exactly, and its time UTC ticks.
 /// </para>
 /// <para>
 /// This type is thread-safe: operations of one instance run one at a time over its single connection. Microsoft.Data.Sqlite
