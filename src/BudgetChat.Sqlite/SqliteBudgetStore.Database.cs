@@ -6,8 +6,10 @@ namespace BudgetChat.Sqlite;
 
 // The database: created on first open, recognised by its application id, versioned by user_version.
 //
-//   projects(name, version)            version: bumped by every transaction that changed the project's rows, so an instance
-//                                      that holds the project's ledger at that version knows it is current
+//   projects(name, version, ...)       version: bumped by every transaction that changed the project's budgets or
+//                                      reservations, so an instance that holds the project's ledger at that version knows
+//                                      it is current; spend_sequence: the project's last spend record; spend_indexed: the
+//                                      last one indexed in spend_index
 //   budgets(project, budget_key, ...)  one row per budget; money as invariant decimal text, times as ISO 8601 ("O");
 //                                      limit_usd, period, alignment and limit_name are the main limit, limits (JSON) the
 //                                      others and windows (JSON) their windows, both null when there is only the main one
@@ -15,15 +17,16 @@ namespace BudgetChat.Sqlite;
 //                                      how they ended (state settled, released or charged; "completed" in version 1),
 //                                      their tokens, and the model of one in flight
 //
-//   spend_records(sequence, ...)       the spend ledger (SqliteSpendRecords): one row per record, sequence = rowid
-//   spend_record_keys(project, ...)    one row per key of a record, for key filters and groups
+//   spend_records(project, sequence, ...)  the spend ledger (SqliteSpendRecords): one row per record, written with the
+//                                      operation that made it, indexed by time; amounts as integers that sum exactly
+//   spend_index(project, kind, name, ...)  a row per key and one per user of each record, written in batches
 //
 // Version 2 differs from version 1 only in the state names an ended id may have; a version 1 file is upgraded in place
 // by setting its user_version, and its "completed" ids keep their old meaning (ended, how unknown). Version 3 adds
 // columns whose null or default values say what a budget of version 2 was: one limit, named by default, enforced; no
-// tokens and no model on its reservations. Version 4 adds the spend ledger's tables, empty. Older versions are upgraded
-// by adding what they lack (no row is rewritten), and a new database is made by the same statements, so that every file
-// of version 4 has one layout.
+// tokens and no model on its reservations. Version 4 adds the spend ledger's tables, empty, and its two counters to
+// projects (0: no records). Older versions are upgraded by adding what they lack (no row is rewritten), and a new
+// database is made by the same statements, so that every file of version 4 has one layout.
 public sealed partial class SqliteBudgetStore
 {
     /// <summary>SQLite's <c>PRAGMA application_id</c> of a BudgetChat database: "BCHT".</summary>

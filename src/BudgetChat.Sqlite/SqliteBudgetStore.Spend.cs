@@ -25,7 +25,12 @@ public sealed partial class SqliteBudgetStore
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             BudgetSpendRecord stored = record.Time == default ? record with { Time = Now } : record;
-            Write(transaction => _spend.Insert(transaction, project, stored));
+            Write(transaction =>
+            {
+                // The project's version stays: its budgets did not change, so a cached ledger is still current.
+                ProjectRow row = _statements.ReadProjectRow(transaction, project);
+                _statements.WriteProjectRow(transaction, project, WriteRecords(transaction, project, row, [stored]));
+            });
         }
         finally
         {
@@ -54,8 +59,8 @@ public sealed partial class SqliteBudgetStore
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Deletes at most <c>500</c> records per transaction, so other operations (of this store and of other processes) go
-    /// on in between.
+    /// Deletes at most 100 records per transaction (about 10 ms), so other operations, of this store and of other
+    /// processes, go on in between.
     /// </remarks>
     public async ValueTask<long> PruneSpendAsync(DateTimeOffset before, CancellationToken cancellationToken = default)
     {

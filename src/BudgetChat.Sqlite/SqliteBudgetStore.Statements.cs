@@ -27,11 +27,16 @@ public sealed partial class SqliteBudgetStore
         public Statements(SqliteConnection connection)
         {
             _connection = connection;
-            _readVersion = Command("SELECT version FROM projects WHERE name = $project;", "$project");
+            _readVersion = Command("SELECT version, spend_sequence, spend_indexed FROM projects WHERE name = $project;", "$project");
             _writeVersion = Command(
-                "INSERT INTO projects (name, version) VALUES ($project, $version) ON CONFLICT (name) DO UPDATE SET version = excluded.version;",
+                """
+                INSERT INTO projects (name, version, spend_sequence, spend_indexed) VALUES ($project, $version, $spend_sequence, $spend_indexed)
+                ON CONFLICT (name) DO UPDATE SET version = excluded.version, spend_sequence = excluded.spend_sequence, spend_indexed = excluded.spend_indexed;
+                """,
                 "$project",
-                "$version");
+                "$version",
+                "$spend_sequence",
+                "$spend_indexed");
             _upsertBudget = Command(
                 """
                 INSERT OR REPLACE INTO budgets (project, budget_key, limit_usd, period, alignment, alert_thresholds, anchor, window_start,
@@ -77,16 +82,18 @@ public sealed partial class SqliteBudgetStore
             _deleteReservation = Command("DELETE FROM reservations WHERE project = $project AND id = $id;", "$project", "$id");
         }
 
-        public long ReadVersion(SqliteTransaction transaction, string project)
+        /// <summary>Reads a project's row: its version and where its spend ledger stands; all 0 for a project never written.</summary>
+        public ProjectRow ReadProjectRow(SqliteTransaction transaction, string project)
         {
             _readVersion.Transaction = transaction;
             _readVersion.Parameters[0].Value = project;
-            return _readVersion.ExecuteScalar() is long version ? version : 0;
+            using SqliteDataReader reader = _readVersion.ExecuteReader();
+            return reader.Read() ? new ProjectRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)) : default;
         }
 
-        public void WriteVersion(SqliteTransaction transaction, string project, long version)
+        public void WriteProjectRow(SqliteTransaction transaction, string project, ProjectRow row)
         {
-            Run(_writeVersion, transaction, project, version);
+            Run(_writeVersion, transaction, project, row.Version, row.SpendSequence, row.SpendIndexed);
         }
 
         public void UpsertBudget(SqliteTransaction transaction, string project, BudgetRecord budget)

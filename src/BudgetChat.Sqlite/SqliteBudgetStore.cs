@@ -29,7 +29,8 @@ namespace BudgetChat.Sqlite;
 /// <para>
 /// A file that is not a BudgetChat database (not SQLite at all, or the database of another application) is reported with
 /// an <see cref="InvalidDataException"/> naming it, and left as it is. Money is stored as exact decimal text, times as
-/// ISO 8601 text with their offset.
+/// ISO 8601 text with their offset; a spend record's cost is two integers (dollars and the rest in 1e-12 dollars), so that
+/// SQL sums it exactly, and its time UTC ticks.
 /// </para>
 /// <para>
 /// This type is thread-safe: operations of one instance run one at a time over its single connection. Microsoft.Data.Sqlite
@@ -44,6 +45,7 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IBudg
     private readonly Statements _statements;
     private readonly SqliteSpendRecords _spend;
     private readonly bool _keepSpendRecords;
+    private readonly int _spendIndexBatchSize;
     private readonly SqliteConnectionStringBuilder _connectionString;
     private readonly BudgetStoreOptions _ledgerOptions;
     private readonly TimeProvider _timeProvider;
@@ -79,6 +81,7 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IBudg
         _timeProvider = timeProvider ?? TimeProvider.System;
         _busyTimeout = options.BusyTimeout;
         _keepSpendRecords = options.KeepSpendRecords;
+        _spendIndexBatchSize = Math.Max(1, options.SpendIndexBatchSize);
         _logger = logger ?? NullLogger.Instance;
         DatabasePath = options.GetFullDatabasePath();
         _connectionString = ConnectionString(DatabasePath, options);
@@ -299,7 +302,8 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IBudg
             // IMMEDIATE: the write lock is taken before the project's version is read, so no other connection can change
             // the project between reading it and writing what this operation changed.
             using SqliteTransaction transaction = _connection.BeginTransaction(deferred: false);
-            long version = _statements.ReadVersion(transaction, project);
+            ProjectRow row = _statements.ReadProjectRow(transaction, project);
+            long version = row.Version;
             BudgetLedger ledger = GetLedger(transaction, project, version);
             _changes.Clear();
             _records.Clear();
@@ -327,12 +331,11 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IBudg
             {
                 WriteChanges(transaction, project, ledger);
                 version++;
-                _statements.WriteVersion(transaction, project, version);
             }
 
-            foreach (BudgetSpendRecord record in _records)
+            if (!_changes.IsEmpty || _records.Count > 0)
             {
-                _spend.Insert(transaction, project, record);
+                _statements.WriteProjectRow(transaction, project, WriteRecords(transaction, project, row, _records) with { Version = version });
             }
 
             transaction.Commit();
@@ -421,5 +424,28 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IBudg
         }
     }
 
+    // The records are numbered from the project's row, which the transaction writes anyway; every
+    // SqliteSpendRecords.IndexBatchSize records they are indexed by key and user in one go.
+    private ProjectRow WriteRecords(SqliteTransaction transaction, string project, ProjectRow row, List<BudgetSpendRecord> records)
+    {
+        long sequence = row.SpendSequence;
+        foreach (BudgetSpendRecord record in records)
+        {
+            _spend.Insert(transaction, project, ++sequence, record);
+        }
+
+        long indexed = row.SpendIndexed;
+        if (sequence - indexed >= _spendIndexBatchSize)
+        {
+            _spend.Index(transaction, project, indexed, sequence);
+            indexed = sequence;
+        }
+
+        return row with { SpendSequence = sequence, SpendIndexed = indexed };
+    }
+
     private sealed record CachedProject(BudgetLedger Ledger, long Version);
+
+    /// <summary>A project's row: the version of its budgets, its last spend record, and the last one indexed by key and user.</summary>
+    private readonly record struct ProjectRow(long Version, long SpendSequence, long SpendIndexed);
 }

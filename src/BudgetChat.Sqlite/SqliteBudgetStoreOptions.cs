@@ -79,6 +79,12 @@ public sealed class SqliteBudgetStoreOptions : IValidatableObject
     /// </summary>
     public bool KeepSpendRecords { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets how many spend records may wait to be indexed by key and user before a write indexes them; tests
+    /// lower it so that their few records are read from the index as well as from the records not in it yet.
+    /// </summary>
+    internal int SpendIndexBatchSize { get; set; } = SqliteSpendRecords.IndexBatchSize;
+
     /// <summary>Gets the full path of the database file these options name.</summary>
     /// <returns><see cref="DatabasePath"/> resolved against <see cref="DataDirectory"/>, or <see cref="DefaultFileName"/> in it.</returns>
     /// <exception cref="ArgumentException">The options are invalid; the exception names the option.</exception>

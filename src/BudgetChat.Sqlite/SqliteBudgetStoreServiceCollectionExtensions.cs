@@ -51,7 +51,8 @@ public static class SqliteBudgetStoreServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <param name="configuration">
     /// The section holding the options: <c>DataDirectory</c>, <c>DatabasePath</c>, <c>BusyTimeout</c> (a time span such as
-    /// <c>00:00:30</c>), <c>Synchronous</c> (<c>Full</c> or <c>Normal</c>), <c>Ledger:TimeZone</c> (a system time zone id
+    /// <c>00:00:30</c>), <c>Synchronous</c> (<c>Full</c> or <c>Normal</c>), <c>KeepSpendRecords</c> (<c>true</c> or
+    /// <c>false</c>), <c>Ledger:TimeZone</c> (a system time zone id
     /// such as <c>Europe/Berlin</c>) and <c>Ledger:CompletedIdRetention</c> (a time span).
     /// </param>
     /// <param name="configure">Sets the store's options after the configuration is bound, or <see langword="null"/>.</param>

@@ -3,8 +3,8 @@ using System.Text.Json.Serialization;
 namespace BudgetChat.Sqlite;
 
 /// <summary>
-/// The JSON columns of the database: a reservation's keys, a budget's spend per model, its other limits and their
-/// windows. Amounts are exact decimal text, times ISO 8601 text ("O"), as in the other columns.
+/// The JSON columns of the database: a reservation's keys, a spend record's keys, a budget's spend per model, its other
+/// limits and their windows. Amounts are exact decimal text, times ISO 8601 text ("O"), as in the other columns.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

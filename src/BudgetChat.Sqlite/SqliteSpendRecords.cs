@@ -14,8 +14,9 @@ namespace BudgetChat.Sqlite;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <c>spend_records</c> holds one row per record; its rowid is the record's <see cref="BudgetSpendRecord.Sequence"/>
-/// (<c>AUTOINCREMENT</c>, so a number is never given twice, not even after every record was pruned). Times and
+/// <c>spend_records</c> holds one row per record, keyed by project and <see cref="BudgetSpendRecord.Sequence"/>, which
+/// the store numbers per project from <c>projects.spend_sequence</c> (a row every write transaction writes anyway, and
+/// that is never deleted, so a number is never given twice, not even after every record was pruned). Times and
 /// durations are integer UTC ticks, so ranges compare as integers. A cost is two integers, the whole dollars
 /// (<c>cost_units</c>) and the rest in millionths of a millionth (<c>cost_pico</c>): amounts are held at 12 decimal
 /// places up to 1e12 (<see cref="BudgetAmounts"/>), which one 64-bit integer cannot hold (1e24 units), and SQLite has no
@@ -26,25 +27,27 @@ namespace BudgetChat.Sqlite;
 /// (<see cref="BudgetSpendNames"/>).
 /// </para>
 /// <para>
-/// A record's keys are a JSON array in its row (read back in order) and one row each in <c>spend_record_keys</c>, whose
-/// primary key (project, key, time, record) makes a key filter a range, and which carries what groups add up, so that
-/// a key's spend in a window (what <see cref="BudgetSpendVerifier"/> asks) is read from it alone.
-/// </para>
-/// <para>
-/// Indexes, so that a group over a million records is one pass over an index without sorting: by project (pages in
-/// sequence order), by project and UTC hour then outcome and model (time ranges; groups by hour, day, outcome and model
-/// are grouped by hour, outcome and model in SQL and merged here), by project and user (groups by user, user filters).
-/// Each carries what a group adds up, so no group reads a record's row.
+/// What a settle writes is kept to what must be there at once: the row, and one entry in
+/// <c>spend_records_by_time</c>, whose order (project, UTC hour, outcome, model) puts each new entry at the end and lets
+/// SQLite add up a time range by hour, day, outcome or model in one pass without sorting (the groups are merged here).
+/// The record's keys (a JSON array in its row, read back in order) and user are indexed in <c>spend_index</c>, one row
+/// per key and one for the user, with what a group adds up, so that a key's spend in a window (what
+/// <see cref="BudgetSpendVerifier"/> asks) or the spend by user is read from it alone. Those rows land all over the
+/// table, so they are written in batches: when <see cref="IndexBatchSize"/> records wait (past
+/// <c>projects.spend_indexed</c>), the write that adds the next indexes them all. Every query of keys or users adds up
+/// what <c>spend_index</c> holds and the few records past it, read in the same statement.
 /// </para>
 /// <para>Not thread-safe: the store uses it under its gate.</para>
 /// </remarks>
 internal sealed partial class SqliteSpendRecords : IDisposable
 {
-    /// <summary>The tables and indexes of schema version 4.</summary>
+    /// <summary>The tables and indexes of schema version 4, added to those of version 3.</summary>
     internal const string CreateSchemaSql = $$"""
+        ALTER TABLE projects ADD COLUMN spend_sequence INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE projects ADD COLUMN spend_indexed INTEGER NOT NULL DEFAULT 0;
         CREATE TABLE spend_records (
-            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
             project TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
             time INTEGER NOT NULL,
             keys TEXT NOT NULL,
             user TEXT,
@@ -67,14 +70,14 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             max_output_tokens INTEGER,
             duration INTEGER,
             trace_id TEXT,
-            id TEXT
-        );
-        CREATE INDEX spend_records_by_project ON spend_records (project);
+            id TEXT,
+            PRIMARY KEY (project, sequence)
+        ) WITHOUT ROWID;
         CREATE INDEX spend_records_by_time ON spend_records (project, {{HourOfTime}}, outcome, model, time, user, {{Totals}});
-        CREATE INDEX spend_records_by_user ON spend_records (project, user, time, model, outcome, {{Totals}});
-        CREATE TABLE spend_record_keys (
+        CREATE TABLE spend_index (
             project TEXT NOT NULL,
-            budget_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
             time INTEGER NOT NULL,
             record INTEGER NOT NULL,
             outcome TEXT NOT NULL,
@@ -83,30 +86,40 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             tokens INTEGER NOT NULL,
             input_tokens INTEGER,
             output_tokens INTEGER,
-            PRIMARY KEY (project, budget_key, time, record)
+            PRIMARY KEY (project, kind, name, time, record)
         ) WITHOUT ROWID;
         """;
 
     /// <summary>How many records one transaction of <see cref="PruneBatch"/> deletes at most.</summary>
-    internal const int PruneBatchSize = 500;
+    internal const int PruneBatchSize = 100;
+
+    /// <summary>How many records may wait to be indexed in <c>spend_index</c> before a write indexes them.</summary>
+    internal const int IndexBatchSize = 512;
 
     // The UTC hour of a record, as the index spells it: a query must use the same expression for SQLite to use the index.
     private const string HourOfTime = "time / 36000000000";
     private const string Totals = "cost_units, cost_pico, tokens, input_tokens, output_tokens";
+    private const string TimeIndex = "INDEXED BY spend_records_by_time";
     private const long PicoPerDollar = 1_000_000_000_000;
     private const NumberStyles MoneyStyle = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint;
 
-    private const string RecordColumns = """
-        sequence, time, keys, user, requested_model, model, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens,
-        tokens, cost_units, cost_pico, held, spent_after, outcome, marks, reason, refused_key, refused_window, max_output_tokens,
-        duration, trace_id, id
-        """;
+    // spend_index.kind: a row per key of a record, and one for its user (or for none, named '').
+    private const string KeyKind = "'key'";
+    private const string UserKind = "'user'";
+    private const string NoUserKind = "'nouser'";
 
-    private static readonly string[] OutcomeNames = [.. Enum.GetValues<BudgetSpendOutcome>().Select(BudgetSpendNames.ToName)];
+    // The records past this sequence are not in spend_index yet; read in the statement that reads spend_index.
+    private const string Indexed = "coalesce((SELECT spend_indexed FROM projects WHERE name = $project), 0)";
+
+    private const string RecordColumns = """
+        r.sequence, r.time, r.keys, r.user, r.requested_model, r.model, r.input_tokens, r.cached_input_tokens, r.output_tokens,
+        r.reasoning_tokens, r.tokens, r.cost_units, r.cost_pico, r.held, r.spent_after, r.outcome, r.marks, r.reason, r.refused_key,
+        r.refused_window, r.max_output_tokens, r.duration, r.trace_id, r.id
+        """;
 
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insertRecord;
-    private readonly SqliteCommand _insertKey;
+    private readonly SqliteCommand _index;
 
     public SqliteSpendRecords(SqliteConnection connection)
     {
@@ -114,32 +127,35 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         _insertRecord = Command(
             connection,
             """
-            INSERT INTO spend_records (project, time, keys, user, requested_model, model, input_tokens, cached_input_tokens, output_tokens,
+            INSERT INTO spend_records (project, sequence, time, keys, user, requested_model, model, input_tokens, cached_input_tokens, output_tokens,
                 reasoning_tokens, tokens, cost_units, cost_pico, held, spent_after, outcome, marks, reason, refused_key, refused_window,
                 max_output_tokens, duration, trace_id, id)
-            VALUES ($project, $time, $keys, $user, $requested_model, $model, $input_tokens, $cached_input_tokens, $output_tokens,
+            VALUES ($project, $sequence, $time, $keys, $user, $requested_model, $model, $input_tokens, $cached_input_tokens, $output_tokens,
                 $reasoning_tokens, $tokens, $cost_units, $cost_pico, $held, $spent_after, $outcome, $marks, $reason, $refused_key, $refused_window,
-                $max_output_tokens, $duration, $trace_id, $id)
-            RETURNING sequence;
+                $max_output_tokens, $duration, $trace_id, $id);
             """);
-        _insertKey = Command(
+        _index = Command(
             connection,
-            """
-            INSERT INTO spend_record_keys (project, budget_key, time, record, outcome, cost_units, cost_pico, tokens, input_tokens, output_tokens)
-            VALUES ($project, $key, $time, $record, $outcome, $cost_units, $cost_pico, $tokens, $input_tokens, $output_tokens);
+            $"""
+            INSERT INTO spend_index (project, kind, name, time, record, outcome, {Totals})
+            SELECT r.project, {KeyKind}, j.value, r.time, r.sequence, r.outcome, r.cost_units, r.cost_pico, r.tokens, r.input_tokens, r.output_tokens
+            FROM spend_records r, json_each(r.keys) j WHERE r.project = $project AND r.sequence > $after AND r.sequence <= $last
+            UNION ALL
+            SELECT r.project, CASE WHEN r.user IS NULL THEN {NoUserKind} ELSE {UserKind} END, coalesce(r.user, ''), r.time, r.sequence, r.outcome,
+                r.cost_units, r.cost_pico, r.tokens, r.input_tokens, r.output_tokens
+            FROM spend_records r WHERE r.project = $project AND r.sequence > $after AND r.sequence <= $last;
             """);
     }
 
-    /// <summary>Writes a record in the caller's transaction; its sequence is assigned here, its time kept.</summary>
-    public void Insert(SqliteTransaction transaction, string project, BudgetSpendRecord record)
+    /// <summary>Writes a record in the caller's transaction, with the sequence the caller took from the project's row.</summary>
+    public void Insert(SqliteTransaction transaction, string project, long sequence, BudgetSpendRecord record)
     {
         (long units, long pico) = SplitCost(record.Cost);
-        long time = record.Time.UtcTicks;
-        string outcome = BudgetSpendNames.ToName(record.Outcome);
         object[] values =
         [
             project,
-            time,
+            sequence,
+            record.Time.UtcTicks,
             JsonSerializer.Serialize([.. record.Keys], SqliteRowJsonContext.Default.StringArray),
             Nullable(record.User),
             Nullable(record.RequestedModel),
@@ -153,7 +169,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             pico,
             Money(record.Held),
             record.SpentAfter is { } spentAfter ? Money(spentAfter) : DBNull.Value,
-            outcome,
+            BudgetSpendNames.ToName(record.Outcome),
             BudgetSpendNames.ToNames(record.Marks),
             Nullable(record.Reason),
             Nullable(record.RefusedKey),
@@ -164,22 +180,23 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             Nullable(record.Id),
         ];
         Bind(_insertRecord, transaction, values);
-        long sequence = (long)_insertRecord.ExecuteScalar()!;
+        _insertRecord.ExecuteNonQuery();
+    }
 
-        foreach (string key in record.Keys)
-        {
-            Bind(_insertKey, transaction, [project, key, time, sequence, outcome, units, pico, record.Tokens, Nullable(record.InputTokens), Nullable(record.OutputTokens)]);
-            _insertKey.ExecuteNonQuery();
-        }
+    /// <summary>Indexes a project's records after <paramref name="after"/> up to <paramref name="last"/> in spend_index, in the caller's transaction.</summary>
+    public void Index(SqliteTransaction transaction, string project, long after, long last)
+    {
+        Bind(_index, transaction, [project, after, last]);
+        _index.ExecuteNonQuery();
     }
 
     /// <summary>Reads a page of a project's records (on any connection to the database).</summary>
     public static BudgetSpendPage Query(SqliteConnection connection, string project, BudgetSpendQuery query)
     {
         using SqliteCommand command = connection.CreateCommand();
-        var where = new Filter(command, project, query);
+        var filter = new Filter(command, project, query);
         string order = query.OldestFirst ? "ASC" : "DESC";
-        command.CommandText = $"SELECT {RecordColumns} FROM spend_records r WHERE {where.Records()} ORDER BY r.sequence {order} LIMIT $limit;";
+        command.CommandText = $"SELECT {RecordColumns} FROM spend_records r WHERE {filter.Records(joined: false)} ORDER BY r.sequence {order} LIMIT $limit;";
         command.Parameters.AddWithValue("$limit", query.Limit + 1);
 
         var records = new List<BudgetSpendRecord>(Math.Min(query.Limit, 1024));
@@ -203,34 +220,42 @@ internal sealed partial class SqliteSpendRecords : IDisposable
     public static IReadOnlyList<BudgetSpendGroup> Group(SqliteConnection connection, string project, BudgetSpendQuery query, BudgetSpendGrouping grouping)
     {
         using SqliteCommand command = connection.CreateCommand();
-        var where = new Filter(command, project, query);
+        var filter = new Filter(command, project, query);
 
-        // Every query reads (hour, outcome, value) and then the sums; what is not grouped by is NULL.
-        bool keyTableHasAll = query.User is null && query.Model is null && query.Marks == BudgetSpendMarks.None;
+        // Every SELECT reads (hour, outcome, value) and then the sums; what is not grouped by is NULL. Several SELECTs
+        // (spend_index and the records not in it yet) are one statement, so they read one state of the database.
         command.CommandText = grouping switch
         {
-            // Every (record, key) pair of the project, in key order: one pass over the key table.
-            BudgetSpendGrouping.Key when keyTableHasAll && query.Key is null =>
-                $"SELECT NULL, NULL, k.budget_key, {Sums("k")} FROM spend_record_keys k WHERE {where.Keys()} GROUP BY k.budget_key;",
-
-            // Filtered by user, model, marks or one of their keys: every key of the records that pass, from their rows.
+            BudgetSpendGrouping.Key when filter.OnlyIndexed && query.User is null && query.Key is null && !IsNarrow(connection, project, query) => $"""
+                SELECT NULL, NULL, i.name, {Sums("i")} FROM spend_index i WHERE {filter.Index("i", KeyKind)} GROUP BY i.name
+                UNION ALL
+                SELECT NULL, NULL, j.value, {Sums("t")} FROM spend_records t, json_each(t.keys) j WHERE {filter.Tail("t")} GROUP BY j.value;
+                """,
             BudgetSpendGrouping.Key =>
-                $"SELECT NULL, NULL, j.value, {Sums("r")} FROM spend_records r, json_each(r.keys) j WHERE {where.Records()} GROUP BY j.value;",
+                $"SELECT NULL, NULL, j.value, {Sums("r")} FROM {filter.Source()}, json_each(r.keys) j WHERE {filter.Records(joined: true)} GROUP BY j.value;",
 
-            // One key's records, added up from the key table alone (what BudgetSpendVerifier asks).
-            BudgetSpendGrouping.None or BudgetSpendGrouping.Day or BudgetSpendGrouping.Hour or BudgetSpendGrouping.Outcome when query.Key is not null && keyTableHasAll =>
-                $"SELECT {ByTime(grouping, "k")}, NULL, {Sums("k")} FROM spend_record_keys k WHERE {where.Keys()} {GroupByTime(grouping, "k")};",
+            BudgetSpendGrouping.User when filter.OnlyIndexed && query.User is null && query.Key is null && !IsNarrow(connection, project, query) => $"""
+                SELECT NULL, NULL, i.name, {Sums("i")} FROM spend_index i WHERE {filter.Index("i", UserKind)} GROUP BY i.name
+                UNION ALL
+                SELECT NULL, NULL, NULL, {Sums("i")} FROM spend_index i WHERE {filter.Index("i", NoUserKind)} GROUP BY i.kind
+                UNION ALL
+                SELECT NULL, NULL, t.user, {Sums("t")} FROM spend_records t WHERE {filter.Tail("t")} GROUP BY t.user;
+                """,
+            BudgetSpendGrouping.User =>
+                $"SELECT NULL, NULL, r.user, {Sums("r")} FROM {filter.Source()} WHERE {filter.Records(joined: true)} GROUP BY r.user;",
 
+            // One key's or user's records, added up from spend_index (what BudgetSpendVerifier asks) and those not in it yet.
+            BudgetSpendGrouping.None or BudgetSpendGrouping.Day or BudgetSpendGrouping.Hour or BudgetSpendGrouping.Outcome when filter.OnlyIndexed && filter.Name is { } name => $"""
+                SELECT {ByTime(grouping, "i")}, NULL, {Sums("i")} FROM spend_index i WHERE {filter.Index("i", name.Kind)} {GroupByTime(grouping, "i")}
+                UNION ALL
+                SELECT {ByTime(grouping, "t")}, NULL, {Sums("t")} FROM spend_records t{name.TailJoin} WHERE {filter.Tail("t")} AND {name.TailCondition} {GroupByTime(grouping, "t")};
+                """,
             BudgetSpendGrouping.None or BudgetSpendGrouping.Day or BudgetSpendGrouping.Hour or BudgetSpendGrouping.Outcome =>
-                $"SELECT {ByTime(grouping, "r")}, NULL, {Sums("r")} FROM spend_records r {TimeIndex(query)} WHERE {where.Records()} {GroupByTime(grouping, "r")};",
+                $"SELECT {ByTime(grouping, "r")}, NULL, {Sums("r")} FROM {filter.Source()} WHERE {filter.Records(joined: true)} {GroupByTime(grouping, "r")};",
 
             // By hour, outcome and model, the order of spend_records_by_time: one pass without sorting.
             BudgetSpendGrouping.Model =>
-                $"SELECT r.{HourOfTime}, r.outcome, r.model, {Sums("r")} FROM spend_records r {TimeIndex(query)} WHERE {where.Records()} GROUP BY r.{HourOfTime}, r.outcome, r.model;",
-
-            // A whole project (or most of it) in user order; a narrow time range read and sorted.
-            BudgetSpendGrouping.User =>
-                $"SELECT NULL, NULL, r.user, {Sums("r")} FROM spend_records r {UserIndex(connection, project, query)} WHERE {where.Records()} GROUP BY r.user;",
+                $"SELECT r.{HourOfTime}, r.outcome, r.model, {Sums("r")} FROM {filter.Source()} WHERE {filter.Records(joined: true)} GROUP BY r.{HourOfTime}, r.outcome, r.model;",
 
             _ => throw new ArgumentOutOfRangeException(nameof(grouping), grouping, null),
         };
@@ -263,12 +288,12 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             : [.. result.OrderByDescending(g => g.Cost).ThenBy(g => g.Value, StringComparer.Ordinal)];
     }
 
-    /// <summary>Lists the projects that have records, in order (one index seek per project).</summary>
+    /// <summary>Lists the projects that have records, in order (one seek per project).</summary>
     public static List<string> ProjectsWithRecords(SqliteConnection connection)
     {
         var projects = new List<string>();
         using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "SELECT project FROM spend_records INDEXED BY spend_records_by_project WHERE project > $after ORDER BY project LIMIT 1;";
+        command.CommandText = "SELECT project FROM spend_records NOT INDEXED WHERE project > $after ORDER BY project LIMIT 1;";
         SqliteParameter after = command.Parameters.AddWithValue("$after", string.Empty);
         while (command.ExecuteScalar() is string project)
         {
@@ -279,17 +304,17 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         return projects;
     }
 
-    /// <summary>Deletes up to <see cref="PruneBatchSize"/> of a project's records older than a time, in the caller's transaction.</summary>
+    /// <summary>Deletes up to <see cref="PruneBatchSize"/> of a project's records older than a time, with their rows in spend_index, in the caller's transaction.</summary>
     /// <returns>How many were deleted: fewer than <see cref="PruneBatchSize"/> when none older is left.</returns>
     public int PruneBatch(SqliteTransaction transaction, string project, DateTimeOffset before)
     {
         long ticks = before.UtcTicks;
-        var old = new List<(long Sequence, long Time, string Keys)>(PruneBatchSize);
+        var old = new List<(long Sequence, long Time, string Keys, string? User)>(PruneBatchSize);
         using (SqliteCommand select = _connection.CreateCommand())
         {
             select.Transaction = transaction;
             select.CommandText = $"""
-                SELECT sequence, time, keys FROM spend_records INDEXED BY spend_records_by_time
+                SELECT sequence, time, keys, user FROM spend_records {TimeIndex}
                 WHERE project = $project AND {HourOfTime} <= $hour AND time < $before LIMIT {PruneBatchSize};
                 """;
             select.Parameters.AddWithValue("$project", project);
@@ -298,21 +323,24 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             using SqliteDataReader reader = select.ExecuteReader();
             while (reader.Read())
             {
-                old.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2)));
+                old.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
             }
         }
 
-        using SqliteCommand deleteKey = Command(_connection, "DELETE FROM spend_record_keys WHERE project = $project AND budget_key = $key AND time = $time AND record = $record;");
-        using SqliteCommand deleteRecord = Command(_connection, "DELETE FROM spend_records WHERE sequence = $sequence;");
-        foreach ((long sequence, long time, string keys) in old)
+        // Records not indexed yet have no rows in spend_index: deleting them deletes nothing.
+        using SqliteCommand deleteIndexed = Command(_connection, "DELETE FROM spend_index WHERE project = $project AND kind = $kind AND name = $name AND time = $time AND record = $record;");
+        using SqliteCommand deleteRecord = Command(_connection, "DELETE FROM spend_records WHERE project = $project AND sequence = $sequence;");
+        foreach ((long sequence, long time, string keys, string? user) in old)
         {
             foreach (string key in JsonSerializer.Deserialize(keys, SqliteRowJsonContext.Default.StringArray) ?? [])
             {
-                Bind(deleteKey, transaction, [project, key, time, sequence]);
-                deleteKey.ExecuteNonQuery();
+                Bind(deleteIndexed, transaction, [project, "key", key, time, sequence]);
+                deleteIndexed.ExecuteNonQuery();
             }
 
-            Bind(deleteRecord, transaction, [sequence]);
+            Bind(deleteIndexed, transaction, [project, user is null ? "nouser" : "user", user ?? string.Empty, time, sequence]);
+            deleteIndexed.ExecuteNonQuery();
+            Bind(deleteRecord, transaction, [project, sequence]);
             deleteRecord.ExecuteNonQuery();
         }
 
@@ -322,7 +350,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
     public void Dispose()
     {
         _insertRecord.Dispose();
-        _insertKey.Dispose();
+        _index.Dispose();
     }
 
     // A cost of at most 1e12 at 12 places: whole dollars and the rest in 1e-12 dollars, both exact in a long.
@@ -335,7 +363,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
     internal static decimal JoinCost(long units, long micro, long pico) => units + (micro / 1_000_000m) + (pico / (decimal)PicoPerDollar);
 
     // Whether a time range holds few of the project's records (a third or less, judged by their sequence numbers): then
-    // reading the range and sorting it beats reading the project in a group's order.
+    // reading the range by time and sorting it beats reading the whole project in a group's order.
     private static bool IsNarrow(SqliteConnection connection, string project, BudgetSpendQuery query)
     {
         if (query.From is null && query.To is null)
@@ -346,10 +374,10 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         using SqliteCommand command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT
-                (SELECT sequence FROM spend_records INDEXED BY spend_records_by_project WHERE project = $project ORDER BY sequence LIMIT 1),
-                (SELECT sequence FROM spend_records INDEXED BY spend_records_by_project WHERE project = $project ORDER BY sequence DESC LIMIT 1),
-                (SELECT sequence FROM spend_records INDEXED BY spend_records_by_time WHERE project = $project AND {HourOfTime} >= $from ORDER BY {HourOfTime} LIMIT 1),
-                (SELECT sequence FROM spend_records INDEXED BY spend_records_by_time WHERE project = $project AND {HourOfTime} <= $to ORDER BY {HourOfTime} DESC LIMIT 1);
+                (SELECT sequence FROM spend_records NOT INDEXED WHERE project = $project ORDER BY sequence LIMIT 1),
+                (SELECT sequence FROM spend_records NOT INDEXED WHERE project = $project ORDER BY sequence DESC LIMIT 1),
+                (SELECT sequence FROM spend_records {TimeIndex} WHERE project = $project AND {HourOfTime} >= $from ORDER BY {HourOfTime} LIMIT 1),
+                (SELECT sequence FROM spend_records {TimeIndex} WHERE project = $project AND {HourOfTime} <= $to ORDER BY {HourOfTime} DESC LIMIT 1);
             """;
         command.Parameters.AddWithValue("$project", project);
         command.Parameters.AddWithValue("$from", (query.From ?? DateTimeOffset.MinValue).UtcTicks / TimeSpan.TicksPerHour);
@@ -373,23 +401,12 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         """;
 
     // Hours, days and outcomes are grouped by hour and outcome, the order of spend_records_by_time, so that SQLite adds
-    // up in one pass without sorting; the groups are merged by GroupTable.
+    // up in one pass without sorting; GroupTable merges the groups.
     private static string ByTime(BudgetSpendGrouping grouping, string t) =>
         grouping == BudgetSpendGrouping.None ? "NULL, NULL" : $"{t}.{HourOfTime}, {t}.outcome";
 
     private static string GroupByTime(BudgetSpendGrouping grouping, string t) =>
         grouping == BudgetSpendGrouping.None ? string.Empty : $"GROUP BY {t}.{HourOfTime}, {t}.outcome";
-
-    // Without a user or key to narrow it down, a group reads the time range in spend_records_by_time's order.
-    private static string TimeIndex(BudgetSpendQuery query) =>
-        query.User is null && query.Key is null ? "INDEXED BY spend_records_by_time" : string.Empty;
-
-    // A group by user with no user, model or key filter reads the project in user order, unless its time range holds
-    // few of the project's records: then the range is read by time and sorted.
-    private static string UserIndex(SqliteConnection connection, string project, BudgetSpendQuery query) =>
-        query.User is not null || query.Model is not null || query.Key is not null ? string.Empty
-        : IsNarrow(connection, project, query) ? "INDEXED BY spend_records_by_time"
-        : "INDEXED BY spend_records_by_user";
 
     private static DateTime HourStart(long hour) => new(hour * TimeSpan.TicksPerHour, DateTimeKind.Utc);
 
@@ -468,7 +485,10 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         }
     }
 
-    /// <summary>The WHERE clauses of a query, on spend_records (<c>r</c>) or spend_record_keys (<c>k</c>), with their parameters.</summary>
+    /// <summary>A key or user filter: the spend_index rows of that name, and how the records not indexed yet are matched.</summary>
+    private sealed record NameFilter(string Kind, string TailJoin, string TailCondition);
+
+    /// <summary>The WHERE clauses of a query, with their parameters.</summary>
     private readonly struct Filter
     {
         private static readonly (BudgetSpendMarks Mark, string Parameter)[] MarkParameters =
@@ -505,58 +525,92 @@ internal sealed partial class SqliteSpendRecords : IDisposable
                     command.Parameters.AddWithValue(parameter, "," + BudgetSpendNames.ToNames(mark) + ",");
                 }
             }
+
+            Name = query.Key is not null ? new NameFilter(KeyKind, ", json_each(t.keys) j", "j.value = $key")
+                : query.User is not null ? new NameFilter(UserKind, string.Empty, "t.user = $user")
+                : null;
         }
 
-        /// <summary>The conditions on <c>spend_records r</c>; a key filter looks the key up in spend_record_keys.</summary>
-        public string Records()
+        /// <summary>Gets the key filter, or else the user filter, that spend_index answers; <see langword="null"/> for neither.</summary>
+        public NameFilter? Name { get; }
+
+        /// <summary>Gets a value indicating whether spend_index holds every column the filters ask about (not the model or marks, and not both a key and a user).</summary>
+        public bool OnlyIndexed => _query.Model is null && _query.Marks == BudgetSpendMarks.None && (_query.Key is null || _query.User is null);
+
+        /// <summary>
+        /// The records a group reads (<c>r</c>): with a key or user filter, those whose sequences spend_index and the records
+        /// not indexed yet name, looked up one by one (CROSS JOIN makes SQLite start from the names); else all, read by time.
+        /// </summary>
+        public string Source() => Name is null
+            ? $"spend_records r {TimeIndex}"
+            : $"({Names()}) n CROSS JOIN spend_records r ON r.project = $project AND r.sequence = n.record";
+
+        /// <summary>The conditions on records (<c>r</c>); <paramref name="joined"/> when they come from <see cref="Source"/>, else a key or user filter is a condition too.</summary>
+        public string Records(bool joined)
         {
             var where = new StringBuilder("r.project = $project");
-            BudgetSpendQuery q = _query;
-            if (q.From is not null)
+            if (Name is not null)
             {
-                // The hour as well as the time, so that SQLite can read the range from spend_records_by_time.
-                where.Append($" AND r.{HourOfTime} >= $from_hour AND r.time >= $from");
+                // Found by name: the unary + keeps SQLite from reading the time range or outcome of the whole project
+                // from spend_records_by_time instead.
+                where.Append(_query.From is null ? string.Empty : " AND +r.time >= $from")
+                    .Append(_query.To is null ? string.Empty : " AND +r.time < $to")
+                    .Append(_query.Outcome is null ? string.Empty : " AND +r.outcome = $outcome")
+                    .Append(joined ? string.Empty : $" AND r.sequence IN ({Names()})");
+            }
+            else
+            {
+                // The hour as well as the time, so that SQLite reads the range from spend_records_by_time.
+                where.Append(_query.From is null ? string.Empty : $" AND r.{HourOfTime} >= $from_hour AND r.time >= $from")
+                    .Append(_query.To is null ? string.Empty : $" AND r.{HourOfTime} <= $to_hour AND r.time < $to")
+                    .Append(_query.Outcome is null ? string.Empty : " AND r.outcome = $outcome");
             }
 
-            if (q.To is not null)
-            {
-                where.Append($" AND r.{HourOfTime} <= $to_hour AND r.time < $to");
-            }
-
-            where.Append(q.User is null ? string.Empty : " AND r.user = $user")
-                .Append(q.Model is null ? string.Empty : " AND r.model = $model")
-                .Append(q.Outcome is null ? string.Empty : " AND r.outcome = $outcome")
-                .Append(q.After is null ? string.Empty : " AND r.sequence > $after")
-                .Append(q.Before is null ? string.Empty : " AND r.sequence < $before");
+            where.Append(_query.User is null ? string.Empty : " AND r.user = $user")
+                .Append(_query.Model is null ? string.Empty : " AND r.model = $model")
+                .Append(_query.After is null ? string.Empty : " AND r.sequence > $after")
+                .Append(_query.Before is null ? string.Empty : " AND r.sequence < $before");
             foreach ((BudgetSpendMarks mark, string parameter) in MarkParameters)
             {
-                if (q.Marks.HasFlag(mark))
+                if (_query.Marks.HasFlag(mark))
                 {
                     where.Append(" AND instr(',' || r.marks || ',', ").Append(parameter).Append(") > 0");
                 }
             }
 
-            if (q.Key is not null)
-            {
-                where.Append(" AND r.sequence IN (SELECT k.record FROM spend_record_keys k WHERE ").Append(Keys()).Append(')');
-            }
-
             return where.ToString();
         }
 
-        /// <summary>The conditions on <c>spend_record_keys k</c>: project, key, time, outcome and sequence (not user, model or marks).</summary>
-        public string Keys()
+        // The sequences of the records a key or user filter names: spend_index's, and those of the records not indexed yet.
+        private string Names()
         {
-            BudgetSpendQuery q = _query;
-            return new StringBuilder("k.project = $project")
-                .Append(q.Key is null ? string.Empty : " AND k.budget_key = $key")
-                .Append(q.From is null ? string.Empty : " AND k.time >= $from")
-                .Append(q.To is null ? string.Empty : " AND k.time < $to")
-                .Append(q.Outcome is null ? string.Empty : " AND k.outcome = $outcome")
-                .Append(q.After is null ? string.Empty : " AND k.record > $after")
-                .Append(q.Before is null ? string.Empty : " AND k.record < $before")
+            NameFilter name = Name!;
+            return $"SELECT i.record FROM spend_index i WHERE {Index("i", name.Kind)} "
+                + $"UNION ALL SELECT t.sequence FROM spend_records t{name.TailJoin} WHERE t.project = $project AND t.sequence > {Indexed} AND {name.TailCondition}";
+        }
+
+        /// <summary>The conditions on the rows of spend_index (<paramref name="i"/>) of a kind: the filter's name, time, outcome and sequence.</summary>
+        public string Index(string i, string kind)
+        {
+            string? name = kind == KeyKind ? (_query.Key is null ? null : "$key") : kind == UserKind ? (_query.User is null ? null : "$user") : null;
+            return new StringBuilder().Append(CultureInfo.InvariantCulture, $"{i}.project = $project AND {i}.kind = {kind}")
+                .Append(name is null ? string.Empty : $" AND {i}.name = {name}")
+                .Append(_query.From is null ? string.Empty : $" AND {i}.time >= $from")
+                .Append(_query.To is null ? string.Empty : $" AND {i}.time < $to")
+                .Append(_query.Outcome is null ? string.Empty : $" AND {i}.outcome = $outcome")
+                .Append(_query.After is null ? string.Empty : $" AND {i}.record > $after")
+                .Append(_query.Before is null ? string.Empty : $" AND {i}.record < $before")
                 .ToString();
         }
+
+        /// <summary>The conditions on the records not in spend_index yet (<paramref name="t"/>): time, outcome and sequence.</summary>
+        public string Tail(string t) => new StringBuilder().Append(CultureInfo.InvariantCulture, $"{t}.project = $project AND {t}.sequence > {Indexed}")
+            .Append(_query.From is null ? string.Empty : $" AND {t}.time >= $from")
+            .Append(_query.To is null ? string.Empty : $" AND {t}.time < $to")
+            .Append(_query.Outcome is null ? string.Empty : $" AND {t}.outcome = $outcome")
+            .Append(_query.After is null ? string.Empty : $" AND {t}.sequence > $after")
+            .Append(_query.Before is null ? string.Empty : $" AND {t}.sequence < $before")
+            .ToString();
 
         private static void AddIfSet(SqliteCommand command, string name, object? value)
         {

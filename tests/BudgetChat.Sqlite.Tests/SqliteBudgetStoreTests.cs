@@ -8,8 +8,10 @@ namespace BudgetChat.Sqlite.Tests;
 
 public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTests
 {
+    // Spend records are indexed by key and user three at a time (128 by default), so that the contract's few records are
+    // read both from the index and from the records not in it yet.
     protected override IBudgetStore CreateStore(string directory, FakeTimeProvider time, BudgetStoreOptions options) =>
-        new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = directory, Ledger = options }, time);
+        new SqliteBudgetStore(new SqliteBudgetStoreOptions { DataDirectory = directory, Ledger = options, SpendIndexBatchSize = 3 }, time);
 
     // ---------------------------------------------------------------- helpers
 
@@ -669,7 +671,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
     }
 
     [Fact]
-    public async Task Records_AreRowsOfIntegersAndExactText_WithOneKeyRowPerKey()
+    public async Task Records_AreRowsOfIntegersAndExactText_NumberedPerProject()
     {
         string directory = NewDirectory();
         var time = new FakeTimeProvider(Epoch);
@@ -687,7 +689,47 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
             "1|1|234567890123|0.5|charged|reduced,would_refuse|20000000|[\"user:1\",\"global\"]",
             Scalar(raw, "SELECT sequence || '|' || cost_units || '|' || cost_pico || '|' || held || '|' || outcome || '|' || marks || '|' || duration || '|' || keys FROM spend_records;"));
         Assert.Equal(Epoch.UtcTicks, Scalar(raw, "SELECT time FROM spend_records;"));
-        Assert.Equal("global,user:1", Scalar(raw, "SELECT group_concat(budget_key, ',') FROM (SELECT budget_key FROM spend_record_keys WHERE record = 1 ORDER BY budget_key);"));
+        Assert.Equal(1L, Scalar(raw, $"SELECT spend_sequence FROM projects WHERE name = '{Project}';"));
+    }
+
+    [Fact]
+    public async Task Records_AreIndexedByKeyAndUser_InBatches_AndReadFromBothSides()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore store = Open(directory, time, o => o.Synchronous = SqliteSynchronousMode.Normal);
+        await store.SetBudgetAsync(Project, "user:1", new BudgetDefinition(1000m));
+        await store.SetBudgetAsync(Project, "global", new BudgetDefinition(1000m));
+        var details = new BudgetSpendRecord { User = "1" };
+        using SqliteConnection raw = OpenRaw(store.DatabasePath);
+        const int Batch = SqliteSpendRecords.IndexBatchSize;
+        for (int i = 0; i < Batch - 1; i++)
+        {
+            await store.ChargeAsync(Project, ["user:1", "global"], new BudgetUsage(0.01m) { Record = details }, $"c{i}");
+        }
+
+        Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM spend_index;"));
+
+        // The batch's last record indexes them all: a row per key and one for the user.
+        await store.ChargeAsync(Project, ["user:1", "global"], new BudgetUsage(0.01m) { Record = details }, $"c{Batch - 1}");
+        Assert.Equal(Batch * 3L, Scalar(raw, "SELECT count(*) FROM spend_index;"));
+        Assert.Equal((long)Batch, Scalar(raw, $"SELECT spend_indexed FROM projects WHERE name = '{Project}';"));
+        Assert.Equal("global,user:1", Scalar(raw, "SELECT group_concat(name, ',') FROM (SELECT name FROM spend_index WHERE record = 1 AND kind = 'key' ORDER BY name);"));
+
+        // Five more wait; every read adds them to what the index holds.
+        for (int i = Batch; i < Batch + 5; i++)
+        {
+            await store.ChargeAsync(Project, ["user:1"], new BudgetUsage(0.01m) { Record = details }, $"c{i}");
+        }
+
+        var all = new BudgetSpendQuery();
+        Assert.Equal([("global", (long)Batch), ("user:1", Batch + 5L)], (await store.GroupSpendAsync(Project, all, BudgetSpendGrouping.Key)).Select(g => (g.Value!, g.Calls)).Order());
+        Assert.Equal([("1", (Batch + 5) * 0.01m)], (await store.GroupSpendAsync(Project, all, BudgetSpendGrouping.User)).Select(g => (g.Value!, g.Cost)));
+        Assert.Equal((Batch + 5) * 0.01m, Assert.Single(await store.GroupSpendAsync(Project, all with { Key = "user:1" }, BudgetSpendGrouping.None)).Cost);
+        Assert.Equal((Batch + 5) * 0.01m, Assert.Single(await store.GroupSpendAsync(Project, all with { User = "1" }, BudgetSpendGrouping.Day)).Cost);
+        Assert.Equal(Enumerable.Range(Batch - 1, 6).Reverse().Select(i => $"c{i}"), (await store.QuerySpendAsync(Project, all with { User = "1", Limit = 6 })).Records.Select(r => r.Id));
+        Assert.Equal([$"c{Batch - 2}", $"c{Batch - 1}", $"c{Batch}"], (await store.QuerySpendAsync(Project, all with { Key = "user:1", After = Batch - 2, Limit = 3, OldestFirst = true })).Records.Select(r => r.Id));
+        await AssertBalanced(store, store);
     }
 
     [Fact]
@@ -707,8 +749,12 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
 
         Assert.Equal(1_050, pruned);
         Assert.Equal(Enumerable.Range(1_050, 50).Select(i => $"c{i}"), (await AllSpend(store)).Select(r => r.Id));
+        Assert.Equal(50L, Assert.Single(await store.GroupSpendAsync(Project, new BudgetSpendQuery { Key = "user:1" }, BudgetSpendGrouping.Key)).Calls);
+
+        // The index rows of the records deleted went with them.
         using SqliteConnection raw = OpenRaw(store.DatabasePath);
-        Assert.Equal(50L, Scalar(raw, "SELECT count(*) FROM spend_record_keys;"));
+        Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM spend_index i WHERE NOT EXISTS (SELECT 1 FROM spend_records r WHERE r.project = i.project AND r.sequence = i.record);"));
+        Assert.Equal((long)(1_100 / SqliteSpendRecords.IndexBatchSize * SqliteSpendRecords.IndexBatchSize), Scalar(raw, $"SELECT spend_indexed FROM projects WHERE name = '{Project}';"));
     }
 
     [Fact]
@@ -766,7 +812,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         Assert.Equal(4L, Scalar(raw, "PRAGMA user_version;"));
         Assert.Equal(2L, Scalar(raw, "SELECT count(*) FROM spend_records;"));
         Assert.Equal(
-            "spend_record_keys,spend_records,spend_records_by_project,spend_records_by_time,spend_records_by_user",
+            "spend_index,spend_records,spend_records_by_time",
             Scalar(raw, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'spend%' ORDER BY name);"));
     }
 
