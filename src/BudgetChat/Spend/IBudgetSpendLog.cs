@@ -28,7 +28,11 @@ public interface IBudgetSpendLog
     /// <returns>The page.</returns>
     ValueTask<BudgetSpendPage> QuerySpendAsync(string project, BudgetSpendQuery query, CancellationToken cancellationToken = default);
 
-    /// <summary>Adds up the records that match a query, grouped (the query's paging is ignored).</summary>
+    /// <summary>
+    /// Adds up the records that match a query, grouped: every filter applies, <see cref="BudgetSpendQuery.After"/> and
+    /// <see cref="BudgetSpendQuery.Before"/> too; <see cref="BudgetSpendQuery.Limit"/> and
+    /// <see cref="BudgetSpendQuery.OldestFirst"/> are ignored.
+    /// </summary>
     /// <param name="project">The project.</param>
     /// <param name="query">The range and filters.</param>
     /// <param name="grouping">How to group.</param>
