@@ -1,10 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using BudgetChat.Server;
 using BudgetChat.Sqlite;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace BudgetChat.Benchmarks;
 
@@ -18,27 +13,18 @@ public class DashboardBenchmarks
     private const string Project = "bench";
     private const int Budgets = 100_000;
 
-    private string _directory = null!;
-    private WebApplication _server = null!;
+    private BenchmarkService _service = null!;
     private HttpClient _http = null!;
 
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Path.Combine(Path.GetTempPath(), "budgetchat-bench", Guid.NewGuid().ToString("N"));
-        WebApplicationBuilder builder = BudgetServer.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Configuration["BudgetServer:Limits:PermitsPerSecond"] = "0";
-        builder.Services.AddSqliteBudgetStore(o =>
+        _service = new BenchmarkService(o =>
         {
-            o.DataDirectory = _directory;
             o.Synchronous = SqliteSynchronousMode.Normal;
             o.Ledger.CompletedIdRetention = TimeSpan.FromTicks(1);
         });
-        _server = BudgetServer.Build(builder);
-        _server.StartAsync().GetAwaiter().GetResult();
-        var store = (SqliteBudgetStore)_server.Services.GetRequiredService<IBudgetStore>();
+        SqliteBudgetStore store = _service.Store;
         store.UpdateProjectAsync(Project, 0, static (ledger, _, now) =>
         {
             ledger.Set("global", new BudgetDefinition(10_000_000m, BudgetPeriod.Monthly), null, now);
@@ -52,16 +38,14 @@ public class DashboardBenchmarks
 
             return 0;
         }).AsTask().GetAwaiter().GetResult();
-        _http = new HttpClient { BaseAddress = new Uri(_server.Urls.First()) };
+        _http = new HttpClient { BaseAddress = _service.BaseAddress };
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
         _http.Dispose();
-        _server.StopAsync().GetAwaiter().GetResult();
-        _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_directory, recursive: true);
+        _service.Dispose();
     }
 
     [Benchmark]

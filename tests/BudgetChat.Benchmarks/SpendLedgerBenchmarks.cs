@@ -1,12 +1,8 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using BudgetChat.Http;
-using BudgetChat.Server;
 using BudgetChat.Sqlite;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace BudgetChat.Benchmarks;
 
@@ -22,8 +18,7 @@ public class SpendLedgerBenchmarks
     private const int Concurrency = 16;
     private static readonly string[] Keys = ["user:0", "global"];
 
-    private string _directory = null!;
-    private WebApplication _server = null!;
+    private BenchmarkService _service = null!;
     private ServiceProvider _client = null!;
     private IBudgetStore _store = null!;
     private long _next;
@@ -37,22 +32,13 @@ public class SpendLedgerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Path.Combine(Path.GetTempPath(), "budgetchat-bench", Guid.NewGuid().ToString("N"));
-        WebApplicationBuilder builder = BudgetServer.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Configuration["BudgetServer:Limits:PermitsPerSecond"] = "0";
-        builder.Services.AddSqliteBudgetStore(o =>
+        _service = new BenchmarkService(o =>
         {
-            o.DataDirectory = _directory;
             o.Synchronous = Synchronous;
             o.KeepSpendRecords = Ledger;
         });
-        _server = BudgetServer.Build(builder);
-        _server.StartAsync().GetAwaiter().GetResult();
-
         var services = new ServiceCollection();
-        services.AddHostedBudgetStore(o => o.BaseAddress = new Uri(_server.Urls.First()));
+        services.AddHostedBudgetStore(o => o.BaseAddress = _service.BaseAddress);
         _client = services.BuildServiceProvider();
         _store = _client.GetRequiredService<IBudgetStore>();
         _store.SetBudgetAsync(Project, "user:0", new BudgetDefinition(1_000_000_000m)).AsTask().GetAwaiter().GetResult();
@@ -63,9 +49,7 @@ public class SpendLedgerBenchmarks
     public void Cleanup()
     {
         _client.Dispose();
-        _server.StopAsync().GetAwaiter().GetResult();
-        _server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        Directory.Delete(_directory, recursive: true);
+        _service.Dispose();
     }
 
     [Benchmark(OperationsPerInvoke = Concurrency)]
