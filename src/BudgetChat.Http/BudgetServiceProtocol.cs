@@ -192,6 +192,7 @@ internal sealed class BudgetServiceProtocol(BudgetServiceConnection connection) 
         if (grouping is { } by)
         {
             Add(SpendQueryNames.GroupBy, BudgetSpendNames.ToName(by));
+            Add(SpendQueryNames.Top, query.Top?.ToString(CultureInfo.InvariantCulture));
         }
         else
         {

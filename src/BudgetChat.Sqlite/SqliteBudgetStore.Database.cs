@@ -20,20 +20,22 @@ namespace BudgetChat.Sqlite;
 //   spend_records(project, sequence, ...)  the spend ledger (SqliteSpendRecords): one row per record, written with the
 //                                      operation that made it, indexed by time; amounts as integers that sum exactly
 //   spend_index(project, kind, name, ...)  a row per key and one per user of each record, written in batches
+//   spend_daily(project, kind, day, ...)   what spend_index holds added up per key or user, UTC day and outcome, written
+//                                      with it, for groupings by key and user that do not read every record
 //
 // Version 2 differs from version 1 only in the state names an ended id may have; a version 1 file is upgraded in place
 // by setting its user_version, and its "completed" ids keep their old meaning (ended, how unknown). Version 3 adds
 // columns whose null or default values say what a budget of version 2 was: one limit, named by default, enforced; no
 // tokens and no model on its reservations. Version 4 adds the spend ledger's tables, empty, and its two counters to
-// projects (0: no records). Older versions are upgraded by adding what they lack (no row is rewritten), and a new
-// database is made by the same statements, so that every file of version 4 has one layout.
+// projects (0: no records). Version 5 adds spend_daily, filled from spend_index. Older versions are upgraded by adding what they lack (no row is rewritten), and a new
+// database is made by the same statements, so that every file of version 5 has one layout.
 public sealed partial class SqliteBudgetStore
 {
     /// <summary>SQLite's <c>PRAGMA application_id</c> of a BudgetChat database: "BCHT".</summary>
     internal const int ApplicationId = 0x42434854;
 
     /// <summary>The schema version this store writes (<c>PRAGMA user_version</c>).</summary>
-    internal const int SchemaVersion = 4;
+    internal const int SchemaVersion = 5;
 
     /// <summary>The oldest schema version this store upgrades.</summary>
     private const int OldestSchemaVersion = 1;
@@ -225,6 +227,7 @@ public sealed partial class SqliteBudgetStore
         Execute(connection, transaction, CreateVersion2SchemaSql);
         Execute(connection, transaction, UpgradeSchemaSql);
         Execute(connection, transaction, SqliteSpendRecords.CreateSchemaSql);
+        Execute(connection, transaction, SqliteSpendRecords.CreateDailySchemaSql);
         Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {SchemaVersion};"));
         transaction.Commit();
         return true;
@@ -245,7 +248,12 @@ public sealed partial class SqliteBudgetStore
             Execute(connection, transaction, UpgradeSchemaSql);
         }
 
-        Execute(connection, transaction, SqliteSpendRecords.CreateSchemaSql);
+        if (from < 4)
+        {
+            Execute(connection, transaction, SqliteSpendRecords.CreateSchemaSql);
+        }
+
+        Execute(connection, transaction, SqliteSpendRecords.CreateDailySchemaSql);
         Execute(connection, transaction, string.Create(CultureInfo.InvariantCulture, $"PRAGMA user_version = {SchemaVersion};"));
         transaction.Commit();
         return from;

@@ -139,6 +139,15 @@ public sealed partial class SqliteBudgetStore : ITransactionalBudgetStore, IBudg
     }
 
     /// <inheritdoc/>
+    public ValueTask<BudgetListPage> ListBudgetsAsync(string project, BudgetListQuery query, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Project(project);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return RunAsync(project, query, static (ledger, q, now) => ledger.List(q, now), cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Reserve(project, keys, amount, reservationId);

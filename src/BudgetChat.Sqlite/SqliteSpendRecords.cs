@@ -90,11 +90,70 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>The table of schema version 5, added to those of version 4 and filled from <c>spend_index</c>.</summary>
+    internal const string CreateDailySchemaSql = $$"""
+        CREATE TABLE spend_daily (
+            project TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            records INTEGER NOT NULL,
+            {{DailyTotals}},
+            PRIMARY KEY (project, kind, day, name, outcome)
+        ) WITHOUT ROWID;
+        INSERT INTO spend_daily (project, kind, day, name, outcome, records, {{DailyTotalNames}})
+        SELECT i.project, i.kind, i.time / {{DayTicks}}, i.name, i.outcome, count(*), {{DailySums}}
+        FROM spend_index i WHERE true GROUP BY i.project, i.kind, i.time / {{DayTicks}}, i.name, i.outcome;
+        """;
+
     /// <summary>How many records one transaction of <see cref="PruneBatch"/> deletes at most.</summary>
     internal const int PruneBatchSize = 100;
 
     /// <summary>How many records may wait to be indexed in <c>spend_index</c> before a write indexes them.</summary>
     internal const int IndexBatchSize = 512;
+
+    private const long TicksPerDay = TimeSpan.TicksPerDay;
+
+    // TicksPerDay as SQL spells it: a UTC day number is time / DayTicks.
+    private const string DayTicks = "864000000000";
+
+    // What a row of spend_daily adds up, as columns, their names, and the sums of rows of spend_index (i) that make it.
+    private const string DailyTotals = """
+        calls INTEGER NOT NULL, refused INTEGER NOT NULL, cost_units INTEGER NOT NULL, cost_micro INTEGER NOT NULL, cost_rest INTEGER NOT NULL,
+        tokens INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL
+        """;
+
+    private const string DailyTotalNames = "calls, refused, cost_units, cost_micro, cost_rest, tokens, input_tokens, output_tokens";
+
+    // The rows of spend_index of a project's records after $after up to $last: one per key, and one for the user (or none).
+    private const string IndexRows = $"""
+        SELECT r.project AS project, {KeyKind} AS kind, j.value AS name, r.time AS time, r.sequence AS record, r.outcome AS outcome,
+            r.cost_units AS cost_units, r.cost_pico AS cost_pico, r.tokens AS tokens, r.input_tokens AS input_tokens, r.output_tokens AS output_tokens
+        FROM spend_records r, json_each(r.keys) j WHERE r.project = $project AND r.sequence > $after AND r.sequence <= $last
+        UNION ALL
+        SELECT r.project, CASE WHEN r.user IS NULL THEN {NoUserKind} ELSE {UserKind} END, coalesce(r.user, ''), r.time, r.sequence, r.outcome,
+            r.cost_units, r.cost_pico, r.tokens, r.input_tokens, r.output_tokens
+        FROM spend_records r WHERE r.project = $project AND r.sequence > $after AND r.sequence <= $last
+        """;
+
+    // Adds what an upsert brings (excluded) to a row of spend_daily.
+    private const string DailyAdd = """
+        calls = calls + excluded.calls, refused = refused + excluded.refused, cost_units = cost_units + excluded.cost_units,
+        cost_micro = cost_micro + excluded.cost_micro, cost_rest = cost_rest + excluded.cost_rest, tokens = tokens + excluded.tokens,
+        input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens
+        """;
+
+    // What a group of spend_daily's rows (d) adds up, in the columns of Sums.
+    private const string DailyColumns = """
+        sum(d.calls), sum(d.refused), sum(d.cost_units), sum(d.cost_micro), sum(d.cost_rest), sum(d.tokens), sum(d.input_tokens), sum(d.output_tokens)
+        """;
+
+    private const string DailySums = """
+        coalesce(sum(i.outcome NOT IN ('reset', 'adjusted')), 0), coalesce(sum(i.outcome = 'refused'), 0), coalesce(sum(i.cost_units), 0),
+        coalesce(sum(i.cost_pico / 1000000), 0), coalesce(sum(i.cost_pico % 1000000), 0), coalesce(sum(i.tokens), 0),
+        coalesce(sum(i.input_tokens), 0), coalesce(sum(i.output_tokens), 0)
+        """;
 
     // The UTC hour of a record, as the index spells it: a query must use the same expression for SQLite to use the index.
     private const string HourOfTime = "time / 36000000000";
@@ -137,13 +196,11 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         _index = Command(
             connection,
             $"""
-            INSERT INTO spend_index (project, kind, name, time, record, outcome, {Totals})
-            SELECT r.project, {KeyKind}, j.value, r.time, r.sequence, r.outcome, r.cost_units, r.cost_pico, r.tokens, r.input_tokens, r.output_tokens
-            FROM spend_records r, json_each(r.keys) j WHERE r.project = $project AND r.sequence > $after AND r.sequence <= $last
-            UNION ALL
-            SELECT r.project, CASE WHEN r.user IS NULL THEN {NoUserKind} ELSE {UserKind} END, coalesce(r.user, ''), r.time, r.sequence, r.outcome,
-                r.cost_units, r.cost_pico, r.tokens, r.input_tokens, r.output_tokens
-            FROM spend_records r WHERE r.project = $project AND r.sequence > $after AND r.sequence <= $last;
+            INSERT INTO spend_index (project, kind, name, time, record, outcome, {Totals}) {IndexRows};
+            INSERT INTO spend_daily (project, kind, day, name, outcome, records, {DailyTotalNames})
+            SELECT i.project, i.kind, i.time / {DayTicks}, i.name, i.outcome, count(*), {DailySums}
+            FROM ({IndexRows}) i WHERE true GROUP BY i.project, i.kind, i.time / {DayTicks}, i.name, i.outcome
+            ON CONFLICT (project, kind, day, name, outcome) DO UPDATE SET records = records + excluded.records, {DailyAdd};
             """);
     }
 
@@ -226,21 +283,9 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         // (spend_index and the records not in it yet) are one statement, so they read one state of the database.
         command.CommandText = grouping switch
         {
-            BudgetSpendGrouping.Key when filter.OnlyIndexed && query.User is null && query.Key is null && !IsNarrow(connection, project, query) => $"""
-                SELECT NULL, NULL, i.name, {Sums("i")} FROM spend_index i WHERE {filter.Index("i", KeyKind)} GROUP BY i.name
-                UNION ALL
-                SELECT NULL, NULL, j.value, {Sums("t")} FROM spend_records t, json_each(t.keys) j WHERE {filter.Tail("t")} GROUP BY j.value;
-                """,
+            BudgetSpendGrouping.Key or BudgetSpendGrouping.User when filter.ByDay is { } days => Daily(grouping, filter, days),
             BudgetSpendGrouping.Key =>
                 $"SELECT NULL, NULL, j.value, {Sums("r")} FROM {filter.Source()}, json_each(r.keys) j WHERE {filter.Records(joined: true)} GROUP BY j.value;",
-
-            BudgetSpendGrouping.User when filter.OnlyIndexed && query.User is null && query.Key is null && !IsNarrow(connection, project, query) => $"""
-                SELECT NULL, NULL, i.name, {Sums("i")} FROM spend_index i WHERE {filter.Index("i", UserKind)} GROUP BY i.name
-                UNION ALL
-                SELECT NULL, NULL, NULL, {Sums("i")} FROM spend_index i WHERE {filter.Index("i", NoUserKind)} GROUP BY i.kind
-                UNION ALL
-                SELECT NULL, NULL, t.user, {Sums("t")} FROM spend_records t WHERE {filter.Tail("t")} GROUP BY t.user;
-                """,
             BudgetSpendGrouping.User =>
                 $"SELECT NULL, NULL, r.user, {Sums("r")} FROM {filter.Source()} WHERE {filter.Records(joined: true)} GROUP BY r.user;",
 
@@ -283,9 +328,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             result.Add(new BudgetSpendGroup());
         }
 
-        return grouping is BudgetSpendGrouping.Day or BudgetSpendGrouping.Hour
-            ? [.. result.OrderBy(g => g.Value, StringComparer.Ordinal)]
-            : [.. result.OrderByDescending(g => g.Cost).ThenBy(g => g.Value, StringComparer.Ordinal)];
+        return BudgetSpendGroupOrder.Apply(result, grouping, query.Top);
     }
 
     /// <summary>Lists the projects that have records, in order (one seek per project).</summary>
@@ -304,17 +347,20 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         return projects;
     }
 
-    /// <summary>Deletes up to <see cref="PruneBatchSize"/> of a project's records older than a time, with their rows in spend_index, in the caller's transaction.</summary>
+    /// <summary>
+    /// Deletes up to <see cref="PruneBatchSize"/> of a project's records older than a time, with their rows in spend_index
+    /// and what they added to spend_daily, in the caller's transaction.
+    /// </summary>
     /// <returns>How many were deleted: fewer than <see cref="PruneBatchSize"/> when none older is left.</returns>
     public int PruneBatch(SqliteTransaction transaction, string project, DateTimeOffset before)
     {
         long ticks = before.UtcTicks;
-        var old = new List<(long Sequence, long Time, string Keys, string? User)>(PruneBatchSize);
+        var old = new List<PrunedRecord>(PruneBatchSize);
         using (SqliteCommand select = _connection.CreateCommand())
         {
             select.Transaction = transaction;
             select.CommandText = $"""
-                SELECT sequence, time, keys, user FROM spend_records {TimeIndex}
+                SELECT sequence, time, keys, user, outcome, cost_units, cost_pico, tokens, input_tokens, output_tokens FROM spend_records {TimeIndex}
                 WHERE project = $project AND {HourOfTime} <= $hour AND time < $before LIMIT {PruneBatchSize};
                 """;
             select.Parameters.AddWithValue("$project", project);
@@ -323,28 +369,63 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             using SqliteDataReader reader = select.ExecuteReader();
             while (reader.Read())
             {
-                old.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+                old.Add(new PrunedRecord(
+                    reader.GetInt64(0),
+                    reader.GetInt64(1),
+                    reader.GetString(2),
+                    NullableString(reader, 3),
+                    reader.GetString(4),
+                    reader.GetInt64(5),
+                    reader.GetInt64(6),
+                    reader.GetInt64(7),
+                    NullableLong(reader, 8) ?? 0,
+                    NullableLong(reader, 9) ?? 0));
             }
         }
 
-        // Records not indexed yet have no rows in spend_index: deleting them deletes nothing.
+        // Records not indexed yet have no rows in spend_index (deleting them deletes nothing) and added nothing to
+        // spend_daily: what a row of spend_index added is taken back only when that row was there.
         using SqliteCommand deleteIndexed = Command(_connection, "DELETE FROM spend_index WHERE project = $project AND kind = $kind AND name = $name AND time = $time AND record = $record;");
+        using SqliteCommand takeBack = Command(
+            _connection,
+            """
+            UPDATE spend_daily SET records = records - 1, calls = calls - $call, refused = refused - $refused, cost_units = cost_units - $units,
+                cost_micro = cost_micro - $pico / 1000000, cost_rest = cost_rest - $pico % 1000000, tokens = tokens - $tokens,
+                input_tokens = input_tokens - $input, output_tokens = output_tokens - $output
+            WHERE project = $project AND kind = $kind AND day = $day AND name = $name AND outcome = $outcome;
+            DELETE FROM spend_daily WHERE project = $project AND kind = $kind AND day = $day AND name = $name AND outcome = $outcome AND records = 0;
+            """);
         using SqliteCommand deleteRecord = Command(_connection, "DELETE FROM spend_records WHERE project = $project AND sequence = $sequence;");
-        foreach ((long sequence, long time, string keys, string? user) in old)
+        foreach (PrunedRecord record in old)
         {
-            foreach (string key in JsonSerializer.Deserialize(keys, SqliteRowJsonContext.Default.StringArray) ?? [])
+            foreach (string key in JsonSerializer.Deserialize(record.Keys, SqliteRowJsonContext.Default.StringArray) ?? [])
             {
-                Bind(deleteIndexed, transaction, [project, "key", key, time, sequence]);
-                deleteIndexed.ExecuteNonQuery();
+                Unindex(record, "key", key);
             }
 
-            Bind(deleteIndexed, transaction, [project, user is null ? "nouser" : "user", user ?? string.Empty, time, sequence]);
-            deleteIndexed.ExecuteNonQuery();
-            Bind(deleteRecord, transaction, [project, sequence]);
+            Unindex(record, record.User is null ? "nouser" : "user", record.User ?? string.Empty);
+            Bind(deleteRecord, transaction, [project, record.Sequence]);
             deleteRecord.ExecuteNonQuery();
         }
 
         return old.Count;
+
+        void Unindex(PrunedRecord record, string kind, string name)
+        {
+            Bind(deleteIndexed, transaction, [project, kind, name, record.Time, record.Sequence]);
+            if (deleteIndexed.ExecuteNonQuery() == 0)
+            {
+                return;
+            }
+
+            bool checkpoint = record.Outcome is "reset" or "adjusted";
+            Bind(
+                takeBack,
+                transaction,
+                [checkpoint ? 0L : 1L, record.Outcome == "refused" ? 1L : 0L, record.Units, record.Pico, record.Tokens, record.InputTokens, record.OutputTokens,
+                    project, kind, record.Time / TicksPerDay, name, record.Outcome]);
+            takeBack.ExecuteNonQuery();
+        }
     }
 
     public void Dispose()
@@ -362,35 +443,46 @@ internal sealed partial class SqliteSpendRecords : IDisposable
 
     internal static decimal JoinCost(long units, long micro, long pico) => units + (micro / 1_000_000m) + (pico / (decimal)PicoPerDollar);
 
-    // Whether a time range holds few of the project's records (a third or less, judged by their sequence numbers): then
-    // reading the range by time and sorting it beats reading the whole project in a group's order.
-    private static bool IsNarrow(SqliteConnection connection, string project, BudgetSpendQuery query)
+    // By key or user over whole UTC days from spend_daily (a row per key or user, day and outcome, of the records in
+    // spend_index), plus the records not indexed yet in those days and, at either end of the range, the records of the
+    // part of a day the range takes: each record is counted once, and the read does not grow with the records per day.
+    private static string Daily(BudgetSpendGrouping grouping, Filter filter, DayRange days)
     {
-        if (query.From is null && query.To is null)
+        bool byKey = grouping == BudgetSpendGrouping.Key;
+        string outcome = filter.HasOutcome ? " AND {0}.outcome = $outcome" : string.Empty;
+        var sql = new StringBuilder();
+        sql.Append(byKey
+                ? $"SELECT NULL, NULL, d.name, {DailyColumns} FROM spend_daily d WHERE d.project = $project AND d.kind = {KeyKind}"
+                : $"SELECT NULL, NULL, CASE WHEN d.kind = {NoUserKind} THEN NULL ELSE d.name END, {DailyColumns} FROM spend_daily d WHERE d.project = $project AND d.kind IN ({UserKind}, {NoUserKind})")
+            .Append(days.From is null ? string.Empty : " AND d.day >= $day_from")
+            .Append(days.To is null ? string.Empty : " AND d.day < $day_to")
+            .Append(string.Format(CultureInfo.InvariantCulture, outcome, "d"))
+            .Append(byKey ? " GROUP BY d.name" : " GROUP BY d.kind, d.name");
+
+        string value = byKey ? "j.value" : "{0}.user";
+        string keys = byKey ? ", json_each({0}.keys) j" : string.Empty;
+        AppendRecords("t", $"spend_records t{string.Format(CultureInfo.InvariantCulture, keys, "t")}", $"t.sequence > {Indexed}"
+            + (days.From is null ? string.Empty : " AND t.time >= $day_from_time")
+            + (days.To is null ? string.Empty : " AND t.time < $day_to_time"));
+        if (days.StartsInDay)
         {
-            return false;
+            AppendRecords("r", $"spend_records r {TimeIndex}{string.Format(CultureInfo.InvariantCulture, keys, "r")}", $"r.{HourOfTime} >= $from_hour AND r.{HourOfTime} <= $day_from_hour AND r.time >= $from AND r.time < $day_from_time");
         }
 
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT
-                (SELECT sequence FROM spend_records NOT INDEXED WHERE project = $project ORDER BY sequence LIMIT 1),
-                (SELECT sequence FROM spend_records NOT INDEXED WHERE project = $project ORDER BY sequence DESC LIMIT 1),
-                (SELECT sequence FROM spend_records {TimeIndex} WHERE project = $project AND {HourOfTime} >= $from ORDER BY {HourOfTime} LIMIT 1),
-                (SELECT sequence FROM spend_records {TimeIndex} WHERE project = $project AND {HourOfTime} <= $to ORDER BY {HourOfTime} DESC LIMIT 1);
-            """;
-        command.Parameters.AddWithValue("$project", project);
-        command.Parameters.AddWithValue("$from", (query.From ?? DateTimeOffset.MinValue).UtcTicks / TimeSpan.TicksPerHour);
-        command.Parameters.AddWithValue("$to", (query.To ?? DateTimeOffset.MaxValue).UtcTicks / TimeSpan.TicksPerHour);
-        using SqliteDataReader reader = command.ExecuteReader();
-        if (!reader.Read() || reader.IsDBNull(0) || reader.IsDBNull(2) || reader.IsDBNull(3))
+        if (days.EndsInDay)
         {
-            return true;
+            AppendRecords("r", $"spend_records r {TimeIndex}{string.Format(CultureInfo.InvariantCulture, keys, "r")}", $"r.{HourOfTime} >= $day_to_hour AND r.{HourOfTime} <= $to_hour AND r.time >= $day_to_time AND r.time < $to");
         }
 
-        long all = reader.GetInt64(1) - reader.GetInt64(0);
-        long range = Math.Abs(reader.GetInt64(3) - reader.GetInt64(2));
-        return range * 3 <= all;
+        return sql.Append(';').ToString();
+
+        void AppendRecords(string r, string source, string condition)
+        {
+            string grouped = string.Format(CultureInfo.InvariantCulture, value, r);
+            sql.Append(CultureInfo.InvariantCulture, $" UNION ALL SELECT NULL, NULL, {grouped}, {Sums(r)} FROM {source} WHERE {r}.project = $project AND {condition}")
+                .Append(string.Format(CultureInfo.InvariantCulture, outcome, r))
+                .Append(CultureInfo.InvariantCulture, $" GROUP BY {grouped}");
+        }
     }
 
     // What a group adds up: calls, refusals, the cost in three integer parts, tokens, input and output tokens.
@@ -485,6 +577,12 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         }
     }
 
+    /// <summary>Whole UTC days (numbers, <paramref name="To"/> excluded; <see langword="null"/> for no bound), and whether the range starts or ends inside a day.</summary>
+    private readonly record struct DayRange(long? From, long? To, bool StartsInDay, bool EndsInDay);
+
+    /// <summary>What pruning a record takes back from spend_index and spend_daily.</summary>
+    private sealed record PrunedRecord(long Sequence, long Time, string Keys, string? User, string Outcome, long Units, long Pico, long Tokens, long InputTokens, long OutputTokens);
+
     /// <summary>A key or user filter: the spend_index rows of that name, and how the records not indexed yet are matched.</summary>
     private sealed record NameFilter(string Kind, string TailJoin, string TailCondition);
 
@@ -526,10 +624,29 @@ internal sealed partial class SqliteSpendRecords : IDisposable
                 }
             }
 
+            if (OnlyIndexed && query.User is null && query.Key is null && query.After is null && query.Before is null)
+            {
+                // The whole days of the range: from the first midnight at or after From, to the last at or before To.
+                long? fromDay = query.From is { } f ? (f.UtcTicks + TicksPerDay - 1) / TicksPerDay : null;
+                long? toDay = query.To is { } t ? t.UtcTicks / TicksPerDay : null;
+                if (fromDay is null || toDay is null || fromDay < toDay)
+                {
+                    ByDay = new DayRange(fromDay, toDay, query.From is { } start && start.UtcTicks < fromDay * TicksPerDay, query.To is { } end && end.UtcTicks > toDay * TicksPerDay);
+                    AddDay(command, "from", fromDay);
+                    AddDay(command, "to", toDay);
+                }
+            }
+
             Name = query.Key is not null ? new NameFilter(KeyKind, ", json_each(t.keys) j", "j.value = $key")
                 : query.User is not null ? new NameFilter(UserKind, string.Empty, "t.user = $user")
                 : null;
         }
+
+        /// <summary>Gets the whole days of the range that spend_daily answers for a grouping by key or user, or <see langword="null"/> when it cannot.</summary>
+        public DayRange? ByDay { get; }
+
+        /// <summary>Gets a value indicating whether the query filters by outcome.</summary>
+        public bool HasOutcome => _query.Outcome is not null;
 
         /// <summary>Gets the key filter, or else the user filter, that spend_index answers; <see langword="null"/> for neither.</summary>
         public NameFilter? Name { get; }
@@ -611,6 +728,17 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             .Append(_query.After is null ? string.Empty : $" AND {t}.sequence > $after")
             .Append(_query.Before is null ? string.Empty : $" AND {t}.sequence < $before")
             .ToString();
+
+        // $day_{end}: a day number; $day_{end}_time and _hour: its midnight in ticks and in hours.
+        private static void AddDay(SqliteCommand command, string end, long? day)
+        {
+            if (day is { } d)
+            {
+                command.Parameters.AddWithValue($"$day_{end}", d);
+                command.Parameters.AddWithValue($"$day_{end}_time", d * TicksPerDay);
+                command.Parameters.AddWithValue($"$day_{end}_hour", d * 24);
+            }
+        }
 
         private static void AddIfSet(SqliteCommand command, string name, object? value)
         {

@@ -441,6 +441,8 @@ public abstract partial class BudgetStoreConformanceTests
         ["Group: blank project"] = ("project", l => l.GroupSpendAsync(" ", new BudgetSpendQuery(), BudgetSpendGrouping.User).AsTask()),
         ["Group: null query"] = ("query", l => l.GroupSpendAsync(Project, null!, BudgetSpendGrouping.User).AsTask()),
         ["Group: negative Before"] = (nameof(BudgetSpendQuery.Before), l => l.GroupSpendAsync(Project, new BudgetSpendQuery { Before = -1 }, BudgetSpendGrouping.User).AsTask()),
+        ["Group: top 0"] = (nameof(BudgetSpendQuery.Top), l => l.GroupSpendAsync(Project, new BudgetSpendQuery { Top = 0 }, BudgetSpendGrouping.User).AsTask()),
+        ["Group: top above the most"] = (nameof(BudgetSpendQuery.Top), l => l.GroupSpendAsync(Project, new BudgetSpendQuery { Top = BudgetSpendQuery.MaxLimit + 1 }, BudgetSpendGrouping.Key).AsTask()),
         ["Group: unknown grouping"] = ("grouping", l => l.GroupSpendAsync(Project, new BudgetSpendQuery(), (BudgetSpendGrouping)99).AsTask()),
     };
 
@@ -730,6 +732,26 @@ public abstract partial class BudgetStoreConformanceTests
             Assert.True(
                 expected.SequenceEqual(groups),
                 $"{name}, by {grouping}:\n  got      {string.Join("\n           ", groups)}\n  expected {string.Join("\n           ", expected)}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(SpendGroupings))]
+    public async Task Spend_Groups_WithTop_AreTheFirstGroupsOfTheWholeAnswer(BudgetSpendGrouping grouping)
+    {
+        if (await NewLedgerWithRecords() is not var (_, log))
+        {
+            return;
+        }
+
+        foreach ((string name, BudgetSpendQuery filter) in FilterQueries(await AllSpend(log)))
+        {
+            IReadOnlyList<BudgetSpendGroup> every = await log.GroupSpendAsync(Project, filter, grouping);
+            foreach (int top in (int[])[1, 2, 3, BudgetSpendQuery.MaxLimit])
+            {
+                IReadOnlyList<BudgetSpendGroup> first = await log.GroupSpendAsync(Project, filter with { Top = top }, grouping);
+                Assert.True(every.Take(top).SequenceEqual(first), $"{name}, by {grouping}, top {top}: got {string.Join(", ", first.Select(g => g.Value))}");
+            }
         }
     }
 

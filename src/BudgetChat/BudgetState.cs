@@ -49,6 +49,39 @@ public sealed class BudgetState
 
     private IReadOnlyList<BudgetWindowState>? _windows;
 
+    /// <summary>Gets the most any limit has used of itself (<see cref="BudgetWindowState.Used"/>): 1 or more once one is used up.</summary>
+    public decimal Used
+    {
+        get
+        {
+            decimal most = 0m;
+            foreach (BudgetWindowState window in Windows)
+            {
+                most = Math.Max(most, window.Used);
+            }
+
+            return most;
+        }
+    }
+
+    /// <summary>Gets the soonest run-out forecast of any limit (<see cref="BudgetWindowState.RunsOutAt"/>), or <see langword="null"/> when none runs out in its window.</summary>
+    public DateTimeOffset? SoonestRunOut
+    {
+        get
+        {
+            DateTimeOffset? soonest = null;
+            foreach (BudgetWindowState window in Windows)
+            {
+                if (window.RunsOutAt is { } at && (soonest is null || at < soonest))
+                {
+                    soonest = at;
+                }
+            }
+
+            return soonest;
+        }
+    }
+
     /// <summary>Gets the spend of the current window per model id.</summary>
     public required IReadOnlyDictionary<string, decimal> SpendByModel { get; init; }
 

@@ -35,6 +35,17 @@ public sealed class BudgetWindowState
     public DateTimeOffset? RunsOutAt { get; init; }
 
     /// <summary>
+    /// Gets the share of the limit spent or held, <c>(Spent + Reserved) / Limit</c>: 1 or more once it is used up; 0 for a
+    /// limit of <see cref="Stores.BudgetAmounts.Max"/> or more (none to speak of), and 1 for a limit of 0 that anything used.
+    /// </summary>
+    public decimal Used => UsedOf(Limit.Amount, Spent, Reserved);
+
+    internal static decimal UsedOf(decimal limit, decimal spent, decimal reserved) =>
+        limit <= 0m ? (spent + reserved > 0m ? 1m : 0m)
+        : limit >= Stores.BudgetAmounts.Max ? 0m
+        : (spent + reserved) / limit;
+
+    /// <summary>
     /// Forecasts when a limit runs out at the rate its window has counted so far (<see cref="RunsOutAt"/>).
     /// </summary>
     /// <param name="amount">The limit.</param>

@@ -69,6 +69,23 @@ public interface IBudgetStore
     /// <returns>The budgets.</returns>
     ValueTask<IReadOnlyList<BudgetState>> ListBudgetsAsync(string project, CancellationToken cancellationToken = default);
 
+    /// <summary>Reads a page of a project's budgets, searched and ordered, with totals over all of them.</summary>
+    /// <param name="project">The project.</param>
+    /// <param name="query">The page, order and search.</param>
+    /// <param name="cancellationToken">The token to monitor for cancellation requests.</param>
+    /// <returns>The page.</returns>
+    /// <exception cref="ArgumentException"><paramref name="project"/> or <paramref name="query"/> is not valid; the message names the value.</exception>
+    /// <remarks>
+    /// By default this lists every budget (<see cref="ListBudgetsAsync(string, CancellationToken)"/>) and picks the page;
+    /// the stores that keep a <see cref="Stores.BudgetLedger"/> pick it from the ledger and make states only for the page.
+    /// </remarks>
+    async ValueTask<BudgetListPage> ListBudgetsAsync(string project, BudgetListQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return Stores.BudgetListSelector.Select(await ListBudgetsAsync(project, cancellationToken).ConfigureAwait(false), query);
+    }
+
     /// <summary>Holds <paramref name="amount"/> on every limit of every key that applies to it, or on none when one of them cannot hold it.</summary>
     /// <param name="project">The project.</param>
     /// <param name="keys">The keys to hold the amount on; at least one, no duplicates.</param>

@@ -237,6 +237,17 @@ public sealed class SpendEndpointTests : IAsyncLifetime
         Assert.Equal(0m, groups[2].Decimal("cost"));
     }
 
+    [Fact]
+    public async Task GroupBy_WithTop_AnswersTheCostliestGroupsOnly()
+    {
+        await SeedAsync();
+
+        var (status, body, _) = await _client.GetJsonAsync($"{P}/spend?groupBy=key&top=2");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(["global", "user:alice"], body.GetProperty("groups").EnumerateArray().Select(g => g.String("value")));
+    }
+
     [Theory]
     [InlineData("none", new[] { "" }, new[] { "0.75" })]
     [InlineData("day", new[] { "2026-03-10", "2026-03-11" }, new[] { "0.45", "0.3" })]
@@ -313,6 +324,8 @@ public sealed class SpendEndpointTests : IAsyncLifetime
     [InlineData("limit=0", "limit")]
     [InlineData("limit=10001", "limit")]
     [InlineData("limit=ten", "limit")]
+    [InlineData("groupBy=user&top=0", "top")]
+    [InlineData("groupBy=key&top=10001", "top")]
     [InlineData("before=-1", "before")]
     [InlineData("after=1.5", "after")]
     [InlineData("order=sideways", "order")]
@@ -386,7 +399,7 @@ public sealed class SpendEndpointTests : IAsyncLifetime
         JsonElement spend = document.GetProperty("paths").GetProperty("/v1/projects/{project}/spend");
         Assert.Equal(["get", "post"], spend.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         string[] parameters = [.. spend.GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.String("name")!)];
-        Assert.Equal(["project", "from", "to", "user", "key", "model", "outcome", "groupBy", "limit", "before", "after", "order", "format"], parameters);
+        Assert.Equal(["project", "from", "to", "user", "key", "model", "outcome", "groupBy", "limit", "before", "after", "order", "top", "format"], parameters);
         Assert.Contains("text/csv", spend.GetProperty("get").GetProperty("responses").GetProperty("200").GetProperty("content").EnumerateObject().Select(c => c.Name));
         JsonElement schemas = document.GetProperty("components").GetProperty("schemas");
         Assert.True(schemas.GetProperty("SettleRequest").GetProperty("properties").TryGetProperty("record", out _));

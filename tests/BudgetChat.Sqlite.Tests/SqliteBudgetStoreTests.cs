@@ -446,7 +446,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
 
         using (SqliteConnection raw = OpenRaw(path))
         {
-            Assert.Equal(4L, Scalar(raw, "PRAGMA user_version;"));
+            Assert.Equal(5L, Scalar(raw, "PRAGMA user_version;"));
         }
 
         await using SqliteBudgetStore reopened = Open(directory, time);
@@ -507,7 +507,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         using SqliteConnection raw = OpenRaw(store.DatabasePath);
         Assert.Equal("wal", Scalar(raw, "PRAGMA journal_mode;"));
         Assert.Equal(0x42434854L, Scalar(raw, "PRAGMA application_id;")); // "BCHT"
-        Assert.Equal(4L, Scalar(raw, "PRAGMA user_version;"));
+        Assert.Equal(5L, Scalar(raw, "PRAGMA user_version;"));
         Assert.Equal("text", Scalar(raw, "SELECT typeof(spent) FROM budgets;"));
         Assert.Equal("0.223456789012", Scalar(raw, "SELECT spent FROM budgets;")); // held at BudgetAmounts.Scale
 
@@ -733,6 +733,137 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
     }
 
     [Fact]
+    public async Task GroupsByKeyAndUser_FromTheDailyTotals_MatchTheInMemoryStore_OverAnyRange_AndAfterPruning()
+    {
+        // The same charges and refusals, spread over ten days at random times, in SQLite (indexed and added up per day
+        // seven records at a time) and in the in-memory store, which adds up every record: any range, whole days or not,
+        // with or without an outcome, gives the same groups, before and after pruning.
+        var time = new FakeTimeProvider(Epoch);
+        await using SqliteBudgetStore sqlite = Open(NewDirectory(), time, o => { o.Synchronous = SqliteSynchronousMode.Normal; o.SpendIndexBatchSize = 7; });
+        var memory = new InMemoryBudgetStore(null, time);
+        IBudgetStore[] stores = [sqlite, memory];
+        var random = new Random(17);
+        foreach (IBudgetStore store in stores)
+        {
+            await store.SetBudgetAsync(Project, "global", new BudgetDefinition(1_000_000m));
+            for (int user = 0; user < 6; user++)
+            {
+                await store.SetBudgetAsync(Project, $"user:{user}", new BudgetDefinition(1_000_000m));
+            }
+        }
+
+        for (int i = 0; i < 400; i++)
+        {
+            time.Advance(TimeSpan.FromMinutes(random.Next(1, 72)));
+            int user = random.Next(6);
+            string? name = user == 0 ? null : $"u{user}";
+            var record = new BudgetSpendRecord { User = name, InputTokens = random.Next(1_000), OutputTokens = random.Next(100) };
+            decimal cost = Math.Round((decimal)random.NextDouble(), 12);
+            bool refused = random.Next(8) == 0;
+            foreach (IBudgetStore store in stores)
+            {
+                if (refused)
+                {
+                    await ((IBudgetSpendLog)store).AppendSpendAsync(Project, record with { Keys = [$"user:{user}"], Outcome = BudgetSpendOutcome.Refused });
+                }
+                else
+                {
+                    await store.ChargeAsync(Project, [$"user:{user}", "global"], new BudgetUsage(cost, 50) { Record = record }, $"c{i}");
+                }
+            }
+        }
+
+        DateTimeOffset end = time.GetUtcNow();
+        DateTimeOffset? At(int choice) => choice switch
+        {
+            0 => null,
+            1 => new DateTimeOffset(Epoch.AddDays(random.Next(12)).UtcDateTime.Date, TimeSpan.Zero),
+            _ => Epoch.AddMinutes(random.Next((int)(end - Epoch).TotalMinutes + 1)),
+        };
+
+        // How many groups were compared, so that the test cannot pass by comparing empty answers.
+        int compared = 0;
+        async Task AssertSameGroups(int queries)
+        {
+            for (int q = 0; q < queries; q++)
+            {
+                DateTimeOffset? from = At(random.Next(3));
+                DateTimeOffset? to = At(random.Next(3));
+                if (from > to)
+                {
+                    (from, to) = (to, from);
+                }
+
+                var query = new BudgetSpendQuery { From = from, To = to, Outcome = random.Next(3) == 0 ? BudgetSpendOutcome.Refused : null };
+                foreach (BudgetSpendGrouping grouping in (BudgetSpendGrouping[])[BudgetSpendGrouping.Key, BudgetSpendGrouping.User])
+                {
+                    IReadOnlyList<BudgetSpendGroup> expected = await memory.GroupSpendAsync(Project, query, grouping);
+                    IReadOnlyList<BudgetSpendGroup> actual = await sqlite.GroupSpendAsync(Project, query, grouping);
+                    Assert.Equal(Describe(expected), Describe(actual));
+                    compared += expected.Count;
+                }
+            }
+        }
+
+        await AssertSameGroups(60);
+        Assert.True(compared > 300, $"only {compared} groups compared");
+        DateTimeOffset prunedBefore = Epoch.AddDays(4).AddHours(5);
+        Assert.Equal(await memory.PruneSpendAsync(prunedBefore), await sqlite.PruneSpendAsync(prunedBefore));
+        await AssertSameGroups(60);
+
+        // Pruning took back what the pruned records added to the day totals, and no day total is left at zero records.
+        using SqliteConnection raw = OpenRaw(sqlite.DatabasePath);
+        Assert.Equal(0L, Scalar(raw, "SELECT count(*) FROM spend_daily WHERE records <= 0;"));
+        Assert.Equal(
+            Scalar(raw, "SELECT count(*) FROM spend_index;"),
+            Scalar(raw, "SELECT sum(records) FROM spend_daily;"));
+
+        static string Describe(IReadOnlyList<BudgetSpendGroup> groups) =>
+            string.Join("; ", groups.Select(g => $"{g.Value}: {g.Calls} calls, {g.Refused} refused, ${g.Cost:0.############}, {g.Tokens}/{g.InputTokens}/{g.OutputTokens} tokens"));
+    }
+
+    [Fact]
+    public async Task AVersion4Database_IsUpgradedInPlace_AndItsDailyTotalsAreAddedUpFromTheIndex()
+    {
+        string directory = NewDirectory();
+        var time = new FakeTimeProvider(Epoch);
+        var all = new BudgetSpendQuery();
+        IReadOnlyList<BudgetSpendGroup> byKey;
+        await using (SqliteBudgetStore store = Open(directory, time, o => o.SpendIndexBatchSize = 4))
+        {
+            foreach (string key in (string[])["user:1", "team:0", "team:1", "team:2"])
+            {
+                await store.SetBudgetAsync(Project, key, new BudgetDefinition(1000m));
+            }
+
+            for (int i = 0; i < 10; i++)
+            {
+                await store.ChargeAsync(Project, ["user:1", $"team:{i % 3}"], 0.125m, "m", $"c{i}");
+                time.Advance(TimeSpan.FromHours(7));
+            }
+
+            byKey = await store.GroupSpendAsync(Project, all, BudgetSpendGrouping.Key);
+        }
+
+        // What version 4 had: no spend_daily.
+        using (SqliteConnection raw = OpenRaw(DatabaseFile(directory)))
+        {
+            Execute(raw, "DROP TABLE spend_daily; PRAGMA user_version = 4;");
+        }
+
+        await using (SqliteBudgetStore store = Open(directory, time))
+        {
+            Assert.Equal(
+                byKey.Select(g => (g.Value, g.Calls, g.Cost)),
+                (await store.GroupSpendAsync(Project, all, BudgetSpendGrouping.Key)).Select(g => (g.Value, g.Calls, g.Cost)));
+        }
+
+        using SqliteConnection check = OpenRaw(DatabaseFile(directory));
+        Assert.Equal(5L, Scalar(check, "PRAGMA user_version;"));
+        Assert.Equal(8L * 3, Scalar(check, "SELECT sum(records) FROM spend_daily;"));
+    }
+
+    [Fact]
     public async Task Prune_DeletesInBatches_UntilNothingOlderIsLeft()
     {
         string directory = NewDirectory();
@@ -809,10 +940,10 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         }
 
         using SqliteConnection raw = OpenRaw(path);
-        Assert.Equal(4L, Scalar(raw, "PRAGMA user_version;"));
+        Assert.Equal(5L, Scalar(raw, "PRAGMA user_version;"));
         Assert.Equal(2L, Scalar(raw, "SELECT count(*) FROM spend_records;"));
         Assert.Equal(
-            "spend_index,spend_records,spend_records_by_time",
+            "spend_daily,spend_index,spend_records,spend_records_by_time",
             Scalar(raw, "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE name LIKE 'spend%' ORDER BY name);"));
     }
 
@@ -924,7 +1055,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
         Assert.Equal(BudgetConflict.Ended, (await reopened.ReserveAsync(Project, ["user:1"], 0.30m, "r1", Epoch.AddHours(1))).Conflict);
         Assert.Equal(0.25m, (await GetExisting(reopened, "user:1")).Spent);
         using SqliteConnection check = OpenRaw(path);
-        Assert.Equal(4L, Scalar(check, "PRAGMA user_version;"));
+        Assert.Equal(5L, Scalar(check, "PRAGMA user_version;"));
     }
 
     [Fact]

@@ -282,6 +282,7 @@ internal static class SpendQueryNames
     public const string After = "after";
     public const string Order = "order";
     public const string Format = "format";
+    public const string Top = "top";
 
-    public static readonly string[] All = [From, To, User, Key, Model, Outcome, GroupBy, Limit, Before, After, Order, Format];
+    public static readonly string[] All = [From, To, User, Key, Model, Outcome, GroupBy, Limit, Before, After, Order, Format, Top];
 }

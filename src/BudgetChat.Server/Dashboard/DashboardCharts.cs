@@ -29,7 +29,7 @@ internal static class DashboardCharts
     public static IHtmlContent UsageBar(BudgetWindowState window, int width = 160)
     {
         const int height = 12;
-        decimal used = DashboardFormat.Used(window);
+        decimal used = window.Used;
         string color = used >= 1m ? Red : used >= 0.8m ? Amber : Green;
         bool unlimited = window.Limit.Amount >= BudgetAmounts.Max;
         decimal spentShare = unlimited ? 0m : window.Limit.Amount <= 0m ? (window.Spent > 0m ? 1m : 0m) : Math.Min(1m, window.Spent / window.Limit.Amount);

@@ -72,24 +72,6 @@ internal static class DashboardFormat
     /// <summary>A share as a whole percentage: <c>42%</c>.</summary>
     public static string Percent(decimal share) => (share * 100m).ToString("0", Invariant) + "%";
 
-    /// <summary>What a window has used of its limit, counting what is held: 0 to 1 (more when over).</summary>
-    public static decimal Used(BudgetWindowState window) =>
-        window.Limit.Amount <= 0m ? (window.Spent + window.Reserved > 0m ? 1m : 0m)
-        : window.Limit.Amount >= BudgetAmounts.Max ? 0m
-        : (window.Spent + window.Reserved) / window.Limit.Amount;
-
-    /// <summary>The most any window of a budget has used of its limit.</summary>
-    public static decimal Used(BudgetState budget)
-    {
-        decimal most = 0m;
-        foreach (BudgetWindowState window in budget.Windows)
-        {
-            most = Math.Max(most, Used(window));
-        }
-
-        return most;
-    }
-
     /// <summary>
     /// What a limit's name does not say already: its period when the name is not made of it, <c>rolling</c> windows, the
     /// models it applies to; <see langword="null"/> when the name says it all (<c>daily</c>, <c>daily tokens</c>).

@@ -42,6 +42,9 @@ internal sealed class SpendQueryParameters
     [FromQuery(Name = "order"), Description("newest (the default) or oldest first.")]
     public string? Order { get; init; }
 
+    [FromQuery(Name = "top"), Description("With 'groupBy': only this many groups, the first in the answer's order (the costliest; for days and hours the earliest), 1 to 10000; all when left out.")]
+    public string? Top { get; init; }
+
     [FromQuery(Name = "format"), Description("json (the default) or csv; without it, 'Accept: text/csv' asks for CSV.")]
     public string? Format { get; init; }
 }

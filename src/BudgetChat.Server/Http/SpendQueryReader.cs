@@ -40,6 +40,7 @@ internal static class SpendQueryReader
             Limit = (int)(Number(SpendQueryNames.Limit, parameters.Limit, 1, BudgetSpendQuery.MaxLimit, errors) ?? 100),
             Before = Number(SpendQueryNames.Before, parameters.Before, 0, long.MaxValue, errors),
             After = Number(SpendQueryNames.After, parameters.After, 0, long.MaxValue, errors),
+            Top = (int?)Number(SpendQueryNames.Top, parameters.Top, 1, BudgetSpendQuery.MaxLimit, errors),
             OldestFirst = parameters.Order?.ToUpperInvariant() switch
             {
                 null or "NEWEST" => false,

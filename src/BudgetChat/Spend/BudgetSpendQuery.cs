@@ -40,6 +40,13 @@ public sealed record BudgetSpendQuery
     /// <summary>Gets a value indicating whether the oldest records come first; by default the newest do.</summary>
     public bool OldestFirst { get; init; }
 
+    /// <summary>
+    /// Gets how many groups <see cref="IBudgetSpendLog.GroupSpendAsync"/> returns at most, the first in its order (the
+    /// costliest; for days and hours the earliest), from 1 to <see cref="MaxLimit"/>; <see langword="null"/> (the default)
+    /// for all. Reading the top users or keys this way costs a store far less than reading them all.
+    /// </summary>
+    public int? Top { get; init; }
+
     /// <summary>Checks the query.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
     public void Validate()
@@ -47,6 +54,11 @@ public sealed record BudgetSpendQuery
         if (Limit is < 1 or > MaxLimit)
         {
             throw new ArgumentOutOfRangeException(nameof(Limit), Limit, $"{nameof(Limit)} must be from 1 to {MaxLimit}.");
+        }
+
+        if (Top is < 1 or > MaxLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Top), Top, $"{nameof(Top)} must be from 1 to {MaxLimit}, or null for every group.");
         }
 
         if (From is { } from && To is { } to && to < from)

@@ -31,7 +31,8 @@ public interface IBudgetSpendLog
     /// <summary>
     /// Adds up the records that match a query, grouped: every filter applies, <see cref="BudgetSpendQuery.After"/> and
     /// <see cref="BudgetSpendQuery.Before"/> too; <see cref="BudgetSpendQuery.Limit"/> and
-    /// <see cref="BudgetSpendQuery.OldestFirst"/> are ignored.
+    /// <see cref="BudgetSpendQuery.OldestFirst"/> are ignored, and <see cref="BudgetSpendQuery.Top"/> keeps the first groups
+    /// only (<see cref="Stores.BudgetSpendGroupOrder"/> orders and cuts them for a store that adds them up itself).
     /// </summary>
     /// <param name="project">The project.</param>
     /// <param name="query">The range and filters.</param>

@@ -167,6 +167,27 @@ public sealed class BudgetLedger
         return true;
     }
 
+    /// <summary>
+    /// Reads a page of the budgets with totals over all of them, making a <see cref="BudgetState"/> only for those on the
+    /// page: a dashboard's view of 100,000 budgets costs a pass over them, not 100,000 snapshots.
+    /// </summary>
+    /// <param name="query">The page, order and search.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>The page.</returns>
+    /// <exception cref="ArgumentException"><paramref name="query"/> is not valid; the message names the value.</exception>
+    public BudgetListPage List(BudgetListQuery query, DateTimeOffset now)
+    {
+        var selector = new BudgetListSelector<Entry>(query);
+        Maintain(now);
+        foreach (KeyValuePair<string, Entry> pair in _budgets)
+        {
+            Entry entry = Touch(pair.Key, pair.Value, now);
+            selector.Add(pair.Key, entry.Definition.Limit, entry.Spent, entry.Reserved, entry.Used, selector.NeedsRunOut ? entry.SoonestRunOut(now) : null, entry);
+        }
+
+        return selector.ToPage(entry => entry.Snapshot(_project, entry.Key, now));
+    }
+
     /// <summary>Lists the budgets, ordered by key.</summary>
     /// <param name="now">The current time.</param>
     /// <returns>The budgets.</returns>
@@ -1270,6 +1291,36 @@ public sealed class BudgetLedger
             CreatedAt,
             UpdatedAt,
             Extra is null ? null : Array.ConvertAll(Extra, w => new BudgetWindowRecord(w.Start, w.End, w.Spent, w.AlertsRaised)));
+
+        /// <summary>Gets the most any limit has used of itself, as <see cref="BudgetState.Used"/> says.</summary>
+        public decimal Used
+        {
+            get
+            {
+                decimal most = BudgetWindowState.UsedOf(Definition.Limit, Spent, Reserved);
+                foreach (Window window in Extra ?? [])
+                {
+                    most = Math.Max(most, BudgetWindowState.UsedOf(window.Limit.Amount, window.Spent, window.Reserved));
+                }
+
+                return most;
+            }
+        }
+
+        /// <summary>The soonest run-out forecast of any limit, as <see cref="BudgetState.SoonestRunOut"/> says.</summary>
+        public DateTimeOffset? SoonestRunOut(DateTimeOffset now)
+        {
+            DateTimeOffset? soonest = BudgetWindowState.Forecast(Definition.Limit, Spent, WindowStart, WindowEnd, now);
+            foreach (Window window in Extra ?? [])
+            {
+                if (BudgetWindowState.Forecast(window.Limit.Amount, window.Spent, window.Start, window.End, now) is { } at && (soonest is null || at < soonest))
+                {
+                    soonest = at;
+                }
+            }
+
+            return soonest;
+        }
 
         public BudgetState Snapshot(string project, string key, DateTimeOffset now)
         {

@@ -9,7 +9,7 @@ namespace BudgetChat.Stores;
 /// </remarks>
 public static class BudgetStoreArguments
 {
-    /// <summary>Checks the arguments of <see cref="IBudgetStore.ListBudgetsAsync"/>.</summary>
+    /// <summary>Checks the arguments of <see cref="IBudgetStore.ListBudgetsAsync(string, CancellationToken)"/>.</summary>
     /// <param name="project">The project.</param>
     /// <exception cref="ArgumentException">An argument is invalid; the exception names it.</exception>
     public static void Project(string project) => Name(project, nameof(project));

@@ -106,6 +106,24 @@ public sealed class InMemoryBudgetStore : ITransactionalBudgetStore, IBudgetSpen
     }
 
     /// <inheritdoc/>
+    public ValueTask<BudgetListPage> ListBudgetsAsync(string project, BudgetListQuery query, CancellationToken cancellationToken = default)
+    {
+        BudgetStoreArguments.Project(project);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!TryGetProject(project, out Project? p))
+        {
+            return ValueTask.FromResult(new BudgetListPage { Budgets = [] });
+        }
+
+        lock (p.Gate)
+        {
+            return ValueTask.FromResult(p.Ledger.List(query, Now));
+        }
+    }
+
+    /// <inheritdoc/>
     public ValueTask<BudgetReservationResult> ReserveAsync(string project, IReadOnlyList<string> keys, BudgetUsage amount, string reservationId, DateTimeOffset expiresAt, CancellationToken cancellationToken = default)
     {
         BudgetStoreArguments.Reserve(project, keys, amount, reservationId);

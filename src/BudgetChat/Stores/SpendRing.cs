@@ -112,9 +112,7 @@ internal sealed class SpendRing(int capacity) : ICollection<BudgetSpendRecord>
             groups.Add(new BudgetSpendGroup());
         }
 
-        return grouping is BudgetSpendGrouping.Day or BudgetSpendGrouping.Hour
-            ? [.. groups.OrderBy(g => g.Value, StringComparer.Ordinal)]
-            : [.. groups.OrderByDescending(g => g.Cost).ThenBy(g => g.Value, StringComparer.Ordinal)];
+        return BudgetSpendGroupOrder.Apply(groups, grouping, query.Top);
     }
 
     public void Clear() => TruncateFrom(_first);

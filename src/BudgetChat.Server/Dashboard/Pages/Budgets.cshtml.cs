@@ -10,8 +10,9 @@ namespace BudgetChat.Server.Dashboard.Pages;
 /// refusals from the store's spend ledger when it keeps one.
 /// </summary>
 /// <remarks>
-/// The store lists every budget (one read); totals are one pass over the list and only a page of rows is rendered, so
-/// the page stays fast with 100,000 budgets. The spend figures are grouped by the store.
+/// The store reads the page of budgets and the totals over all of them in one pass, making states for the page's rows
+/// alone (<see cref="BudgetListQuery"/>), and adds up the spend figures, the top users and models only
+/// (<see cref="BudgetSpendQuery.Top"/>): the page stays fast with 100,000 budgets and users.
 /// </remarks>
 [Authorize(Policy = DashboardAccess.ReadPolicy)]
 internal sealed class BudgetsModel(IBudgetStore store, TimeProvider time) : DashboardPageModel
@@ -92,9 +93,24 @@ internal sealed class BudgetsModel(IBudgetStore store, TimeProvider time) : Dash
         Days = RangeChoices.Contains(Days) ? Days : 14;
 
         long started = time.GetTimestamp();
-        IReadOnlyList<BudgetState> budgets = await store.ListBudgetsAsync(project, cancellationToken).ConfigureAwait(false);
-        Summarize(budgets);
-        SelectRows(budgets);
+        BudgetListOrder order = Sort switch
+        {
+            "used" => BudgetListOrder.Used,
+            "runout" => BudgetListOrder.RunsOut,
+            _ => BudgetListOrder.Key,
+        };
+        Sort = order == BudgetListOrder.Key ? null : Sort;
+        var query = new BudgetListQuery { Search = string.IsNullOrWhiteSpace(Search) ? null : Search.Trim(), Order = order, Limit = PageSize };
+        BudgetListPage page = await store.ListBudgetsAsync(project, query with { Offset = (Math.Max(PageNumber, 1) - 1) * PageSize }, cancellationToken).ConfigureAwait(false);
+        PageCount = Math.Max(1, (page.Matched + PageSize - 1) / PageSize);
+        if (PageNumber < 1 || PageNumber > PageCount)
+        {
+            // Past the last page (the budgets changed since the link was made): the last one.
+            PageNumber = Math.Clamp(PageNumber, 1, PageCount);
+            page = await store.ListBudgetsAsync(project, query with { Offset = (PageNumber - 1) * PageSize }, cancellationToken).ConfigureAwait(false);
+        }
+
+        Summarize(page);
         TimeSpan budgetsTook = time.GetElapsedTime(started);
 
         TimeSpan spendTook = TimeSpan.Zero;
@@ -123,80 +139,17 @@ internal sealed class BudgetsModel(IBudgetStore store, TimeProvider time) : Dash
             ("days", (days ?? Days) == 14 ? null : (days ?? Days).ToString(CultureInfo.InvariantCulture)),
             ("p", (p ?? 1) == 1 ? null : (p ?? 1).ToString(CultureInfo.InvariantCulture)));
 
-    // One pass over every budget of the project, whatever the search: the cards describe the project.
-    private void Summarize(IReadOnlyList<BudgetState> budgets)
+    // The cards describe the whole project, whatever the search; the rows are the page.
+    private void Summarize(BudgetListPage page)
     {
-        BudgetCount = budgets.Count;
-        foreach (BudgetState budget in budgets)
-        {
-            TotalSpent += budget.Spent;
-            TotalReserved += budget.Reserved;
-            if (budget.Limit < Stores.BudgetAmounts.Max)
-            {
-                TotalLimit += budget.Limit;
-            }
-
-            decimal used = DashboardFormat.Used(budget);
-            if (used >= 1m)
-            {
-                ExhaustedCount++;
-            }
-            else if (used >= 0.8m)
-            {
-                NearCount++;
-            }
-        }
-    }
-
-    private void SelectRows(IReadOnlyList<BudgetState> budgets)
-    {
-        string? search = string.IsNullOrWhiteSpace(Search) ? null : Search.Trim();
-        IReadOnlyList<BudgetState> matching = search is null
-            ? budgets
-            : [.. budgets.Where(b => b.Key.Contains(search, StringComparison.OrdinalIgnoreCase))];
-
-        // The store lists by key; the other orders sort the matches once, by a value computed once per budget.
-        if (Sort is "used" or "runout")
-        {
-            BudgetState[] items = [.. matching];
-            if (Sort == "used")
-            {
-                decimal[] keys = [.. items.Select(b => -DashboardFormat.Used(b))];
-                Array.Sort(keys, items);
-            }
-            else
-            {
-                long[] keys = [.. items.Select(b => RunsOut(b)?.UtcTicks ?? long.MaxValue)];
-                Array.Sort(keys, items);
-            }
-
-            matching = items;
-        }
-        else
-        {
-            Sort = null;
-        }
-
-        MatchCount = matching.Count;
-        PageCount = Math.Max(1, (MatchCount + PageSize - 1) / PageSize);
-        PageNumber = Math.Clamp(PageNumber, 1, PageCount);
-        int start = (PageNumber - 1) * PageSize;
-        Rows = [.. Enumerable.Range(start, Math.Min(PageSize, MatchCount - start)).Select(i => matching[i])];
-    }
-
-    /// <summary>The soonest run-out forecast of any of a budget's limits.</summary>
-    public static DateTimeOffset? RunsOut(BudgetState budget)
-    {
-        DateTimeOffset? soonest = null;
-        foreach (BudgetWindowState window in budget.Windows)
-        {
-            if (window.RunsOutAt is { } at && (soonest is null || at < soonest))
-            {
-                soonest = at;
-            }
-        }
-
-        return soonest;
+        BudgetCount = page.Count;
+        MatchCount = page.Matched;
+        TotalSpent = page.Spent;
+        TotalReserved = page.Reserved;
+        TotalLimit = page.Limit;
+        NearCount = page.Near;
+        ExhaustedCount = page.Exhausted;
+        Rows = page.Budgets;
     }
 
     private async Task ReadSpendAsync(IBudgetSpendLog log, string project, CancellationToken cancellationToken)
@@ -206,11 +159,10 @@ internal sealed class BudgetsModel(IBudgetStore store, TimeProvider time) : Dash
         ChartDays = [.. Enumerable.Range(0, Days).Select(d => range.From!.Value.AddDays(d).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))];
 
         // Three grouped reads and a page, whatever the store: the page's cost in the ledger does not grow with its models.
-        IReadOnlyList<BudgetSpendGroup> models = await log.GroupSpendAsync(project, range, BudgetSpendGrouping.Model, cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<BudgetSpendGroup> users = await log.GroupSpendAsync(project, range, BudgetSpendGrouping.User, cancellationToken).ConfigureAwait(false);
+        BudgetSpendQuery top = range with { Top = TopRows };
+        TopModels = await log.GroupSpendAsync(project, top, BudgetSpendGrouping.Model, cancellationToken).ConfigureAwait(false);
+        TopUsers = await log.GroupSpendAsync(project, top, BudgetSpendGrouping.User, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<BudgetSpendGroup> days = await log.GroupSpendAsync(project, range, BudgetSpendGrouping.Day, cancellationToken).ConfigureAwait(false);
-        TopModels = [.. models.Take(TopRows)];
-        TopUsers = [.. users.Take(TopRows)];
         SpendTotal = new BudgetSpendGroup
         {
             Calls = days.Sum(g => g.Calls),
