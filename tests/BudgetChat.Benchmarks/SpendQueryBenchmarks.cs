@@ -8,7 +8,8 @@ namespace BudgetChat.Benchmarks;
 /// <summary>
 /// Grouped spend queries over 1,000,000 records of one project in <see cref="SqliteBudgetStore"/>: by user (1,000 users),
 /// by model (8 models), by key (1,001 keys, two per record), by UTC day (30 days), the total of one key, and the newest page
-/// of one user, each over the whole project.
+/// of one user, each over the whole project; by key over the last seven days (a range that starts and ends inside a day),
+/// and the ten costliest users.
 /// </summary>
 /// <remarks>
 /// The records are written once, through the store (charges applied by the ledger in batches of 10,000 per transaction,
@@ -25,6 +26,7 @@ public class SpendQueryBenchmarks
 
     private SqliteBudgetStore _store = null!;
     private readonly BudgetSpendQuery _all = new();
+    private BudgetSpendQuery _lastWeek = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -46,6 +48,10 @@ public class SpendQueryBenchmarks
             Seed(clock);
             File.WriteAllText(Path.Combine(directory, "seeded"), Records.ToString(CultureInfo.InvariantCulture));
         }
+
+        // The seven days before the newest record, starting and ending inside a day (as "the last 7 days" from now does).
+        DateTimeOffset newest = _store.QuerySpendAsync(Project, new BudgetSpendQuery { Limit = 1 }).AsTask().GetAwaiter().GetResult().Records[0].Time;
+        _lastWeek = new BudgetSpendQuery { From = newest.AddDays(-7), To = newest };
     }
 
     [GlobalCleanup]
@@ -59,6 +65,12 @@ public class SpendQueryBenchmarks
 
     [Benchmark]
     public Task<IReadOnlyList<BudgetSpendGroup>> ByKey() => _store.GroupSpendAsync(Project, _all, BudgetSpendGrouping.Key).AsTask();
+
+    [Benchmark]
+    public Task<IReadOnlyList<BudgetSpendGroup>> ByKeyLastWeek() => _store.GroupSpendAsync(Project, _lastWeek, BudgetSpendGrouping.Key).AsTask();
+
+    [Benchmark]
+    public Task<IReadOnlyList<BudgetSpendGroup>> TopTenUsers() => _store.GroupSpendAsync(Project, _all with { Top = 10 }, BudgetSpendGrouping.User).AsTask();
 
     [Benchmark]
     public Task<IReadOnlyList<BudgetSpendGroup>> ByDay() => _store.GroupSpendAsync(Project, _all, BudgetSpendGrouping.Day).AsTask();

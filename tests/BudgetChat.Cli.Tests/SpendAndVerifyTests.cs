@@ -138,6 +138,16 @@ public abstract class SpendAndVerifyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Spend_GroupByWithTop_ListsTheCostliestGroupsOnly()
+    {
+        await SeedAsync();
+
+        JsonElement json = (await RunAsync("spend", "--group-by", "key", "--top", "2", "--json")).Json();
+
+        Assert.Equal(["global", "user:alice"], json.GetProperty("groups").EnumerateArray().Select(g => g.GetProperty("value").GetString()));
+    }
+
+    [Fact]
     public async Task Spend_GroupByNone_IsTheTotal()
     {
         await SeedAsync();

@@ -18,6 +18,7 @@ public sealed class UsageTests : IAsyncLifetime
     [InlineData("--group-by", "spend", "--group-by", "week")]
     [InlineData("--limit", "spend", "--limit", "0")]
     [InlineData("--limit", "spend", "--limit", "10001")]
+    [InlineData("--top", "spend", "--group-by", "user", "--top", "0")]
     [InlineData("--from", "spend", "--from", "the-day-before")]
     [InlineData("--to", "spend", "--to", "soon")]
     [InlineData("--before", "spend", "--before", "-1")]

@@ -66,6 +66,12 @@ internal static class SpendCommand
             DefaultValueFactory = static _ => 100,
             CustomParser = static result => (int)ValueParsers.Number(result, 1, BudgetSpendQuery.MaxLimit),
         };
+        var top = new Option<int?>("--top")
+        {
+            Description = $"With --group-by: only this many groups, the costliest (for days and hours the earliest), 1 to {BudgetSpendQuery.MaxLimit:#,0}.",
+            HelpName = "count",
+            CustomParser = static result => (int)ValueParsers.Number(result, 1, BudgetSpendQuery.MaxLimit),
+        };
         var before = new Option<long?>("--before")
         {
             Description = "Only records before this sequence number: the next page of a newest-first listing.",
@@ -96,7 +102,7 @@ internal static class SpendCommand
 
         var command = new Command("spend", "Read the spend ledger: the records of calls charged, estimated, refused and released, or their totals by group.")
         {
-            from, to, user, key, model, outcome, groupBy, limit, before, after, order,
+            from, to, user, key, model, outcome, groupBy, limit, top, before, after, order,
         };
         runner.SetAction(command, async (context, cancellationToken) =>
         {
@@ -111,6 +117,7 @@ internal static class SpendCommand
                 Before = parse.GetValue(before),
                 After = parse.GetValue(after),
                 Limit = parse.GetValue(limit),
+                Top = parse.GetValue(top),
                 OldestFirst = parse.GetValue(order) == "oldest",
             };
             if (parse.GetValue(outcome) is { } filter)
