@@ -91,7 +91,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         """;
 
     /// <summary>The table of schema version 5, added to those of version 4 and filled from <c>spend_index</c>.</summary>
-    internal const string CreateDailySchemaSql = $$"""
+    internal static readonly string CreateDailySchemaSql = $$"""
         CREATE TABLE spend_daily (
             project TEXT NOT NULL,
             kind TEXT NOT NULL,
@@ -103,7 +103,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             PRIMARY KEY (project, kind, day, name, outcome)
         ) WITHOUT ROWID;
         INSERT INTO spend_daily (project, kind, day, name, outcome, records, {{DailyTotalNames}})
-        SELECT i.project, i.kind, i.time / {{DayTicks}}, i.name, i.outcome, count(*), {{DailySums}}
+        SELECT i.project, i.kind, i.time / {{DayTicks}}, i.name, i.outcome, count(*), {{Sums("i")}}
         FROM spend_index i WHERE true GROUP BY i.project, i.kind, i.time / {{DayTicks}}, i.name, i.outcome;
         """;
 
@@ -118,7 +118,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
     // TicksPerDay as SQL spells it: a UTC day number is time / DayTicks.
     private const string DayTicks = "864000000000";
 
-    // What a row of spend_daily adds up, as columns, their names, and the sums of rows of spend_index (i) that make it.
+    // What a row of spend_daily adds up (the columns of Sums, made by Sums of spend_index's rows), and their names.
     private const string DailyTotals = """
         calls INTEGER NOT NULL, refused INTEGER NOT NULL, cost_units INTEGER NOT NULL, cost_micro INTEGER NOT NULL, cost_rest INTEGER NOT NULL,
         tokens INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL
@@ -147,12 +147,6 @@ internal sealed partial class SqliteSpendRecords : IDisposable
     // What a group of spend_daily's rows (d) adds up, in the columns of Sums.
     private const string DailyColumns = """
         sum(d.calls), sum(d.refused), sum(d.cost_units), sum(d.cost_micro), sum(d.cost_rest), sum(d.tokens), sum(d.input_tokens), sum(d.output_tokens)
-        """;
-
-    private const string DailySums = """
-        coalesce(sum(i.outcome NOT IN ('reset', 'adjusted')), 0), coalesce(sum(i.outcome = 'refused'), 0), coalesce(sum(i.cost_units), 0),
-        coalesce(sum(i.cost_pico / 1000000), 0), coalesce(sum(i.cost_pico % 1000000), 0), coalesce(sum(i.tokens), 0),
-        coalesce(sum(i.input_tokens), 0), coalesce(sum(i.output_tokens), 0)
         """;
 
     // The UTC hour of a record, as the index spells it: a query must use the same expression for SQLite to use the index.
@@ -198,7 +192,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
             $"""
             INSERT INTO spend_index (project, kind, name, time, record, outcome, {Totals}) {IndexRows};
             INSERT INTO spend_daily (project, kind, day, name, outcome, records, {DailyTotalNames})
-            SELECT i.project, i.kind, i.time / {DayTicks}, i.name, i.outcome, count(*), {DailySums}
+            SELECT i.project, i.kind, i.time / {DayTicks}, i.name, i.outcome, count(*), {Sums("i")}
             FROM ({IndexRows}) i WHERE true GROUP BY i.project, i.kind, i.time / {DayTicks}, i.name, i.outcome
             ON CONFLICT (project, kind, day, name, outcome) DO UPDATE SET records = records + excluded.records, {DailyAdd};
             """);
@@ -449,38 +443,38 @@ internal sealed partial class SqliteSpendRecords : IDisposable
     private static string Daily(BudgetSpendGrouping grouping, Filter filter, DayRange days)
     {
         bool byKey = grouping == BudgetSpendGrouping.Key;
-        string outcome = filter.HasOutcome ? " AND {0}.outcome = $outcome" : string.Empty;
+        string Outcome(string t) => filter.HasOutcome ? $" AND {t}.outcome = $outcome" : string.Empty;
         var sql = new StringBuilder();
         sql.Append(byKey
                 ? $"SELECT NULL, NULL, d.name, {DailyColumns} FROM spend_daily d WHERE d.project = $project AND d.kind = {KeyKind}"
                 : $"SELECT NULL, NULL, CASE WHEN d.kind = {NoUserKind} THEN NULL ELSE d.name END, {DailyColumns} FROM spend_daily d WHERE d.project = $project AND d.kind IN ({UserKind}, {NoUserKind})")
             .Append(days.From is null ? string.Empty : " AND d.day >= $day_from")
             .Append(days.To is null ? string.Empty : " AND d.day < $day_to")
-            .Append(string.Format(CultureInfo.InvariantCulture, outcome, "d"))
+            .Append(Outcome("d"))
             .Append(byKey ? " GROUP BY d.name" : " GROUP BY d.kind, d.name");
 
-        string value = byKey ? "j.value" : "{0}.user";
-        string keys = byKey ? ", json_each({0}.keys) j" : string.Empty;
-        AppendRecords("t", $"spend_records t{string.Format(CultureInfo.InvariantCulture, keys, "t")}", $"t.sequence > {Indexed}"
+        AppendRecords("t", string.Empty, $"t.sequence > {Indexed}"
             + (days.From is null ? string.Empty : " AND t.time >= $day_from_time")
             + (days.To is null ? string.Empty : " AND t.time < $day_to_time"));
         if (days.StartsInDay)
         {
-            AppendRecords("r", $"spend_records r {TimeIndex}{string.Format(CultureInfo.InvariantCulture, keys, "r")}", $"r.{HourOfTime} >= $from_hour AND r.{HourOfTime} <= $day_from_hour AND r.time >= $from AND r.time < $day_from_time");
+            AppendRecords("r", TimeIndex, $"r.{HourOfTime} >= $from_hour AND r.{HourOfTime} <= $day_from_hour AND r.time >= $from AND r.time < $day_from_time");
         }
 
         if (days.EndsInDay)
         {
-            AppendRecords("r", $"spend_records r {TimeIndex}{string.Format(CultureInfo.InvariantCulture, keys, "r")}", $"r.{HourOfTime} >= $day_to_hour AND r.{HourOfTime} <= $to_hour AND r.time >= $day_to_time AND r.time < $to");
+            AppendRecords("r", TimeIndex, $"r.{HourOfTime} >= $day_to_hour AND r.{HourOfTime} <= $to_hour AND r.time >= $day_to_time AND r.time < $to");
         }
 
         return sql.Append(';').ToString();
 
-        void AppendRecords(string r, string source, string condition)
+        // The records (alias t) a condition picks, grouped by key (one row per key of each) or by user.
+        void AppendRecords(string t, string index, string condition)
         {
-            string grouped = string.Format(CultureInfo.InvariantCulture, value, r);
-            sql.Append(CultureInfo.InvariantCulture, $" UNION ALL SELECT NULL, NULL, {grouped}, {Sums(r)} FROM {source} WHERE {r}.project = $project AND {condition}")
-                .Append(string.Format(CultureInfo.InvariantCulture, outcome, r))
+            string source = byKey ? $"spend_records {t} {index}, json_each({t}.keys) j" : $"spend_records {t} {index}";
+            string grouped = byKey ? "j.value" : $"{t}.user";
+            sql.Append(CultureInfo.InvariantCulture, $" UNION ALL SELECT NULL, NULL, {grouped}, {Sums(t)} FROM {source} WHERE {t}.project = $project AND {condition}")
+                .Append(Outcome(t))
                 .Append(CultureInfo.InvariantCulture, $" GROUP BY {grouped}");
         }
     }

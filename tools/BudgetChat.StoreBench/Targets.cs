@@ -1,11 +1,8 @@
 using BudgetChat.Http;
-using BudgetChat.Server;
+using BudgetChat.Benchmarks;
 using BudgetChat.Sqlite;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace BudgetChat.StoreBench;
 
@@ -96,24 +93,14 @@ internal static class ServiceTarget
 {
     public static async Task<ITarget> CreateAsync()
     {
-        string directory = Targets.NewDirectory();
-        WebApplicationBuilder builder = BudgetServer.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false"]);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Configuration["BudgetServer:Limits:PermitsPerSecond"] = "0";
-        builder.Services.AddSqliteBudgetStore(o => o.DataDirectory = directory);
-        WebApplication server = BudgetServer.Build(builder);
-        await server.StartAsync();
-
+        var server = new BenchmarkService(_ => { });
         var services = new ServiceCollection();
-        services.AddHostedBudgetStore(o => o.BaseAddress = new Uri(server.Urls.First()));
+        services.AddHostedBudgetStore(o => o.BaseAddress = server.BaseAddress);
         ServiceProvider client = services.BuildServiceProvider();
         return await StoreTarget.CreateAsync(() => (client.GetRequiredService<IBudgetStore>(), () =>
         {
             client.Dispose();
-            server.StopAsync().GetAwaiter().GetResult();
-            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            Directory.Delete(directory, recursive: true);
+            server.Dispose();
         }));
     }
 }
