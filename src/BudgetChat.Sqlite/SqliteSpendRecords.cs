@@ -144,6 +144,9 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens
         """;
 
+    // A row of spend_daily (d) as it is, in the columns of Sums.
+    private const string DailyRows = "d.calls, d.refused, d.cost_units, d.cost_micro, d.cost_rest, d.tokens, d.input_tokens, d.output_tokens";
+
     // What a group of spend_daily's rows (d) adds up, in the columns of Sums.
     private const string DailyColumns = """
         sum(d.calls), sum(d.refused), sum(d.cost_units), sum(d.cost_micro), sum(d.cost_rest), sum(d.tokens), sum(d.input_tokens), sum(d.output_tokens)
@@ -277,7 +280,7 @@ internal sealed partial class SqliteSpendRecords : IDisposable
         // (spend_index and the records not in it yet) are one statement, so they read one state of the database.
         command.CommandText = grouping switch
         {
-            BudgetSpendGrouping.Key or BudgetSpendGrouping.User when filter.ByDay is { } days => Daily(grouping, filter, days),
+            BudgetSpendGrouping.Key or BudgetSpendGrouping.User when filter.ByDay is { } days => Daily(grouping, filter, days, grouped: query.Top is null),
             BudgetSpendGrouping.Key =>
                 $"SELECT NULL, NULL, j.value, {Sums("r")} FROM {filter.Source()}, json_each(r.keys) j WHERE {filter.Records(joined: true)} GROUP BY j.value;",
             BudgetSpendGrouping.User =>
@@ -298,6 +301,10 @@ internal sealed partial class SqliteSpendRecords : IDisposable
 
             _ => throw new ArgumentOutOfRangeException(nameof(grouping), grouping, null),
         };
+        if (query.Top is { } top && grouping is BudgetSpendGrouping.User or BudgetSpendGrouping.Key or BudgetSpendGrouping.Model)
+        {
+            command.CommandText = Costliest(command.CommandText, top);
+        }
 
         var groups = new GroupTable();
         using (SqliteDataReader reader = command.ExecuteReader())
@@ -440,18 +447,21 @@ internal sealed partial class SqliteSpendRecords : IDisposable
     // By key or user over whole UTC days from spend_daily (a row per key or user, day and outcome, of the records in
     // spend_index), plus the records not indexed yet in those days and, at either end of the range, the records of the
     // part of a day the range takes: each record is counted once, and the read does not grow with the records per day.
-    private static string Daily(BudgetSpendGrouping grouping, Filter filter, DayRange days)
+    // Its rows of spend_daily are added up per key or user here unless the statement is wrapped to cut the costliest
+    // (grouped: false), which adds them up once for all its SELECTs.
+    private static string Daily(BudgetSpendGrouping grouping, Filter filter, DayRange days, bool grouped)
     {
+        string columns = grouped ? DailyColumns : DailyRows;
         bool byKey = grouping == BudgetSpendGrouping.Key;
         string Outcome(string t) => filter.HasOutcome ? $" AND {t}.outcome = $outcome" : string.Empty;
         var sql = new StringBuilder();
         sql.Append(byKey
-                ? $"SELECT NULL, NULL, d.name, {DailyColumns} FROM spend_daily d WHERE d.project = $project AND d.kind = {KeyKind}"
-                : $"SELECT NULL, NULL, CASE WHEN d.kind = {NoUserKind} THEN NULL ELSE d.name END, {DailyColumns} FROM spend_daily d WHERE d.project = $project AND d.kind IN ({UserKind}, {NoUserKind})")
+                ? $"SELECT NULL, NULL, d.name, {columns} FROM spend_daily d WHERE d.project = $project AND d.kind = {KeyKind}"
+                : $"SELECT NULL, NULL, CASE WHEN d.kind = {NoUserKind} THEN NULL ELSE d.name END, {columns} FROM spend_daily d WHERE d.project = $project AND d.kind IN ({UserKind}, {NoUserKind})")
             .Append(days.From is null ? string.Empty : " AND d.day >= $day_from")
             .Append(days.To is null ? string.Empty : " AND d.day < $day_to")
             .Append(Outcome("d"))
-            .Append(byKey ? " GROUP BY d.name" : " GROUP BY d.kind, d.name");
+            .Append(!grouped ? string.Empty : byKey ? " GROUP BY d.name" : " GROUP BY d.kind, d.name");
 
         AppendRecords("t", string.Empty, $"t.sequence > {Indexed}"
             + (days.From is null ? string.Empty : " AND t.time >= $day_from_time")
@@ -478,6 +488,19 @@ internal sealed partial class SqliteSpendRecords : IDisposable
                 .Append(CultureInfo.InvariantCulture, $" GROUP BY {grouped}");
         }
     }
+
+    // The costliest groups of a statement of several SELECTs by value (column 3), added up and cut in SQL, so that only
+    // those are read: the cost, units + micro / 1e6 + rest / 1e12, is ordered exactly as three integers (whole dollars
+    // with what the parts below carry, then millionths, then the rest), ties by value (BINARY, which orders as ordinal
+    // but for the rare ties between characters above U+FFFF and those from U+E000).
+    private static string Costliest(string statement, int top) => string.Create(CultureInfo.InvariantCulture, $"""
+        WITH g (hour, outcome, value, calls, refused, units, micro, rest, tokens, input, output) AS ({statement.TrimEnd().TrimEnd(';')})
+        SELECT NULL, NULL, value, sum(calls), sum(refused), sum(units), sum(micro), sum(rest), sum(tokens), sum(input), sum(output)
+        FROM g GROUP BY value
+        ORDER BY sum(units) + (sum(micro) + sum(rest) / 1000000) / 1000000 DESC, (sum(micro) + sum(rest) / 1000000) % 1000000 DESC,
+            sum(rest) % 1000000 DESC, value
+        LIMIT {top};
+        """);
 
     // What a group adds up: calls, refusals, the cost in three integer parts, tokens, input and output tokens.
     private static string Sums(string t) => $"""

@@ -733,7 +733,7 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
     }
 
     [Fact]
-    public async Task GroupsByKeyAndUser_FromTheDailyTotals_MatchTheInMemoryStore_OverAnyRange_AndAfterPruning()
+    public async Task GroupsByKeyAndUser_FromTheDailyTotals_MatchTheInMemoryStore_OverAnyRange_WithTop_AndAfterPruning()
     {
         // The same charges and refusals, spread over ten days at random times, in SQLite (indexed and added up per day
         // seven records at a time) and in the in-memory store, which adds up every record: any range, whole days or not,
@@ -801,6 +801,10 @@ public sealed class SqliteBudgetStoreTests : DirectoryBudgetStoreConformanceTest
                     IReadOnlyList<BudgetSpendGroup> actual = await sqlite.GroupSpendAsync(Project, query, grouping);
                     Assert.Equal(Describe(expected), Describe(actual));
                     compared += expected.Count;
+
+                    // The costliest few, cut in SQL: the same groups as the head of the in-memory store's answer.
+                    BudgetSpendQuery top = query with { Top = random.Next(1, 5) };
+                    Assert.Equal(Describe(await memory.GroupSpendAsync(Project, top, grouping)), Describe(await sqlite.GroupSpendAsync(Project, top, grouping)));
                 }
             }
         }
